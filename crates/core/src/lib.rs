@@ -1,0 +1,25 @@
+//! Domain-neutral core of Didymos.
+//!
+//! Everything a twin algorithm needs to know about a model goes through the
+//! [`Model`] trait, pomp-style: an initializer, a (batched) process step,
+//! observables and a named parameter space with priors and transforms.
+//! Domain crates (epidemic, hydrology, ...) implement it; this crate never
+//! names a domain.
+#![forbid(unsafe_code)]
+
+pub mod ensemble;
+pub mod error;
+pub mod model;
+pub mod params;
+pub mod rng;
+pub mod suggest;
+pub mod time;
+pub mod timeline;
+
+pub use ensemble::{Ensemble, RunOptions};
+pub use error::{Error, Located, Result};
+pub use model::{MemberMut, Model, ObservableDef, StateLayout};
+pub use params::{ParamDef, ParameterSpace, Prior, Transform};
+pub use rng::MemberRng;
+pub use time::{Calendar, Date};
+pub use timeline::Timeline;

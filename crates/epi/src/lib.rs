@@ -1,0 +1,4 @@
+//! Epidemic domain for Didymos.
+#![forbid(unsafe_code)]
+
+pub mod mmca;
