@@ -1,1 +1,76 @@
-fn main() {}
+//! `didymos`: the command-line face of the Didymos digital twin engine.
+#![forbid(unsafe_code)]
+
+mod run;
+mod summary;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "didymos",
+    version,
+    about = "Digital twin engine: simulate, assimilate, forecast."
+)]
+struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a twin: a native spec (twin.toml) or an EpiSim.jl config.
+    Run(run::RunArgs),
+    /// Run the bundled demo: Spain's 52 provinces, 2020-02-09 to 2020-05-31.
+    Demo {
+        /// Output directory.
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+    /// Convert an EpiSim.jl config and its data files into a native twin spec.
+    ImportEpisim {
+        /// EpiSim config JSON.
+        config: PathBuf,
+        /// Directory holding the config's data files.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Directory to write twin.toml and the data files into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+        {
+            eprintln!("error: cannot start {n} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Demo { out } => run::demo(&out),
+        Command::ImportEpisim {
+            config,
+            data_dir,
+            out,
+        } => run::import_episim(&config, &data_dir, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

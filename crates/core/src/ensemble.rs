@@ -26,7 +26,10 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { batch_size: None, observe: true }
+        RunOptions {
+            batch_size: None,
+            observe: true,
+        }
     }
 }
 
@@ -56,8 +59,11 @@ impl<'m, M: Model> Ensemble<'m, M> {
     /// Members with the given parameter vectors, initialised on day 1.
     pub fn with_params(model: &'m M, params: Vec<Vec<f64>>, seed: u64) -> Result<Self> {
         let n_state = model.layout().len();
-        let n_obs = model.layout().units.len() * model.layout().strata.len() * model.observables().len();
-        let mut rngs: Vec<MemberRng> = (0..params.len()).map(|m| member_rng(seed, m as u64, STREAM_PROCESS)).collect();
+        let n_obs =
+            model.layout().units.len() * model.layout().strata.len() * model.observables().len();
+        let mut rngs: Vec<MemberRng> = (0..params.len())
+            .map(|m| member_rng(seed, m as u64, STREAM_PROCESS))
+            .collect();
         let mut states = vec![vec![0.0; n_state]; params.len()];
         let mut observations = vec![vec![0.0; n_obs]; params.len()];
         for (m, p) in params.iter().enumerate() {
@@ -72,7 +78,15 @@ impl<'m, M: Model> Ensemble<'m, M> {
             model.init(p, &mut states[m], &mut rngs[m])?;
             model.observe(1, p, None, &states[m], &mut observations[m]);
         }
-        Ok(Ensemble { model, seed, params, states, observations, rngs, day: 1 })
+        Ok(Ensemble {
+            model,
+            seed,
+            params,
+            states,
+            observations,
+            rngs,
+            day: 1,
+        })
     }
 
     pub fn model(&self) -> &M {
@@ -106,7 +120,10 @@ impl<'m, M: Model> Ensemble<'m, M> {
     pub fn step(&mut self, opts: &RunOptions) {
         let model = self.model;
         let day = self.day;
-        let batch = opts.batch_size.unwrap_or_else(|| model.preferred_batch()).max(1);
+        let batch = opts
+            .batch_size
+            .unwrap_or_else(|| model.preferred_batch())
+            .max(1);
         let observe = opts.observe;
         self.params
             .par_chunks(batch)
@@ -121,7 +138,12 @@ impl<'m, M: Model> Ensemble<'m, M> {
                     .zip(ss.iter_mut())
                     .zip(rs.iter_mut())
                     .enumerate()
-                    .map(|(k, ((p, s), r))| MemberMut { index: b * batch + k, params: p, state: s, rng: r })
+                    .map(|(k, ((p, s), r))| MemberMut {
+                        index: b * batch + k,
+                        params: p,
+                        state: s,
+                        rng: r,
+                    })
                     .collect();
                 let mut scratch = M::Scratch::default();
                 model.step(day, &mut members, &mut scratch);

@@ -17,7 +17,10 @@ pub struct Located {
 
 impl Located {
     pub fn file(path: impl Into<PathBuf>) -> Self {
-        Located { file: Some(path.into()), ..Default::default() }
+        Located {
+            file: Some(path.into()),
+            ..Default::default()
+        }
     }
     pub fn at_line(mut self, line: u64) -> Self {
         self.line = Some(line);
@@ -73,9 +76,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn input(at: Located, msg: impl Into<String>) -> Self {
-        Error::Input { at, msg: msg.into() }
+        Error::Input {
+            at,
+            msg: msg.into(),
+        }
     }
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -85,7 +85,14 @@ pub trait Model: Send + Sync {
 
     /// Observables on `day` given the state that day and the state the day
     /// before (`None` on day 1). `out` has `units × strata × observables`.
-    fn observe(&self, day: usize, params: &[f64], prev: Option<&[f64]>, state: &[f64], out: &mut [f64]);
+    fn observe(
+        &self,
+        day: usize,
+        params: &[f64],
+        prev: Option<&[f64]>,
+        state: &[f64],
+        out: &mut [f64],
+    );
 
     /// How many members one `step` call should handle; 1 for models with no
     /// shared structure to amortise.

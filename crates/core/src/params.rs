@@ -14,14 +14,31 @@ use crate::error::{Error, Located, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Prior {
-    Fixed { value: f64 },
-    Uniform { low: f64, high: f64 },
-    Normal { mean: f64, sd: f64 },
+    Fixed {
+        value: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// `mu`, `sigma` of the underlying normal (log scale).
-    LogNormal { mu: f64, sigma: f64 },
-    Beta { a: f64, b: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Beta {
+        a: f64,
+        b: f64,
+    },
     /// Shape `k`, scale `theta`.
-    Gamma { shape: f64, scale: f64 },
+    Gamma {
+        shape: f64,
+        scale: f64,
+    },
 }
 
 impl Prior {
@@ -33,12 +50,18 @@ impl Prior {
             Prior::Uniform { low, high } if !(finite(&[low, high]) && low < high) => {
                 bad("uniform prior needs finite low < high")
             }
-            Prior::Normal { mean, sd } if !(finite(&[mean, sd]) && sd > 0.0) => bad("normal prior needs sd > 0"),
+            Prior::Normal { mean, sd } if !(finite(&[mean, sd]) && sd > 0.0) => {
+                bad("normal prior needs sd > 0")
+            }
             Prior::LogNormal { mu, sigma } if !(finite(&[mu, sigma]) && sigma > 0.0) => {
                 bad("lognormal prior needs sigma > 0")
             }
-            Prior::Beta { a, b } if !(finite(&[a, b]) && a > 0.0 && b > 0.0) => bad("beta prior needs a, b > 0"),
-            Prior::Gamma { shape, scale } if !(finite(&[shape, scale]) && shape > 0.0 && scale > 0.0) => {
+            Prior::Beta { a, b } if !(finite(&[a, b]) && a > 0.0 && b > 0.0) => {
+                bad("beta prior needs a, b > 0")
+            }
+            Prior::Gamma { shape, scale }
+                if !(finite(&[shape, scale]) && shape > 0.0 && scale > 0.0) =>
+            {
                 bad("gamma prior needs shape, scale > 0")
             }
             _ => Ok(()),
@@ -52,9 +75,13 @@ impl Prior {
             Prior::Fixed { value } => value,
             Prior::Uniform { low, high } => rng.gen_range(low..high),
             Prior::Normal { mean, sd } => Normal::new(mean, sd).expect("validated").sample(rng),
-            Prior::LogNormal { mu, sigma } => LogNormal::new(mu, sigma).expect("validated").sample(rng),
+            Prior::LogNormal { mu, sigma } => {
+                LogNormal::new(mu, sigma).expect("validated").sample(rng)
+            }
             Prior::Beta { a, b } => Beta::new(a, b).expect("validated").sample(rng),
-            Prior::Gamma { shape, scale } => Gamma::new(shape, scale).expect("validated").sample(rng),
+            Prior::Gamma { shape, scale } => {
+                Gamma::new(shape, scale).expect("validated").sample(rng)
+            }
         }
     }
 
@@ -76,7 +103,9 @@ impl Prior {
                     f64::NEG_INFINITY
                 }
             }
-            Prior::Normal { mean, sd } => -0.5 * ((x - mean) / sd).powi(2) - sd.ln() - 0.5 * (2.0 * PI).ln(),
+            Prior::Normal { mean, sd } => {
+                -0.5 * ((x - mean) / sd).powi(2) - sd.ln() - 0.5 * (2.0 * PI).ln()
+            }
             Prior::LogNormal { mu, sigma } => {
                 if x <= 0.0 {
                     return f64::NEG_INFINITY;
@@ -175,7 +204,13 @@ pub struct ParamDef {
 
 impl ParamDef {
     pub fn new(name: impl Into<String>, value: f64, bounds: (f64, f64)) -> Self {
-        ParamDef { name: name.into(), value, prior: None, transform: Transform::Identity, bounds }
+        ParamDef {
+            name: name.into(),
+            value,
+            prior: None,
+            transform: Transform::Identity,
+            bounds,
+        }
     }
     pub fn with_transform(mut self, t: Transform) -> Self {
         self.transform = t;
@@ -213,7 +248,10 @@ impl ParameterSpace {
     pub fn set_prior(&mut self, name: &str, prior: Prior, at: &Located) -> Result<()> {
         prior.validate(at)?;
         let i = self.index_of(name).ok_or_else(|| {
-            Error::input(at.clone(), crate::suggest::unknown_key_message(name, self.names()))
+            Error::input(
+                at.clone(),
+                crate::suggest::unknown_key_message(name, self.names()),
+            )
         })?;
         self.defs[i].prior = Some(prior);
         Ok(())
@@ -221,11 +259,17 @@ impl ParameterSpace {
 
     pub fn set_value(&mut self, name: &str, value: f64, at: &Located) -> Result<()> {
         let i = self.index_of(name).ok_or_else(|| {
-            Error::input(at.clone(), crate::suggest::unknown_key_message(name, self.names()))
+            Error::input(
+                at.clone(),
+                crate::suggest::unknown_key_message(name, self.names()),
+            )
         })?;
         let (lo, hi) = self.defs[i].bounds;
         if !(value.is_finite() && (lo..=hi).contains(&value)) {
-            return Err(Error::input(at.clone(), format!("{name} = {value} is outside [{lo}, {hi}]")));
+            return Err(Error::input(
+                at.clone(),
+                format!("{name} = {value} is outside [{lo}, {hi}]"),
+            ));
         }
         self.defs[i].value = value;
         Ok(())
@@ -253,7 +297,10 @@ impl ParameterSpace {
                     }
                     Err(Error::input(
                         Located::default().field(d.name.clone()),
-                        format!("prior {p:?} almost never falls inside the bounds {:?}", d.bounds),
+                        format!(
+                            "prior {p:?} almost never falls inside the bounds {:?}",
+                            d.bounds
+                        ),
                     ))
                 }
             })
@@ -268,7 +315,14 @@ mod tests {
 
     #[test]
     fn transforms_roundtrip() {
-        for t in [Transform::Identity, Transform::Log, Transform::Logit { low: 0.0, high: 2.0 }] {
+        for t in [
+            Transform::Identity,
+            Transform::Log,
+            Transform::Logit {
+                low: 0.0,
+                high: 2.0,
+            },
+        ] {
             for x in [0.1, 0.5, 1.3] {
                 assert!((t.to_natural(t.to_estimation(x)) - x).abs() < 1e-12);
             }
@@ -285,22 +339,41 @@ mod tests {
     fn densities_integrate_to_one() {
         let priors = [
             Prior::Normal { mean: 1.0, sd: 0.3 },
-            Prior::LogNormal { mu: 0.0, sigma: 0.5 },
+            Prior::LogNormal {
+                mu: 0.0,
+                sigma: 0.5,
+            },
             Prior::Beta { a: 2.0, b: 5.0 },
-            Prior::Gamma { shape: 2.0, scale: 0.5 },
-            Prior::Uniform { low: 0.2, high: 0.9 },
+            Prior::Gamma {
+                shape: 2.0,
+                scale: 0.5,
+            },
+            Prior::Uniform {
+                low: 0.2,
+                high: 0.9,
+            },
         ];
         for p in priors {
             let h = 1e-4;
-            let s: f64 = (1..100_000).map(|i| (p.ln_pdf(i as f64 * h)).exp() * h).sum();
+            let s: f64 = (1..100_000)
+                .map(|i| (p.ln_pdf(i as f64 * h)).exp() * h)
+                .sum();
             assert!((s - 1.0).abs() < 2e-3, "{p:?} integrates to {s}");
         }
     }
 
     #[test]
     fn draws_respect_bounds_and_seed() {
-        let mut ps = ParameterSpace::new(vec![ParamDef::new("a", 0.5, (0.0, 1.0)), ParamDef::new("b", 2.0, (0.0, 10.0))]);
-        ps.set_prior("a", Prior::Normal { mean: 0.5, sd: 1.0 }, &Located::default()).unwrap();
+        let mut ps = ParameterSpace::new(vec![
+            ParamDef::new("a", 0.5, (0.0, 1.0)),
+            ParamDef::new("b", 2.0, (0.0, 10.0)),
+        ]);
+        ps.set_prior(
+            "a",
+            Prior::Normal { mean: 0.5, sd: 1.0 },
+            &Located::default(),
+        )
+        .unwrap();
         let mut r1 = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut r2 = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         for _ in 0..100 {
@@ -309,7 +382,9 @@ mod tests {
             assert_eq!(d[1], 2.0);
             assert_eq!(d, ps.draw(&mut r2).unwrap());
         }
-        let err = ps.set_prior("aa", Prior::Fixed { value: 1.0 }, &Located::default()).unwrap_err();
+        let err = ps
+            .set_prior("aa", Prior::Fixed { value: 1.0 }, &Located::default())
+            .unwrap_err();
         assert!(err.to_string().contains("did you mean `a`"), "{err}");
     }
 }

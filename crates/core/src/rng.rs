@@ -27,6 +27,9 @@ mod tests {
         let b: Vec<u64> = (0..4).rev().map(|m| member_rng(7, m, 0).gen()).collect();
         assert_eq!(a, b.into_iter().rev().collect::<Vec<_>>());
         assert_ne!(a[0], a[1]);
-        assert_ne!(member_rng(7, 0, 0).gen::<u64>(), member_rng(7, 0, 1).gen::<u64>());
+        assert_ne!(
+            member_rng(7, 0, 0).gen::<u64>(),
+            member_rng(7, 0, 1).gen::<u64>()
+        );
     }
 }

@@ -142,7 +142,9 @@ impl Calendar {
     /// Day index of `date` if it lies inside the simulated range.
     pub fn day_in_range(&self, date: Date) -> Option<usize> {
         let d = self.day_of(date);
-        (1..=self.n_days() as i64).contains(&d).then_some(d as usize)
+        (1..=self.n_days() as i64)
+            .contains(&d)
+            .then_some(d as usize)
     }
     pub fn date_of(&self, day: usize) -> Date {
         self.start.add_days(day as i32 - 1)
@@ -174,7 +176,8 @@ mod tests {
 
     #[test]
     fn calendar_days_are_one_based() {
-        let c = Calendar::new("2020-02-09".parse().unwrap(), "2020-05-31".parse().unwrap()).unwrap();
+        let c =
+            Calendar::new("2020-02-09".parse().unwrap(), "2020-05-31".parse().unwrap()).unwrap();
         assert_eq!(c.n_days(), 113);
         assert_eq!(c.day_of("2020-03-16".parse().unwrap()), 37);
         assert_eq!(c.date_of(1), c.start);

@@ -24,7 +24,10 @@ impl<T> Timeline<T> {
     /// Events on exactly `day`.
     pub fn on(&self, day: usize) -> impl Iterator<Item = &T> {
         let lo = self.events.partition_point(|(d, _)| *d < day);
-        self.events[lo..].iter().take_while(move |(d, _)| *d == day).map(|(_, e)| e)
+        self.events[lo..]
+            .iter()
+            .take_while(move |(d, _)| *d == day)
+            .map(|(_, e)| e)
     }
     /// The latest event on or before `day`.
     pub fn in_force(&self, day: usize) -> Option<&T> {

@@ -1,4 +1,7 @@
 //! Epidemic domain for Didymos.
 #![forbid(unsafe_code)]
 
+pub mod episim;
+pub mod inputs;
 pub mod mmca;
+pub mod spec;

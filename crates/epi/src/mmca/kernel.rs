@@ -1,0 +1,216 @@
+//! One day of the MMCA Markov chain for a batch of members.
+//!
+//! Batch buffers are laid out `[patch][member][value]` so the two sparse
+//! products over the commuting network read each edge once per batch and
+//! then run a short contiguous loop over members (which the compiler
+//! vectorises).
+
+use super::network::{Csr, Network};
+use super::regime::Regime;
+use super::setup::Containment;
+use super::{Compartment as C, N_COMPARTMENTS};
+
+/// Per-member rates, already resolved from the member's parameter vector.
+#[derive(Debug, Clone)]
+pub struct MemberRates {
+    /// ln(1 − βᴬ) and ln(1 − βᴵ): the infection probability is computed as
+    /// 1 − exp(norm·(Pᴬ ln(1−βᴬ) + Pᴵ ln(1−βᴵ))), one exp instead of two pows.
+    pub ln_escape_a: f64,
+    pub ln_escape_i: f64,
+    /// `[g]` for each rate.
+    pub eta: Vec<f64>,
+    pub alpha: Vec<f64>,
+    pub mu: Vec<f64>,
+    pub theta: Vec<f64>,
+    pub gamma: Vec<f64>,
+    pub zeta: Vec<f64>,
+    pub lambda: Vec<f64>,
+    pub omega: Vec<f64>,
+    pub psi: Vec<f64>,
+    pub chi: Vec<f64>,
+}
+
+/// Reusable batch buffers.
+#[derive(Default)]
+pub struct Scratch {
+    /// Infectious persons (A then I, per stratum): `[i][b][2G]`.
+    infectious: Vec<f64>,
+    /// Rᵀ·infectious.
+    arriving: Vec<f64>,
+    /// Infection probability P: `[j][b][G]`.
+    prob: Vec<f64>,
+    /// τ = R·P: `[i][b][G]`.
+    tau: Vec<f64>,
+}
+
+/// y[r][..] = Σ_{(c, v) in row r} v · x[c][..], rows of width `w`.
+fn spmm(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
+    for (r, yr) in y.chunks_exact_mut(w).enumerate() {
+        yr.fill(0.0);
+        let (cols, vals) = a.row(r);
+        for (&c, &v) in cols.iter().zip(vals) {
+            let xc = &x[c as usize * w..(c as usize + 1) * w];
+            for (yk, xk) in yr.iter_mut().zip(xc) {
+                *yk += v * xk;
+            }
+        }
+    }
+}
+
+/// What a day's step shares across the batch.
+pub struct DayContext<'a> {
+    pub net: &'a Network,
+    pub contact: &'a [Vec<f64>],
+    /// The regime in force on day t.
+    pub regime: &'a Regime,
+    /// A containment applied on day t: it releases and re-draws the
+    /// confined households.
+    pub today: Option<&'a Containment>,
+    /// σ, the household size exponent.
+    pub sigma: f64,
+}
+
+/// Advance `states` (one flat state per member) from day t to t+1.
+pub fn step_batch(
+    day: &DayContext<'_>,
+    rates: &[MemberRates],
+    states: &mut [&mut [f64]],
+    s: &mut Scratch,
+) {
+    let DayContext {
+        net,
+        contact,
+        regime,
+        today,
+        sigma,
+    } = *day;
+    let m = net.n_patches;
+    let g_n = net.n_strata;
+    let b_n = states.len();
+    let w_inf = b_n * 2 * g_n;
+    let w_g = b_n * g_n;
+    s.infectious.resize(m * w_inf, 0.0);
+    s.arriving.resize(m * w_inf, 0.0);
+    s.prob.resize(m * w_g, 0.0);
+    s.tau.resize(m * w_g, 0.0);
+
+    for i in 0..m {
+        for (b, st) in states.iter().enumerate() {
+            let out = &mut s.infectious[i * w_inf + b * 2 * g_n..][..2 * g_n];
+            for g in 0..g_n {
+                let n = net.pop[i * g_n + g];
+                let x = &st[(i * g_n + g) * N_COMPARTMENTS..];
+                out[g] = x[C::A as usize] * n;
+                out[g_n + g] = x[C::I as usize] * n;
+            }
+        }
+    }
+    spmm(&net.incoming, &s.infectious, &mut s.arriving, w_inf);
+
+    // P_jᵍ: probability that a susceptible of stratum g in patch j is
+    // infected today, from the asymptomatic and symptomatic present in j.
+    let mut present = vec![0.0; 2 * g_n];
+    for j in 0..m {
+        for (b, r) in rates.iter().enumerate() {
+            let at = j * w_inf + b * 2 * g_n;
+            let here = &s.infectious[at..at + 2 * g_n];
+            let arriving = &s.arriving[at..at + 2 * g_n];
+            for (h, x) in present.iter_mut().enumerate() {
+                let g = h % g_n;
+                let p = regime.p_eff[g];
+                *x = ((1.0 - p) * here[h] + p * arriving[h]) / regime.n_eff[j * g_n + g];
+            }
+            for (g, c_row) in contact.iter().enumerate() {
+                let (mut pa, mut pi) = (0.0, 0.0);
+                for (h, c) in c_row.iter().enumerate() {
+                    pa += c * present[h];
+                    pi += c * present[g_n + h];
+                }
+                // Skip zero terms so that β = 1 (ln 0 = −∞) gives 0·(−∞) = 0,
+                // as (1−β)^0 = 1 in the reference.
+                let mut e = 0.0;
+                if pa != 0.0 {
+                    e += pa * r.ln_escape_a;
+                }
+                if pi != 0.0 {
+                    e += pi * r.ln_escape_i;
+                }
+                s.prob[j * w_g + b * g_n + g] = 1.0 - (regime.norm[j * g_n + g] * e).exp();
+            }
+        }
+    }
+    spmm(&net.outgoing, &s.prob, &mut s.tau, w_g);
+
+    for (b, (st, r)) in states.iter_mut().zip(rates).enumerate() {
+        for i in 0..m {
+            // Confined households: a containment day releases those confined
+            // before and confines a new share CHᵢ of the susceptible.
+            let ch = match today {
+                None => 0.0,
+                Some(c) => confined_share(net, st, i, c, sigma),
+            };
+            for g in 0..g_n {
+                let p = regime.p_eff[g];
+                let prob = s.prob[i * w_g + b * g_n + g];
+                let tau = s.tau[i * w_g + b * g_n + g];
+                // τ sums P over outgoing shares that add up to 1 only within
+                // input tolerance; keep Π a probability.
+                let big_pi = ((1.0 - p) * prob + p * tau).min(1.0);
+                let x = &mut st[(i * g_n + g) * N_COMPARTMENTS..][..N_COMPARTMENTS];
+                let mut sus = x[C::S as usize];
+                if today.is_some() {
+                    sus += x[C::CH as usize];
+                    x[C::CH as usize] = ch * sus;
+                }
+                advance(x, sus, big_pi, ch, r, g);
+            }
+        }
+    }
+}
+
+/// CHᵢ = (1−ϕ)·κ₀·(share of the patch that is not E, A or I)^σ. The base is
+/// clamped at 0: rounding can make it a hair negative, and a negative base
+/// to a fractional power is NaN (EpiSim's DomainError).
+fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f64) -> f64 {
+    let g_n = net.n_strata;
+    let n_i = net.pop_patch[i];
+    if n_i <= 0.0 {
+        return 0.0;
+    }
+    let mut safe = 0.0;
+    for g in 0..g_n {
+        let x = &st[(i * g_n + g) * N_COMPARTMENTS..][..N_COMPARTMENTS];
+        let not_infected = x[C::S as usize]
+            + x[C::PH as usize]
+            + x[C::PD as usize]
+            + x[C::HR as usize]
+            + x[C::HD as usize]
+            + x[C::D as usize]
+            + x[C::R as usize]
+            + x[C::CH as usize];
+        safe += not_infected * net.pop[i * g_n + g];
+    }
+    (1.0 - c.phi) * c.kappa0 * (safe / n_i).max(0.0).powf(sigma)
+}
+
+/// The transition equations of the paper for one patch and stratum.
+/// `sus` is the susceptible share available today (S plus released CH).
+#[inline]
+fn advance(x: &mut [f64], sus: f64, big_pi: f64, ch: f64, r: &MemberRates, g: usize) {
+    let (e, a, i) = (x[C::E as usize], x[C::A as usize], x[C::I as usize]);
+    let (ph, pd) = (x[C::PH as usize], x[C::PD as usize]);
+    let (hr, hd) = (x[C::HR as usize], x[C::HD as usize]);
+    let (eta, alpha, mu, theta, gamma) = (r.eta[g], r.alpha[g], r.mu[g], r.theta[g], r.gamma[g]);
+    let (zeta, lambda, omega, psi, chi) = (r.zeta[g], r.lambda[g], r.omega[g], r.psi[g], r.chi[g]);
+    // Association mirrors the reference so rounding matches it closely.
+    x[C::S as usize] = (1.0 - big_pi) * (1.0 - ch) * sus;
+    x[C::E as usize] = (1.0 - eta) * e + big_pi * (1.0 - ch) * sus;
+    x[C::A as usize] = (1.0 - alpha) * a + eta * e;
+    x[C::I as usize] = (1.0 - mu) * i + alpha * a;
+    x[C::PH as usize] = (1.0 - lambda) * ph + mu * (1.0 - theta) * gamma * i;
+    x[C::PD as usize] = (1.0 - zeta) * pd + mu * theta * i;
+    x[C::HR as usize] = (1.0 - chi) * hr + lambda * (1.0 - omega) * ph;
+    x[C::HD as usize] = (1.0 - psi) * hd + lambda * omega * ph;
+    x[C::R as usize] = x[C::R as usize] + chi * hr + mu * (1.0 - theta) * (1.0 - gamma) * i;
+    x[C::D as usize] = x[C::D as usize] + zeta * pd + psi * hd;
+}
