@@ -21,7 +21,12 @@ impl Date {
 
     /// `None` for an impossible date (month 13, 30 February, ...).
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Self> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        // The year bound keeps the day count far from i32 overflow.
+        if !(-1_000_000..=1_000_000).contains(&y)
+            || !(1..=12).contains(&m)
+            || d == 0
+            || d > days_in_month(y, m)
+        {
             return None;
         }
         // Howard Hinnant's days_from_civil.
@@ -171,6 +176,7 @@ mod tests {
         assert!("2021-02-29".parse::<Date>().is_err());
         assert!("2020-02-29".parse::<Date>().is_ok());
         assert!("20-02".parse::<Date>().is_err());
+        assert!("999999999-01-01".parse::<Date>().is_err());
         assert_eq!("2020-03-16".parse::<Date>().unwrap().iso_weekday(), 1);
     }
 
