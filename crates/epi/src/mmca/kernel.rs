@@ -169,8 +169,9 @@ pub fn step_batch(
 }
 
 /// CHᵢ = (1−ϕ)·κ₀·(share of the patch that is not E, A or I)^σ. The base is
-/// clamped at 0: rounding can make it a hair negative, and a negative base
-/// to a fractional power is NaN (EpiSim's DomainError).
+/// clamped to [0, 1]: rounding can push it a hair below 0 (a negative base to
+/// a fractional power is NaN, EpiSim's DomainError) or above 1 (with κ₀ = 1,
+/// ϕ = 0 that would confine more than all susceptibles and make S negative).
 fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f64) -> f64 {
     let g_n = net.n_strata;
     let n_i = net.pop_patch[i];
@@ -190,7 +191,7 @@ fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f
             + x[C::CH as usize];
         safe += not_infected * net.pop[i * g_n + g];
     }
-    (1.0 - c.phi) * c.kappa0 * (safe / n_i).max(0.0).powf(sigma)
+    (1.0 - c.phi) * c.kappa0 * (safe / n_i).clamp(0.0, 1.0).powf(sigma)
 }
 
 /// The transition equations of the paper for one patch and stratum.
