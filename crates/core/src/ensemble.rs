@@ -126,7 +126,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             .max(1);
         let observe = opts.observe;
         self.params
-            .par_chunks(batch)
+            .par_chunks_mut(batch)
             .zip(self.states.par_chunks_mut(batch))
             .zip(self.rngs.par_chunks_mut(batch))
             .zip(self.observations.par_chunks_mut(batch))
@@ -134,7 +134,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             .for_each(|(b, (((ps, ss), rs), os))| {
                 let prev: Vec<Vec<f64>> = if observe { ss.to_vec() } else { Vec::new() };
                 let mut members: Vec<MemberMut<'_>> = ps
-                    .iter()
+                    .iter_mut()
                     .zip(ss.iter_mut())
                     .zip(rs.iter_mut())
                     .enumerate()

@@ -7,6 +7,7 @@
 //! names a domain.
 #![forbid(unsafe_code)]
 
+pub mod data_model;
 pub mod ensemble;
 pub mod error;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod suggest;
 pub mod time;
 pub mod timeline;
 
+pub use data_model::DataModel;
 pub use ensemble::{Ensemble, RunOptions};
 pub use error::{Error, Located, Result};
 pub use model::{MemberMut, Model, ObservableDef, StateLayout};

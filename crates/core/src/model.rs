@@ -55,7 +55,9 @@ pub struct ObservableDef {
 pub struct MemberMut<'a> {
     /// The member's index in the ensemble (stable across runs).
     pub index: usize,
-    pub params: &'a [f64],
+    /// Mutable so that a step may evolve time-varying parameters (a random
+    /// walk on transmission, say) with the member's own random stream.
+    pub params: &'a mut [f64],
     pub state: &'a mut [f64],
     pub rng: &'a mut MemberRng,
 }

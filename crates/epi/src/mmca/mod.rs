@@ -10,7 +10,7 @@ pub mod network;
 pub mod regime;
 pub mod setup;
 
-pub use model::{MmcaModel, OBSERVABLES, RATE_NAMES};
+pub use model::{MmcaModel, ProcessNoise, BETA_SCALE, OBSERVABLES, RATE_NAMES};
 pub use setup::*;
 
 pub const N_COMPARTMENTS: usize = 11;

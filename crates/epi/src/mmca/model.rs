@@ -5,6 +5,9 @@ use didymos_core::{
     Result, StateLayout, Transform,
 };
 
+use rand::Rng;
+use rand_distr::StandardNormal;
+
 use super::kernel::{step_batch, DayContext, MemberRates, Scratch};
 use super::network::Network;
 use super::regime::Regime;
@@ -16,10 +19,24 @@ pub const RATE_NAMES: [&str; 10] = [
     "eta", "alpha", "mu", "theta", "gamma", "zeta", "lambda", "omega", "psi", "chi",
 ];
 
+/// Index of `beta_scale` in the parameter vector.
+pub const BETA_SCALE: usize = 2;
+
 pub const OBSERVABLES: [&str; 3] = ["new_infected", "new_hospitalized", "new_deaths"];
+
+/// Process noise for filtering: the transmission multiplier `beta_scale`
+/// follows a random walk in log space, log b(t+1) = log b(t) + σ·ε with
+/// ε ~ N(0, 1) drawn from the member's own stream, so a filter can track a
+/// changing effective reproduction number. σ = 0 (the default) is the
+/// deterministic reference model.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ProcessNoise {
+    pub log_beta_sd: f64,
+}
 
 pub struct MmcaModel {
     setup: MmcaSetup,
+    noise: ProcessNoise,
     net: Network,
     layout: StateLayout,
     space: ParameterSpace,
@@ -61,6 +78,7 @@ impl MmcaModel {
         ];
         let model = MmcaModel {
             setup,
+            noise: ProcessNoise::default(),
             net,
             layout,
             space,
@@ -99,6 +117,22 @@ impl MmcaModel {
         ParameterSpace::new(defs)
     }
 
+    /// The stochastic variant (see [`ProcessNoise`]).
+    pub fn with_process_noise(mut self, noise: ProcessNoise) -> Result<MmcaModel> {
+        if !(noise.log_beta_sd.is_finite() && noise.log_beta_sd >= 0.0) {
+            return Err(Error::input(
+                Located::default().field("log_beta_sd"),
+                "must be a finite number ≥ 0",
+            ));
+        }
+        self.noise = noise;
+        Ok(self)
+    }
+
+    pub fn process_noise(&self) -> ProcessNoise {
+        self.noise
+    }
+
     pub fn setup(&self) -> &MmcaSetup {
         &self.setup
     }
@@ -112,7 +146,7 @@ impl MmcaModel {
 
     fn rates(&self, params: &[f64]) -> MemberRates {
         let g_n = self.net.n_strata;
-        let scale = params[2];
+        let scale = params[BETA_SCALE];
         let ln_escape = |beta: f64| (1.0 - (beta * scale).min(1.0)).ln();
         let rate = |k: usize| params[3 + k * g_n..3 + (k + 1) * g_n].to_vec();
         MemberRates {
@@ -206,6 +240,13 @@ impl Model for MmcaModel {
     }
 
     fn step(&self, day: usize, batch: &mut [MemberMut<'_>], scratch: &mut Scratch) {
+        if self.noise.log_beta_sd > 0.0 {
+            for m in batch.iter_mut() {
+                let eps: f64 = m.rng.sample(StandardNormal);
+                m.params[BETA_SCALE] =
+                    (m.params[BETA_SCALE].ln() + self.noise.log_beta_sd * eps).exp();
+            }
+        }
         let regime = self.regime(day);
         let today = self.setup.containments.on(day).next();
         let rates: Vec<MemberRates> = batch.iter().map(|m| self.rates(m.params)).collect();
