@@ -477,11 +477,11 @@ fn model_step(model: &MmcaModel, day: usize, x: &St) -> Vec<f64> {
             state[sx(2, i, g, 0)..][..NC].copy_from_slice(&x[i][g]);
         }
     }
-    let params = model.parameters().values();
+    let mut params = model.parameters().values();
     let mut rng = member_rng(1, 0, 0);
     let mut batch = [MemberMut {
         index: 0,
-        params: &params,
+        params: &mut params,
         state: &mut state,
         rng: &mut rng,
     }];
