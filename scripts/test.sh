@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c "import pyarrow" 2>/dev/null; then
-  echo "installing pyarrow (independent Parquet reader for the store tests)"
-  python3 -m pip install --quiet --disable-pip-version-check pyarrow
+# Independent peers the tests compare against: pyarrow reads our Parquet,
+# properscoring checks our CRPS, scipy checks our likelihoods.
+if ! python3 -c "import pyarrow, properscoring, scipy" 2>/dev/null; then
+  echo "installing pyarrow, properscoring, scipy (independent peers used by the tests)"
+  python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy
 fi
 
 cargo fmt --all -- --check
