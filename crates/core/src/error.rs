@@ -11,7 +11,7 @@ pub struct Located {
     pub file: Option<PathBuf>,
     /// 1-based line number in `file` (for CSV: the physical line, header = 1).
     pub line: Option<u64>,
-    /// Column name, config key path (e.g. `epidemic_params.ηᵍ[2]`) or field.
+    /// Column name, config key path (e.g. `section.key[2]`) or field.
     pub field: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 //! Everything a twin algorithm needs to know about a model goes through the
 //! [`Model`] trait, pomp-style: an initializer, a (batched) process step,
 //! observables and a named parameter space with priors and transforms.
-//! Domain crates (epidemic, hydrology, ...) implement it; this crate never
+//! Domain crates implement it; this crate never
 //! names a domain.
 #![forbid(unsafe_code)]
 
@@ -11,6 +11,7 @@ pub mod data_model;
 pub mod ensemble;
 pub mod error;
 pub mod model;
+pub mod observation;
 pub mod params;
 pub mod rng;
 pub mod suggest;
