@@ -5,3 +5,4 @@ pub mod episim;
 pub mod inputs;
 pub mod mmca;
 pub mod spec;
+pub mod streams;
