@@ -68,7 +68,7 @@ pub fn build_streams(
         let mut stream = Stream::new(spec.column.clone(), observable, aggregation)
             .with_delay(spec.delay.clone())
             .with_ascertainment(spec.ascertainment.clone())
-            .with_noise(spec.noise.clone());
+            .with_noise(spec.noise);
         for (&(date, loc, stratum), values) in &table.rows {
             if cutoff.is_some_and(|c| date > c) {
                 break;
