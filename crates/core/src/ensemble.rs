@@ -116,6 +116,33 @@ impl<'m, M: Model> Ensemble<'m, M> {
         &self.observations[member]
     }
 
+    /// Mutable parameters of `member` (natural scale), for filters that
+    /// update or perturb them.
+    pub fn params_mut(&mut self, member: usize) -> &mut [f64] {
+        &mut self.params[member]
+    }
+    /// Mutable state of `member`, for filters that adjust it.
+    pub fn state_mut(&mut self, member: usize) -> &mut [f64] {
+        &mut self.states[member]
+    }
+    /// Parameters and state of `member`, both mutable at once.
+    pub fn member_mut(&mut self, member: usize) -> (&mut [f64], &mut [f64]) {
+        (&mut self.params[member], &mut self.states[member])
+    }
+
+    /// Replace member `i` by a copy of member `ancestors[i]` (parameters,
+    /// state and current observables). Each member keeps its own random
+    /// stream, so a resampled run stays a function of (seed, member index)
+    /// and is deterministic. Panics if `ancestors` has the wrong length or
+    /// names a member that does not exist.
+    pub fn resample(&mut self, ancestors: &[usize]) {
+        assert_eq!(ancestors.len(), self.len(), "one ancestor per member");
+        let pick = |v: &[Vec<f64>]| ancestors.iter().map(|&a| v[a].clone()).collect();
+        self.params = pick(&self.params);
+        self.states = pick(&self.states);
+        self.observations = pick(&self.observations);
+    }
+
     /// Advance all members by one day.
     pub fn step(&mut self, opts: &RunOptions) {
         let model = self.model;

@@ -1,0 +1,255 @@
+//! Ensemble adjustment Kalman filter (Anderson 2001), as used by Pei &
+//! Shaman for metapopulation models.
+//!
+//! On a day with data, each member's predicted observations come from
+//! `DataModel::predict`. Scalar observations are processed one at a time:
+//! with prior mean ȳ and variance σ²ₚ of observation j across members and
+//! error variance σ²ₒ, the posterior is σ²ᵤ = (1/σ²ₚ + 1/σ²ₒ)⁻¹,
+//! ȳᵤ = σ²ᵤ(ȳ/σ²ₚ + z/σ²ₒ); member i's prediction moves deterministically to
+//! ȳᵤ + √(σ²ᵤ/σ²ₚ)(yᵢ − ȳ), and the increment Δyᵢ is regressed onto every
+//! estimated parameter (estimation scale, see [`crate::scale`]), every state
+//! variable and the remaining predicted observations:
+//! Δxᵢ = cov(x, yⱼ)/σ²ₚ · Δyᵢ.
+//!
+//! Afterwards parameters go back to the natural scale clamped to their
+//! bounds, and states pass through [`StateRepair`]. The core `Model` has no
+//! repair hook, so the default clamps every state variable at ≥ 0; models
+//! whose states may be negative choose [`StateRepair::None`].
+//!
+//! The rows of model observables kept as history are the forecasts for
+//! their day; the update changes parameters and states, not that record.
+
+use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
+use rayon::prelude::*;
+
+use crate::history::ObsHistory;
+use crate::scale::{free_parameters, indices, to_est, to_nat};
+
+/// A model-specific state repair: `(params, state)`, natural scale.
+pub type RepairFn = Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>;
+
+/// What to do with a member's state after an update.
+pub enum StateRepair {
+    /// Leave it as updated.
+    None,
+    /// Clamp every variable at ≥ 0 (counts, shares, storages).
+    NonNegative,
+    /// A model-specific repair: `(params, state)`, natural scale.
+    Custom(RepairFn),
+}
+
+pub struct EakfOptions {
+    /// Multiplicative inflation λ of the prior spread, applied to every
+    /// updated quantity before the update: x ← x̄ + λ(x − x̄). 1 = none.
+    pub inflation: f64,
+    /// Parameters to estimate, by name; `None`: those whose prior is neither
+    /// absent nor fixed.
+    pub estimate: Option<Vec<String>>,
+    pub repair: StateRepair,
+    pub run: RunOptions,
+}
+
+impl Default for EakfOptions {
+    fn default() -> Self {
+        EakfOptions {
+            inflation: 1.0,
+            estimate: None,
+            repair: StateRepair::NonNegative,
+            run: RunOptions::default(),
+        }
+    }
+}
+
+pub struct Eakf<'a, M: Model, D: DataModel> {
+    data: &'a D,
+    ens: Ensemble<'a, M>,
+    hist: ObsHistory,
+    opts: EakfOptions,
+    est: Vec<usize>,
+    done: usize,
+}
+
+impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
+    /// `n` members drawn from the model's priors, on day 1.
+    pub fn new(model: &'a M, data: &'a D, n: usize, seed: u64, opts: EakfOptions) -> Result<Self> {
+        Self::from_ensemble(Ensemble::from_priors(model, n, seed)?, data, opts)
+    }
+
+    pub fn from_ensemble(ens: Ensemble<'a, M>, data: &'a D, opts: EakfOptions) -> Result<Self> {
+        if ens.len() < 2 {
+            return Err(Error::Other("an EAKF needs at least two members".into()));
+        }
+        let space = ens.model().parameters();
+        let est = match &opts.estimate {
+            Some(names) => indices(space, names)?,
+            None => free_parameters(space),
+        };
+        let mut opts = opts;
+        opts.run.observe = true;
+        let hist = ObsHistory::new(data.window(), &ens);
+        let done = ens.day() - 1;
+        Ok(Eakf {
+            data,
+            hist,
+            opts,
+            est,
+            done,
+            ens,
+        })
+    }
+
+    /// Assimilate every day up to and including `day`, stepping as needed.
+    pub fn advance_to(&mut self, day: usize) -> Result<()> {
+        loop {
+            let d = self.ens.day();
+            if d > self.done {
+                self.update(d)?;
+                self.done = d;
+            }
+            if d >= day {
+                return Ok(());
+            }
+            self.ens.step(&self.opts.run);
+            self.hist.push(&self.ens);
+        }
+    }
+
+    fn update(&mut self, day: usize) -> Result<()> {
+        if !self.data.has_data(day) {
+            return Ok(());
+        }
+        let z = self.data.observed(day);
+        let n = self.ens.len();
+        let (data, ens, hist) = (self.data, &self.ens, &self.hist);
+        // Predicted observations, one row per member.
+        let mut ys: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
+            .map(|m| {
+                let mut out = vec![0.0; z.len()];
+                data.predict(day, ens.params(m), &hist.rows(m), &mut out);
+                out
+            })
+            .collect();
+        // Updated quantities: estimated parameters (estimation scale), then state.
+        let defs = ens.model().parameters().defs().to_vec();
+        let mut xs: Vec<Vec<f64>> = (0..n)
+            .map(|m| {
+                let p = ens.params(m);
+                let mut x: Vec<f64> = self.est.iter().map(|&k| to_est(&defs[k], p[k])).collect();
+                x.extend_from_slice(ens.state(m));
+                x
+            })
+            .collect();
+        if let Some((m, _)) = ys
+            .iter()
+            .enumerate()
+            .find(|(_, y)| y.iter().any(|v| !v.is_finite()))
+        {
+            return Err(Error::Numerical(format!(
+                "EAKF on day {day}: member {m} predicts a non-finite observation"
+            )));
+        }
+        let lambda = self.opts.inflation;
+        if lambda != 1.0 {
+            inflate(&mut xs, lambda);
+            inflate(&mut ys, lambda);
+        }
+        for (j, &zj) in z.iter().enumerate() {
+            if !zj.is_finite() {
+                continue; // missing value
+            }
+            let yj: Vec<f64> = ys.iter().map(|y| y[j]).collect();
+            let mean = yj.iter().sum::<f64>() / n as f64;
+            let var = yj.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            if var <= 0.0 || !var.is_finite() {
+                continue; // no spread: nothing to regress on
+            }
+            let r = data.error_variance(day, j, mean);
+            if !(r > 0.0 && r.is_finite()) {
+                return Err(Error::Numerical(format!(
+                    "EAKF on day {day}: observation {j} has error variance {r}"
+                )));
+            }
+            let post_var = 1.0 / (1.0 / var + 1.0 / r);
+            let post_mean = post_var * (mean / var + zj / r);
+            let shrink = (post_var / var).sqrt();
+            let dy: Vec<f64> = yj
+                .iter()
+                .map(|y| post_mean + shrink * (y - mean) - y)
+                .collect();
+            regress(&mut xs, &yj, mean, var, &dy);
+            regress(&mut ys, &yj, mean, var, &dy);
+        }
+        for (m, x) in xs.iter().enumerate() {
+            if let Some(v) = x.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Numerical(format!(
+                    "EAKF on day {day}: member {m} got a non-finite value at position {v}"
+                )));
+            }
+            let (params, state) = self.ens.member_mut(m);
+            for (k, &i) in self.est.iter().enumerate() {
+                params[i] = to_nat(&defs[i], x[k]);
+            }
+            state.copy_from_slice(&x[self.est.len()..]);
+            match &self.opts.repair {
+                StateRepair::None => {}
+                StateRepair::NonNegative => state.iter_mut().for_each(|s| *s = s.max(0.0)),
+                StateRepair::Custom(f) => f(params, state),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn ensemble(&self) -> &Ensemble<'a, M> {
+        &self.ens
+    }
+    /// Ensemble mean of the states.
+    pub fn state_mean(&self) -> Vec<f64> {
+        column_mean((0..self.ens.len()).map(|m| self.ens.state(m)))
+    }
+    /// Ensemble mean of the parameters (natural scale).
+    pub fn param_mean(&self) -> Vec<f64> {
+        column_mean((0..self.ens.len()).map(|m| self.ens.params(m)))
+    }
+}
+
+fn column_mean<'x>(rows: impl ExactSizeIterator<Item = &'x [f64]>) -> Vec<f64> {
+    let n = rows.len() as f64;
+    let mut acc: Vec<f64> = Vec::new();
+    for r in rows {
+        if acc.is_empty() {
+            acc = vec![0.0; r.len()];
+        }
+        acc.iter_mut().zip(r).for_each(|(a, v)| *a += v);
+    }
+    acc.iter_mut().for_each(|a| *a /= n);
+    acc
+}
+
+/// x ← x̄ + λ(x − x̄), column by column.
+fn inflate(rows: &mut [Vec<f64>], lambda: f64) {
+    let mean = column_mean(rows.iter().map(|r| r.as_slice()));
+    for r in rows.iter_mut() {
+        for (v, m) in r.iter_mut().zip(&mean) {
+            *v = m + lambda * (*v - m);
+        }
+    }
+}
+
+/// Add cov(x, y)/var · Δyᵢ to every column x of `rows`.
+fn regress(rows: &mut [Vec<f64>], y: &[f64], y_mean: f64, y_var: f64, dy: &[f64]) {
+    let n = rows.len();
+    let mean = column_mean(rows.iter().map(|r| r.as_slice()));
+    let mut cov = vec![0.0; mean.len()];
+    for (r, yi) in rows.iter().zip(y) {
+        let dev = yi - y_mean;
+        cov.iter_mut()
+            .zip(r)
+            .zip(&mean)
+            .for_each(|((c, v), m)| *c += (v - m) * dev);
+    }
+    let beta: Vec<f64> = cov.iter().map(|c| c / (n - 1) as f64 / y_var).collect();
+    for (r, d) in rows.iter_mut().zip(dy) {
+        r.iter_mut().zip(&beta).for_each(|(v, b)| *v += b * d);
+    }
+}

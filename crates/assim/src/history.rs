@@ -1,0 +1,58 @@
+//! Per-member observation history, kept in step with resampling.
+
+use std::collections::VecDeque;
+
+use didymos_core::{Ensemble, Model};
+
+/// For each member, its last `window` rows of model observables, oldest
+/// first; the last row is the ensemble's current day.
+#[derive(Debug, Clone)]
+pub struct ObsHistory {
+    window: usize,
+    rows: Vec<VecDeque<Vec<f64>>>,
+}
+
+impl ObsHistory {
+    /// Start from the ensemble's current observables (one row per member).
+    pub fn new<M: Model>(window: usize, ens: &Ensemble<'_, M>) -> Self {
+        let window = window.max(1);
+        let rows = (0..ens.len())
+            .map(|m| {
+                let mut q = VecDeque::with_capacity(window);
+                q.push_back(ens.observation(m).to_vec());
+                q
+            })
+            .collect();
+        ObsHistory { window, rows }
+    }
+
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Append every member's current observables, dropping the oldest row
+    /// once `window` rows are held.
+    pub fn push<M: Model>(&mut self, ens: &Ensemble<'_, M>) {
+        for (m, q) in self.rows.iter_mut().enumerate() {
+            let mut row = if q.len() >= self.window {
+                q.pop_front().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            row.clear();
+            row.extend_from_slice(ens.observation(m));
+            q.push_back(row);
+        }
+    }
+
+    /// Member `i` takes the history of member `ancestors[i]`.
+    pub fn resample(&mut self, ancestors: &[usize]) {
+        assert_eq!(ancestors.len(), self.rows.len(), "one ancestor per member");
+        self.rows = ancestors.iter().map(|&a| self.rows[a].clone()).collect();
+    }
+
+    /// Member `m`'s history as slices, oldest first.
+    pub fn rows(&self, member: usize) -> Vec<&[f64]> {
+        self.rows[member].iter().map(|r| r.as_slice()).collect()
+    }
+}
