@@ -26,6 +26,13 @@ impl ObsHistory {
         ObsHistory { window, rows }
     }
 
+    /// Rebuild from saved rows (`rows[member]`, oldest first).
+    pub fn from_rows(window: usize, rows: Vec<Vec<Vec<f64>>>) -> Self {
+        let window = window.max(1);
+        let rows = rows.into_iter().map(|r| r.into_iter().collect()).collect();
+        ObsHistory { window, rows }
+    }
+
     pub fn window(&self) -> usize {
         self.window
     }

@@ -95,6 +95,37 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         })
     }
 
+    /// Resume a filter from a checkpoint: the ensemble, its observation
+    /// history and log-weights as they were after assimilating its current
+    /// day, and the log-likelihood so far.
+    pub fn resume(
+        ens: Ensemble<'a, M>,
+        hist: ObsHistory,
+        log_w: Vec<f64>,
+        log_lik: f64,
+        data: &'a D,
+        opts: PfOptions,
+    ) -> Result<Self> {
+        if log_w.len() != ens.len() || ens.is_empty() {
+            return Err(Error::Other(
+                "checkpoint weights do not match its ensemble".into(),
+            ));
+        }
+        let mut opts = opts;
+        opts.run.observe = true;
+        let done = ens.day();
+        Ok(ParticleFilter {
+            data,
+            ens,
+            hist,
+            log_w,
+            opts,
+            log_lik,
+            records: Vec::new(),
+            done,
+        })
+    }
+
     /// Assimilate every day up to and including `day`, stepping as needed.
     /// Calling this in pieces gives bit-identical results to one call.
     pub fn advance_to(&mut self, day: usize) -> Result<()> {

@@ -3,6 +3,7 @@
 
 mod run;
 mod summary;
+mod twin_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,12 @@ enum Command {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
     },
+    /// Fit the twin to observations with a particle filter; save the posterior.
+    Assimilate(twin_cmds::AssimilateArgs),
+    /// Forecast from a saved posterior: quantiles in Forecast Hub CSV and Parquet.
+    Forecast(twin_cmds::ForecastArgs),
+    /// Rolling-origin forecasts scored against the data and a baseline.
+    Backtest(twin_cmds::BacktestArgs),
     /// Convert an EpiSim.jl config and its data files into a native twin spec.
     ImportEpisim {
         /// EpiSim config JSON.
@@ -60,6 +67,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Demo { out } => run::demo(&out),
+        Command::Assimilate(a) => twin_cmds::assimilate(&a),
+        Command::Forecast(a) => twin_cmds::forecast_cmd(&a),
+        Command::Backtest(a) => twin_cmds::backtest_cmd(&a),
         Command::ImportEpisim {
             config,
             data_dir,

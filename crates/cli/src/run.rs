@@ -183,7 +183,7 @@ fn execute(job: Job, out: &Path, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+pub(crate) fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

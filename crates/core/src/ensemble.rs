@@ -89,6 +89,48 @@ impl<'m, M: Model> Ensemble<'m, M> {
         })
     }
 
+    /// Rebuild an ensemble from saved parts (a checkpoint). Every member
+    /// needs parameters, state, current observables and its random stream.
+    pub fn from_parts(
+        model: &'m M,
+        seed: u64,
+        day: usize,
+        params: Vec<Vec<f64>>,
+        states: Vec<Vec<f64>>,
+        observations: Vec<Vec<f64>>,
+        rngs: Vec<MemberRng>,
+    ) -> Result<Self> {
+        let n = params.len();
+        let n_state = model.layout().len();
+        let n_obs =
+            model.layout().units.len() * model.layout().strata.len() * model.observables().len();
+        let shapes_ok = states.len() == n
+            && observations.len() == n
+            && rngs.len() == n
+            && params.iter().all(|p| p.len() == model.parameters().len())
+            && states.iter().all(|s| s.len() == n_state)
+            && observations.iter().all(|o| o.len() == n_obs);
+        if !shapes_ok || day == 0 {
+            return Err(Error::Other(
+                "saved ensemble does not fit the model's shape".into(),
+            ));
+        }
+        Ok(Ensemble {
+            model,
+            seed,
+            params,
+            states,
+            observations,
+            rngs,
+            day,
+        })
+    }
+
+    /// Member `m`'s random stream (to save it in a checkpoint).
+    pub fn rng(&self, member: usize) -> &MemberRng {
+        &self.rngs[member]
+    }
+
     pub fn model(&self) -> &M {
         self.model
     }

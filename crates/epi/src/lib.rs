@@ -5,4 +5,5 @@ pub mod episim;
 pub mod inputs;
 pub mod mmca;
 pub mod spec;
+pub mod spec_assim;
 pub mod streams;

@@ -28,6 +28,7 @@
 //! | `ensemble.members`, `seed` | ensemble size (default 1) and random seed (default 0) |
 //! | `output.format` | `"parquet"` (default) or `"csv"` |
 //! | `output.compartments` | also write all 11 compartments (default false) |
+//! | `[assimilation]` | observations and filter settings: see [`crate::spec_assim`] |
 //!
 //! Events and the κ₀ series are merged; two measures on one day are an
 //! error naming both.
@@ -44,6 +45,7 @@ use crate::inputs::{
     DataFiles, DatedContainment, Warning,
 };
 use crate::mmca::{Containment, MmcaSetup};
+use crate::spec_assim::{read_assimilation, AssimilationSpec};
 
 /// A loaded, validated twin spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,9 +63,12 @@ pub struct TwinSpec {
     pub spec_path: PathBuf,
     /// Every data file read, for provenance.
     pub inputs: Vec<PathBuf>,
+    /// How the twin is kept in step with data (see [`crate::spec_assim`]).
+    pub assimilation: Option<AssimilationSpec>,
 }
 
-const TOP_KEYS: [&str; 9] = [
+const TOP_KEYS: [&str; 10] = [
+    "assimilation",
     "twin",
     "time",
     "data",
@@ -201,7 +206,14 @@ pub fn load_spec(path: &Path) -> Result<(TwinSpec, Vec<Warning>)> {
         }
     }
 
+    let base = path.parent().unwrap_or(Path::new("."));
+    let assimilation = root
+        .opt_section("assimilation")?
+        .map(|sec| read_assimilation(&sec, base))
+        .transpose()?;
+
     let spec = TwinSpec {
+        assimilation,
         name,
         setup,
         priors,

@@ -10,7 +10,7 @@ use crate::inputs::ObservationTable;
 use crate::mmca::MmcaModel;
 
 /// How one column of the observation table is seen by the model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StreamSpec {
     /// Column of the observation table, e.g. `new_hospitalized`.
     pub column: String,

@@ -1,0 +1,535 @@
+//! `didymos assimilate`, `forecast` and `backtest`: keeping the MMCA twin in
+//! step with observations and saying what comes next.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use didymos_assim::PfOptions;
+use didymos_core::observation::StreamSet;
+use didymos_core::{Calendar, Date, Error, Model, Result};
+use didymos_epi::inputs::{read_observations, ObservationColumns, ObservationTable};
+use didymos_epi::mmca::{MmcaModel, ProcessNoise, BETA_SCALE};
+use didymos_epi::spec::{load_spec, TwinSpec};
+use didymos_epi::spec_assim::AssimilationSpec;
+use didymos_epi::streams::build_streams;
+use didymos_forecast::{
+    forecast_rows, quantiles, write_hub_csv, HorizonUnit, HubRow, QuantileForecast, Target,
+    HUB_LEVELS,
+};
+use didymos_store::{Format, TidyWriter};
+use didymos_twin::backtest::{backtest, summarise, BacktestOptions};
+use didymos_twin::checkpoint;
+use didymos_twin::predict::{forecast, StreamForecast};
+
+/// A twin spec with its model and observations, ready to filter.
+pub struct LoadedTwin {
+    pub spec: TwinSpec,
+    pub assim: AssimilationSpec,
+    pub model: MmcaModel,
+    pub table: ObservationTable,
+    pub observations: PathBuf,
+}
+
+pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<LoadedTwin> {
+    let (spec, warnings) = load_spec(spec_path)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let assim = spec.assimilation.clone().ok_or_else(|| {
+        Error::Other(format!(
+            "{}: the spec has no [assimilation] section (see data/spain/twin-2020.toml)",
+            spec_path.display()
+        ))
+    })?;
+    let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
+        log_beta_sd: assim.log_beta_sd,
+    })?;
+    for (name, prior, at) in &spec.priors {
+        model.parameters_mut().set_prior(name, prior.clone(), at)?;
+    }
+    let observations = observations
+        .map(Path::to_path_buf)
+        .or_else(|| assim.observations.clone())
+        .ok_or_else(|| {
+            Error::Other(
+                "no observations: give --observations FILE or assimilation.observations".into(),
+            )
+        })?;
+    let cols = ObservationColumns {
+        date: assim.date_column.clone(),
+        location: assim.location_column.clone(),
+        stratum: assim.stratum_column.clone(),
+        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
+    };
+    let table = read_observations(
+        &observations,
+        &cols,
+        &model.layout().units,
+        &model.layout().strata,
+    )?;
+    Ok(LoadedTwin {
+        spec,
+        assim,
+        model,
+        table,
+        observations,
+    })
+}
+
+impl LoadedTwin {
+    pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
+        build_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+    }
+    pub fn pf_options(&self) -> PfOptions {
+        PfOptions {
+            resample_threshold: self.assim.resample_threshold,
+            ..PfOptions::default()
+        }
+    }
+    fn calendar(&self) -> Calendar {
+        *self.model.calendar()
+    }
+    /// The last date with data inside the simulated range.
+    fn last_data_date(&self) -> Result<Date> {
+        let cal = self.calendar();
+        self.table
+            .dates()
+            .into_iter()
+            .rev()
+            .find(|d| cal.day_in_range(*d).is_some())
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: no observation falls inside {}..{}",
+                    self.observations.display(),
+                    cal.start,
+                    cal.end
+                ))
+            })
+    }
+    fn day_of(&self, date: Date, what: &str) -> Result<usize> {
+        let cal = self.calendar();
+        cal.day_in_range(date).ok_or_else(|| {
+            Error::Other(format!(
+                "{what} {date} is outside the twin's range {}..{}",
+                cal.start, cal.end
+            ))
+        })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct AssimilateArgs {
+    /// Twin spec with an [assimilation] section.
+    spec: PathBuf,
+    /// Observation CSV (default: assimilation.observations).
+    #[arg(long)]
+    observations: Option<PathBuf>,
+    /// Assimilate up to this date (default: the last date with data).
+    #[arg(long)]
+    until: Option<Date>,
+    #[arg(long)]
+    members: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value = "out/assimilate")]
+    out: PathBuf,
+}
+
+pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
+    let started = Instant::now();
+    let twin = load_twin(&args.spec, args.observations.as_deref())?;
+    let until = match args.until {
+        Some(d) => d,
+        None => twin.last_data_date()?,
+    };
+    let last = twin.day_of(until, "--until")?;
+    let data = twin.streams(Some(until))?;
+    let members = args.members.unwrap_or(twin.assim.members);
+    let seed = args.seed.unwrap_or(twin.spec.seed);
+    let mut pf =
+        didymos_assim::ParticleFilter::new(&twin.model, &data, members, seed, twin.pf_options())?;
+    let cal = twin.calendar();
+    let mut trace = csv::Writer::from_path(tmp(&args.out.join("filter.csv"))?)
+        .map_err(|e| Error::Other(e.to_string()))?;
+    trace
+        .write_record([
+            "date",
+            "ess",
+            "log_lik",
+            "resampled",
+            "beta_scale_q05",
+            "beta_scale_q50",
+            "beta_scale_q95",
+        ])
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let bar = crate::run::progress_bar(last as u64, false);
+    for day in 1..=last {
+        pf.advance_to(day)?;
+        bar.set_position(day as u64);
+        if let Some(r) = pf.records().last().filter(|r| r.day == day) {
+            let mut b: Vec<f64> = (0..pf.ensemble().len())
+                .map(|m| pf.ensemble().params(m)[BETA_SCALE])
+                .collect();
+            let q = quantiles(&mut b, &[0.05, 0.5, 0.95])?;
+            trace
+                .write_record([
+                    cal.date_of(day).to_string(),
+                    r.ess.to_string(),
+                    r.log_lik.to_string(),
+                    r.resampled.to_string(),
+                    q[0].to_string(),
+                    q[1].to_string(),
+                    q[2].to_string(),
+                ])
+                .map_err(|e| Error::Other(e.to_string()))?;
+        }
+    }
+    bar.finish_and_clear();
+    trace.flush().map_err(|e| Error::io(&args.out, e))?;
+    drop(trace);
+    publish(&args.out.join("filter.csv"))?;
+    let meta = serde_json::json!({
+        "twin": twin.spec.name,
+        "spec": std::fs::canonicalize(&args.spec).unwrap_or(args.spec.clone()),
+        "observations": std::fs::canonicalize(&twin.observations).unwrap_or(twin.observations.clone()),
+        "data_cutoff": until.to_string(),
+    });
+    let ck = args.out.join("checkpoint.bin");
+    checkpoint::save(&ck, &pf, meta)?;
+    let mut b: Vec<f64> = (0..pf.ensemble().len())
+        .map(|m| pf.ensemble().params(m)[BETA_SCALE])
+        .collect();
+    let q = quantiles(&mut b, &[0.05, 0.5, 0.95])?;
+    let min_ess = pf
+        .records()
+        .iter()
+        .map(|r| r.ess)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "{}: assimilated {} days with data up to {until} with {members} particles in {:.1} s",
+        twin.spec.name,
+        pf.records().len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "log-likelihood {:.1}; lowest ESS {min_ess:.0}",
+        pf.log_lik()
+    );
+    println!(
+        "transmission scale on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]",
+        q[1], q[0], q[2]
+    );
+    println!(
+        "wrote {} and {}",
+        ck.display(),
+        args.out.join("filter.csv").display()
+    );
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ForecastArgs {
+    /// Checkpoint written by `didymos assimilate`.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Twin spec (default: the one recorded in the checkpoint).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Observation CSV (default: the one recorded in the checkpoint).
+    #[arg(long)]
+    observations: Option<PathBuf>,
+    /// Days to forecast.
+    #[arg(long, default_value_t = 28)]
+    horizon: usize,
+    /// Also write every member's trajectory.
+    #[arg(long)]
+    trajectories: bool,
+    #[arg(long, default_value = "out/forecast")]
+    out: PathBuf,
+}
+
+pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
+    let peek = checkpoint_meta(&args.checkpoint)?;
+    let spec = args
+        .spec
+        .clone()
+        .or_else(|| peek["spec"].as_str().map(PathBuf::from))
+        .ok_or_else(|| Error::Other("give --spec".into()))?;
+    let obs = args
+        .observations
+        .clone()
+        .or_else(|| peek["observations"].as_str().map(PathBuf::from));
+    let twin = load_twin(&spec, obs.as_deref())?;
+    let cutoff: Option<Date> = peek["data_cutoff"].as_str().and_then(|s| s.parse().ok());
+    let data = twin.streams(cutoff)?;
+    let (pf, saved) = checkpoint::load(&args.checkpoint, &twin.model, &data, twin.pf_options())?;
+    let cal = twin.calendar();
+    if saved.day + args.horizon > cal.n_days() {
+        return Err(Error::Other(format!(
+            "a {}-day forecast from {} runs past the twin's end {}; extend time.end",
+            args.horizon,
+            cal.date_of(saved.day),
+            cal.end
+        )));
+    }
+    let fc = forecast(
+        pf.ensemble(),
+        pf.history(),
+        pf.log_weights(),
+        &data,
+        args.horizon,
+        saved.seed,
+    )?;
+    let origin = cal.date_of(saved.day);
+    write_forecast(&fc, origin, &args.out, args.trajectories)?;
+    for f in &fc {
+        let total = f.locations.len() - 1;
+        println!(
+            "{} forecast from {origin} (total over {} locations):",
+            f.stream, total
+        );
+        println!(
+            "{:>6} {:>12} {:>26}",
+            "week", "median", "90% of forecasts fall in"
+        );
+        for k in 1..=args.horizon / 7 {
+            let mut s = f.summed(total, 7 * (k - 1) + 1, 7 * k);
+            let q = quantiles(&mut s, &[0.05, 0.5, 0.95])?;
+            println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
+        }
+    }
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Hub CSV (daily and weekly targets, per location and in total) and a
+/// tidy table of the same quantiles.
+pub fn write_forecast(
+    fc: &[StreamForecast],
+    origin: Date,
+    out: &Path,
+    trajectories: bool,
+) -> Result<()> {
+    let mut hub: Vec<HubRow> = Vec::new();
+    let mut tidy = TidyWriter::create(&out.join("forecast.parquet"), Format::Parquet)?;
+    let mut traj = match trajectories {
+        true => Some(TidyWriter::create(
+            &out.join("trajectories.parquet"),
+            Format::Parquet,
+        )?),
+        false => None,
+    };
+    for f in fc {
+        let horizon = f.values[0].len();
+        for (l, loc) in f.locations.iter().enumerate() {
+            let mut blocks: Vec<(Target, usize, usize)> = (1..=horizon)
+                .map(|h| {
+                    (
+                        Target::new(h as u32, HorizonUnit::Day, format!("inc {}", f.stream)),
+                        h,
+                        h,
+                    )
+                })
+                .collect();
+            blocks.extend((1..=horizon / 7).map(|k| {
+                (
+                    Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream)),
+                    7 * k - 6,
+                    7 * k,
+                )
+            }));
+            for (target, from, to) in blocks {
+                let mut s = f.summed(l, from, to);
+                let q =
+                    QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
+                let end = origin.add_days(to as i32);
+                hub.extend(forecast_rows(origin, &target, end, loc, &q)?);
+                if from == to {
+                    for (level, v) in q.levels().iter().zip(q.values()) {
+                        tidy.push(end, loc, "total", &format!("{}_q{level}", f.stream), *v)?;
+                    }
+                }
+            }
+            if let Some(w) = traj.as_mut() {
+                for (h, members) in f.values[l].iter().enumerate() {
+                    for (m, v) in members.iter().enumerate() {
+                        w.push(
+                            origin.add_days(h as i32 + 1),
+                            loc,
+                            "total",
+                            &format!("{}_m{m}", f.stream),
+                            *v,
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    write_hub_csv(&out.join(format!("{origin}-didymos-mmca.csv")), &hub)?;
+    tidy.finish()?;
+    if let Some(w) = traj {
+        w.finish()?;
+    }
+    Ok(())
+}
+
+fn checkpoint_meta(path: &Path) -> Result<serde_json::Value> {
+    // The header is small; reading the whole file twice is cheaper than a
+    // second format just for metadata.
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = || Error::Other(format!("{}: not a Didymos checkpoint", path.display()));
+    let rest = bytes
+        .strip_prefix(b"DIDYMOS-CHECKPOINT 1\n".as_slice())
+        .ok_or_else(bad)?;
+    let len = u64::from_le_bytes(
+        rest.get(..8)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    ) as usize;
+    let header: serde_json::Value =
+        serde_json::from_slice(rest.get(8..8 + len).ok_or_else(bad)?).map_err(|_| bad())?;
+    Ok(header["meta"].clone())
+}
+
+#[derive(clap::Args)]
+pub struct BacktestArgs {
+    spec: PathBuf,
+    #[arg(long)]
+    observations: Option<PathBuf>,
+    /// First forecast origin (a data cut-off date).
+    #[arg(long)]
+    from: Date,
+    /// Last forecast origin.
+    #[arg(long)]
+    to: Date,
+    /// Days between origins, e.g. 7 or 7d.
+    #[arg(long, default_value = "7d")]
+    every: String,
+    /// Forecast horizon in days (scored in whole weeks).
+    #[arg(long, default_value_t = 28)]
+    horizon: usize,
+    #[arg(long)]
+    members: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value = "out/backtest")]
+    out: PathBuf,
+}
+
+pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
+    let started = Instant::now();
+    let twin = load_twin(&args.spec, args.observations.as_deref())?;
+    let every: usize = args
+        .every
+        .trim_end_matches('d')
+        .parse()
+        .ok()
+        .filter(|&e| e >= 1)
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "--every {}: expected a number of days such as 7 or 7d",
+                args.every
+            ))
+        })?;
+    let (first, last) = (
+        twin.day_of(args.from, "--from")?,
+        twin.day_of(args.to, "--to")?,
+    );
+    let weeks = args.horizon / 7;
+    if weeks == 0 || last < first {
+        return Err(Error::Other("need --horizon ≥ 7 and --from ≤ --to".into()));
+    }
+    let origins: Vec<usize> = (first..=last).step_by(every).collect();
+    let data = twin.streams(None)?;
+    let opts = BacktestOptions {
+        origins,
+        weeks,
+        members: args.members.unwrap_or(twin.assim.members),
+        seed: args.seed.unwrap_or(twin.spec.seed),
+        pf: twin.pf_options(),
+    };
+    let bt = backtest(&twin.model, &data, &opts)?;
+    let cal = twin.calendar();
+    let path = args.out.join("scores.csv");
+    let mut w = csv::Writer::from_path(tmp(&path)?).map_err(|e| Error::Other(e.to_string()))?;
+    w.write_record([
+        "origin",
+        "stream",
+        "location",
+        "weeks_ahead",
+        "forecaster",
+        "truth",
+        "median",
+        "wis",
+        "covered_50",
+        "covered_90",
+    ])
+    .map_err(|e| Error::Other(e.to_string()))?;
+    for s in &bt.scores {
+        w.write_record([
+            cal.date_of(s.origin).to_string(),
+            s.stream.clone(),
+            s.location.clone(),
+            s.weeks_ahead.to_string(),
+            s.forecaster.to_string(),
+            s.truth.to_string(),
+            s.median.to_string(),
+            s.wis.to_string(),
+            s.covered_50.to_string(),
+            s.covered_90.to_string(),
+        ])
+        .map_err(|e| Error::Other(e.to_string()))?;
+    }
+    w.flush().map_err(|e| Error::io(&path, e))?;
+    drop(w);
+    publish(&path)?;
+    println!(
+        "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
+        twin.spec.name,
+        opts.origins.len(),
+        args.from,
+        args.to,
+        opts.members,
+        started.elapsed().as_secs_f64()
+    );
+    for (label, keep) in [
+        (
+            "locations",
+            &(|l: &str| l != "total") as &dyn Fn(&str) -> bool,
+        ),
+        ("total", &|l: &str| l == "total"),
+    ] {
+        println!(
+            "{label}: {:>5} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            "weeks", "n", "WIS", "baseline", "rel WIS", "cov50", "cov90"
+        );
+        for h in summarise(&bt.scores, weeks, keep) {
+            println!(
+                "{:>16} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
+                h.weeks_ahead,
+                h.n,
+                h.model_wis,
+                h.baseline_wis,
+                h.relative_wis,
+                h.coverage_50,
+                h.coverage_90
+            );
+        }
+    }
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// A temporary sibling of `path` (created with its directory).
+fn tmp(path: &Path) -> Result<PathBuf> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(path.with_extension("partial"))
+}
+
+fn publish(path: &Path) -> Result<()> {
+    let t = path.with_extension("partial");
+    std::fs::rename(&t, path).map_err(|e| Error::io(path, e))
+}

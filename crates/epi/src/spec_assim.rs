@@ -1,0 +1,144 @@
+//! The `[assimilation]` section of a twin spec: which observations a twin
+//! is kept in step with, how the model sees them, and the filter settings.
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `assimilation.observations` | default observation CSV (overridable with `--observations`) |
+//! | `assimilation.date_column`, `location_column`, `stratum_column` | its columns (defaults `date`, `location`, none) |
+//! | `assimilation.members` | particles (default 1000) |
+//! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
+//! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1), `dispersion` (negative binomial; omit for Poisson), `delay_mean`/`delay_sd`/`delay_max` (discretised gamma, days; omit for none), `per_stratum` (default false) |
+
+use std::path::PathBuf;
+
+use didymos_core::observation::{Ascertainment, Delay, Noise};
+use didymos_core::Result;
+
+use crate::inputs::tree::Section;
+use crate::streams::StreamSpec;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssimilationSpec {
+    pub observations: Option<PathBuf>,
+    pub date_column: String,
+    pub location_column: String,
+    pub stratum_column: Option<String>,
+    pub members: usize,
+    pub log_beta_sd: f64,
+    pub resample_threshold: f64,
+    pub streams: Vec<StreamSpec>,
+}
+
+const KEYS: [&str; 8] = [
+    "observations",
+    "date_column",
+    "location_column",
+    "stratum_column",
+    "members",
+    "log_beta_sd",
+    "resample_threshold",
+    "stream",
+];
+const STREAM_KEYS: [&str; 8] = [
+    "column",
+    "observable",
+    "ascertainment",
+    "dispersion",
+    "delay_mean",
+    "delay_sd",
+    "delay_max",
+    "per_stratum",
+];
+
+pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result<AssimilationSpec> {
+    sec.check_keys(&KEYS)?;
+    let text = |k: &str, default: &str| -> Result<String> {
+        Ok(sec
+            .get(k)
+            .map(|f| f.str().map(String::from))
+            .transpose()?
+            .unwrap_or_else(|| default.to_string()))
+    };
+    let mut spec = AssimilationSpec {
+        observations: sec
+            .get("observations")
+            .map(|f| f.str().map(|s| base.join(s)))
+            .transpose()?,
+        date_column: text("date_column", "date")?,
+        location_column: text("location_column", "location")?,
+        stratum_column: sec
+            .get("stratum_column")
+            .map(|f| f.str().map(String::from))
+            .transpose()?,
+        members: 1000,
+        log_beta_sd: 0.05,
+        resample_threshold: 0.5,
+        streams: Vec::new(),
+    };
+    if let Some(f) = sec.get("members") {
+        spec.members = usize::try_from(f.int()?)
+            .ok()
+            .filter(|&m| m >= 2)
+            .ok_or_else(|| f.error("expected a whole number ≥ 2"))?;
+    }
+    if let Some(f) = sec.get("log_beta_sd") {
+        spec.log_beta_sd = f.non_negative()?;
+    }
+    if let Some(f) = sec.get("resample_threshold") {
+        spec.resample_threshold = f.f64_in(0.0, 1.0, "a share of the ensemble size")?;
+    }
+    let streams = sec.req("stream")?.array()?;
+    if streams.is_empty() {
+        return Err(sec
+            .req("stream")?
+            .error("at least one [[assimilation.stream]] is needed"));
+    }
+    for f in streams {
+        let s = f.table()?;
+        s.check_keys(&STREAM_KEYS)?;
+        let column = s.req("column")?.str()?.to_string();
+        let observable = s
+            .get("observable")
+            .map(|f| f.str().map(String::from))
+            .transpose()?
+            .unwrap_or_else(|| column.clone());
+        let ascertainment = match s.get("ascertainment") {
+            Some(f) => f.positive()?,
+            None => 1.0,
+        };
+        let noise = match s.get("dispersion") {
+            Some(f) => Noise::NegBinomial {
+                dispersion: f.positive()?,
+            },
+            None => Noise::Poisson,
+        };
+        let delay = match (s.get("delay_mean"), s.get("delay_sd")) {
+            (None, None) => Delay::none(),
+            (Some(m), Some(sd)) => {
+                let max = match s.get("delay_max") {
+                    Some(f) => usize::try_from(f.int()?)
+                        .map_err(|_| f.error("expected a whole number of days ≥ 0"))?,
+                    None => 21,
+                };
+                Delay::discretised_gamma(m.positive()?, sd.positive()?, max)
+                    .map_err(|e| m.error(e.to_string()))?
+            }
+            (Some(m), None) => return Err(m.error("delay_mean needs delay_sd too")),
+            (None, Some(sd)) => return Err(sd.error("delay_sd needs delay_mean too")),
+        };
+        let per_stratum = match s.get("per_stratum") {
+            Some(f) => f.bool()?,
+            None => false,
+        };
+        spec.streams.push(StreamSpec {
+            column,
+            observable,
+            delay,
+            ascertainment: Ascertainment::Constant(ascertainment),
+            noise,
+            per_stratum,
+        });
+    }
+    Ok(spec)
+}

@@ -1,0 +1,208 @@
+//! Rolling-origin backtests.
+//!
+//! One particle filter runs forward through the record. At each origin the
+//! filter has assimilated data up to and including that day and nothing
+//! later (it only ever asks the data model about days it has reached), and
+//! a forecast is made from a copy of its posterior. So each forecast uses
+//! only the data available at its origin, in one pass instead of one refit
+//! per origin. A test checks this by cutting the data at each origin.
+//!
+//! Forecasts are scored per stream, location (and total) and horizon in
+//! weeks: week k sums days origin+7(k−1)+1 … origin+7k. They are compared
+//! with the Forecast Hub's persistence baseline fitted to the weekly sums
+//! that end at the origin.
+
+use didymos_assim::{ParticleFilter, PfOptions};
+use didymos_core::observation::{Stream, StreamSet};
+use didymos_core::{Model, Result};
+use didymos_forecast::{
+    interval_coverage, persistence_baseline, quantiles, wis, BaselineOptions, QuantileForecast,
+    HUB_LEVELS,
+};
+
+use crate::predict::{forecast, StreamForecast};
+
+#[derive(Debug, Clone)]
+pub struct BacktestOptions {
+    /// Origins (1-based days), increasing.
+    pub origins: Vec<usize>,
+    pub weeks: usize,
+    pub members: usize,
+    pub seed: u64,
+    pub pf: PfOptions,
+}
+
+/// One scored forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub origin: usize,
+    pub stream: String,
+    pub location: String,
+    pub weeks_ahead: usize,
+    /// "model" or "baseline".
+    pub forecaster: &'static str,
+    pub truth: f64,
+    pub median: f64,
+    pub wis: f64,
+    pub covered_50: bool,
+    pub covered_90: bool,
+}
+
+/// Relative WIS and coverage for one horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HorizonSummary {
+    pub weeks_ahead: usize,
+    pub n: usize,
+    pub model_wis: f64,
+    pub baseline_wis: f64,
+    pub relative_wis: f64,
+    pub coverage_50: f64,
+    pub coverage_90: f64,
+    pub baseline_coverage_90: f64,
+}
+
+pub struct Backtest {
+    pub scores: Vec<Score>,
+    /// Forecast samples per origin (for reports).
+    pub forecasts: Vec<(usize, Vec<StreamForecast>)>,
+}
+
+pub fn backtest<M: Model>(model: &M, data: &StreamSet, opts: &BacktestOptions) -> Result<Backtest> {
+    let mut pf = ParticleFilter::new(model, data, opts.members, opts.seed, opts.pf.clone())?;
+    let horizon = 7 * opts.weeks;
+    let mut scores = Vec::new();
+    let mut forecasts = Vec::new();
+    for &origin in &opts.origins {
+        pf.advance_to(origin)?;
+        let fc = forecast(
+            pf.ensemble(),
+            pf.history(),
+            pf.log_weights(),
+            data,
+            horizon,
+            opts.seed,
+        )?;
+        for (stream, f) in data.streams().iter().zip(&fc) {
+            score_stream(stream, f, origin, opts, &mut scores)?;
+        }
+        forecasts.push((origin, fc));
+    }
+    Ok(Backtest { scores, forecasts })
+}
+
+/// The observed sum over days `from..=to` at `loc` (`None` if any is
+/// missing); `loc == n_locations` means the total over locations.
+fn observed_sum(stream: &Stream, loc: usize, from: usize, to: usize) -> Option<f64> {
+    let n_loc = stream.aggregation.len();
+    let mut sum = 0.0;
+    for d in from..=to {
+        let row = stream.data.get(&d)?;
+        if loc == n_loc {
+            for v in row {
+                sum += (*v)?;
+            }
+        } else {
+            sum += row.get(loc).copied().flatten()?;
+        }
+    }
+    Some(sum)
+}
+
+fn score_stream(
+    stream: &Stream,
+    f: &StreamForecast,
+    origin: usize,
+    opts: &BacktestOptions,
+    out: &mut Vec<Score>,
+) -> Result<()> {
+    let horizons: Vec<u32> = (1..=opts.weeks as u32).collect();
+    for (l, location) in f.locations.iter().enumerate() {
+        // Weekly sums ending at the origin, oldest first, for the baseline.
+        let mut past = Vec::new();
+        let mut end = origin;
+        while end >= 7 {
+            match observed_sum(stream, l, end - 6, end) {
+                Some(v) => past.push(v),
+                None => break,
+            }
+            end -= 7;
+        }
+        past.reverse();
+        let baseline = if past.len() >= 2 {
+            let b = BaselineOptions {
+                seed: opts.seed,
+                ..BaselineOptions::default()
+            };
+            Some(persistence_baseline(&past, &horizons, &b)?)
+        } else {
+            None
+        };
+        for k in 1..=opts.weeks {
+            let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
+            else {
+                continue;
+            };
+            let mut samples = f.summed(l, 7 * (k - 1) + 1, 7 * k);
+            let q =
+                QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut samples, &HUB_LEVELS)?)?;
+            let mut push = |forecaster: &'static str, q: &QuantileForecast| -> Result<()> {
+                out.push(Score {
+                    origin,
+                    stream: stream.name.clone(),
+                    location: location.clone(),
+                    weeks_ahead: k,
+                    forecaster,
+                    truth,
+                    median: q.median().unwrap_or(f64::NAN),
+                    wis: wis(q, truth)?.wis,
+                    covered_50: interval_coverage(q, truth, 0.5)?,
+                    covered_90: interval_coverage(q, truth, 0.9)?,
+                });
+                Ok(())
+            };
+            // Score the model only where the baseline can be scored too, so
+            // relative WIS compares like with like.
+            if let Some(b) = &baseline {
+                push("model", &q)?;
+                push("baseline", &b[k - 1])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Relative WIS (Σ model WIS / Σ baseline WIS) and coverage per horizon,
+/// over the scores whose location passes `keep`.
+pub fn summarise(
+    scores: &[Score],
+    weeks: usize,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<HorizonSummary> {
+    (1..=weeks)
+        .map(|k| {
+            let pick = |who: &str| -> Vec<&Score> {
+                scores
+                    .iter()
+                    .filter(|s| s.weeks_ahead == k && s.forecaster == who && keep(&s.location))
+                    .collect()
+            };
+            let (model, base) = (pick("model"), pick("baseline"));
+            let n = model.len();
+            let mw: f64 = model.iter().map(|s| s.wis).sum();
+            let bw: f64 = base.iter().map(|s| s.wis).sum();
+            let share = |xs: &[&Score], f: fn(&Score) -> bool| {
+                xs.iter().filter(|s| f(s)).count() as f64 / n.max(1) as f64
+            };
+            HorizonSummary {
+                weeks_ahead: k,
+                n,
+                model_wis: mw / n.max(1) as f64,
+                baseline_wis: bw / n.max(1) as f64,
+                relative_wis: mw / bw,
+                coverage_50: share(&model, |s| s.covered_50),
+                coverage_90: share(&model, |s| s.covered_90),
+                baseline_coverage_90: share(&base, |s| s.covered_90),
+            }
+        })
+        .collect()
+}

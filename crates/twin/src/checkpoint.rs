@@ -1,0 +1,203 @@
+//! A particle filter's posterior on disk, so `forecast` (and later the
+//! live service) can continue from it without refitting.
+//!
+//! Layout: the line `DIDYMOS-CHECKPOINT 1`, an 8-byte little-endian header
+//! length, a JSON header (shapes, day, seed, weights, random-stream
+//! positions, free-form metadata), then the members' parameters, states,
+//! current observables and observation history as little-endian `f64`.
+//! Written to a temporary file and renamed, like every output.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use didymos_assim::{ObsHistory, ParticleFilter, PfOptions};
+use didymos_core::{DataModel, Ensemble, Error, MemberRng, Model, Result};
+use rand_chacha::rand_core::SeedableRng;
+use serde_json::{json, Value};
+
+const MAGIC: &[u8] = b"DIDYMOS-CHECKPOINT 1\n";
+
+/// What a checkpoint holds besides the ensemble.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    pub day: usize,
+    pub seed: u64,
+    pub log_w: Vec<f64>,
+    pub log_lik: f64,
+    /// Free-form: twin name, spec path and hash, data cut-off, ...
+    pub meta: Value,
+}
+
+pub fn save<M: Model, D: DataModel>(
+    path: &Path,
+    pf: &ParticleFilter<'_, M, D>,
+    meta: Value,
+) -> Result<()> {
+    let ens = pf.ensemble();
+    let n = ens.len();
+    let rows: Vec<Vec<&[f64]>> = (0..n).map(|m| pf.history().rows(m)).collect();
+    let rngs: Vec<Value> = (0..n)
+        .map(|m| {
+            let r = ens.rng(m);
+            json!({"seed": hex(&r.get_seed()), "stream": r.get_stream(), "word_pos": r.get_word_pos().to_string()})
+        })
+        .collect();
+    let header = json!({
+        "members": n,
+        "day": ens.day(),
+        "seed": ens.seed(),
+        "n_params": ens.params(0).len(),
+        "n_state": ens.state(0).len(),
+        "n_obs": ens.observation(0).len(),
+        "window": pf.history().window(),
+        "history_rows": rows.iter().map(Vec::len).collect::<Vec<_>>(),
+        "log_w": pf.log_weights(),
+        "log_lik": pf.log_lik(),
+        "rngs": rngs,
+        "meta": meta,
+    });
+    let header = serde_json::to_vec(&header).map_err(|e| Error::Other(e.to_string()))?;
+    let mut buf = Vec::with_capacity(MAGIC.len() + 8 + header.len());
+    buf.extend_from_slice(MAGIC);
+    buf.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    buf.extend_from_slice(&header);
+    for (m, member_rows) in rows.iter().enumerate() {
+        put(&mut buf, ens.params(m));
+        put(&mut buf, ens.state(m));
+        put(&mut buf, ens.observation(m));
+        for r in member_rows {
+            put(&mut buf, r);
+        }
+    }
+    let tmp = path.with_extension("partial");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(&buf)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Resume the filter saved at `path` for `model` and `data`.
+pub fn load<'a, M: Model, D: DataModel>(
+    path: &Path,
+    model: &'a M,
+    data: &'a D,
+    opts: PfOptions,
+) -> Result<(ParticleFilter<'a, M, D>, Saved)> {
+    let bad = |msg: &str| {
+        Error::Other(format!(
+            "{}: not a usable checkpoint: {msg}",
+            path.display()
+        ))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| bad("wrong file type"))?;
+    let (len, rest) = rest.split_at_checked(8).ok_or_else(|| bad("truncated"))?;
+    let len = u64::from_le_bytes(len.try_into().map_err(|_| bad("truncated"))?) as usize;
+    let (header, mut body) = rest
+        .split_at_checked(len)
+        .ok_or_else(|| bad("truncated header"))?;
+    let h: Value = serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    let num = |k: &str| {
+        h[k].as_u64()
+            .map(|x| x as usize)
+            .ok_or_else(|| bad(&format!("missing `{k}`")))
+    };
+    let (n, day, np, ns, no, window) = (
+        num("members")?,
+        num("day")?,
+        num("n_params")?,
+        num("n_state")?,
+        num("n_obs")?,
+        num("window")?,
+    );
+    let counts: Vec<usize> = h["history_rows"]
+        .as_array()
+        .ok_or_else(|| bad("missing history"))?
+        .iter()
+        .map(|x| x.as_u64().unwrap_or(0) as usize)
+        .collect();
+    if counts.len() != n || model.parameters().len() != np || model.layout().len() != ns {
+        return Err(bad("it was written for a model of another shape"));
+    }
+    let mut take = |k: usize| -> Result<Vec<f64>> {
+        let (head, tail) = body
+            .split_at_checked(k * 8)
+            .ok_or_else(|| bad("truncated data"))?;
+        body = tail;
+        Ok(head
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect())
+    };
+    let (mut params, mut states, mut obs, mut hist) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &c in &counts {
+        params.push(take(np)?);
+        states.push(take(ns)?);
+        obs.push(take(no)?);
+        hist.push((0..c).map(|_| take(no)).collect::<Result<Vec<_>>>()?);
+    }
+    let rngs = h["rngs"]
+        .as_array()
+        .ok_or_else(|| bad("missing random streams"))?
+        .iter()
+        .map(|r| {
+            let seed =
+                unhex(r["seed"].as_str().unwrap_or("")).ok_or_else(|| bad("bad stream seed"))?;
+            let mut rng = MemberRng::from_seed(seed);
+            rng.set_stream(r["stream"].as_u64().ok_or_else(|| bad("bad stream"))?);
+            let pos: u128 = r["word_pos"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad("bad stream position"))?;
+            rng.set_word_pos(pos);
+            Ok(rng)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let log_w: Vec<f64> =
+        serde_json::from_value(h["log_w"].clone()).map_err(|e| bad(&e.to_string()))?;
+    let saved = Saved {
+        day,
+        seed: h["seed"].as_u64().ok_or_else(|| bad("missing seed"))?,
+        log_lik: h["log_lik"].as_f64().unwrap_or(0.0),
+        log_w: log_w.clone(),
+        meta: h["meta"].clone(),
+    };
+    let ens = Ensemble::from_parts(model, saved.seed, day, params, states, obs, rngs)?;
+    let pf = ParticleFilter::resume(
+        ens,
+        ObsHistory::from_rows(window, hist),
+        log_w,
+        saved.log_lik,
+        data,
+        opts,
+    )?;
+    Ok((pf, saved))
+}
+
+fn put(buf: &mut Vec<u8>, xs: &[f64]) {
+    for x in xs {
+        buf.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

@@ -1,0 +1,14 @@
+//! The application layer of Didymos: what a twin does with a model and its
+//! data. Everything here is generic over `Model` and works with the core's
+//! `StreamSet` data model, so every domain gets it for free.
+//!
+//! - [`checkpoint`]: save and resume a particle filter's posterior.
+//! - [`predict`]: run a posterior ensemble forward and sample what the
+//!   streams will report (predictive distribution, not just the mean).
+//! - [`backtest`]: rolling-origin forecasts that only use data available at
+//!   each origin, scored against what happened and against a baseline.
+#![forbid(unsafe_code)]
+
+pub mod backtest;
+pub mod checkpoint;
+pub mod predict;

@@ -1,0 +1,152 @@
+//! Forecast: run the posterior ensemble forward and sample what each
+//! stream will report, location by location and in total.
+//!
+//! The members are first resampled by their weights (systematic, with a
+//! uniform keyed by (seed, origin)), so every sample counts equally. Each
+//! member then continues with its own process noise, and its reports are
+//! drawn from the stream's noise model around the expected (delayed,
+//! ascertained) value, on random streams of their own, so a forecast never
+//! disturbs the filter it started from and is the same whatever the
+//! thread count.
+
+use didymos_assim::stats::systematic;
+use didymos_assim::ObsHistory;
+use didymos_core::observation::StreamSet;
+use didymos_core::rng::member_rng;
+use didymos_core::{Ensemble, Error, Model, Result, RunOptions};
+use rand::Rng;
+
+const STREAM_PICK: u64 = 0x5049_434b;
+const STREAM_PROCESS: u64 = 0x464f_5245;
+const STREAM_REPORT: u64 = 0x5245_504f;
+
+/// The location name used for the sum over all of a stream's locations.
+pub const TOTAL: &str = "total";
+
+/// Predictive samples for one stream: `values[location][h - 1][member]`
+/// for horizons h = 1..=H days after the origin; the last location is
+/// [`TOTAL`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamForecast {
+    pub stream: String,
+    pub locations: Vec<String>,
+    pub values: Vec<Vec<Vec<f64>>>,
+}
+
+impl StreamForecast {
+    /// Samples of the sum over days `from..=to` (1-based horizons).
+    pub fn summed(&self, location: usize, from: usize, to: usize) -> Vec<f64> {
+        let v = &self.values[location];
+        (0..v[0].len())
+            .map(|m| (from..=to).map(|h| v[h - 1][m]).sum())
+            .collect()
+    }
+}
+
+/// Forecast `horizon` days past the ensemble's current day (the origin).
+pub fn forecast<M: Model>(
+    ens: &Ensemble<'_, M>,
+    hist: &ObsHistory,
+    log_w: &[f64],
+    data: &StreamSet,
+    horizon: usize,
+    seed: u64,
+) -> Result<Vec<StreamForecast>> {
+    let model = ens.model();
+    let origin = ens.day();
+    let n = ens.len();
+    let u: f64 = member_rng(seed, origin as u64, STREAM_PICK).gen();
+    let anc = systematic(log_w, u, n);
+    if anc.len() != n {
+        return Err(Error::Numerical(format!(
+            "cannot forecast from day {origin}: the weights are degenerate"
+        )));
+    }
+    let pick = |f: &dyn Fn(usize) -> Vec<f64>| anc.iter().map(|&a| f(a)).collect::<Vec<_>>();
+    let rngs = (0..n)
+        .map(|m| member_rng(seed, m as u64, STREAM_PROCESS ^ (origin as u64) << 20))
+        .collect();
+    let mut fut = Ensemble::from_parts(
+        model,
+        seed,
+        origin,
+        pick(&|a| ens.params(a).to_vec()),
+        pick(&|a| ens.state(a).to_vec()),
+        pick(&|a| ens.observation(a).to_vec()),
+        rngs,
+    )?;
+    let mut rows: Vec<Vec<Vec<f64>>> = anc
+        .iter()
+        .map(|&a| hist.rows(a).into_iter().map(<[f64]>::to_vec).collect())
+        .collect();
+    let mut report: Vec<_> = (0..n)
+        .map(|m| member_rng(seed, m as u64, STREAM_REPORT ^ (origin as u64) << 20))
+        .collect();
+    let n_obs = model.observables().len();
+    let window = data_window(data);
+
+    let mut out: Vec<StreamForecast> = data
+        .streams()
+        .iter()
+        .map(|s| {
+            let mut locations: Vec<String> = s
+                .aggregation
+                .locations()
+                .iter()
+                .map(|l| label(l, model))
+                .collect();
+            locations.push(TOTAL.into());
+            let values = vec![vec![vec![0.0; n]; horizon]; locations.len()];
+            StreamForecast {
+                stream: s.name.clone(),
+                locations,
+                values,
+            }
+        })
+        .collect();
+    let opts = RunOptions {
+        batch_size: None,
+        observe: true,
+    };
+    for h in 1..=horizon {
+        fut.step(&opts);
+        let day = fut.day();
+        for (m, r) in rows.iter_mut().enumerate() {
+            r.push(fut.observation(m).to_vec());
+            if r.len() > window {
+                r.remove(0);
+            }
+        }
+        for (s, f) in data.streams().iter().zip(out.iter_mut()) {
+            let n_loc = f.locations.len() - 1;
+            for m in 0..n {
+                let view: Vec<&[f64]> = rows[m].iter().map(Vec::as_slice).collect();
+                let mut total = 0.0;
+                for l in 0..n_loc {
+                    let mean = s.expected_at(day, l, &view, n_obs);
+                    let y = s.noise.sample(mean, &mut report[m]);
+                    f.values[l][h - 1][m] = y;
+                    total += y;
+                }
+                f.values[n_loc][h - 1][m] = total;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn data_window(data: &StreamSet) -> usize {
+    use didymos_core::DataModel;
+    data.window().max(1)
+}
+
+fn label<M: Model>(l: &didymos_core::observation::ObsLocation, model: &M) -> String {
+    match l.stratum {
+        None => l.location.clone(),
+        Some(s) => format!(
+            "{}/{}",
+            l.location,
+            model.layout().strata.get(s).map_or("?", String::as_str)
+        ),
+    }
+}
