@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Independent peers the tests compare against: pyarrow reads our Parquet,
-# properscoring checks our CRPS, scipy checks our likelihoods.
-if ! python3 -c "import pyarrow, properscoring, scipy" 2>/dev/null; then
+# properscoring checks our CRPS, scipy our likelihoods, jsonschema and prov
+# validate our PROV-JSON against the W3C schema.
+if ! python3 -c "import pyarrow, properscoring, scipy, jsonschema, prov, rfc3339_validator" 2>/dev/null; then
   echo "installing pyarrow, properscoring, scipy (independent peers used by the tests)"
-  python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy
+  python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy jsonschema prov rfc3339-validator
 fi
 
 cargo fmt --all -- --check
