@@ -38,6 +38,23 @@ pub enum StateRepair {
     Custom(RepairFn),
 }
 
+/// A quantity the EAKF may update, as seen by a [`Localizer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// A parameter, by its index in the model's parameter space.
+    Param(usize),
+    /// A state variable, by its index in the member's state.
+    State(usize),
+    /// Another predicted observation of the same day.
+    Predicted(usize),
+}
+
+/// Localisation: the weight in [0, 1] with which observation `j` of `day`
+/// (in `DataModel::observed` order) may update a quantity (Houtekamer &
+/// Mitchell; Pei & Shaman update a county only from its own data). Zero
+/// skips the quantity entirely.
+pub type Localizer = Box<dyn Fn(usize, usize, Quantity) -> f64 + Send + Sync>;
+
 pub struct EakfOptions {
     /// Multiplicative inflation λ of the prior spread, applied to every
     /// updated quantity before the update: x ← x̄ + λ(x − x̄). 1 = none.
@@ -47,6 +64,8 @@ pub struct EakfOptions {
     pub estimate: Option<Vec<String>>,
     pub repair: StateRepair,
     pub run: RunOptions,
+    /// `None`: every observation updates everything.
+    pub localize: Option<Localizer>,
 }
 
 impl Default for EakfOptions {
@@ -56,6 +75,7 @@ impl Default for EakfOptions {
             estimate: None,
             repair: StateRepair::NonNegative,
             run: RunOptions::default(),
+            localize: None,
         }
     }
 }
@@ -96,6 +116,19 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
             done,
             ens,
         })
+    }
+
+    /// Resume from a checkpoint: an ensemble that has assimilated its
+    /// current day, with its observation history.
+    pub fn resume(ens: Ensemble<'a, M>, hist: ObsHistory, data: &'a D, opts: EakfOptions) -> Result<Self> {
+        let mut f = Self::from_ensemble(ens, data, opts)?;
+        f.hist = hist;
+        f.done = f.ens.day();
+        Ok(f)
+    }
+
+    pub fn history(&self) -> &ObsHistory {
+        &self.hist
     }
 
     /// Assimilate every day up to and including `day`, stepping as needed.
@@ -177,8 +210,19 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
                 .iter()
                 .map(|y| post_mean + shrink * (y - mean) - y)
                 .collect();
-            regress(&mut xs, &yj, mean, var, &dy);
-            regress(&mut ys, &yj, mean, var, &dy);
+            let (wx, wy) = match &self.opts.localize {
+                None => (None, None),
+                Some(f) => {
+                    let n_est = self.est.len();
+                    let wx: Vec<f64> = (0..xs[0].len())
+                        .map(|c| if c < n_est { f(day, j, Quantity::Param(self.est[c])) } else { f(day, j, Quantity::State(c - n_est)) })
+                        .collect();
+                    let wy: Vec<f64> = (0..z.len()).map(|k| if k == j { 1.0 } else { f(day, j, Quantity::Predicted(k)) }).collect();
+                    (Some(wx), Some(wy))
+                }
+            };
+            regress(&mut xs, &yj, mean, var, &dy, wx.as_deref());
+            regress(&mut ys, &yj, mean, var, &dy, wy.as_deref());
         }
         for (m, x) in xs.iter().enumerate() {
             if let Some(v) = x.iter().position(|v| !v.is_finite()) {
@@ -237,19 +281,34 @@ fn inflate(rows: &mut [Vec<f64>], lambda: f64) {
 }
 
 /// Add cov(x, y)/var · Δyᵢ to every column x of `rows`.
-fn regress(rows: &mut [Vec<f64>], y: &[f64], y_mean: f64, y_var: f64, dy: &[f64]) {
+fn regress(rows: &mut [Vec<f64>], y: &[f64], y_mean: f64, y_var: f64, dy: &[f64], weights: Option<&[f64]>) {
     let n = rows.len();
-    let mean = column_mean(rows.iter().map(|r| r.as_slice()));
-    let mut cov = vec![0.0; mean.len()];
+    let cols: Vec<usize> = match weights {
+        None => (0..rows[0].len()).collect(),
+        Some(w) => (0..rows[0].len()).filter(|&c| w[c] != 0.0).collect(),
+    };
+    let mut mean = vec![0.0; cols.len()];
+    for r in rows.iter() {
+        for (m, &c) in mean.iter_mut().zip(&cols) {
+            *m += r[c];
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut cov = vec![0.0; cols.len()];
     for (r, yi) in rows.iter().zip(y) {
         let dev = yi - y_mean;
-        cov.iter_mut()
-            .zip(r)
-            .zip(&mean)
-            .for_each(|((c, v), m)| *c += (v - m) * dev);
+        for ((cv, &c), m) in cov.iter_mut().zip(&cols).zip(&mean) {
+            *cv += (r[c] - m) * dev;
+        }
     }
-    let beta: Vec<f64> = cov.iter().map(|c| c / (n - 1) as f64 / y_var).collect();
+    let beta: Vec<f64> = cov
+        .iter()
+        .zip(&cols)
+        .map(|(cv, &c)| cv / (n - 1) as f64 / y_var * weights.map_or(1.0, |w| w[c]))
+        .collect();
     for (r, d) in rows.iter_mut().zip(dy) {
-        r.iter_mut().zip(&beta).for_each(|(v, b)| *v += b * d);
+        for (b, &c) in beta.iter().zip(&cols) {
+            r[c] += b * d;
+        }
     }
 }

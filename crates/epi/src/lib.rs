@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod episim;
+pub mod filtering;
 pub mod inputs;
 pub mod mmca;
 pub mod spec;

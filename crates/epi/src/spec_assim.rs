@@ -7,6 +7,9 @@
 //! | `assimilation.date_column`, `location_column`, `stratum_column` | its columns (defaults `date`, `location`, none) |
 //! | `assimilation.members` | particles (default 1000) |
 //! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
+//! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
+//! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
+//! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
 //! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1), `dispersion` (negative binomial; omit for Poisson), `delay_mean`/`delay_sd`/`delay_max` (discretised gamma, days; omit for none), `per_stratum` (default false) |
 
@@ -26,11 +29,18 @@ pub struct AssimilationSpec {
     pub stratum_column: Option<String>,
     pub members: usize,
     pub log_beta_sd: f64,
+    pub log_beta_patch_sd: f64,
+    /// "pf" or "eakf".
+    pub filter: String,
+    pub inflation: f64,
     pub resample_threshold: f64,
     pub streams: Vec<StreamSpec>,
 }
 
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 11] = [
+    "log_beta_patch_sd",
+    "filter",
+    "inflation",
     "observations",
     "date_column",
     "location_column",
@@ -73,6 +83,9 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .transpose()?,
         members: 1000,
         log_beta_sd: 0.05,
+        log_beta_patch_sd: 0.0,
+        filter: "pf".into(),
+        inflation: 1.0,
         resample_threshold: 0.5,
         streams: Vec::new(),
     };
@@ -84,6 +97,19 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
     }
     if let Some(f) = sec.get("log_beta_sd") {
         spec.log_beta_sd = f.non_negative()?;
+    }
+    if let Some(f) = sec.get("log_beta_patch_sd") {
+        spec.log_beta_patch_sd = f.non_negative()?;
+    }
+    if let Some(f) = sec.get("filter") {
+        let s = f.str()?;
+        if !["pf", "eakf"].contains(&s) {
+            return Err(f.error(format!("unknown filter `{s}`; valid filters are: pf, eakf")));
+        }
+        spec.filter = s.to_string();
+    }
+    if let Some(f) = sec.get("inflation") {
+        spec.inflation = f.f64_in(1.0, 10.0, "an inflation factor")?;
     }
     if let Some(f) = sec.get("resample_threshold") {
         spec.resample_threshold = f.f64_in(0.0, 1.0, "a share of the ensemble size")?;

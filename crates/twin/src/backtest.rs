@@ -12,7 +12,6 @@
 //! with the Forecast Hub's persistence baseline fitted to the weekly sums
 //! that end at the origin.
 
-use didymos_assim::{ParticleFilter, PfOptions};
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
 use didymos_forecast::{
@@ -20,16 +19,15 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 
-use crate::predict::{forecast, StreamForecast};
+use crate::filter::Filter;
+use crate::predict::{forecast_with, StreamForecast};
 
 #[derive(Debug, Clone)]
 pub struct BacktestOptions {
     /// Origins (1-based days), increasing.
     pub origins: Vec<usize>,
     pub weeks: usize,
-    pub members: usize,
     pub seed: u64,
-    pub pf: PfOptions,
 }
 
 /// One scored forecast.
@@ -67,17 +65,33 @@ pub struct Backtest {
     pub forecasts: Vec<(usize, Vec<StreamForecast>)>,
 }
 
-pub fn backtest<M: Model>(model: &M, data: &StreamSet, opts: &BacktestOptions) -> Result<Backtest> {
-    let mut pf = ParticleFilter::new(model, data, opts.members, opts.seed, opts.pf.clone())?;
+/// Run `filter` (fresh, on day 1, over `data`) through the origins,
+/// forecasting with the filter's own model.
+pub fn backtest<M: Model>(filter: Filter<'_, M, StreamSet>, data: &StreamSet, opts: &BacktestOptions) -> Result<Backtest> {
+    backtest_with(filter, data, opts, |_| Ok(None))
+}
+
+/// As [`backtest`], forecasting from each origin with the model that
+/// `forecast_model(origin)` gives (`None`: the filter's own), e.g. one whose
+/// interventions are frozen at the origin.
+pub fn backtest_with<M: Model>(
+    mut filter: Filter<'_, M, StreamSet>,
+    data: &StreamSet,
+    opts: &BacktestOptions,
+    forecast_model: impl Fn(usize) -> Result<Option<M>>,
+) -> Result<Backtest> {
     let horizon = 7 * opts.weeks;
     let mut scores = Vec::new();
     let mut forecasts = Vec::new();
     for &origin in &opts.origins {
-        pf.advance_to(origin)?;
-        let fc = forecast(
-            pf.ensemble(),
-            pf.history(),
-            pf.log_weights(),
+        filter.advance_to(origin)?;
+        let own = forecast_model(origin)?;
+        let model = own.as_ref().unwrap_or(filter.ensemble().model());
+        let fc = forecast_with(
+            model,
+            filter.ensemble(),
+            filter.history(),
+            &filter.log_weights(),
             data,
             horizon,
             opts.seed,

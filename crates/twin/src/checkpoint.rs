@@ -10,7 +10,9 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use didymos_assim::{ObsHistory, ParticleFilter, PfOptions};
+use didymos_assim::{Eakf, EakfOptions, ObsHistory, ParticleFilter, PfOptions};
+
+use crate::filter::Filter;
 use didymos_core::{DataModel, Ensemble, Error, MemberRng, Model, Result};
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::{json, Value};
@@ -28,14 +30,38 @@ pub struct Saved {
     pub meta: Value,
 }
 
-pub fn save<M: Model, D: DataModel>(
+/// Save a filter's posterior.
+pub fn save<M: Model, D: DataModel>(path: &Path, filter: &Filter<'_, M, D>, mut meta: Value) -> Result<()> {
+    meta["filter"] = json!(filter.kind());
+    save_parts(path, filter.ensemble(), filter.history(), &filter.log_weights(), filter.log_lik().unwrap_or(0.0), meta)
+}
+
+/// Resume the filter saved at `path` (of the kind it was saved as).
+pub fn resume<'a, M: Model, D: DataModel>(
     path: &Path,
-    pf: &ParticleFilter<'_, M, D>,
+    model: &'a M,
+    data: &'a D,
+    pf: PfOptions,
+    eakf: EakfOptions,
+) -> Result<(Filter<'a, M, D>, Saved)> {
+    let (ens, hist, saved) = load_parts(path, model)?;
+    let filter = match saved.meta["filter"].as_str() {
+        Some("eakf") => Filter::Eakf(Eakf::resume(ens, hist, data, eakf)?),
+        _ => Filter::Particle(ParticleFilter::resume(ens, hist, saved.log_w.clone(), saved.log_lik, data, pf)?),
+    };
+    Ok((filter, saved))
+}
+
+pub fn save_parts<M: Model>(
+    path: &Path,
+    ens: &Ensemble<'_, M>,
+    hist: &ObsHistory,
+    log_w: &[f64],
+    log_lik: f64,
     meta: Value,
 ) -> Result<()> {
-    let ens = pf.ensemble();
     let n = ens.len();
-    let rows: Vec<Vec<&[f64]>> = (0..n).map(|m| pf.history().rows(m)).collect();
+    let rows: Vec<Vec<&[f64]>> = (0..n).map(|m| hist.rows(m)).collect();
     let rngs: Vec<Value> = (0..n)
         .map(|m| {
             let r = ens.rng(m);
@@ -49,10 +75,10 @@ pub fn save<M: Model, D: DataModel>(
         "n_params": ens.params(0).len(),
         "n_state": ens.state(0).len(),
         "n_obs": ens.observation(0).len(),
-        "window": pf.history().window(),
+        "window": hist.window(),
         "history_rows": rows.iter().map(Vec::len).collect::<Vec<_>>(),
-        "log_w": pf.log_weights(),
-        "log_lik": pf.log_lik(),
+        "log_w": log_w,
+        "log_lik": log_lik,
         "rngs": rngs,
         "meta": meta,
     });
@@ -77,13 +103,8 @@ pub fn save<M: Model, D: DataModel>(
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-/// Resume the filter saved at `path` for `model` and `data`.
-pub fn load<'a, M: Model, D: DataModel>(
-    path: &Path,
-    model: &'a M,
-    data: &'a D,
-    opts: PfOptions,
-) -> Result<(ParticleFilter<'a, M, D>, Saved)> {
+/// The ensemble, history and metadata saved at `path`, for `model`.
+pub fn load_parts<'a, M: Model>(path: &Path, model: &'a M) -> Result<(Ensemble<'a, M>, ObsHistory, Saved)> {
     let bad = |msg: &str| {
         Error::Other(format!(
             "{}: not a usable checkpoint: {msg}",
@@ -166,19 +187,11 @@ pub fn load<'a, M: Model, D: DataModel>(
         day,
         seed: h["seed"].as_u64().ok_or_else(|| bad("missing seed"))?,
         log_lik: h["log_lik"].as_f64().unwrap_or(0.0),
-        log_w: log_w.clone(),
+        log_w,
         meta: h["meta"].clone(),
     };
     let ens = Ensemble::from_parts(model, saved.seed, day, params, states, obs, rngs)?;
-    let pf = ParticleFilter::resume(
-        ens,
-        ObsHistory::from_rows(window, hist),
-        log_w,
-        saved.log_lik,
-        data,
-        opts,
-    )?;
-    Ok((pf, saved))
+    Ok((ens, ObsHistory::from_rows(window, hist), saved))
 }
 
 fn put(buf: &mut Vec<u8>, xs: &[f64]) {

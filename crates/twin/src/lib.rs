@@ -11,4 +11,5 @@
 
 pub mod backtest;
 pub mod checkpoint;
+pub mod filter;
 pub mod predict;

@@ -43,7 +43,8 @@ impl StreamForecast {
     }
 }
 
-/// Forecast `horizon` days past the ensemble's current day (the origin).
+/// Forecast `horizon` days past the ensemble's current day (the origin),
+/// with the ensemble's own model.
 pub fn forecast<M: Model>(
     ens: &Ensemble<'_, M>,
     hist: &ObsHistory,
@@ -52,7 +53,21 @@ pub fn forecast<M: Model>(
     horizon: usize,
     seed: u64,
 ) -> Result<Vec<StreamForecast>> {
-    let model = ens.model();
+    forecast_with(ens.model(), ens, hist, log_w, data, horizon, seed)
+}
+
+/// As [`forecast`], running the members forward with `model` (same shape
+/// as the ensemble's): for example the twin with its interventions frozen
+/// at the origin, so the forecast uses no covariate from after it.
+pub fn forecast_with<M: Model>(
+    model: &M,
+    ens: &Ensemble<'_, M>,
+    hist: &ObsHistory,
+    log_w: &[f64],
+    data: &StreamSet,
+    horizon: usize,
+    seed: u64,
+) -> Result<Vec<StreamForecast>> {
     let origin = ens.day();
     let n = ens.len();
     let u: f64 = member_rng(seed, origin as u64, STREAM_PICK).gen();

@@ -15,8 +15,9 @@ use super::{Compartment as C, N_COMPARTMENTS};
 pub struct MemberRates {
     /// ln(1 − βᴬ) and ln(1 − βᴵ): the infection probability is computed as
     /// 1 − exp(norm·(Pᴬ ln(1−βᴬ) + Pᴵ ln(1−βᴵ))), one exp instead of two pows.
-    pub ln_escape_a: f64,
-    pub ln_escape_i: f64,
+    /// Per patch: the global and local transmission scales applied.
+    pub ln_escape_a: Vec<f64>,
+    pub ln_escape_i: Vec<f64>,
     /// `[g]` for each rate.
     pub eta: Vec<f64>,
     pub alpha: Vec<f64>,
@@ -130,10 +131,10 @@ pub fn step_batch(
                 // as (1−β)^0 = 1 in the reference.
                 let mut e = 0.0;
                 if pa != 0.0 {
-                    e += pa * r.ln_escape_a;
+                    e += pa * r.ln_escape_a[j];
                 }
                 if pi != 0.0 {
-                    e += pi * r.ln_escape_i;
+                    e += pi * r.ln_escape_i[j];
                 }
                 s.prob[j * w_g + b * g_n + g] = 1.0 - (regime.norm[j * g_n + g] * e).exp();
             }

@@ -32,6 +32,9 @@ pub const OBSERVABLES: [&str; 3] = ["new_infected", "new_hospitalized", "new_dea
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProcessNoise {
     pub log_beta_sd: f64,
+    /// The same for each patch's own multiplier `beta_scale.<patch>`, so a
+    /// filter can follow regional differences.
+    pub log_beta_patch_sd: f64,
 }
 
 pub struct MmcaModel {
@@ -41,6 +44,9 @@ pub struct MmcaModel {
     layout: StateLayout,
     space: ParameterSpace,
     observables: Vec<ObservableDef>,
+    /// Index of the first per-patch multiplier `beta_scale.<patch>`; they
+    /// close the parameter vector, one per patch in layout order.
+    first_patch_scale: usize,
 }
 
 impl MmcaModel {
@@ -59,6 +65,7 @@ impl MmcaModel {
             variables: COMPARTMENT_NAMES.iter().map(|s| s.to_string()).collect(),
         };
         let space = Self::parameter_space(&setup);
+        let first_patch_scale = space.len() - setup.metapopulation.ids.len();
         let observables = vec![
             ObservableDef {
                 name: OBSERVABLES[0].into(),
@@ -83,6 +90,7 @@ impl MmcaModel {
             layout,
             space,
             observables,
+            first_patch_scale,
         };
         model.check_params(&model.space.values())?;
         Ok(model)
@@ -114,12 +122,18 @@ impl MmcaModel {
                 ));
             }
         }
+        // Per-patch multipliers of transmission in the patch (where the
+        // infection happens); all 1 reproduces the reference exactly.
+        for id in &setup.metapopulation.ids {
+            defs.push(ParamDef::new(format!("beta_scale.{id}"), 1.0, (0.0, 1e6)).with_transform(Transform::Log));
+        }
         ParameterSpace::new(defs)
     }
 
     /// The stochastic variant (see [`ProcessNoise`]).
     pub fn with_process_noise(mut self, noise: ProcessNoise) -> Result<MmcaModel> {
-        if !(noise.log_beta_sd.is_finite() && noise.log_beta_sd >= 0.0) {
+        let ok = |x: f64| x.is_finite() && x >= 0.0;
+        if !(ok(noise.log_beta_sd) && ok(noise.log_beta_patch_sd)) {
             return Err(Error::input(
                 Located::default().field("log_beta_sd"),
                 "must be a finite number ≥ 0",
@@ -127,6 +141,22 @@ impl MmcaModel {
         }
         self.noise = noise;
         Ok(self)
+    }
+
+    /// The same model with every containment after `day` removed: the
+    /// measures in force on `day` simply persist. Forecasts made on `day`
+    /// use it, so they never read mobility data from after their origin.
+    pub fn with_containments_until(&self, day: usize) -> Result<MmcaModel> {
+        let mut setup = self.setup.clone();
+        setup.containments = self.setup.containments.iter().filter(|(d, _)| *d <= day).map(|(d, c)| (d, *c)).collect();
+        let mut m = MmcaModel::new(setup)?.with_process_noise(self.noise)?;
+        m.space = self.space.clone();
+        Ok(m)
+    }
+
+    /// Index of `beta_scale.<first patch>` in the parameter vector.
+    pub fn first_patch_scale(&self) -> usize {
+        self.first_patch_scale
     }
 
     pub fn process_noise(&self) -> ProcessNoise {
@@ -147,7 +177,10 @@ impl MmcaModel {
     fn rates(&self, params: &[f64]) -> MemberRates {
         let g_n = self.net.n_strata;
         let scale = params[BETA_SCALE];
-        let ln_escape = |beta: f64| (1.0 - (beta * scale).min(1.0)).ln();
+        let local = &params[self.first_patch_scale..];
+        let ln_escape = |beta: f64| -> Vec<f64> {
+            local.iter().map(|l| (1.0 - (beta * scale * l).min(1.0)).ln()).collect()
+        };
         let rate = |k: usize| params[3 + k * g_n..3 + (k + 1) * g_n].to_vec();
         MemberRates {
             ln_escape_a: ln_escape(params[1]),
@@ -245,6 +278,15 @@ impl Model for MmcaModel {
                 let eps: f64 = m.rng.sample(StandardNormal);
                 m.params[BETA_SCALE] =
                     (m.params[BETA_SCALE].ln() + self.noise.log_beta_sd * eps).exp();
+            }
+        }
+        if self.noise.log_beta_patch_sd > 0.0 {
+            let sd = self.noise.log_beta_patch_sd;
+            for m in batch.iter_mut() {
+                for x in &mut m.params[self.first_patch_scale..] {
+                    let eps: f64 = m.rng.sample(StandardNormal);
+                    *x = (x.ln() + sd * eps).exp();
+                }
             }
         }
         let regime = self.regime(day);
