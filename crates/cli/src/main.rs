@@ -1,6 +1,7 @@
 //! `didymos`: the command-line face of the Didymos digital twin engine.
 #![forbid(unsafe_code)]
 
+mod prov_cmd;
 mod run;
 mod summary;
 mod twin_cmds;
@@ -51,6 +52,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Inspect, export or push a run's provenance (prov.json).
+    #[command(subcommand)]
+    Prov(prov_cmd::ProvCommand),
+    /// Re-run a recorded run after checking its inputs; compare outputs bit for bit.
+    Rerun(prov_cmd::RerunArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +81,8 @@ fn main() -> ExitCode {
             data_dir,
             out,
         } => run::import_episim(&config, &data_dir, &out),
+        Command::Prov(c) => prov_cmd::prov_cmd(&c),
+        Command::Rerun(a) => prov_cmd::rerun(&a, cli.threads),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

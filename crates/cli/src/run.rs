@@ -11,6 +11,7 @@ use didymos_epi::spec::load_spec;
 use didymos_store::{Format, TidyWriter};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::prov_cmd;
 use crate::summary::Summary;
 
 #[derive(clap::Args)]
@@ -56,6 +57,8 @@ struct Job {
     seed: u64,
     format: Format,
     compartments: bool,
+    /// Files read, with their provenance role ("spec", "config", "input").
+    inputs: Vec<(&'static str, PathBuf)>,
 }
 
 fn load_job(args: &RunArgs) -> Result<Job> {
@@ -69,7 +72,14 @@ fn load_job(args: &RunArgs) -> Result<Job> {
             },
         )?;
         report_warnings(&warnings);
+        let mut inputs = vec![("config", config.clone())];
+        inputs.extend(
+            prov_cmd::episim_data_files(config, &data_dir)?
+                .into_iter()
+                .map(|p| ("input", p)),
+        );
         return Ok(Job {
+            inputs,
             name: config
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -95,7 +105,10 @@ fn load_job(args: &RunArgs) -> Result<Job> {
             .parse()
             .map_err(|e| Error::Other(format!("{}: output.format: {e}", spec_path.display())))?,
     };
+    let mut inputs = vec![("spec", spec_path.to_path_buf())];
+    inputs.extend(spec.inputs.iter().map(|p| ("input", p.clone())));
     Ok(Job {
+        inputs,
         name: spec.name,
         setup: spec.setup,
         priors: spec.priors,
@@ -113,11 +126,24 @@ fn report_warnings<W: std::fmt::Display>(warnings: &[W]) {
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
-    let job = load_job(args)?;
-    execute(job, &args.out, args.quiet)
+    run_as(args, "run")
 }
 
-fn execute(job: Job, out: &Path, quiet: bool) -> Result<()> {
+/// Runs `args` and records its provenance as a run of `command`.
+fn run_as(args: &RunArgs, command: &str) -> Result<()> {
+    let mut prov = prov_cmd::start(command);
+    let mut job = load_job(args)?;
+    for (role, path) in std::mem::take(&mut job.inputs) {
+        prov_cmd::used(&mut prov, role, &path)?;
+    }
+    for (role, path) in execute(job, &args.out, args.quiet)? {
+        prov_cmd::generated(&mut prov, role, &path)?;
+    }
+    prov_cmd::finish(prov, &args.out, args.quiet)
+}
+
+/// Runs the job and returns the files written, with their provenance roles.
+fn execute(job: Job, out: &Path, quiet: bool) -> Result<Vec<(&'static str, PathBuf)>> {
     let started = Instant::now();
     let mut model = MmcaModel::new(job.setup)?;
     for (name, prior, at) in &job.priors {
@@ -167,20 +193,20 @@ fn execute(job: Job, out: &Path, quiet: bool) -> Result<()> {
     }
     bar.finish_and_clear();
 
-    let mut written = vec![obs_out.finish()?];
+    let mut written = vec![("output", obs_out.finish()?)];
     if let Some(w) = comp_out {
-        written.push(w.finish()?);
+        written.push(("output", w.finish()?));
     }
     let summary_path = out.join("summary.json");
     summary.write_json(&summary_path, &job.name, job.members, job.seed)?;
-    written.push(summary_path);
+    written.push(("summary", summary_path));
     if !quiet {
         summary.print(&job.name, job.members, started.elapsed());
-        for p in &written {
+        for (_, p) in &written {
             println!("wrote {}", p.display());
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 pub(crate) fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
@@ -312,11 +338,12 @@ pub fn demo(out: &Path) -> Result<()> {
         normalise_mobility: false,
         quiet: false,
     };
-    run(&args)
+    run_as(&args, "demo")
 }
 
 /// Writes `OUT/twin.toml`, referring to the EpiSim data files where they are.
 pub fn import_episim(config: &Path, data_dir: &Path, out: &Path) -> Result<()> {
+    let mut prov = prov_cmd::start("import-episim");
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let name = config
         .file_stem()
@@ -330,10 +357,12 @@ pub fn import_episim(config: &Path, data_dir: &Path, out: &Path) -> Result<()> {
         &name,
     )?;
     report_warnings(&warnings);
+    prov_cmd::used_episim(&mut prov, config, data_dir)?;
     let path = out.join("twin.toml");
     let tmp = out.join(".twin.toml.partial");
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     println!("wrote {}", path.display());
-    Ok(())
+    prov_cmd::generated(&mut prov, "spec", &path)?;
+    prov_cmd::finish(prov, out, false)
 }

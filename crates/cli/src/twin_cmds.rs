@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use didymos_assim::PfOptions;
+use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
 use didymos_core::observation::StreamSet;
-use didymos_core::{Calendar, Date, Error, Model, Result};
+use didymos_core::{Calendar, DataModel, Date, Error, Model, Result};
+use didymos_epi::filtering::mmca_eakf_options;
 use didymos_epi::inputs::{read_observations, ObservationColumns, ObservationTable};
 use didymos_epi::mmca::{MmcaModel, ProcessNoise, BETA_SCALE};
 use didymos_epi::spec::{load_spec, TwinSpec};
@@ -17,9 +18,10 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 use didymos_store::{Format, TidyWriter};
-use didymos_twin::backtest::{backtest, summarise, BacktestOptions};
+use didymos_twin::backtest::{backtest_with, summarise, BacktestOptions};
 use didymos_twin::checkpoint;
-use didymos_twin::predict::{forecast, StreamForecast};
+use didymos_twin::filter::Filter;
+use didymos_twin::predict::{forecast_with, StreamForecast};
 
 /// A twin spec with its model and observations, ready to filter.
 pub struct LoadedTwin {
@@ -43,6 +45,7 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
     })?;
     let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
         log_beta_sd: assim.log_beta_sd,
+        log_beta_patch_sd: assim.log_beta_patch_sd,
     })?;
     for (name, prior, at) in &spec.priors {
         model.parameters_mut().set_prior(name, prior.clone(), at)?;
@@ -79,6 +82,33 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
 impl LoadedTwin {
     pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
         build_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+    }
+    /// A fresh filter of the spec's kind on day 1.
+    pub fn filter<'a>(
+        &'a self,
+        data: &'a StreamSet,
+        members: usize,
+        seed: u64,
+    ) -> Result<Filter<'a, MmcaModel, StreamSet>> {
+        Ok(match self.assim.filter.as_str() {
+            "eakf" => Filter::Eakf(Eakf::new(
+                &self.model,
+                data,
+                members,
+                seed,
+                self.eakf_options(data),
+            )?),
+            _ => Filter::Particle(ParticleFilter::new(
+                &self.model,
+                data,
+                members,
+                seed,
+                self.pf_options(),
+            )?),
+        })
+    }
+    pub fn eakf_options(&self, data: &StreamSet) -> EakfOptions {
+        mmca_eakf_options(&self.model, data, self.assim.inflation)
     }
     pub fn pf_options(&self) -> PfOptions {
         PfOptions {
@@ -137,7 +167,9 @@ pub struct AssimilateArgs {
 
 pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     let started = Instant::now();
+    let mut prov = crate::prov_cmd::start("assimilate");
     let twin = load_twin(&args.spec, args.observations.as_deref())?;
+    record_twin_inputs(&mut prov, &twin)?;
     let until = match args.until {
         Some(d) => d,
         None => twin.last_data_date()?,
@@ -146,48 +178,58 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     let data = twin.streams(Some(until))?;
     let members = args.members.unwrap_or(twin.assim.members);
     let seed = args.seed.unwrap_or(twin.spec.seed);
-    let mut pf =
-        didymos_assim::ParticleFilter::new(&twin.model, &data, members, seed, twin.pf_options())?;
+    let mut filter = twin.filter(&data, members, seed)?;
     let cal = twin.calendar();
-    let mut trace = csv::Writer::from_path(tmp(&args.out.join("filter.csv"))?)
-        .map_err(|e| Error::Other(e.to_string()))?;
+    let trace_path = args.out.join("filter.csv");
+    let mut trace =
+        csv::Writer::from_path(tmp(&trace_path)?).map_err(|e| Error::Other(e.to_string()))?;
+    let header = [
+        "date",
+        "ess",
+        "log_lik",
+        "transmission_q05",
+        "transmission_q50",
+        "transmission_q95",
+    ];
     trace
-        .write_record([
-            "date",
-            "ess",
-            "log_lik",
-            "resampled",
-            "beta_scale_q05",
-            "beta_scale_q50",
-            "beta_scale_q95",
-        ])
+        .write_record(header)
         .map_err(|e| Error::Other(e.to_string()))?;
     let bar = crate::run::progress_bar(last as u64, false);
+    let mut min_ess = f64::INFINITY;
     for day in 1..=last {
-        pf.advance_to(day)?;
+        filter.advance_to(day)?;
         bar.set_position(day as u64);
-        if let Some(r) = pf.records().last().filter(|r| r.day == day) {
-            let mut b: Vec<f64> = (0..pf.ensemble().len())
-                .map(|m| pf.ensemble().params(m)[BETA_SCALE])
-                .collect();
-            let q = quantiles(&mut b, &[0.05, 0.5, 0.95])?;
-            trace
-                .write_record([
-                    cal.date_of(day).to_string(),
-                    r.ess.to_string(),
-                    r.log_lik.to_string(),
-                    r.resampled.to_string(),
-                    q[0].to_string(),
-                    q[1].to_string(),
-                    q[2].to_string(),
-                ])
-                .map_err(|e| Error::Other(e.to_string()))?;
+        if !data.has_data(day) {
+            continue;
         }
+        let (ess, ll) = match &filter {
+            Filter::Particle(pf) => match pf.records().last().filter(|r| r.day == day) {
+                Some(r) => (r.ess.to_string(), r.log_lik.to_string()),
+                None => (String::new(), String::new()),
+            },
+            Filter::Eakf(_) => (String::new(), String::new()),
+        };
+        if let Ok(e) = ess.parse::<f64>() {
+            min_ess = min_ess.min(e);
+        }
+        let q = transmission_quantiles(&twin.model, filter.ensemble())?;
+        let row = [
+            cal.date_of(day).to_string(),
+            ess,
+            ll,
+            q[0].to_string(),
+            q[1].to_string(),
+            q[2].to_string(),
+        ];
+        trace
+            .write_record(row)
+            .map_err(|e| Error::Other(e.to_string()))?;
     }
     bar.finish_and_clear();
-    trace.flush().map_err(|e| Error::io(&args.out, e))?;
+    trace.flush().map_err(|e| Error::io(&trace_path, e))?;
     drop(trace);
-    publish(&args.out.join("filter.csv"))?;
+    publish(&trace_path)?;
+    crate::prov_cmd::generated(&mut prov, "output", &trace_path)?;
     let meta = serde_json::json!({
         "twin": twin.spec.name,
         "spec": std::fs::canonicalize(&args.spec).unwrap_or(args.spec.clone()),
@@ -195,36 +237,50 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         "data_cutoff": until.to_string(),
     });
     let ck = args.out.join("checkpoint.bin");
-    checkpoint::save(&ck, &pf, meta)?;
-    let mut b: Vec<f64> = (0..pf.ensemble().len())
-        .map(|m| pf.ensemble().params(m)[BETA_SCALE])
-        .collect();
-    let q = quantiles(&mut b, &[0.05, 0.5, 0.95])?;
-    let min_ess = pf
-        .records()
-        .iter()
-        .map(|r| r.ess)
-        .fold(f64::INFINITY, f64::min);
+    checkpoint::save(&ck, &filter, meta)?;
+    crate::prov_cmd::generated(&mut prov, "checkpoint", &ck)?;
+    let q = transmission_quantiles(&twin.model, filter.ensemble())?;
     println!(
-        "{}: assimilated {} days with data up to {until} with {members} particles in {:.1} s",
+        "{}: {} filter, {members} members, data up to {until}, {:.1} s",
         twin.spec.name,
-        pf.records().len(),
+        filter.kind(),
         started.elapsed().as_secs_f64()
     );
-    println!(
-        "log-likelihood {:.1}; lowest ESS {min_ess:.0}",
-        pf.log_lik()
-    );
-    println!(
-        "transmission scale on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]",
-        q[1], q[0], q[2]
-    );
-    println!(
-        "wrote {} and {}",
-        ck.display(),
-        args.out.join("filter.csv").display()
-    );
-    Ok(())
+    if let Some(ll) = filter.log_lik() {
+        println!("log-likelihood {ll:.1}; lowest ESS {min_ess:.0}");
+    }
+    println!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);
+    println!("wrote {} and {}", ck.display(), trace_path.display());
+    crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// Records the spec, the data files it read and the observations as inputs.
+fn record_twin_inputs(prov: &mut didymos_prov::Recorder, twin: &LoadedTwin) -> Result<()> {
+    crate::prov_cmd::used_spec(prov, &twin.spec.spec_path, &twin.spec.inputs)?;
+    crate::prov_cmd::used(prov, "observations", &twin.observations)
+}
+
+/// Quantiles over members of the population-weighted transmission
+/// multiplier: global `beta_scale` × Σ (population share × patch multiplier).
+fn transmission_quantiles(
+    model: &MmcaModel,
+    ens: &didymos_core::Ensemble<'_, MmcaModel>,
+) -> Result<Vec<f64>> {
+    let net = model.network();
+    let total: f64 = net.pop_patch.iter().sum();
+    let first = model.first_patch_scale();
+    let mut xs: Vec<f64> = (0..ens.len())
+        .map(|m| {
+            let p = ens.params(m);
+            let local: f64 = p[first..]
+                .iter()
+                .zip(&net.pop_patch)
+                .map(|(l, n)| l * n / total)
+                .sum();
+            p[BETA_SCALE] * local
+        })
+        .collect();
+    quantiles(&mut xs, &[0.05, 0.5, 0.95])
 }
 
 #[derive(clap::Args)]
@@ -249,6 +305,7 @@ pub struct ForecastArgs {
 }
 
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
+    let mut prov = crate::prov_cmd::start("forecast");
     let peek = checkpoint_meta(&args.checkpoint)?;
     let spec = args
         .spec
@@ -260,9 +317,17 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         .clone()
         .or_else(|| peek["observations"].as_str().map(PathBuf::from));
     let twin = load_twin(&spec, obs.as_deref())?;
+    crate::prov_cmd::used(&mut prov, "checkpoint", &args.checkpoint)?;
+    record_twin_inputs(&mut prov, &twin)?;
     let cutoff: Option<Date> = peek["data_cutoff"].as_str().and_then(|s| s.parse().ok());
     let data = twin.streams(cutoff)?;
-    let (pf, saved) = checkpoint::load(&args.checkpoint, &twin.model, &data, twin.pf_options())?;
+    let (pf, saved) = checkpoint::resume(
+        &args.checkpoint,
+        &twin.model,
+        &data,
+        twin.pf_options(),
+        twin.eakf_options(&data),
+    )?;
     let cal = twin.calendar();
     if saved.day + args.horizon > cal.n_days() {
         return Err(Error::Other(format!(
@@ -272,16 +337,27 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             cal.end
         )));
     }
-    let fc = forecast(
+    // Measures (κ₀) after the origin are unknown at the origin: hold the
+    // ones in force.
+    let frozen = twin.model.with_containments_until(saved.day)?;
+    let fc = forecast_with(
+        &frozen,
         pf.ensemble(),
         pf.history(),
-        pf.log_weights(),
+        &pf.log_weights(),
         &data,
         args.horizon,
         saved.seed,
     )?;
     let origin = cal.date_of(saved.day);
     write_forecast(&fc, origin, &args.out, args.trajectories)?;
+    crate::prov_cmd::generated(&mut prov, "output", &args.out.join("forecast.parquet"))?;
+    let hub_csv = args.out.join(format!("{origin}-didymos-mmca.csv"));
+    crate::prov_cmd::generated(&mut prov, "output", &hub_csv)?;
+    if args.trajectories {
+        let traj = args.out.join("trajectories.parquet");
+        crate::prov_cmd::generated(&mut prov, "output", &traj)?;
+    }
     for f in &fc {
         let total = f.locations.len() - 1;
         println!(
@@ -299,7 +375,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         }
     }
     println!("wrote {}", args.out.display());
-    Ok(())
+    crate::prov_cmd::finish(prov, &args.out, false)
 }
 
 /// Hub CSV (daily and weekly targets, per location and in total) and a
@@ -419,7 +495,9 @@ pub struct BacktestArgs {
 
 pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     let started = Instant::now();
+    let mut prov = crate::prov_cmd::start("backtest");
     let twin = load_twin(&args.spec, args.observations.as_deref())?;
+    record_twin_inputs(&mut prov, &twin)?;
     let every: usize = args
         .every
         .trim_end_matches('d')
@@ -445,11 +523,18 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     let opts = BacktestOptions {
         origins,
         weeks,
-        members: args.members.unwrap_or(twin.assim.members),
         seed: args.seed.unwrap_or(twin.spec.seed),
-        pf: twin.pf_options(),
     };
-    let bt = backtest(&twin.model, &data, &opts)?;
+    let members = args.members.unwrap_or(twin.assim.members);
+    // Each origin forecasts with the measures in force then, held constant:
+    // no covariate from after the origin enters a forecast.
+    let frozen = |origin: usize| twin.model.with_containments_until(origin).map(Some);
+    let bt = backtest_with(
+        twin.filter(&data, members, opts.seed)?,
+        &data,
+        &opts,
+        frozen,
+    )?;
     let cal = twin.calendar();
     let path = args.out.join("scores.csv");
     let mut w = csv::Writer::from_path(tmp(&path)?).map_err(|e| Error::Other(e.to_string()))?;
@@ -484,13 +569,14 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     w.flush().map_err(|e| Error::io(&path, e))?;
     drop(w);
     publish(&path)?;
+    crate::prov_cmd::generated(&mut prov, "output", &path)?;
     println!(
         "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
         twin.spec.name,
         opts.origins.len(),
         args.from,
         args.to,
-        opts.members,
+        members,
         started.elapsed().as_secs_f64()
     );
     for (label, keep) in [
@@ -518,7 +604,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         }
     }
     println!("wrote {}", path.display());
-    Ok(())
+    crate::prov_cmd::finish(prov, &args.out, false)
 }
 
 /// A temporary sibling of `path` (created with its directory).
