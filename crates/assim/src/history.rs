@@ -2,6 +2,8 @@
 
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
+
 use didymos_core::{Ensemble, Model};
 
 /// For each member, its last `window` rows of model observables, oldest
@@ -10,6 +12,9 @@ use didymos_core::{Ensemble, Model};
 pub struct ObsHistory {
     window: usize,
     rows: Vec<VecDeque<Vec<f64>>>,
+    /// What `resample` copies into and swaps with (no allocation per call
+    /// once it has the shape).
+    spare: Vec<VecDeque<Vec<f64>>>,
 }
 
 impl ObsHistory {
@@ -23,14 +28,22 @@ impl ObsHistory {
                 q
             })
             .collect();
-        ObsHistory { window, rows }
+        ObsHistory {
+            window,
+            rows,
+            spare: Vec::new(),
+        }
     }
 
     /// Rebuild from saved rows (`rows[member]`, oldest first).
     pub fn from_rows(window: usize, rows: Vec<Vec<Vec<f64>>>) -> Self {
         let window = window.max(1);
         let rows = rows.into_iter().map(|r| r.into_iter().collect()).collect();
-        ObsHistory { window, rows }
+        ObsHistory {
+            window,
+            rows,
+            spare: Vec::new(),
+        }
     }
 
     pub fn window(&self) -> usize {
@@ -55,7 +68,23 @@ impl ObsHistory {
     /// Member `i` takes the history of member `ancestors[i]`.
     pub fn resample(&mut self, ancestors: &[usize]) {
         assert_eq!(ancestors.len(), self.rows.len(), "one ancestor per member");
-        self.rows = ancestors.iter().map(|&a| self.rows[a].clone()).collect();
+        self.spare.resize_with(self.rows.len(), VecDeque::new);
+        let rows = &self.rows;
+        self.spare
+            .par_iter_mut()
+            .zip(ancestors.par_iter())
+            .for_each(|(dst, &a)| {
+                let src = &rows[a];
+                dst.truncate(src.len());
+                while dst.len() < src.len() {
+                    dst.push_back(Vec::new());
+                }
+                for (d, s) in dst.iter_mut().zip(src) {
+                    d.clear();
+                    d.extend_from_slice(s);
+                }
+            });
+        std::mem::swap(&mut self.rows, &mut self.spare);
     }
 
     /// Member `m`'s history as slices, oldest first.

@@ -41,6 +41,9 @@ pub struct Ensemble<'m, M: Model> {
     observations: Vec<Vec<f64>>,
     rngs: Vec<MemberRng>,
     day: usize,
+    /// Buffers `resample` gathers into and swaps with, so resampling every
+    /// day allocates nothing after the first time.
+    spare: [Vec<Vec<f64>>; 3],
 }
 
 impl<'m, M: Model> Ensemble<'m, M> {
@@ -86,6 +89,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             observations,
             rngs,
             day: 1,
+            spare: Default::default(),
         })
     }
 
@@ -123,6 +127,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             observations,
             rngs,
             day,
+            spare: Default::default(),
         })
     }
 
@@ -179,10 +184,10 @@ impl<'m, M: Model> Ensemble<'m, M> {
     /// names a member that does not exist.
     pub fn resample(&mut self, ancestors: &[usize]) {
         assert_eq!(ancestors.len(), self.len(), "one ancestor per member");
-        let pick = |v: &[Vec<f64>]| ancestors.iter().map(|&a| v[a].clone()).collect();
-        self.params = pick(&self.params);
-        self.states = pick(&self.states);
-        self.observations = pick(&self.observations);
+        let [sp, ss, so] = &mut self.spare;
+        gather(&mut self.params, sp, ancestors);
+        gather(&mut self.states, ss, ancestors);
+        gather(&mut self.observations, so, ancestors);
     }
 
     /// Advance all members by one day.
@@ -194,31 +199,53 @@ impl<'m, M: Model> Ensemble<'m, M> {
             .unwrap_or_else(|| model.preferred_batch())
             .max(1);
         let observe = opts.observe;
+        // A rayon task takes several model batches so that small models do
+        // not pay a task, a scratch and a buffer per member. Batch
+        // boundaries stay fixed by member index; the model promises results
+        // independent of batch mates anyway, so the task size (which depends
+        // on the thread count) cannot change any result.
+        let tasks = 4 * rayon::current_num_threads();
+        let per_task = self.len().div_ceil(tasks).div_ceil(batch).max(1) * batch;
+        let n_state = model.layout().len();
         self.params
-            .par_chunks_mut(batch)
-            .zip(self.states.par_chunks_mut(batch))
-            .zip(self.rngs.par_chunks_mut(batch))
-            .zip(self.observations.par_chunks_mut(batch))
+            .par_chunks_mut(per_task)
+            .zip(self.states.par_chunks_mut(per_task))
+            .zip(self.rngs.par_chunks_mut(per_task))
+            .zip(self.observations.par_chunks_mut(per_task))
             .enumerate()
-            .for_each(|(b, (((ps, ss), rs), os))| {
-                let prev: Vec<Vec<f64>> = if observe { ss.to_vec() } else { Vec::new() };
-                let mut members: Vec<MemberMut<'_>> = ps
-                    .iter_mut()
-                    .zip(ss.iter_mut())
-                    .zip(rs.iter_mut())
-                    .enumerate()
-                    .map(|(k, ((p, s), r))| MemberMut {
-                        index: b * batch + k,
-                        params: p,
-                        state: s,
-                        rng: r,
-                    })
-                    .collect();
+            .for_each(|(t, (((ps, ss), rs), os))| {
                 let mut scratch = M::Scratch::default();
-                model.step(day, &mut members, &mut scratch);
-                if observe {
-                    for (k, o) in os.iter_mut().enumerate() {
-                        model.observe(day + 1, &ps[k], Some(&prev[k]), &ss[k], o);
+                let mut prev = Vec::with_capacity(if observe { batch * n_state } else { 0 });
+                let chunks = ps
+                    .chunks_mut(batch)
+                    .zip(ss.chunks_mut(batch))
+                    .zip(rs.chunks_mut(batch))
+                    .zip(os.chunks_mut(batch));
+                for (b, (((ps, ss), rs), os)) in chunks.enumerate() {
+                    let first = t * per_task + b * batch;
+                    if observe {
+                        prev.clear();
+                        ss.iter().for_each(|s| prev.extend_from_slice(s));
+                    }
+                    let mut members: Vec<MemberMut<'_>> = ps
+                        .iter_mut()
+                        .zip(ss.iter_mut())
+                        .zip(rs.iter_mut())
+                        .enumerate()
+                        .map(|(k, ((p, s), r))| MemberMut {
+                            index: first + k,
+                            params: p,
+                            state: s,
+                            rng: r,
+                        })
+                        .collect();
+                    model.step(day, &mut members, &mut scratch);
+                    drop(members);
+                    if observe {
+                        for (k, o) in os.iter_mut().enumerate() {
+                            let before = &prev[k * n_state..(k + 1) * n_state];
+                            model.observe(day + 1, &ps[k], Some(before), &ss[k], o);
+                        }
                     }
                 }
             });
@@ -232,4 +259,18 @@ impl<'m, M: Model> Ensemble<'m, M> {
             on_day(self);
         }
     }
+}
+
+/// `rows[i] ← rows[ancestors[i]]`, copying into `spare`'s allocations and
+/// swapping, so no vector is allocated once `spare` has its shape.
+fn gather(rows: &mut Vec<Vec<f64>>, spare: &mut Vec<Vec<f64>>, ancestors: &[usize]) {
+    spare.resize_with(rows.len(), Vec::new);
+    spare
+        .par_iter_mut()
+        .zip(ancestors.par_iter())
+        .for_each(|(dst, &a)| {
+            dst.clear();
+            dst.extend_from_slice(&rows[a]);
+        });
+    std::mem::swap(rows, spare);
 }
