@@ -118,13 +118,29 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
         })
     }
 
-    /// Resume from a checkpoint: an ensemble that has assimilated its
-    /// current day, with its observation history.
-    pub fn resume(ens: Ensemble<'a, M>, hist: ObsHistory, data: &'a D, opts: EakfOptions) -> Result<Self> {
+    /// Resume from a checkpoint: the ensemble with its observation history
+    /// and the last day whose data had been assimilated (0 for none).
+    pub fn resume(
+        ens: Ensemble<'a, M>,
+        hist: ObsHistory,
+        assimilated_through: usize,
+        data: &'a D,
+        opts: EakfOptions,
+    ) -> Result<Self> {
+        if assimilated_through > ens.day() {
+            return Err(Error::Other(
+                "checkpoint claims data beyond its ensemble's day".into(),
+            ));
+        }
         let mut f = Self::from_ensemble(ens, data, opts)?;
         f.hist = hist;
-        f.done = f.ens.day();
+        f.done = assimilated_through;
         Ok(f)
+    }
+
+    /// The last day whose data has been assimilated (0: none yet).
+    pub fn assimilated_through(&self) -> usize {
+        self.done
     }
 
     pub fn history(&self) -> &ObsHistory {
@@ -215,9 +231,23 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
                 Some(f) => {
                     let n_est = self.est.len();
                     let wx: Vec<f64> = (0..xs[0].len())
-                        .map(|c| if c < n_est { f(day, j, Quantity::Param(self.est[c])) } else { f(day, j, Quantity::State(c - n_est)) })
+                        .map(|c| {
+                            if c < n_est {
+                                f(day, j, Quantity::Param(self.est[c]))
+                            } else {
+                                f(day, j, Quantity::State(c - n_est))
+                            }
+                        })
                         .collect();
-                    let wy: Vec<f64> = (0..z.len()).map(|k| if k == j { 1.0 } else { f(day, j, Quantity::Predicted(k)) }).collect();
+                    let wy: Vec<f64> = (0..z.len())
+                        .map(|k| {
+                            if k == j {
+                                1.0
+                            } else {
+                                f(day, j, Quantity::Predicted(k))
+                            }
+                        })
+                        .collect();
                     (Some(wx), Some(wy))
                 }
             };
@@ -281,7 +311,14 @@ fn inflate(rows: &mut [Vec<f64>], lambda: f64) {
 }
 
 /// Add cov(x, y)/var · Δyᵢ to every column x of `rows`.
-fn regress(rows: &mut [Vec<f64>], y: &[f64], y_mean: f64, y_var: f64, dy: &[f64], weights: Option<&[f64]>) {
+fn regress(
+    rows: &mut [Vec<f64>],
+    y: &[f64],
+    y_mean: f64,
+    y_var: f64,
+    dy: &[f64],
+    weights: Option<&[f64]>,
+) {
     let n = rows.len();
     let cols: Vec<usize> = match weights {
         None => (0..rows[0].len()).collect(),

@@ -96,13 +96,15 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
     }
 
     /// Resume a filter from a checkpoint: the ensemble, its observation
-    /// history and log-weights as they were after assimilating its current
-    /// day, and the log-likelihood so far.
+    /// history and log-weights, the log-likelihood so far, and the last day
+    /// whose data had been assimilated (`assimilated_through`: 0 for none, or
+    /// the ensemble's current day).
     pub fn resume(
         ens: Ensemble<'a, M>,
         hist: ObsHistory,
         log_w: Vec<f64>,
         log_lik: f64,
+        assimilated_through: usize,
         data: &'a D,
         opts: PfOptions,
     ) -> Result<Self> {
@@ -111,9 +113,14 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
                 "checkpoint weights do not match its ensemble".into(),
             ));
         }
+        if assimilated_through > ens.day() {
+            return Err(Error::Other(
+                "checkpoint claims data beyond its ensemble's day".into(),
+            ));
+        }
         let mut opts = opts;
         opts.run.observe = true;
-        let done = ens.day();
+        let done = assimilated_through;
         Ok(ParticleFilter {
             data,
             ens,
@@ -202,6 +209,11 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             resampled: resample,
         });
         Ok(())
+    }
+
+    /// The last day whose data has been assimilated (0: none yet).
+    pub fn assimilated_through(&self) -> usize {
+        self.done
     }
 
     /// Sum of the conditional log-likelihood estimates so far.

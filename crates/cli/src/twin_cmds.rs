@@ -294,6 +294,10 @@ pub struct ForecastArgs {
     /// Observation CSV (default: the one recorded in the checkpoint).
     #[arg(long)]
     observations: Option<PathBuf>,
+    /// First assimilate the observations that arrived since the checkpoint,
+    /// up to this date (the live loop: update, then re-forecast).
+    #[arg(long)]
+    until: Option<Date>,
     /// Days to forecast.
     #[arg(long, default_value_t = 28)]
     horizon: usize,
@@ -319,9 +323,11 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     let twin = load_twin(&spec, obs.as_deref())?;
     crate::prov_cmd::used(&mut prov, "checkpoint", &args.checkpoint)?;
     record_twin_inputs(&mut prov, &twin)?;
-    let cutoff: Option<Date> = peek["data_cutoff"].as_str().and_then(|s| s.parse().ok());
+    let saved_cutoff: Option<Date> = peek["data_cutoff"].as_str().and_then(|s| s.parse().ok());
+    let cutoff = args.until.or(saved_cutoff);
     let data = twin.streams(cutoff)?;
-    let (pf, saved) = checkpoint::resume(
+    let started = Instant::now();
+    let (mut pf, mut saved) = checkpoint::resume(
         &args.checkpoint,
         &twin.model,
         &data,
@@ -329,6 +335,17 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         twin.eakf_options(&data),
     )?;
     let cal = twin.calendar();
+    if let Some(until) = args.until {
+        let day = twin.day_of(until, "--until")?;
+        if day < saved.day {
+            return Err(Error::Other(format!(
+                "--until {until} is before the checkpoint's day {}",
+                cal.date_of(saved.day)
+            )));
+        }
+        pf.advance_to(day)?;
+        saved.day = day;
+    }
     if saved.day + args.horizon > cal.n_days() {
         return Err(Error::Other(format!(
             "a {}-day forecast from {} runs past the twin's end {}; extend time.end",
@@ -350,6 +367,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         saved.seed,
     )?;
     let origin = cal.date_of(saved.day);
+    let compute = started.elapsed();
     write_forecast(&fc, origin, &args.out, args.trajectories)?;
     crate::prov_cmd::generated(&mut prov, "output", &args.out.join("forecast.parquet"))?;
     let hub_csv = args.out.join(format!("{origin}-didymos-mmca.csv"));
@@ -374,7 +392,13 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
         }
     }
-    println!("wrote {}", args.out.display());
+    println!(
+        "update and forecast took {:.3} s ({} members, {} days ahead); wrote {}",
+        compute.as_secs_f64(),
+        pf.ensemble().len(),
+        args.horizon,
+        args.out.display()
+    );
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 

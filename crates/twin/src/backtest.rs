@@ -67,7 +67,11 @@ pub struct Backtest {
 
 /// Run `filter` (fresh, on day 1, over `data`) through the origins,
 /// forecasting with the filter's own model.
-pub fn backtest<M: Model>(filter: Filter<'_, M, StreamSet>, data: &StreamSet, opts: &BacktestOptions) -> Result<Backtest> {
+pub fn backtest<M: Model>(
+    filter: Filter<'_, M, StreamSet>,
+    data: &StreamSet,
+    opts: &BacktestOptions,
+) -> Result<Backtest> {
     backtest_with(filter, data, opts, |_| Ok(None))
 }
 

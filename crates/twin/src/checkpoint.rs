@@ -31,9 +31,21 @@ pub struct Saved {
 }
 
 /// Save a filter's posterior.
-pub fn save<M: Model, D: DataModel>(path: &Path, filter: &Filter<'_, M, D>, mut meta: Value) -> Result<()> {
+pub fn save<M: Model, D: DataModel>(
+    path: &Path,
+    filter: &Filter<'_, M, D>,
+    mut meta: Value,
+) -> Result<()> {
     meta["filter"] = json!(filter.kind());
-    save_parts(path, filter.ensemble(), filter.history(), &filter.log_weights(), filter.log_lik().unwrap_or(0.0), meta)
+    meta["assimilated_through"] = json!(filter.assimilated_through());
+    save_parts(
+        path,
+        filter.ensemble(),
+        filter.history(),
+        &filter.log_weights(),
+        filter.log_lik().unwrap_or(0.0),
+        meta,
+    )
 }
 
 /// Resume the filter saved at `path` (of the kind it was saved as).
@@ -45,9 +57,22 @@ pub fn resume<'a, M: Model, D: DataModel>(
     eakf: EakfOptions,
 ) -> Result<(Filter<'a, M, D>, Saved)> {
     let (ens, hist, saved) = load_parts(path, model)?;
+    // Older checkpoints lack the field; they were always saved after
+    // assimilating their day.
+    let through = saved.meta["assimilated_through"]
+        .as_u64()
+        .map_or(saved.day, |d| d as usize);
     let filter = match saved.meta["filter"].as_str() {
-        Some("eakf") => Filter::Eakf(Eakf::resume(ens, hist, data, eakf)?),
-        _ => Filter::Particle(ParticleFilter::resume(ens, hist, saved.log_w.clone(), saved.log_lik, data, pf)?),
+        Some("eakf") => Filter::Eakf(Eakf::resume(ens, hist, through, data, eakf)?),
+        _ => Filter::Particle(ParticleFilter::resume(
+            ens,
+            hist,
+            saved.log_w.clone(),
+            saved.log_lik,
+            through,
+            data,
+            pf,
+        )?),
     };
     Ok((filter, saved))
 }
@@ -104,7 +129,10 @@ pub fn save_parts<M: Model>(
 }
 
 /// The ensemble, history and metadata saved at `path`, for `model`.
-pub fn load_parts<'a, M: Model>(path: &Path, model: &'a M) -> Result<(Ensemble<'a, M>, ObsHistory, Saved)> {
+pub fn load_parts<'a, M: Model>(
+    path: &Path,
+    model: &'a M,
+) -> Result<(Ensemble<'a, M>, ObsHistory, Saved)> {
     let bad = |msg: &str| {
         Error::Other(format!(
             "{}: not a usable checkpoint: {msg}",

@@ -44,6 +44,13 @@ impl<'a, M: Model, D: DataModel> Filter<'a, M, D> {
             Filter::Eakf(_) => None,
         }
     }
+    /// The last day whose data has been assimilated (0: none yet).
+    pub fn assimilated_through(&self) -> usize {
+        match self {
+            Filter::Particle(f) => f.assimilated_through(),
+            Filter::Eakf(f) => f.assimilated_through(),
+        }
+    }
     pub fn kind(&self) -> &'static str {
         match self {
             Filter::Particle(_) => "pf",
