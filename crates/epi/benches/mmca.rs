@@ -16,9 +16,9 @@
 //!   8/16/32/64 members per batch (repeats interleaved across batch sizes).
 //! - `all`: everything (the default).
 //!
-//! Day cases report wall time; the ensemble also reports the on-CPU time of
-//! all its threads (from `/proc/self/task/*/schedstat`, which leaves out
-//! time spent waiting for a core). Each case ends with the process's peak
+//! Timings are wall time and on-CPU time (from `/proc/.../schedstat`, which
+//! leaves out time spent waiting for a core: on a shared machine it is the
+//! steadier of the two). Each case ends with the process's peak
 //! resident memory (VmHWM); that is per process, so `bench/run.sh` runs each
 //! case in its own process.
 //!
@@ -42,10 +42,10 @@ const ENSEMBLE_MEMBERS: usize = 256;
 const ENSEMBLE_DAYS: usize = 100;
 const ENSEMBLE_BATCHES: [usize; 4] = [8, 16, 32, 64];
 const SEED: u64 = 20261122;
-/// Minimum wall time of one day-case sample, seconds (a sample averages
-/// as many full-range runs as fit, so that 52-zone runs of ~3 ms are not
-/// dominated by timer and cache effects).
-const SAMPLE_S: f64 = 0.25;
+/// Minimum wall time of one day-case sample, seconds: a sample averages as
+/// many full-range runs as fit, so that the on-CPU clock (tick resolution)
+/// and 52-zone runs of ~3 ms are measured accurately.
+const SAMPLE_S: f64 = 0.5;
 
 struct Instance {
     config: PathBuf,
@@ -161,11 +161,25 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Wall seconds of `f`.
-fn timed(f: impl FnOnce()) -> f64 {
-    let t0 = Instant::now();
-    f();
-    t0.elapsed().as_secs_f64()
+/// On-CPU time of the calling thread, in seconds (NaN if unavailable).
+/// The kernel updates it at scheduler ticks, so it is read only around
+/// stretches of at least [`SAMPLE_S`] of continuous work.
+fn thread_cpu_s() -> f64 {
+    schedstat_s(Path::new("/proc/thread-self/schedstat")).unwrap_or(f64::NAN)
+}
+
+/// Run `run` (one full-range simulation, returning the simulated steps)
+/// repeatedly for at least [`SAMPLE_S`] on the calling thread; wall and
+/// on-CPU seconds per simulated day, and the number of runs.
+fn sample(run: &mut dyn FnMut() -> usize) -> (f64, f64, usize) {
+    let (c0, t0) = (thread_cpu_s(), Instant::now());
+    let (mut steps, mut n) = (0usize, 0usize);
+    while n == 0 || t0.elapsed().as_secs_f64() < SAMPLE_S {
+        steps += run();
+        n += 1;
+    }
+    let (wall, cpu) = (t0.elapsed().as_secs_f64(), thread_cpu_s() - c0);
+    (wall / steps as f64, cpu / steps as f64, n)
 }
 
 /// A cheap fingerprint of states, to show that results do not depend on
@@ -176,23 +190,29 @@ fn fingerprint(states: impl Iterator<Item = f64>) -> u64 {
     })
 }
 
-/// Per-day wall times of one variant, seconds per day.
+/// Per-day timings of one variant: wall and on-CPU seconds per day.
 #[derive(Default)]
-struct PerDay(Vec<f64>);
+struct PerDay {
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+}
 
 impl PerDay {
-    fn push(&mut self, wall: f64, steps: f64) {
-        self.0.push(wall / steps);
+    fn push(&mut self, (wall, cpu, _): (f64, f64, usize)) {
+        self.wall.push(wall);
+        self.cpu.push(cpu);
     }
     fn report(&self, case: &str, what: &str, extra: &str) {
-        let (med, mn) = (median(&self.0) * 1e3, min(&self.0) * 1e3);
+        let ms = |xs: &[f64]| (median(xs) * 1e3, min(xs) * 1e3);
+        let ((wm, wn), (cm, cn)) = (ms(&self.wall), ms(&self.cpu));
         println!(
-            "  {what:<30} median {med:>8.4} ms/day   min {mn:>8.4} ms/day   (n={})",
-            self.0.len()
+            "  {what:<28} wall median {wm:>7.4} min {wn:>7.4} | cpu median {cm:>7.4} min {cn:>7.4} ms/day (n={})",
+            self.wall.len()
         );
         println!(
-            "RESULT case={case} metric={what} median_ms_per_day={med:.6} min_ms_per_day={mn:.6} repeats={}{extra}",
-            self.0.len()
+            "RESULT case={case} metric={what} median_ms_per_day={wm:.6} min_ms_per_day={wn:.6} \
+             cpu_median_ms_per_day={cm:.6} cpu_min_ms_per_day={cn:.6} repeats={}{extra}",
+            self.wall.len()
         );
     }
 }
@@ -206,7 +226,6 @@ fn bench_day(case: &str, inst: &Instance) {
     };
     let repeats = env_usize("MMCA_BENCH_REPEATS", 7);
     let n_days = model.calendar().n_days();
-    let steps = (n_days - 1) as f64;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -222,93 +241,88 @@ fn bench_day(case: &str, inst: &Instance) {
     let mut model_step = PerDay::default();
     let mut regime = PerDay::default();
     let mut fp = 0;
-    // One sample = full-range runs repeated until SAMPLE_S of wall time, so
-    // that the on-CPU clock (scheduler-tick resolution) is read accurately.
-    let sample = |run: &mut dyn FnMut() -> f64| -> (f64, f64) {
-        let (mut wall, mut n) = (0.0, 0usize);
-        while n == 0 || wall < SAMPLE_S {
-            wall += run();
-            n += 1;
-        }
-        (wall / n as f64, n as f64)
-    };
-    let mut runs_per_sample = 0.0;
+    let mut runs_per_sample = 0;
     for rep in 0..=repeats {
-        // 1. What a user gets: Ensemble::step in a one-thread pool.
+        // Repeat 0 is a warm-up. Variants are interleaved within a repeat so
+        // that machine noise hits them alike.
+        // 1. What a user gets: Ensemble::step, in a one-thread pool.
         for (observe, out) in [(false, &mut ensemble_step), (true, &mut ensemble_obs)] {
             let opts = RunOptions {
                 batch_size: Some(1),
                 observe,
             };
-            let (t, n) = sample(&mut || {
-                let mut ens = Ensemble::with_params(&model, vec![params.clone()], SEED)
-                    .expect("valid parameters");
-                let t = pool.install(|| {
-                    timed(|| {
-                        while ens.day() < n_days {
-                            ens.step(&opts);
-                        }
-                    })
-                });
-                if !observe {
-                    fp = fingerprint(ens.state(0).iter().copied());
-                }
-                t
+            let t = pool.install(|| {
+                sample(&mut || {
+                    let mut ens = Ensemble::with_params(&model, vec![params.clone()], SEED)
+                        .expect("valid parameters");
+                    while ens.day() < n_days {
+                        ens.step(&opts);
+                    }
+                    if !observe {
+                        fp = fingerprint(ens.state(0).iter().copied());
+                    }
+                    n_days - 1
+                })
             });
-            runs_per_sample = n;
+            runs_per_sample = t.2;
             if rep > 0 {
-                out.push(t, steps);
+                out.push(t);
             }
         }
 
         // 2. Model::step with one reused Scratch (regime + rates + kernel).
         let mut scratch = <MmcaModel as Model>::Scratch::default();
-        let (t, _) = sample(&mut || {
+        let t = sample(&mut || {
             let mut state = init.clone();
             let mut p = params.clone();
             let mut rng = member_rng(SEED, 0, 2);
-            let t = timed(|| {
-                for d in 1..n_days {
-                    let mut batch = [MemberMut {
-                        index: 0,
-                        params: &mut p,
-                        state: &mut state,
-                        rng: &mut rng,
-                    }];
-                    model.step(d, &mut batch, &mut scratch);
-                }
-            });
+            for d in 1..n_days {
+                let mut batch = [MemberMut {
+                    index: 0,
+                    params: &mut p,
+                    state: &mut state,
+                    rng: &mut rng,
+                }];
+                model.step(d, &mut batch, &mut scratch);
+            }
             black_box(&state);
-            t
+            n_days - 1
         });
         if rep > 0 {
-            model_step.push(t, steps);
+            model_step.push(t);
         }
 
         // 3. The regime alone (Model::step rebuilds it every day).
-        let (t, _) = sample(&mut || {
-            timed(|| {
-                for d in 1..n_days {
-                    black_box(model.regime(black_box(d)));
-                }
-            })
+        let t = sample(&mut || {
+            for d in 1..n_days {
+                black_box(model.regime(black_box(d)));
+            }
+            n_days - 1
         });
         if rep > 0 {
-            regime.push(t, steps);
+            regime.push(t);
         }
     }
-    println!("  ({repeats} samples after a warm-up; each sample averages {runs_per_sample} full-range runs)");
+    println!(
+        "  ({repeats} samples after a warm-up; a sample averages {runs_per_sample} full-range runs)"
+    );
     ensemble_step.report(case, "ensemble_step", &format!(" fingerprint={fp:016x}"));
     model_step.report(case, "model_step(reused_scratch)", "");
     regime.report(case, "regime_only", "");
     ensemble_obs.report(case, "ensemble_step(observe=true)", "");
     // Kernel + rates, derived: Model::step minus the regime it rebuilds.
-    let derived = (median(&model_step.0) - median(&regime.0)) * 1e3;
+    let derived = |a: &[f64], b: &[f64]| (median(a) - median(b)) * 1e3;
+    let (w, c) = (
+        derived(&model_step.wall, &regime.wall),
+        derived(&model_step.cpu, &regime.cpu),
+    );
     println!(
-        "  {:<30} ~{derived:>7.4} ms/day (model_step − regime_only, medians)",
+        "  {:<28} wall ~{w:>7.4} | cpu ~{c:>7.4} ms/day (model_step − regime_only, medians)",
         "kernel+rates(derived)"
     );
-    println!("RESULT case={case} metric=kernel_rates_derived median_ms_per_day={derived:.6}");
+    println!(
+        "RESULT case={case} metric=kernel_rates_derived median_ms_per_day={w:.6} cpu_median_ms_per_day={c:.6}"
+    );
 }
 
 /// 256 members × 2,850 zones × 100 days on all cores, by batch size.

@@ -21,7 +21,12 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
     let layout = model.layout();
     let g_n = layout.strata.len();
     let first = model.first_patch_scale();
-    let unit_of: HashMap<&str, usize> = layout.units.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
+    let unit_of: HashMap<&str, usize> = layout
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
     // Per day with data, the patch of each observation (in `observed` order).
     let obs_unit: BTreeMap<usize, Vec<Option<usize>>> = data
         .days()
@@ -43,7 +48,9 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
             Some(u) => u,
             None => return 0.0,
         };
-        let Some(Some(unit)) = units.get(j) else { return 0.0 };
+        let Some(Some(unit)) = units.get(j) else {
+            return 0.0;
+        };
         let same = |u: usize| if u == *unit { 1.0 } else { 0.0 };
         match q {
             Quantity::Param(k) if k >= first => same(k - first),
@@ -62,7 +69,11 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
             }
         }
     };
-    let estimate = layout.units.iter().map(|u| format!("beta_scale.{u}")).collect();
+    let estimate = layout
+        .units
+        .iter()
+        .map(|u| format!("beta_scale.{u}"))
+        .collect();
     EakfOptions {
         inflation,
         estimate: Some(estimate),

@@ -125,7 +125,10 @@ impl MmcaModel {
         // Per-patch multipliers of transmission in the patch (where the
         // infection happens); all 1 reproduces the reference exactly.
         for id in &setup.metapopulation.ids {
-            defs.push(ParamDef::new(format!("beta_scale.{id}"), 1.0, (0.0, 1e6)).with_transform(Transform::Log));
+            defs.push(
+                ParamDef::new(format!("beta_scale.{id}"), 1.0, (0.0, 1e6))
+                    .with_transform(Transform::Log),
+            );
         }
         ParameterSpace::new(defs)
     }
@@ -148,7 +151,13 @@ impl MmcaModel {
     /// use it, so they never read mobility data from after their origin.
     pub fn with_containments_until(&self, day: usize) -> Result<MmcaModel> {
         let mut setup = self.setup.clone();
-        setup.containments = self.setup.containments.iter().filter(|(d, _)| *d <= day).map(|(d, c)| (d, *c)).collect();
+        setup.containments = self
+            .setup
+            .containments
+            .iter()
+            .filter(|(d, _)| *d <= day)
+            .map(|(d, c)| (d, *c))
+            .collect();
         let mut m = MmcaModel::new(setup)?.with_process_noise(self.noise)?;
         m.space = self.space.clone();
         Ok(m)
@@ -179,7 +188,10 @@ impl MmcaModel {
         let scale = params[BETA_SCALE];
         let local = &params[self.first_patch_scale..];
         let ln_escape = |beta: f64| -> Vec<f64> {
-            local.iter().map(|l| (1.0 - (beta * scale * l).min(1.0)).ln()).collect()
+            local
+                .iter()
+                .map(|l| (1.0 - (beta * scale * l).min(1.0)).ln())
+                .collect()
         };
         let rate = |k: usize| params[3 + k * g_n..3 + (k + 1) * g_n].to_vec();
         MemberRates {
