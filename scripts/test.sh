@@ -16,4 +16,9 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+# One closing line for the whole suite (cargo prints one per test binary,
+# and the last is often an empty doc-test run).
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "workspace: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
