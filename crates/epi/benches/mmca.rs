@@ -24,8 +24,9 @@
 //!
 //! Environment: `MMCA_BENCH_REPEATS` (day cases, default 7),
 //! `MMCA_BENCH_ENSEMBLE_REPEATS` (default 3), `MMCA_BENCH_BATCHES` (e.g.
-//! `16,32`: only these batch sizes), `MMCA_BENCH_OBSERVE=0` (skip the
-//! ensemble run with observe: true).
+//! `16,32` or `preferred`: only these batch sizes), `MMCA_BENCH_OBSERVE`
+//! (`0`: skip the ensemble run with observe: true, at the first batch size;
+//! `only`: run just that one).
 //!
 //! Lines starting with `RESULT` are `key=value` pairs for scripts.
 
@@ -348,14 +349,22 @@ fn bench_ensemble(case: &str) {
     if let Ok(list) = std::env::var("MMCA_BENCH_BATCHES") {
         let only: Vec<usize> = list
             .split(',')
-            .filter_map(|x| x.trim().parse().ok())
+            .filter_map(|x| match x.trim() {
+                "preferred" => Some(preferred),
+                x => x.parse().ok(),
+            })
             .filter(|&b| b > 0)
             .collect();
         if !only.is_empty() {
             batches = only;
         }
     }
-    let observe_runs = std::env::var("MMCA_BENCH_OBSERVE").map_or(true, |v| v != "0");
+    let observe = std::env::var("MMCA_BENCH_OBSERVE").unwrap_or_default();
+    let (plain_runs, observe_runs) = match observe.as_str() {
+        "0" => (true, false),
+        "only" => (false, true),
+        _ => (true, true),
+    };
     let threads = rayon::current_num_threads();
     println!(
         "{case}: {ENSEMBLE_MEMBERS} members × {} patches × {ENSEMBLE_DAYS} days on {threads} threads, \
@@ -386,12 +395,20 @@ fn bench_ensemble(case: &str) {
         (wall, cpu, t_init, fp)
     };
 
-    // Warm-up (thread start, first-touch page faults); not recorded.
-    black_box(run(batches[0], false));
-    let mut rows: Vec<(usize, bool)> = batches.iter().map(|&b| (b, false)).collect();
-    if observe_runs {
-        rows.push((preferred, true));
+    let mut rows: Vec<(usize, bool)> = Vec::new();
+    if plain_runs {
+        rows.extend(batches.iter().map(|&b| (b, false)));
     }
+    if observe_runs {
+        rows.push((batches[0], true));
+    }
+    // Warm-up (thread start, first-touch page faults); not recorded. Note
+    // that a process's history matters: glibc raises its mmap threshold
+    // after a large block is freed, so after a run with bigger per-step
+    // scratch buffers (a larger batch) later runs page-fault less. For
+    // figures of a fresh process, run one batch size per process, as
+    // `bench/run.sh` does.
+    black_box(run(rows[0].0, rows[0].1));
     // Repeats interleaved across batch sizes: noise hits all alike.
     let mut samples: Vec<Vec<(f64, f64, f64, u64)>> = vec![Vec::new(); rows.len()];
     for _ in 0..repeats {

@@ -187,7 +187,14 @@ impl MmcaModel {
         let g_n = self.net.n_strata;
         let scale = params[BETA_SCALE];
         let local = &params[self.first_patch_scale..];
+        // Without regional multipliers (the reference model, and every
+        // member not being filtered per patch) one logarithm serves all
+        // patches; x·1.0 = x, so the result is the same bit for bit.
+        let uniform = local.iter().all(|&l| l == 1.0);
         let ln_escape = |beta: f64| -> Vec<f64> {
+            if uniform {
+                return vec![(1.0 - (beta * scale).min(1.0)).ln(); local.len()];
+            }
             local
                 .iter()
                 .map(|l| (1.0 - (beta * scale * l).min(1.0)).ln())
