@@ -44,6 +44,10 @@ pub struct Ensemble<'m, M: Model> {
     /// Buffers `resample` gathers into and swaps with, so resampling every
     /// day allocates nothing after the first time.
     spare: [Vec<Vec<f64>>; 3],
+    /// Per worker thread (rayon thread index): a model scratch and the
+    /// previous-state buffer for `observe`, kept across steps so that a
+    /// warm step allocates nothing.
+    workspaces: Vec<std::sync::Mutex<(M::Scratch, Vec<f64>)>>,
 }
 
 impl<'m, M: Model> Ensemble<'m, M> {
@@ -90,6 +94,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             rngs,
             day: 1,
             spare: Default::default(),
+            workspaces: Vec::new(),
         })
     }
 
@@ -128,6 +133,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
             rngs,
             day,
             spare: Default::default(),
+            workspaces: Vec::new(),
         })
     }
 
@@ -207,6 +213,11 @@ impl<'m, M: Model> Ensemble<'m, M> {
         let tasks = 4 * rayon::current_num_threads();
         let per_task = self.len().div_ceil(tasks).div_ceil(batch).max(1) * batch;
         let n_state = model.layout().len();
+        let threads = rayon::current_num_threads();
+        if self.workspaces.len() < threads {
+            self.workspaces.resize_with(threads, Default::default);
+        }
+        let workspaces = &self.workspaces;
         self.params
             .par_chunks_mut(per_task)
             .zip(self.states.par_chunks_mut(per_task))
@@ -214,8 +225,19 @@ impl<'m, M: Model> Ensemble<'m, M> {
             .zip(self.observations.par_chunks_mut(per_task))
             .enumerate()
             .for_each(|(t, (((ps, ss), rs), os))| {
-                let mut scratch = M::Scratch::default();
-                let mut prev = Vec::with_capacity(if observe { batch * n_state } else { 0 });
+                // A worker runs one task at a time, so its slot is free; a
+                // fresh workspace is only used outside a rayon pool.
+                let mut own = None;
+                let mut slot = rayon::current_thread_index()
+                    .and_then(|i| workspaces.get(i))
+                    .and_then(|w| w.try_lock().ok());
+                let (scratch, prev) = match slot.as_deref_mut() {
+                    Some(w) => (&mut w.0, &mut w.1),
+                    None => {
+                        let w = own.insert((M::Scratch::default(), Vec::new()));
+                        (&mut w.0, &mut w.1)
+                    }
+                };
                 let chunks = ps
                     .chunks_mut(batch)
                     .zip(ss.chunks_mut(batch))
@@ -239,7 +261,7 @@ impl<'m, M: Model> Ensemble<'m, M> {
                             rng: r,
                         })
                         .collect();
-                    model.step(day, &mut members, &mut scratch);
+                    model.step(day, &mut members, scratch);
                     drop(members);
                     if observe {
                         for (k, o) in os.iter_mut().enumerate() {

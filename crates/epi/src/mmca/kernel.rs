@@ -36,37 +36,46 @@ pub struct MemberRates {
 pub struct Scratch {
     /// Infectious persons (A then I, per stratum): `[i][b][2G]`.
     infectious: Vec<f64>,
-    /// Rᵀ·infectious.
+    /// The same for the mobile strata only (pᵍ ≠ 0): `[i][b][2K]`.
+    mobile_inf: Vec<f64>,
+    /// Rᵀ·mobile_inf.
     arriving: Vec<f64>,
     /// Infection probability P: `[j][b][G]`.
     prob: Vec<f64>,
-    /// τ = R·P: `[i][b][G]`.
+    /// P of the mobile strata: `[j][b][K]`.
+    mobile_prob: Vec<f64>,
+    /// τ = R·P (mobile strata): `[i][b][K]`.
     tau: Vec<f64>,
+    /// Mobile strata, and each stratum's position among them.
+    mobile: Vec<usize>,
+    slot: Vec<usize>,
 }
 
 /// y[r][..] = Σ_{(c, v) in row r} v · x[c][..], rows of width `w`.
 ///
-/// Single members have rows of 2G or G values (6 and 3 for three strata);
-/// a width known at compile time lets the compiler keep the row sum in
-/// registers, which halves the time of the hot loop. Sums run in the same
-/// order either way, so results are bit-identical.
+/// Accumulates in registers (a fixed-size local array) rather than in `y`:
+/// accumulating in memory makes every edge wait on the previous edge's store
+/// (store-to-load forwarding), which dominated the kernel for narrow rows.
+/// Each output is still summed over the row's edges in CSR order, so the
+/// result is bit-identical to the plain loop.
 fn spmm(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
     match w {
+        1 => spmm_fixed::<1>(a, x, y),
         2 => spmm_fixed::<2>(a, x, y),
         3 => spmm_fixed::<3>(a, x, y),
         4 => spmm_fixed::<4>(a, x, y),
         6 => spmm_fixed::<6>(a, x, y),
-        _ => spmm_any(a, x, y, w),
+        8 => spmm_fixed::<8>(a, x, y),
+        _ => spmm_wide(a, x, y, w),
     }
 }
 
 fn spmm_fixed<const W: usize>(a: &Csr, x: &[f64], y: &mut [f64]) {
     for (r, yr) in y.chunks_exact_mut(W).enumerate() {
-        let mut acc = [0.0f64; W];
         let (cols, vals) = a.row(r);
+        let mut acc = [0.0; W];
         for (&c, &v) in cols.iter().zip(vals) {
-            let at = c as usize * W;
-            let xc = &x[at..at + W];
+            let xc = &x[c as usize * W..][..W];
             for k in 0..W {
                 acc[k] += v * xc[k];
             }
@@ -75,14 +84,30 @@ fn spmm_fixed<const W: usize>(a: &Csr, x: &[f64], y: &mut [f64]) {
     }
 }
 
-fn spmm_any(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
+fn spmm_wide(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
+    const L: usize = 8;
     for (r, yr) in y.chunks_exact_mut(w).enumerate() {
-        yr.fill(0.0);
         let (cols, vals) = a.row(r);
-        for (&c, &v) in cols.iter().zip(vals) {
-            let xc = &x[c as usize * w..(c as usize + 1) * w];
-            for (yk, xk) in yr.iter_mut().zip(xc) {
-                *yk += v * xk;
+        let mut k0 = 0;
+        while k0 + L <= w {
+            let mut acc = [0.0; L];
+            for (&c, &v) in cols.iter().zip(vals) {
+                let xc = &x[c as usize * w + k0..][..L];
+                for k in 0..L {
+                    acc[k] += v * xc[k];
+                }
+            }
+            yr[k0..k0 + L].copy_from_slice(&acc);
+            k0 += L;
+        }
+        if k0 < w {
+            let tail = &mut yr[k0..];
+            tail.fill(0.0);
+            for (&c, &v) in cols.iter().zip(vals) {
+                let xc = &x[c as usize * w + k0..(c as usize + 1) * w];
+                for (yk, xk) in tail.iter_mut().zip(xc) {
+                    *yk += v * xk;
+                }
             }
         }
     }
@@ -118,12 +143,27 @@ pub fn step_batch(
     let m = net.n_patches;
     let g_n = net.n_strata;
     let b_n = states.len();
+    // Only strata that commute (pᵍ ≠ 0) need the two sparse products: for
+    // pᵍ = 0, (1−p)·x + p·(Rᵀx) is x bit for bit (0·finite = 0, x + 0 = x).
+    s.mobile.clear();
+    s.mobile
+        .extend((0..g_n).filter(|&g| regime.p_eff[g] != 0.0));
+    s.slot.clear();
+    s.slot.resize(g_n, usize::MAX);
+    for (k, &g) in s.mobile.iter().enumerate() {
+        s.slot[g] = k;
+    }
+    let k_n = s.mobile.len();
     let w_inf = b_n * 2 * g_n;
     let w_g = b_n * g_n;
+    let w_mi = b_n * 2 * k_n;
+    let w_mg = b_n * k_n;
     s.infectious.resize(m * w_inf, 0.0);
-    s.arriving.resize(m * w_inf, 0.0);
+    s.mobile_inf.resize(m * w_mi, 0.0);
+    s.arriving.resize(m * w_mi, 0.0);
     s.prob.resize(m * w_g, 0.0);
-    s.tau.resize(m * w_g, 0.0);
+    s.mobile_prob.resize(m * w_mg, 0.0);
+    s.tau.resize(m * w_mg, 0.0);
 
     for i in 0..m {
         for (b, st) in states.iter().enumerate() {
@@ -134,9 +174,16 @@ pub fn step_batch(
                 out[g] = x[C::A as usize] * n;
                 out[g_n + g] = x[C::I as usize] * n;
             }
+            let mob = &mut s.mobile_inf[i * w_mi + b * 2 * k_n..][..2 * k_n];
+            for (k, &g) in s.mobile.iter().enumerate() {
+                mob[k] = out[g];
+                mob[k_n + k] = out[g_n + g];
+            }
         }
     }
-    spmm(&net.incoming, &s.infectious, &mut s.arriving, w_inf);
+    if k_n > 0 {
+        spmm(&net.incoming, &s.mobile_inf, &mut s.arriving, w_mi);
+    }
 
     // P_jᵍ: probability that a susceptible of stratum g in patch j is
     // infected today, from the asymptomatic and symptomatic present in j.
@@ -145,11 +192,20 @@ pub fn step_batch(
         for (b, r) in rates.iter().enumerate() {
             let at = j * w_inf + b * 2 * g_n;
             let here = &s.infectious[at..at + 2 * g_n];
-            let arriving = &s.arriving[at..at + 2 * g_n];
-            for (h, x) in present.iter_mut().enumerate() {
-                let g = h % g_n;
-                let p = regime.p_eff[g];
-                *x = ((1.0 - p) * here[h] + p * arriving[h]) / regime.n_eff[j * g_n + g];
+            let arriving = &s.arriving[j * w_mi + b * 2 * k_n..][..2 * k_n];
+            let n_eff = &regime.n_eff[j * g_n..][..g_n];
+            for part in 0..2 {
+                // part 0: asymptomatic (A), part 1: symptomatic (I).
+                let (here, arriving) = (&here[part * g_n..][..g_n], &arriving[part * k_n..][..k_n]);
+                let out = &mut present[part * g_n..][..g_n];
+                for g in 0..g_n {
+                    let p = regime.p_eff[g];
+                    out[g] = if p == 0.0 {
+                        here[g] / n_eff[g]
+                    } else {
+                        ((1.0 - p) * here[g] + p * arriving[s.slot[g]]) / n_eff[g]
+                    };
+                }
             }
             for (g, c_row) in contact.iter().enumerate() {
                 let (mut pa, mut pi) = (0.0, 0.0);
@@ -168,9 +224,15 @@ pub fn step_batch(
                 }
                 s.prob[j * w_g + b * g_n + g] = 1.0 - (regime.norm[j * g_n + g] * e).exp();
             }
+            let pm = &mut s.mobile_prob[j * w_mg + b * k_n..][..k_n];
+            for (k, &g) in s.mobile.iter().enumerate() {
+                pm[k] = s.prob[j * w_g + b * g_n + g];
+            }
         }
     }
-    spmm(&net.outgoing, &s.prob, &mut s.tau, w_g);
+    if k_n > 0 {
+        spmm(&net.outgoing, &s.mobile_prob, &mut s.tau, w_mg);
+    }
 
     for (b, (st, r)) in states.iter_mut().zip(rates).enumerate() {
         for i in 0..m {
@@ -183,10 +245,14 @@ pub fn step_batch(
             for g in 0..g_n {
                 let p = regime.p_eff[g];
                 let prob = s.prob[i * w_g + b * g_n + g];
-                let tau = s.tau[i * w_g + b * g_n + g];
                 // τ sums P over outgoing shares that add up to 1 only within
                 // input tolerance; keep Π a probability.
-                let big_pi = ((1.0 - p) * prob + p * tau).min(1.0);
+                let big_pi = if p == 0.0 {
+                    prob.min(1.0)
+                } else {
+                    let tau = s.tau[i * w_mg + b * k_n + s.slot[g]];
+                    ((1.0 - p) * prob + p * tau).min(1.0)
+                };
                 let x = &mut st[(i * g_n + g) * N_COMPARTMENTS..][..N_COMPARTMENTS];
                 let mut sus = x[C::S as usize];
                 if today.is_some() {
