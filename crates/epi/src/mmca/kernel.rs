@@ -16,8 +16,8 @@ pub struct MemberRates {
     /// ln(1 − βᴬ) and ln(1 − βᴵ): the infection probability is computed as
     /// 1 − exp(norm·(Pᴬ ln(1−βᴬ) + Pᴵ ln(1−βᴵ))), one exp instead of two pows.
     /// Per patch: the global and local transmission scales applied.
-    pub ln_escape_a: Vec<f64>,
-    pub ln_escape_i: Vec<f64>,
+    pub ln_escape_a: PerPatch,
+    pub ln_escape_i: PerPatch,
     /// `[g]` for each rate.
     pub eta: Vec<f64>,
     pub alpha: Vec<f64>,
@@ -29,6 +29,24 @@ pub struct MemberRates {
     pub omega: Vec<f64>,
     pub psi: Vec<f64>,
     pub chi: Vec<f64>,
+}
+
+/// A per-patch value that is usually the same everywhere: members without
+/// regional multipliers then carry one number, not a vector per day.
+#[derive(Debug, Clone)]
+pub enum PerPatch {
+    Uniform(f64),
+    Each(Vec<f64>),
+}
+
+impl PerPatch {
+    #[inline]
+    pub fn at(&self, patch: usize) -> f64 {
+        match self {
+            PerPatch::Uniform(x) => *x,
+            PerPatch::Each(v) => v[patch],
+        }
+    }
 }
 
 /// Reusable batch buffers.
@@ -217,10 +235,10 @@ pub fn step_batch(
                 // as (1−β)^0 = 1 in the reference.
                 let mut e = 0.0;
                 if pa != 0.0 {
-                    e += pa * r.ln_escape_a[j];
+                    e += pa * r.ln_escape_a.at(j);
                 }
                 if pi != 0.0 {
-                    e += pi * r.ln_escape_i[j];
+                    e += pi * r.ln_escape_i.at(j);
                 }
                 s.prob[j * w_g + b * g_n + g] = 1.0 - (regime.norm[j * g_n + g] * e).exp();
             }

@@ -8,7 +8,7 @@ use didymos_core::{
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::kernel::{step_batch, DayContext, MemberRates, Scratch};
+use super::kernel::{step_batch, DayContext, MemberRates, PerPatch, Scratch};
 use super::network::Network;
 use super::regime::Regime;
 use super::setup::MmcaSetup;
@@ -191,14 +191,16 @@ impl MmcaModel {
         // member not being filtered per patch) one logarithm serves all
         // patches; x·1.0 = x, so the result is the same bit for bit.
         let uniform = local.iter().all(|&l| l == 1.0);
-        let ln_escape = |beta: f64| -> Vec<f64> {
+        let ln_escape = |beta: f64| -> PerPatch {
             if uniform {
-                return vec![(1.0 - (beta * scale).min(1.0)).ln(); local.len()];
+                return PerPatch::Uniform((1.0 - (beta * scale).min(1.0)).ln());
             }
-            local
-                .iter()
-                .map(|l| (1.0 - (beta * scale * l).min(1.0)).ln())
-                .collect()
+            PerPatch::Each(
+                local
+                    .iter()
+                    .map(|l| (1.0 - (beta * scale * l).min(1.0)).ln())
+                    .collect(),
+            )
         };
         let rate = |k: usize| params[3 + k * g_n..3 + (k + 1) * g_n].to_vec();
         MemberRates {
@@ -331,13 +333,18 @@ impl Model for MmcaModel {
         out: &mut [f64],
     ) {
         let g_n = self.net.n_strata;
-        let r = self.rates(params);
+        // Only four per-stratum rates are needed: read them in place.
+        let rate = |k: usize, g: usize| params[3 + k * g_n + g];
+        let alpha: Vec<f64> = (0..g_n).map(|g| rate(1, g)).collect();
+        let hosp: Vec<f64> = (0..g_n)
+            .map(|g| rate(2, g) * (1.0 - rate(3, g)) * rate(4, g))
+            .collect();
         for (ig, &n) in self.net.pop.iter().enumerate() {
             let g = ig % g_n;
             let x = &state[ig * N_COMPARTMENTS..][..N_COMPARTMENTS];
             let o = &mut out[ig * 3..][..3];
-            o[0] = x[Compartment::A as usize] * n * r.alpha[g];
-            o[1] = x[Compartment::I as usize] * n * (r.mu[g] * (1.0 - r.theta[g]) * r.gamma[g]);
+            o[0] = x[Compartment::A as usize] * n * alpha[g];
+            o[1] = x[Compartment::I as usize] * n * hosp[g];
             o[2] = match prev {
                 None => 0.0,
                 Some(p) => {
