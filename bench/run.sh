@@ -28,13 +28,30 @@ if ! "$PY" -c "import numpy, scipy" 2>/dev/null; then
   bench/.venv/bin/pip install --quiet numpy scipy
 fi
 
+# The sources this run measures (commit, hash of uncommitted source changes;
+# da39a3ee5e6b = none); checked again at the end, since other people may
+# edit the tree while a run is under way.
+sources_id() {
+  echo "$(git rev-parse --short HEAD) $(git diff HEAD -- crates Cargo.toml Cargo.lock | sha1sum | cut -c1-12)"
+}
+SOURCES_AT_START=$(sources_id)
+
 echo "== building (release)"
 cargo build --release --quiet -p didymos-cli
-cargo bench --quiet -p didymos-epi --bench mmca --no-run 2>/dev/null
+BENCH_BIN=$(cargo bench --quiet -p didymos-epi --bench mmca --no-run --message-format=json 2>/dev/null |
+  "$PY" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "mmca":
+        print(m["executable"])' | tail -1)
+# Frozen copies: every case below runs the same build even if the sources
+# change (and cargo would rebuild) in the meantime.
+cp "$BENCH_BIN" "$OUT/mmca-bench"
+cp target/release/didymos "$OUT/didymos"
 
 rust_case() { # case -> $OUT/rust_<case>.txt
-  echo "== cargo bench -p didymos-epi --bench mmca -- $1"
-  cargo bench --quiet -p didymos-epi --bench mmca -- "$1" | tee "$OUT/rust_$1.txt"
+  echo "== cargo bench -p didymos-epi --bench mmca -- $1   (frozen copy: $OUT/mmca-bench)"
+  "$OUT/mmca-bench" "$1" | tee "$OUT/rust_$1.txt"
 }
 
 numpy_time() { # label dir config -> $OUT/numpy_<label>.txt
@@ -58,7 +75,7 @@ cross_check() { # label dir config -> $OUT/crosscheck_<label>.txt
   fi
   echo "== cross-check, $label zones: didymos run --episim vs numpy peer"
   rm -rf "$OUT/didymos_$label"
-  target/release/didymos run --episim "$dir/$config" --data-dir "$dir" --format csv \
+  "$OUT/didymos" run --episim "$dir/$config" --data-dir "$dir" --format csv \
     --out "$OUT/didymos_$label" --quiet
   {
     # factored/edges: two forms of the mobility sums; pow: the reference's
@@ -89,7 +106,7 @@ if [[ "$what" == all ]]; then
     local tag=$1
     shift
     echo "== cargo bench -p didymos-epi --bench mmca -- ensemble ($*)"
-    env "$@" cargo bench --quiet -p didymos-epi --bench mmca -- ensemble | tee "$OUT/rust_ensemble_$tag.txt"
+    env "$@" "$OUT/mmca-bench" ensemble | tee "$OUT/rust_ensemble_$tag.txt"
   }
   ensemble_run preferred MMCA_BENCH_BATCHES=preferred MMCA_BENCH_OBSERVE=0
   preferred=$(grep -o 'metric=ensemble_total batch=[0-9]*' "$OUT/rust_ensemble_preferred.txt" | head -1 | grep -o '[0-9]*$' || true)
@@ -99,8 +116,13 @@ if [[ "$what" == all ]]; then
   ensemble_run observe MMCA_BENCH_BATCHES=preferred MMCA_BENCH_OBSERVE=only
 fi
 
+SOURCES_AT_END=$(sources_id)
 echo
-echo "== summary ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD 2>/dev/null || echo ', dirty tree'), $(date -u +%Y-%m-%d))"
+if [[ "$SOURCES_AT_START" != "$SOURCES_AT_END" ]]; then
+  echo "NOTE: the sources changed during the run ($SOURCES_AT_START -> $SOURCES_AT_END);"
+  echo "      every figure below is still from the build made at the start ($SOURCES_AT_START)."
+fi
+echo "== summary ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), build of commit ${SOURCES_AT_START% *}$([[ "${SOURCES_AT_START#* }" == da39a3ee5e6b ]] || echo ', with uncommitted source changes'), $(date -u +%Y-%m-%d))"
 "$PY" - "$OUT" <<'EOF'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
