@@ -310,7 +310,7 @@ pub struct ForecastArgs {
 
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     let mut prov = crate::prov_cmd::start("forecast");
-    let peek = checkpoint_meta(&args.checkpoint)?;
+    let peek = checkpoint::read_meta(&args.checkpoint)?;
     let spec = args
         .spec
         .clone()
@@ -471,25 +471,6 @@ pub fn write_forecast(
         w.finish()?;
     }
     Ok(())
-}
-
-fn checkpoint_meta(path: &Path) -> Result<serde_json::Value> {
-    // The header is small; reading the whole file twice is cheaper than a
-    // second format just for metadata.
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = || Error::Other(format!("{}: not a Didymos checkpoint", path.display()));
-    let rest = bytes
-        .strip_prefix(b"DIDYMOS-CHECKPOINT 1\n".as_slice())
-        .ok_or_else(bad)?;
-    let len = u64::from_le_bytes(
-        rest.get(..8)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?,
-    ) as usize;
-    let header: serde_json::Value =
-        serde_json::from_slice(rest.get(8..8 + len).ok_or_else(bad)?).map_err(|_| bad())?;
-    Ok(header["meta"].clone())
 }
 
 #[derive(clap::Args)]

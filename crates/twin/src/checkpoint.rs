@@ -128,6 +128,55 @@ pub fn save_parts<M: Model>(
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// The free-form metadata saved with a checkpoint (twin, spec, data
+/// cut-off, filter), read without loading the members' data.
+pub fn read_meta(path: &Path) -> Result<Value> {
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut prefix = vec![0u8; MAGIC.len() + 8];
+    f.read_exact(&mut prefix)
+        .map_err(|_| unusable(path, "truncated"))?;
+    let len = header_len(path, &prefix)?;
+    prefix.resize(MAGIC.len() + 8 + len, 0);
+    f.read_exact(&mut prefix[MAGIC.len() + 8..])
+        .map_err(|_| unusable(path, "truncated header"))?;
+    Ok(parse_header(path, &prefix)?.0["meta"].clone())
+}
+
+fn unusable(path: &Path, msg: &str) -> Error {
+    Error::Other(format!(
+        "{}: not a usable checkpoint: {msg}",
+        path.display()
+    ))
+}
+
+/// Length of the JSON header announced after the magic line.
+fn header_len(path: &Path, bytes: &[u8]) -> Result<usize> {
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| unusable(path, "wrong file type"))?;
+    let len: [u8; 8] = rest
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| unusable(path, "truncated"))?;
+    // A header is a few kilobytes per member; refuse absurd lengths rather
+    // than allocating them.
+    usize::try_from(u64::from_le_bytes(len))
+        .ok()
+        .filter(|&l| l <= 1 << 30)
+        .ok_or_else(|| unusable(path, "implausible header length"))
+}
+
+/// The JSON header and the binary data after it.
+fn parse_header<'b>(path: &Path, bytes: &'b [u8]) -> Result<(Value, &'b [u8])> {
+    let len = header_len(path, bytes)?;
+    let rest = &bytes[MAGIC.len() + 8..];
+    let (header, body) = rest
+        .split_at_checked(len)
+        .ok_or_else(|| unusable(path, "truncated header"))?;
+    let h: Value = serde_json::from_slice(header).map_err(|e| unusable(path, &e.to_string()))?;
+    Ok((h, body))
+}
+
 /// The ensemble, history and metadata saved at `path`, for `model`.
 pub fn load_parts<'a, M: Model>(
     path: &Path,
@@ -143,15 +192,7 @@ pub fn load_parts<'a, M: Model>(
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(path, e))?;
-    let rest = bytes
-        .strip_prefix(MAGIC)
-        .ok_or_else(|| bad("wrong file type"))?;
-    let (len, rest) = rest.split_at_checked(8).ok_or_else(|| bad("truncated"))?;
-    let len = u64::from_le_bytes(len.try_into().map_err(|_| bad("truncated"))?) as usize;
-    let (header, mut body) = rest
-        .split_at_checked(len)
-        .ok_or_else(|| bad("truncated header"))?;
-    let h: Value = serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    let (h, mut body) = parse_header(path, &bytes)?;
     let num = |k: &str| {
         h[k].as_u64()
             .map(|x| x as usize)
