@@ -359,9 +359,7 @@ pub fn import_episim(config: &Path, data_dir: &Path, out: &Path) -> Result<()> {
     report_warnings(&warnings);
     prov_cmd::used_episim(&mut prov, config, data_dir)?;
     let path = out.join("twin.toml");
-    let tmp = out.join(".twin.toml.partial");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    didymos_core::fs::write_atomic(&path, text.as_bytes())?;
     println!("wrote {}", path.display());
     prov_cmd::generated(&mut prov, "spec", &path)?;
     prov_cmd::finish(prov, out, false)

@@ -94,8 +94,6 @@ impl Summary {
             "observables": observables,
         });
         let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Other(e.to_string()))?;
-        let tmp = path.with_extension("json.partial");
-        std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        didymos_core::fs::write_atomic(path, (text + "\n").as_bytes())
     }
 }

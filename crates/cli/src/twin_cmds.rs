@@ -181,8 +181,8 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     let mut filter = twin.filter(&data, members, seed)?;
     let cal = twin.calendar();
     let trace_path = args.out.join("filter.csv");
-    let mut trace =
-        csv::Writer::from_path(tmp(&trace_path)?).map_err(|e| Error::Other(e.to_string()))?;
+    // Small: built in memory, written atomically once complete.
+    let mut trace = csv::Writer::from_writer(Vec::new());
     let header = [
         "date",
         "ess",
@@ -226,9 +226,7 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
             .map_err(|e| Error::Other(e.to_string()))?;
     }
     bar.finish_and_clear();
-    trace.flush().map_err(|e| Error::io(&trace_path, e))?;
-    drop(trace);
-    publish(&trace_path)?;
+    write_csv(&trace_path, trace)?;
     crate::prov_cmd::generated(&mut prov, "output", &trace_path)?;
     let meta = serde_json::json!({
         "twin": twin.spec.name,
@@ -542,7 +540,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     )?;
     let cal = twin.calendar();
     let path = args.out.join("scores.csv");
-    let mut w = csv::Writer::from_path(tmp(&path)?).map_err(|e| Error::Other(e.to_string()))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "origin",
         "stream",
@@ -571,9 +569,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         ])
         .map_err(|e| Error::Other(e.to_string()))?;
     }
-    w.flush().map_err(|e| Error::io(&path, e))?;
-    drop(w);
-    publish(&path)?;
+    write_csv(&path, w)?;
     crate::prov_cmd::generated(&mut prov, "output", &path)?;
     println!(
         "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
@@ -612,15 +608,8 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
-/// A temporary sibling of `path` (created with its directory).
-fn tmp(path: &Path) -> Result<PathBuf> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(path.with_extension("partial"))
-}
-
-fn publish(path: &Path) -> Result<()> {
-    let t = path.with_extension("partial");
-    std::fs::rename(&t, path).map_err(|e| Error::io(path, e))
+/// Write a CSV built in memory to `path` atomically.
+fn write_csv(path: &Path, w: csv::Writer<Vec<u8>>) -> Result<()> {
+    let bytes = w.into_inner().map_err(|e| Error::Other(e.to_string()))?;
+    didymos_core::fs::write_atomic(path, &bytes)
 }

@@ -10,6 +10,7 @@
 pub mod data_model;
 pub mod ensemble;
 pub mod error;
+pub mod fs;
 pub mod model;
 pub mod observation;
 pub mod params;

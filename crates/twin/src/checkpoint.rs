@@ -7,7 +7,7 @@
 //! current observables and observation history as little-endian `f64`.
 //! Written to a temporary file and renamed, like every output.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use didymos_assim::{Eakf, EakfOptions, ObsHistory, ParticleFilter, PfOptions};
@@ -120,12 +120,7 @@ pub fn save_parts<M: Model>(
             put(&mut buf, r);
         }
     }
-    let tmp = path.with_extension("partial");
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&buf)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    didymos_core::fs::write_atomic(path, &buf)
 }
 
 /// The free-form metadata saved with a checkpoint (twin, spec, data
