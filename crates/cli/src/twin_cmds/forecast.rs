@@ -1,0 +1,194 @@
+//! `didymos forecast`: forecast from a saved posterior (optionally after
+//! assimilating newer data first), as Hub CSV and Parquet quantiles.
+
+use super::*;
+
+#[derive(clap::Args)]
+pub struct ForecastArgs {
+    /// Checkpoint written by `didymos assimilate`.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Twin spec (default: the one recorded in the checkpoint).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Observation CSV (default: the one recorded in the checkpoint).
+    #[arg(long)]
+    observations: Option<PathBuf>,
+    /// First assimilate the observations that arrived since the checkpoint,
+    /// up to this date (the live loop: update, then re-forecast).
+    #[arg(long)]
+    until: Option<Date>,
+    /// Days to forecast.
+    #[arg(long, default_value_t = 28)]
+    horizon: usize,
+    /// Also write every member's trajectory.
+    #[arg(long)]
+    trajectories: bool,
+    #[arg(long, default_value = "out/forecast")]
+    out: PathBuf,
+}
+
+pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
+    let mut prov = crate::prov_cmd::start("forecast");
+    let peek = checkpoint::read_meta(&args.checkpoint)?;
+    let spec = args
+        .spec
+        .clone()
+        .or_else(|| peek["spec"].as_str().map(PathBuf::from))
+        .ok_or_else(|| Error::Other("give --spec".into()))?;
+    let obs = args
+        .observations
+        .clone()
+        .or_else(|| peek["observations"].as_str().map(PathBuf::from));
+    let twin = load_twin(&spec, obs.as_deref())?;
+    crate::prov_cmd::used(&mut prov, "checkpoint", &args.checkpoint)?;
+    record_twin_inputs(&mut prov, &twin)?;
+    let saved_cutoff: Option<Date> = peek["data_cutoff"].as_str().and_then(|s| s.parse().ok());
+    let cutoff = args.until.or(saved_cutoff);
+    let data = twin.streams(cutoff)?;
+    let started = Instant::now();
+    let (mut pf, mut saved) = checkpoint::resume(
+        &args.checkpoint,
+        &twin.model,
+        &data,
+        twin.pf_options(),
+        twin.eakf_options(&data),
+    )?;
+    let cal = twin.calendar();
+    if let Some(until) = args.until {
+        let day = twin.day_of(until, "--until")?;
+        if day < saved.day {
+            return Err(Error::Other(format!(
+                "--until {until} is before the checkpoint's day {}",
+                cal.date_of(saved.day)
+            )));
+        }
+        pf.advance_to(day)?;
+        saved.day = day;
+    }
+    if saved.day + args.horizon > cal.n_days() {
+        return Err(Error::Other(format!(
+            "a {}-day forecast from {} runs past the twin's end {}; extend time.end",
+            args.horizon,
+            cal.date_of(saved.day),
+            cal.end
+        )));
+    }
+    // Measures (κ₀) after the origin are unknown at the origin: hold the
+    // ones in force.
+    let frozen = twin.model.with_containments_until(saved.day)?;
+    let fc = forecast_with(
+        &frozen,
+        pf.ensemble(),
+        pf.history(),
+        &pf.log_weights(),
+        &data,
+        args.horizon,
+        saved.seed,
+    )?;
+    let origin = cal.date_of(saved.day);
+    let compute = started.elapsed();
+    write_forecast(&fc, origin, &args.out, args.trajectories)?;
+    crate::prov_cmd::generated(&mut prov, "output", &args.out.join("forecast.parquet"))?;
+    let hub_csv = args.out.join(format!("{origin}-didymos-mmca.csv"));
+    crate::prov_cmd::generated(&mut prov, "output", &hub_csv)?;
+    if args.trajectories {
+        let traj = args.out.join("trajectories.parquet");
+        crate::prov_cmd::generated(&mut prov, "output", &traj)?;
+    }
+    for f in &fc {
+        let total = f.locations.len() - 1;
+        println!(
+            "{} forecast from {origin} (total over {} locations):",
+            f.stream, total
+        );
+        println!(
+            "{:>6} {:>12} {:>26}",
+            "week", "median", "90% of forecasts fall in"
+        );
+        for k in 1..=args.horizon / 7 {
+            let mut s = f.summed(total, 7 * (k - 1) + 1, 7 * k);
+            let q = quantiles(&mut s, &[0.05, 0.5, 0.95])?;
+            println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
+        }
+    }
+    println!(
+        "update and forecast took {:.3} s ({} members, {} days ahead); wrote {}",
+        compute.as_secs_f64(),
+        pf.ensemble().len(),
+        args.horizon,
+        args.out.display()
+    );
+    crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// Hub CSV (daily and weekly targets, per location and in total) and a
+/// tidy table of the same quantiles.
+pub fn write_forecast(
+    fc: &[StreamForecast],
+    origin: Date,
+    out: &Path,
+    trajectories: bool,
+) -> Result<()> {
+    let mut hub: Vec<HubRow> = Vec::new();
+    let mut tidy = TidyWriter::create(&out.join("forecast.parquet"), Format::Parquet)?;
+    let mut traj = match trajectories {
+        true => Some(TidyWriter::create(
+            &out.join("trajectories.parquet"),
+            Format::Parquet,
+        )?),
+        false => None,
+    };
+    for f in fc {
+        let horizon = f.values[0].len();
+        for (l, loc) in f.locations.iter().enumerate() {
+            let mut blocks: Vec<(Target, usize, usize)> = (1..=horizon)
+                .map(|h| {
+                    (
+                        Target::new(h as u32, HorizonUnit::Day, format!("inc {}", f.stream)),
+                        h,
+                        h,
+                    )
+                })
+                .collect();
+            blocks.extend((1..=horizon / 7).map(|k| {
+                (
+                    Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream)),
+                    7 * k - 6,
+                    7 * k,
+                )
+            }));
+            for (target, from, to) in blocks {
+                let mut s = f.summed(l, from, to);
+                let q =
+                    QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
+                let end = origin.add_days(to as i32);
+                hub.extend(forecast_rows(origin, &target, end, loc, &q)?);
+                if from == to {
+                    for (level, v) in q.levels().iter().zip(q.values()) {
+                        tidy.push(end, loc, "total", &format!("{}_q{level}", f.stream), *v)?;
+                    }
+                }
+            }
+            if let Some(w) = traj.as_mut() {
+                for (h, members) in f.values[l].iter().enumerate() {
+                    for (m, v) in members.iter().enumerate() {
+                        w.push(
+                            origin.add_days(h as i32 + 1),
+                            loc,
+                            "total",
+                            &format!("{}_m{m}", f.stream),
+                            *v,
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    write_hub_csv(&out.join(format!("{origin}-didymos-mmca.csv")), &hub)?;
+    tidy.finish()?;
+    if let Some(w) = traj {
+        w.finish()?;
+    }
+    Ok(())
+}
