@@ -1,0 +1,2 @@
+//! Self-contained HTML reports (skeleton, being built).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Scenario engine (skeleton, being built).
+#![forbid(unsafe_code)]
