@@ -11,6 +11,7 @@ pub mod data_model;
 pub mod ensemble;
 pub mod error;
 pub mod fs;
+pub mod math;
 pub mod model;
 pub mod observation;
 pub mod params;

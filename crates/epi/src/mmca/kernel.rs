@@ -5,6 +5,8 @@
 //! then run a short contiguous loop over members (which the compiler
 //! vectorises).
 
+use didymos_core::math;
+
 use super::network::{Csr, Network};
 use super::regime::Regime;
 use super::setup::Containment;
@@ -18,17 +20,73 @@ pub struct MemberRates {
     /// Per patch: the global and local transmission scales applied.
     pub ln_escape_a: PerPatch,
     pub ln_escape_i: PerPatch,
-    /// `[g]` for each rate.
-    pub eta: Vec<f64>,
-    pub alpha: Vec<f64>,
-    pub mu: Vec<f64>,
-    pub theta: Vec<f64>,
-    pub gamma: Vec<f64>,
-    pub zeta: Vec<f64>,
-    pub lambda: Vec<f64>,
-    pub omega: Vec<f64>,
-    pub psi: Vec<f64>,
-    pub chi: Vec<f64>,
+    /// Transition coefficients per stratum, `[g]`.
+    pub strata: Vec<Transitions>,
+}
+
+/// One stratum's transition coefficients, products of its rates taken once
+/// per member and day instead of once per patch. Each product keeps the
+/// reference's left-to-right association, so results are the same bits as
+/// multiplying the rates out in place.
+#[derive(Debug, Clone)]
+pub struct Transitions {
+    pub eta: f64,
+    pub alpha: f64,
+    pub zeta: f64,
+    pub chi: f64,
+    pub psi: f64,
+    pub keep_e: f64,
+    pub keep_a: f64,
+    pub keep_i: f64,
+    pub keep_ph: f64,
+    pub keep_pd: f64,
+    pub keep_hr: f64,
+    pub keep_hd: f64,
+    /// μ(1−θ)γ: symptomatic to hospital-bound (PH).
+    pub i_to_ph: f64,
+    /// μθ: symptomatic to death-bound (PD).
+    pub i_to_pd: f64,
+    /// μ(1−θ)(1−γ): symptomatic recovering at home.
+    pub i_to_r: f64,
+    /// λ(1−ω), λω: admissions recovering (HR) and dying (HD).
+    pub ph_to_hr: f64,
+    pub ph_to_hd: f64,
+}
+
+impl Transitions {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        eta: f64,
+        alpha: f64,
+        mu: f64,
+        theta: f64,
+        gamma: f64,
+        zeta: f64,
+        lambda: f64,
+        omega: f64,
+        psi: f64,
+        chi: f64,
+    ) -> Transitions {
+        Transitions {
+            eta,
+            alpha,
+            zeta,
+            chi,
+            psi,
+            keep_e: 1.0 - eta,
+            keep_a: 1.0 - alpha,
+            keep_i: 1.0 - mu,
+            keep_ph: 1.0 - lambda,
+            keep_pd: 1.0 - zeta,
+            keep_hr: 1.0 - chi,
+            keep_hd: 1.0 - psi,
+            i_to_ph: mu * (1.0 - theta) * gamma,
+            i_to_pd: mu * theta,
+            i_to_r: mu * (1.0 - theta) * (1.0 - gamma),
+            ph_to_hr: lambda * (1.0 - omega),
+            ph_to_hd: lambda * omega,
+        }
+    }
 }
 
 /// A per-patch value that is usually the same everywhere: members without
@@ -74,8 +132,7 @@ pub struct Scratch {
 /// Accumulates in registers (a fixed-size local array) rather than in `y`:
 /// accumulating in memory makes every edge wait on the previous edge's store
 /// (store-to-load forwarding), which dominated the kernel for narrow rows.
-/// Each output is still summed over the row's edges in CSR order, so the
-/// result is bit-identical to the plain loop.
+/// The summation order is fixed by the CSR layout alone.
 fn spmm(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
     match w {
         1 => spmm_fixed::<1>(a, x, y),
@@ -91,14 +148,30 @@ fn spmm(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
 fn spmm_fixed<const W: usize>(a: &Csr, x: &[f64], y: &mut [f64]) {
     for (r, yr) in y.chunks_exact_mut(W).enumerate() {
         let (cols, vals) = a.row(r);
-        let mut acc = [0.0; W];
-        for (&c, &v) in cols.iter().zip(vals) {
-            let xc = &x[c as usize * W..][..W];
-            for k in 0..W {
-                acc[k] += v * xc[k];
+        // Four partial sums (edges k mod 4), added pairwise at the end: one
+        // running sum makes every edge wait for the previous addition, and
+        // rows average ~40 edges. The order is fixed, so results do not
+        // depend on threads or batch size.
+        let mut acc = [[0.0; W]; 4];
+        let mut cols4 = cols.chunks_exact(4);
+        let mut vals4 = vals.chunks_exact(4);
+        for (c4, v4) in (&mut cols4).zip(&mut vals4) {
+            for lane in 0..4 {
+                let xc = &x[c4[lane] as usize * W..][..W];
+                for k in 0..W {
+                    acc[lane][k] += v4[lane] * xc[k];
+                }
             }
         }
-        yr.copy_from_slice(&acc);
+        for (lane, (&c, &v)) in cols4.remainder().iter().zip(vals4.remainder()).enumerate() {
+            let xc = &x[c as usize * W..][..W];
+            for k in 0..W {
+                acc[lane][k] += v * xc[k];
+            }
+        }
+        for k in 0..W {
+            yr[k] = (acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k]);
+        }
     }
 }
 
@@ -211,7 +284,7 @@ pub fn step_batch(
             let at = j * w_inf + b * 2 * g_n;
             let here = &s.infectious[at..at + 2 * g_n];
             let arriving = &s.arriving[j * w_mi + b * 2 * k_n..][..2 * k_n];
-            let n_eff = &regime.n_eff[j * g_n..][..g_n];
+            let inv_n_eff = &regime.inv_n_eff[j * g_n..][..g_n];
             for part in 0..2 {
                 // part 0: asymptomatic (A), part 1: symptomatic (I).
                 let (here, arriving) = (&here[part * g_n..][..g_n], &arriving[part * k_n..][..k_n]);
@@ -219,9 +292,9 @@ pub fn step_batch(
                 for g in 0..g_n {
                     let p = regime.p_eff[g];
                     out[g] = if p == 0.0 {
-                        here[g] / n_eff[g]
+                        here[g] * inv_n_eff[g]
                     } else {
-                        ((1.0 - p) * here[g] + p * arriving[s.slot[g]]) / n_eff[g]
+                        ((1.0 - p) * here[g] + p * arriving[s.slot[g]]) * inv_n_eff[g]
                     };
                 }
             }
@@ -240,8 +313,17 @@ pub fn step_batch(
                 if pi != 0.0 {
                     e += pi * r.ln_escape_i.at(j);
                 }
-                s.prob[j * w_g + b * g_n + g] = 1.0 - (regime.norm[j * g_n + g] * e).exp();
+                // The exponent for now; exponentiated below in one pass.
+                s.prob[j * w_g + b * g_n + g] = regime.norm[j * g_n + g] * e;
             }
+        }
+    }
+    // A separate branch-free pass, so that it vectorises.
+    for p in s.prob.iter_mut() {
+        *p = 1.0 - math::exp(*p);
+    }
+    for j in 0..m {
+        for b in 0..b_n {
             let pm = &mut s.mobile_prob[j * w_mg + b * k_n..][..k_n];
             for (k, &g) in s.mobile.iter().enumerate() {
                 pm[k] = s.prob[j * w_g + b * g_n + g];
@@ -277,7 +359,7 @@ pub fn step_batch(
                     sus += x[C::CH as usize];
                     x[C::CH as usize] = ch * sus;
                 }
-                advance(x, sus, big_pi, ch, r, g);
+                advance(x, sus, big_pi, ch, &r.strata[g]);
             }
         }
     }
@@ -306,27 +388,25 @@ fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f
             + x[C::CH as usize];
         safe += not_infected * net.pop[i * g_n + g];
     }
-    (1.0 - c.phi) * c.kappa0 * (safe / n_i).clamp(0.0, 1.0).powf(sigma)
+    (1.0 - c.phi) * c.kappa0 * math::pow_nonneg((safe / n_i).clamp(0.0, 1.0), sigma)
 }
 
 /// The transition equations of the paper for one patch and stratum.
 /// `sus` is the susceptible share available today (S plus released CH).
 #[inline]
-fn advance(x: &mut [f64], sus: f64, big_pi: f64, ch: f64, r: &MemberRates, g: usize) {
+fn advance(x: &mut [f64], sus: f64, big_pi: f64, ch: f64, t: &Transitions) {
     let (e, a, i) = (x[C::E as usize], x[C::A as usize], x[C::I as usize]);
     let (ph, pd) = (x[C::PH as usize], x[C::PD as usize]);
     let (hr, hd) = (x[C::HR as usize], x[C::HD as usize]);
-    let (eta, alpha, mu, theta, gamma) = (r.eta[g], r.alpha[g], r.mu[g], r.theta[g], r.gamma[g]);
-    let (zeta, lambda, omega, psi, chi) = (r.zeta[g], r.lambda[g], r.omega[g], r.psi[g], r.chi[g]);
     // Association mirrors the reference so rounding matches it closely.
     x[C::S as usize] = (1.0 - big_pi) * (1.0 - ch) * sus;
-    x[C::E as usize] = (1.0 - eta) * e + big_pi * (1.0 - ch) * sus;
-    x[C::A as usize] = (1.0 - alpha) * a + eta * e;
-    x[C::I as usize] = (1.0 - mu) * i + alpha * a;
-    x[C::PH as usize] = (1.0 - lambda) * ph + mu * (1.0 - theta) * gamma * i;
-    x[C::PD as usize] = (1.0 - zeta) * pd + mu * theta * i;
-    x[C::HR as usize] = (1.0 - chi) * hr + lambda * (1.0 - omega) * ph;
-    x[C::HD as usize] = (1.0 - psi) * hd + lambda * omega * ph;
-    x[C::R as usize] = x[C::R as usize] + chi * hr + mu * (1.0 - theta) * (1.0 - gamma) * i;
-    x[C::D as usize] = x[C::D as usize] + zeta * pd + psi * hd;
+    x[C::E as usize] = t.keep_e * e + big_pi * (1.0 - ch) * sus;
+    x[C::A as usize] = t.keep_a * a + t.eta * e;
+    x[C::I as usize] = t.keep_i * i + t.alpha * a;
+    x[C::PH as usize] = t.keep_ph * ph + t.i_to_ph * i;
+    x[C::PD as usize] = t.keep_pd * pd + t.i_to_pd * i;
+    x[C::HR as usize] = t.keep_hr * hr + t.ph_to_hr * ph;
+    x[C::HD as usize] = t.keep_hd * hd + t.ph_to_hd * ph;
+    x[C::R as usize] = x[C::R as usize] + t.chi * hr + t.i_to_r * i;
+    x[C::D as usize] = x[C::D as usize] + t.zeta * pd + t.psi * hd;
 }

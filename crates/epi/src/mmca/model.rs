@@ -8,7 +8,7 @@ use didymos_core::{
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::kernel::{step_batch, DayContext, MemberRates, PerPatch, Scratch};
+use super::kernel::{step_batch, DayContext, MemberRates, PerPatch, Scratch, Transitions};
 use super::network::Network;
 use super::regime::Regime;
 use super::setup::MmcaSetup;
@@ -202,20 +202,26 @@ impl MmcaModel {
                     .collect(),
             )
         };
-        let rate = |k: usize| params[3 + k * g_n..3 + (k + 1) * g_n].to_vec();
+        let rate = |k: usize, g: usize| params[3 + k * g_n + g];
         MemberRates {
             ln_escape_a: ln_escape(params[1]),
             ln_escape_i: ln_escape(params[0]),
-            eta: rate(0),
-            alpha: rate(1),
-            mu: rate(2),
-            theta: rate(3),
-            gamma: rate(4),
-            zeta: rate(5),
-            lambda: rate(6),
-            omega: rate(7),
-            psi: rate(8),
-            chi: rate(9),
+            strata: (0..g_n)
+                .map(|g| {
+                    Transitions::new(
+                        rate(0, g),
+                        rate(1, g),
+                        rate(2, g),
+                        rate(3, g),
+                        rate(4, g),
+                        rate(5, g),
+                        rate(6, g),
+                        rate(7, g),
+                        rate(8, g),
+                        rate(9, g),
+                    )
+                })
+                .collect(),
         }
     }
 

@@ -5,6 +5,8 @@
 //! reference mutates these in place at each containment date and keeps them
 //! until the next one), never on a member's state.
 
+use didymos_core::math;
+
 use super::network::Network;
 use super::setup::{Containment, PopulationParams};
 
@@ -18,6 +20,9 @@ pub struct Regime {
     pub k_eff: Vec<f64>,
     /// ñᵢᵍ (with zero replaced), `[i*G + g]`.
     pub n_eff: Vec<f64>,
+    /// 1/ñᵢᵍ: the kernel multiplies by it (a division per patch, stratum
+    /// and member was a tenth of its time).
+    pub inv_n_eff: Vec<f64>,
     /// zᵍ·(2 − exp(−ξ ñᵢ / sᵢ)), `[i*G + g]`.
     pub norm: Vec<f64>,
 }
@@ -61,26 +66,33 @@ impl Regime {
                 *x = EMPTY_POPULATION;
             }
         }
-        let density: Vec<f64> = (0..m)
+        // ξ = 0 with a zero area gives 0/0: no density effect then.
+        let mut density: Vec<f64> = (0..m)
             .map(|i| {
-                // ξ = 0 with a zero area gives 0/0: no density effect then.
                 let r = pop.xi * n_patch_eff[i] / net.area[i];
-                2.0 - (-(if r.is_nan() { 0.0 } else { r })).exp()
+                -(if r.is_nan() { 0.0 } else { r })
             })
             .collect();
+        math::exp_in_place(&mut density);
+        for d in &mut density {
+            *d = 2.0 - *d;
+        }
         let z: Vec<f64> = (0..g_n)
             .map(|g| {
                 let denom: f64 = (0..m).map(|i| density[i] * n_eff[i * g_n + g]).sum();
                 k_eff[g] * net.pop_stratum[g] / denom
             })
             .collect();
-        let norm = (0..m * g_n)
-            .map(|ig| z[ig % g_n] * density[ig / g_n])
-            .collect();
+        let mut norm = Vec::with_capacity(m * g_n);
+        for d in &density {
+            norm.extend(z.iter().map(|z| z * d));
+        }
+        let inv_n_eff = n_eff.iter().map(|n| 1.0 / n).collect();
         Regime {
             p_eff,
             k_eff,
             n_eff,
+            inv_n_eff,
             norm,
         }
     }
