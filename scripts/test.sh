@@ -14,6 +14,16 @@ if ! python3 -c "import pyarrow, properscoring, scipy, jsonschema, prov, rfc3339
   python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy jsonschema prov rfc3339-validator
 fi
 
+# Headless Chromium renders the HTML report (crates/report/tests/chromium.rs)
+# to check what a real browser builds from it, and takes a screenshot.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium (headless browser used by the report tests)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 log=$(mktemp)
