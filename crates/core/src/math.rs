@@ -1,7 +1,7 @@
 //! Portable elementary functions for model kernels.
 //!
 //! Why not libm: its `exp` and `pow` are calls the compiler cannot vectorise,
-//! they were a fifth of the epidemic kernel's time, and their last bit
+//! they were a fifth of a model kernel's time, and their last bit
 //! depends on the C library's version. These are plain IEEE arithmetic
 //! (`+ − × √`, correctly rounded everywhere), so a run gives the same bits
 //! on every machine, and a loop over a slice compiles to SIMD code.

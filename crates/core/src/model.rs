@@ -15,7 +15,7 @@ use crate::time::Calendar;
 /// variables fastest. Index of (unit u, stratum s, variable v) is
 /// `(u * strata.len() + s) * variables.len() + v`.
 ///
-/// "Units" are the spatial cells a model is resolved on (patches, basins),
+/// "Units" are the spatial cells a model is resolved on (patches, grid cells),
 /// "strata" the groups inside a unit (age groups; a single stratum for
 /// lumped models).
 #[derive(Debug, Clone, PartialEq)]
