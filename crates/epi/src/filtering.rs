@@ -14,7 +14,7 @@ use didymos_assim::{EakfOptions, Quantity, StateRepair};
 use didymos_core::observation::StreamSet;
 use didymos_core::Model;
 
-use crate::mmca::{MmcaModel, N_COMPARTMENTS};
+use crate::mmca::MmcaModel;
 
 /// EAKF options for `model` observed through `data`.
 pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) -> EakfOptions {
@@ -42,7 +42,8 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
             (day, units)
         })
         .collect();
-    let per_patch = g_n * N_COMPARTMENTS;
+    let stride = model.stride();
+    let per_patch = g_n * stride;
     let localize = move |day: usize, j: usize, q: Quantity| -> f64 {
         let units = match obs_unit.get(&day) {
             Some(u) => u,
@@ -61,7 +62,7 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
     };
     let pop = model.network().pop.clone();
     let repair = move |_params: &[f64], state: &mut [f64]| {
-        for (block, n) in state.chunks_mut(N_COMPARTMENTS).zip(&pop) {
+        for (block, n) in state.chunks_mut(stride).zip(&pop) {
             block.iter_mut().for_each(|x| *x = x.max(0.0));
             let total: f64 = block.iter().sum();
             if *n > 0.0 && total > 0.0 {

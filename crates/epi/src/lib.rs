@@ -5,6 +5,7 @@ pub mod episim;
 pub mod filtering;
 pub mod inputs;
 pub mod mmca;
+pub mod scenarios;
 pub mod spec;
 pub mod spec_assim;
 pub mod streams;

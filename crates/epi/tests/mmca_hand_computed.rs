@@ -314,6 +314,7 @@ fn observables(x: &St, prev: Option<&St>) -> [[[f64; NO]; 2]; 2] {
                 None => 0.0,
                 Some(p) => x[i][g][D] * n - p[i][g][D] * n,
             };
+            ob[HOSPITAL_OCCUPANCY] = (x[i][g][HR] + x[i][g][HD]) * n;
         }
     }
     o

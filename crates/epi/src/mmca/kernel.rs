@@ -7,9 +7,11 @@
 
 use didymos_core::math;
 
-use super::network::{Csr, Network};
+use super::network::Network;
 use super::regime::Regime;
 use super::setup::Containment;
+use super::spmm::spmm;
+use super::vaccination::{advance_vaccinated, VaccineEffect, AV, IV, SV};
 use super::{Compartment as C, N_COMPARTMENTS};
 
 /// Per-member rates, already resolved from the member's parameter vector.
@@ -127,83 +129,6 @@ pub struct Scratch {
     slot: Vec<usize>,
 }
 
-/// y[r][..] = Σ_{(c, v) in row r} v · x[c][..], rows of width `w`.
-///
-/// Accumulates in registers (a fixed-size local array) rather than in `y`:
-/// accumulating in memory makes every edge wait on the previous edge's store
-/// (store-to-load forwarding), which dominated the kernel for narrow rows.
-/// The summation order is fixed by the CSR layout alone.
-fn spmm(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
-    match w {
-        1 => spmm_fixed::<1>(a, x, y),
-        2 => spmm_fixed::<2>(a, x, y),
-        3 => spmm_fixed::<3>(a, x, y),
-        4 => spmm_fixed::<4>(a, x, y),
-        6 => spmm_fixed::<6>(a, x, y),
-        8 => spmm_fixed::<8>(a, x, y),
-        _ => spmm_wide(a, x, y, w),
-    }
-}
-
-fn spmm_fixed<const W: usize>(a: &Csr, x: &[f64], y: &mut [f64]) {
-    for (r, yr) in y.chunks_exact_mut(W).enumerate() {
-        let (cols, vals) = a.row(r);
-        // Four partial sums (edges k mod 4), added pairwise at the end: one
-        // running sum makes every edge wait for the previous addition, and
-        // rows average ~40 edges. The order is fixed, so results do not
-        // depend on threads or batch size.
-        let mut acc = [[0.0; W]; 4];
-        let mut cols4 = cols.chunks_exact(4);
-        let mut vals4 = vals.chunks_exact(4);
-        for (c4, v4) in (&mut cols4).zip(&mut vals4) {
-            for lane in 0..4 {
-                let xc = &x[c4[lane] as usize * W..][..W];
-                for k in 0..W {
-                    acc[lane][k] += v4[lane] * xc[k];
-                }
-            }
-        }
-        for (lane, (&c, &v)) in cols4.remainder().iter().zip(vals4.remainder()).enumerate() {
-            let xc = &x[c as usize * W..][..W];
-            for k in 0..W {
-                acc[lane][k] += v * xc[k];
-            }
-        }
-        for k in 0..W {
-            yr[k] = (acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k]);
-        }
-    }
-}
-
-fn spmm_wide(a: &Csr, x: &[f64], y: &mut [f64], w: usize) {
-    const L: usize = 8;
-    for (r, yr) in y.chunks_exact_mut(w).enumerate() {
-        let (cols, vals) = a.row(r);
-        let mut k0 = 0;
-        while k0 + L <= w {
-            let mut acc = [0.0; L];
-            for (&c, &v) in cols.iter().zip(vals) {
-                let xc = &x[c as usize * w + k0..][..L];
-                for k in 0..L {
-                    acc[k] += v * xc[k];
-                }
-            }
-            yr[k0..k0 + L].copy_from_slice(&acc);
-            k0 += L;
-        }
-        if k0 < w {
-            let tail = &mut yr[k0..];
-            tail.fill(0.0);
-            for (&c, &v) in cols.iter().zip(vals) {
-                let xc = &x[c as usize * w + k0..(c as usize + 1) * w];
-                for (yk, xk) in tail.iter_mut().zip(xc) {
-                    *yk += v * xk;
-                }
-            }
-        }
-    }
-}
-
 /// What a day's step shares across the batch.
 pub struct DayContext<'a> {
     pub net: &'a Network,
@@ -215,10 +140,14 @@ pub struct DayContext<'a> {
     pub today: Option<&'a Containment>,
     /// σ, the household size exponent.
     pub sigma: f64,
+    /// Protection of the vaccinated compartments (stride 15 only).
+    pub vaccine: VaccineEffect,
 }
 
-/// Advance `states` (one flat state per member) from day t to t+1.
-pub fn step_batch(
+/// Advance `states` (one flat state per member) from day t to t+1. `W` is
+/// the record stride: 11, or 15 with the vaccinated compartments (a
+/// constant, so the plain model's loops compile exactly as before).
+pub fn step_batch<const W: usize>(
     day: &DayContext<'_>,
     rates: &[MemberRates],
     states: &mut [&mut [f64]],
@@ -230,7 +159,9 @@ pub fn step_batch(
         regime,
         today,
         sigma,
+        vaccine,
     } = *day;
+    let vaccinated = W > N_COMPARTMENTS;
     let m = net.n_patches;
     let g_n = net.n_strata;
     let b_n = states.len();
@@ -261,9 +192,14 @@ pub fn step_batch(
             let out = &mut s.infectious[i * w_inf + b * 2 * g_n..][..2 * g_n];
             for g in 0..g_n {
                 let n = net.pop[i * g_n + g];
-                let x = &st[(i * g_n + g) * N_COMPARTMENTS..];
-                out[g] = x[C::A as usize] * n;
-                out[g_n + g] = x[C::I as usize] * n;
+                let x = &st[(i * g_n + g) * W..];
+                if vaccinated {
+                    out[g] = (x[C::A as usize] + x[AV]) * n;
+                    out[g_n + g] = (x[C::I as usize] + x[IV]) * n;
+                } else {
+                    out[g] = x[C::A as usize] * n;
+                    out[g_n + g] = x[C::I as usize] * n;
+                }
             }
             let mob = &mut s.mobile_inf[i * w_mi + b * 2 * k_n..][..2 * k_n];
             for (k, &g) in s.mobile.iter().enumerate() {
@@ -340,7 +276,7 @@ pub fn step_batch(
             // before and confines a new share CHᵢ of the susceptible.
             let ch = match today {
                 None => 0.0,
-                Some(c) => confined_share(net, st, i, c, sigma),
+                Some(c) => confined_share::<W>(net, st, i, c, sigma),
             };
             for g in 0..g_n {
                 let p = regime.p_eff[g];
@@ -353,13 +289,16 @@ pub fn step_batch(
                     let tau = s.tau[i * w_mg + b * k_n + s.slot[g]];
                     ((1.0 - p) * prob + p * tau).min(1.0)
                 };
-                let x = &mut st[(i * g_n + g) * N_COMPARTMENTS..][..N_COMPARTMENTS];
+                let x = &mut st[(i * g_n + g) * W..][..W];
                 let mut sus = x[C::S as usize];
                 if today.is_some() {
                     sus += x[C::CH as usize];
                     x[C::CH as usize] = ch * sus;
                 }
                 advance(x, sus, big_pi, ch, &r.strata[g]);
+                if vaccinated {
+                    advance_vaccinated(x, big_pi, &r.strata[g], &vaccine);
+                }
             }
         }
     }
@@ -369,7 +308,14 @@ pub fn step_batch(
 /// clamped to [0, 1]: rounding can push it a hair below 0 (a negative base to
 /// a fractional power is NaN, EpiSim's DomainError) or above 1 (with κ₀ = 1,
 /// ϕ = 0 that would confine more than all susceptibles and make S negative).
-fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f64) -> f64 {
+/// Vaccinated susceptibles (SV) count as safe; vaccinated E, A, I do not.
+fn confined_share<const W: usize>(
+    net: &Network,
+    st: &[f64],
+    i: usize,
+    c: &Containment,
+    sigma: f64,
+) -> f64 {
     let g_n = net.n_strata;
     let n_i = net.pop_patch[i];
     if n_i <= 0.0 {
@@ -377,8 +323,8 @@ fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f
     }
     let mut safe = 0.0;
     for g in 0..g_n {
-        let x = &st[(i * g_n + g) * N_COMPARTMENTS..][..N_COMPARTMENTS];
-        let not_infected = x[C::S as usize]
+        let x = &st[(i * g_n + g) * W..][..W];
+        let mut not_infected = x[C::S as usize]
             + x[C::PH as usize]
             + x[C::PD as usize]
             + x[C::HR as usize]
@@ -386,6 +332,9 @@ fn confined_share(net: &Network, st: &[f64], i: usize, c: &Containment, sigma: f
             + x[C::D as usize]
             + x[C::R as usize]
             + x[C::CH as usize];
+        if W > N_COMPARTMENTS {
+            not_infected += x[SV];
+        }
         safe += not_infected * net.pop[i * g_n + g];
     }
     (1.0 - c.phi) * c.kappa0 * math::pow_nonneg((safe / n_i).clamp(0.0, 1.0), sigma)

@@ -1,17 +1,19 @@
 //! `MmcaModel`: the MMCA setup behind the domain-neutral `Model` trait.
 
 use didymos_core::{
-    Calendar, Error, Located, MemberMut, MemberRng, Model, ObservableDef, ParamDef, ParameterSpace,
-    Result, StateLayout, Transform,
+    Calendar, Error, Located, MemberMut, MemberRng, Model, ObservableDef, ParameterSpace, Result,
+    StateLayout, Timeline,
 };
 
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::kernel::{step_batch, DayContext, MemberRates, PerPatch, Scratch, Transitions};
+use super::interventions::ContactWindow;
+use super::kernel::{step_batch, DayContext, MemberRates, Scratch};
 use super::network::Network;
 use super::regime::Regime;
-use super::setup::MmcaSetup;
+use super::setup::{Containment, MmcaSetup};
+use super::vaccination::{give_doses, Campaign, VaccineEffect, AV, IV};
 use super::{Compartment, COMPARTMENT_NAMES, N_COMPARTMENTS};
 
 /// Per-stratum rates in parameter-vector order, with their reference names.
@@ -22,7 +24,21 @@ pub const RATE_NAMES: [&str; 10] = [
 /// Index of `beta_scale` in the parameter vector.
 pub const BETA_SCALE: usize = 2;
 
-pub const OBSERVABLES: [&str; 3] = ["new_infected", "new_hospitalized", "new_deaths"];
+pub const OBSERVABLES: [&str; 4] = [
+    "new_infected",
+    "new_hospitalized",
+    "new_deaths",
+    "hospital_occupancy",
+];
+
+/// What the kernel does on a release day (a scenario's confinement ending
+/// with no baseline measure to return to): CH goes back to S and nobody is
+/// confined again ((1−ϕ)κ₀ = 0).
+const RELEASE: Containment = Containment {
+    kappa0: 0.0,
+    phi: 1.0,
+    delta: 0.0,
+};
 
 /// Process noise for filtering: the transmission multiplier `beta_scale`
 /// follows a random walk in log space, log b(t+1) = log b(t) + σ·ε with
@@ -37,16 +53,28 @@ pub struct ProcessNoise {
     pub log_beta_patch_sd: f64,
 }
 
+#[derive(Clone)]
 pub struct MmcaModel {
-    setup: MmcaSetup,
+    pub(crate) setup: MmcaSetup,
     noise: ProcessNoise,
-    net: Network,
-    layout: StateLayout,
+    pub(crate) net: Network,
+    pub(crate) layout: StateLayout,
     space: ParameterSpace,
     observables: Vec<ObservableDef>,
     /// Index of the first per-patch multiplier `beta_scale.<patch>`; they
     /// close the parameter vector, one per patch in layout order.
-    first_patch_scale: usize,
+    pub(crate) first_patch_scale: usize,
+    /// The containments the model runs: the setup's, and with scenario
+    /// confinements `None` events that release (back to no containment).
+    pub(crate) schedule: Timeline<Option<Containment>>,
+    /// Compartments per (patch, stratum): 11, or 15 with vaccination.
+    pub(crate) stride: usize,
+    /// Scenario measures (empty for the plain model): networks by window
+    /// (from, to, network), contact multipliers, vaccination campaigns.
+    pub(crate) networks: Vec<(usize, usize, Network)>,
+    pub(crate) contact_windows: Vec<ContactWindow>,
+    pub(crate) campaigns: Vec<Campaign>,
+    pub(crate) vaccine: VaccineEffect,
 }
 
 impl MmcaModel {
@@ -82,7 +110,17 @@ impl MmcaModel {
                 description: "new deaths (D(t) − D(t−1)) per day, persons".into(),
                 is_flow: true,
             },
+            ObservableDef {
+                name: OBSERVABLES[3].into(),
+                description: "persons in hospital (HR + HD), a stock".into(),
+                is_flow: false,
+            },
         ];
+        let schedule = setup
+            .containments
+            .iter()
+            .map(|(d, c)| (d, Some(*c)))
+            .collect();
         let model = MmcaModel {
             setup,
             noise: ProcessNoise::default(),
@@ -91,46 +129,15 @@ impl MmcaModel {
             space,
             observables,
             first_patch_scale,
+            schedule,
+            stride: N_COMPARTMENTS,
+            networks: Vec::new(),
+            contact_windows: Vec::new(),
+            campaigns: Vec::new(),
+            vaccine: VaccineEffect::default(),
         };
         model.check_params(&model.space.values())?;
         Ok(model)
-    }
-
-    fn parameter_space(setup: &MmcaSetup) -> ParameterSpace {
-        let prob = |name: String, v: f64| {
-            ParamDef::new(name, v, (0.0, 1.0)).with_transform(Transform::Logit {
-                low: 0.0,
-                high: 1.0,
-            })
-        };
-        let e = &setup.epi;
-        let mut defs = vec![
-            prob("beta_i".into(), e.beta_i),
-            prob("beta_a".into(), e.beta_a),
-        ];
-        // Multiplies both infectivities; 1 reproduces the reference exactly.
-        defs.push(ParamDef::new("beta_scale", 1.0, (0.0, 1e6)).with_transform(Transform::Log));
-        let rates = [
-            &e.eta, &e.alpha, &e.mu, &e.theta, &e.gamma, &e.zeta, &e.lambda, &e.omega, &e.psi,
-            &e.chi,
-        ];
-        for (name, values) in RATE_NAMES.iter().zip(rates) {
-            for (g, label) in setup.population.strata.iter().enumerate() {
-                defs.push(prob(
-                    format!("{name}.{label}"),
-                    values.get(g).copied().unwrap_or(f64::NAN),
-                ));
-            }
-        }
-        // Per-patch multipliers of transmission in the patch (where the
-        // infection happens); all 1 reproduces the reference exactly.
-        for id in &setup.metapopulation.ids {
-            defs.push(
-                ParamDef::new(format!("beta_scale.{id}"), 1.0, (0.0, 1e6))
-                    .with_transform(Transform::Log),
-            );
-        }
-        ParameterSpace::new(defs)
     }
 
     /// The stochastic variant (see [`ProcessNoise`]).
@@ -150,17 +157,39 @@ impl MmcaModel {
     /// measures in force on `day` simply persist. Forecasts made on `day`
     /// use it, so they never read mobility data from after their origin.
     pub fn with_containments_until(&self, day: usize) -> Result<MmcaModel> {
-        let mut setup = self.setup.clone();
-        setup.containments = self
+        let mut m = self.clone();
+        m.setup.containments = self
             .setup
             .containments
             .iter()
             .filter(|(d, _)| *d <= day)
             .map(|(d, c)| (d, *c))
             .collect();
-        let mut m = MmcaModel::new(setup)?.with_process_noise(self.noise)?;
-        m.space = self.space.clone();
+        m.schedule = self
+            .schedule
+            .iter()
+            .filter(|(d, _)| *d <= day)
+            .map(|(d, c)| (d, *c))
+            .collect();
         Ok(m)
+    }
+
+    /// Whether scenario measures (other than confinements) are set.
+    pub fn has_interventions(&self) -> bool {
+        !(self.networks.is_empty() && self.contact_windows.is_empty() && self.campaigns.is_empty())
+            || self.stride != N_COMPARTMENTS
+            || self.schedule.len() != self.setup.containments.len()
+            || self.schedule.iter().any(|(_, c)| c.is_none())
+    }
+
+    /// Compartments per (patch, stratum): 11, or 15 with vaccination.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The containment schedule the model runs (`None`: a release).
+    pub fn containment_schedule(&self) -> &Timeline<Option<Containment>> {
+        &self.schedule
     }
 
     /// Index of `beta_scale.<first patch>` in the parameter vector.
@@ -183,55 +212,29 @@ impl MmcaModel {
         &mut self.space
     }
 
-    fn rates(&self, params: &[f64]) -> MemberRates {
-        let g_n = self.net.n_strata;
-        let scale = params[BETA_SCALE];
-        let local = &params[self.first_patch_scale..];
-        // Without regional multipliers (the reference model, and every
-        // member not being filtered per patch) one logarithm serves all
-        // patches; x·1.0 = x, so the result is the same bit for bit.
-        let uniform = local.iter().all(|&l| l == 1.0);
-        let ln_escape = |beta: f64| -> PerPatch {
-            if uniform {
-                return PerPatch::Uniform((1.0 - (beta * scale).min(1.0)).ln());
-            }
-            PerPatch::Each(
-                local
-                    .iter()
-                    .map(|l| (1.0 - (beta * scale * l).min(1.0)).ln())
-                    .collect(),
-            )
-        };
-        let rate = |k: usize, g: usize| params[3 + k * g_n + g];
-        MemberRates {
-            ln_escape_a: ln_escape(params[1]),
-            ln_escape_i: ln_escape(params[0]),
-            strata: (0..g_n)
-                .map(|g| {
-                    Transitions::new(
-                        rate(0, g),
-                        rate(1, g),
-                        rate(2, g),
-                        rate(3, g),
-                        rate(4, g),
-                        rate(5, g),
-                        rate(6, g),
-                        rate(7, g),
-                        rate(8, g),
-                        rate(9, g),
-                    )
-                })
-                .collect(),
+    /// Regime in force on `day`: the latest containment on or before it
+    /// (with a scenario's network and contact multipliers of the day).
+    pub fn regime(&self, day: usize) -> Regime {
+        let in_force = self.schedule.in_force(day).and_then(|c| c.as_ref());
+        let net = self.network_on(day);
+        if self.contact_windows.is_empty() {
+            return Regime::new(net, &self.setup.population, in_force);
         }
+        let scales: Vec<(usize, f64)> = self
+            .contact_windows
+            .iter()
+            .filter(|w| w.0 <= day && day <= w.1)
+            .map(|w| (w.2, w.3))
+            .collect();
+        Regime::with_contact_scales(net, &self.setup.population, in_force, &scales)
     }
 
-    /// Regime in force on `day`: the latest containment on or before it.
-    pub fn regime(&self, day: usize) -> Regime {
-        Regime::new(
-            &self.net,
-            &self.setup.population,
-            self.setup.containments.in_force(day),
-        )
+    /// The commuting network in force on `day`.
+    pub fn network_on(&self, day: usize) -> &Network {
+        self.networks
+            .iter()
+            .find(|w| w.0 <= day && day <= w.1)
+            .map_or(&self.net, |w| &w.2)
     }
 
     /// Persons in compartment `c` of (patch, stratum) for a state.
@@ -280,6 +283,7 @@ impl Model for MmcaModel {
             }
         }
         state.fill(0.0);
+        let w = self.stride;
         for (ig, (&n, &a)) in self.net.pop.iter().zip(&seeded).enumerate() {
             if a > n {
                 let (i, g) = (ig / g_n, ig % g_n);
@@ -292,8 +296,8 @@ impl Model for MmcaModel {
                 ));
             }
             if n > 0.0 {
-                state[ig * N_COMPARTMENTS + Compartment::S as usize] = (n - a) / n;
-                state[ig * N_COMPARTMENTS + Compartment::A as usize] = a / n;
+                state[ig * w + Compartment::S as usize] = (n - a) / n;
+                state[ig * w + Compartment::A as usize] = a / n;
             }
         }
         Ok(())
@@ -317,17 +321,36 @@ impl Model for MmcaModel {
             }
         }
         let regime = self.regime(day);
-        let today = self.setup.containments.on(day).next();
+        let today = self
+            .schedule
+            .on(day)
+            .next()
+            .map(|c| c.as_ref().unwrap_or(&RELEASE));
+        let net = self.network_on(day);
+        for c in self
+            .campaigns
+            .iter()
+            .filter(|c| c.from <= day && day <= c.to)
+        {
+            for m in batch.iter_mut() {
+                give_doses(net, c, m.state);
+            }
+        }
         let rates: Vec<MemberRates> = batch.iter().map(|m| self.rates(m.params)).collect();
         let mut states: Vec<&mut [f64]> = batch.iter_mut().map(|m| &mut *m.state).collect();
         let ctx = DayContext {
-            net: &self.net,
+            net,
             contact: &self.setup.population.contact,
             regime: &regime,
             today,
             sigma: self.setup.population.sigma,
+            vaccine: self.vaccine,
         };
-        step_batch(&ctx, &rates, &mut states, scratch);
+        if self.stride == N_COMPARTMENTS {
+            step_batch::<N_COMPARTMENTS>(&ctx, &rates, &mut states, scratch);
+        } else {
+            step_batch::<{ N_COMPARTMENTS + 4 }>(&ctx, &rates, &mut states, scratch);
+        }
     }
 
     fn observe(
@@ -345,19 +368,23 @@ impl Model for MmcaModel {
         let hosp: Vec<f64> = (0..g_n)
             .map(|g| rate(2, g) * (1.0 - rate(3, g)) * rate(4, g))
             .collect();
+        let (w, k) = (self.stride, OBSERVABLES.len());
+        let vaccinated = w > N_COMPARTMENTS;
         for (ig, &n) in self.net.pop.iter().enumerate() {
             let g = ig % g_n;
-            let x = &state[ig * N_COMPARTMENTS..][..N_COMPARTMENTS];
-            let o = &mut out[ig * 3..][..3];
+            let x = &state[ig * w..][..w];
+            let o = &mut out[ig * k..][..k];
             o[0] = x[Compartment::A as usize] * n * alpha[g];
             o[1] = x[Compartment::I as usize] * n * hosp[g];
+            if vaccinated {
+                o[0] += x[AV] * n * alpha[g];
+                o[1] += x[IV] * n * (self.vaccine.severe * hosp[g]);
+            }
             o[2] = match prev {
                 None => 0.0,
-                Some(p) => {
-                    x[Compartment::D as usize] * n
-                        - p[ig * N_COMPARTMENTS + Compartment::D as usize] * n
-                }
+                Some(p) => x[Compartment::D as usize] * n - p[ig * w + Compartment::D as usize] * n,
             };
+            o[3] = (x[Compartment::HR as usize] + x[Compartment::HD as usize]) * n;
         }
     }
 
@@ -368,7 +395,7 @@ impl Model for MmcaModel {
     fn conserved_total(&self, state: &[f64]) -> Option<f64> {
         Some(
             state
-                .chunks(N_COMPARTMENTS)
+                .chunks(self.stride)
                 .zip(&self.net.pop)
                 .map(|(x, n)| x.iter().sum::<f64>() * n)
                 .sum(),

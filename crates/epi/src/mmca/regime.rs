@@ -29,8 +29,19 @@ pub struct Regime {
 
 impl Regime {
     pub fn new(net: &Network, pop: &PopulationParams, in_force: Option<&Containment>) -> Regime {
+        Regime::with_contact_scales(net, pop, in_force, &[])
+    }
+
+    /// The regime with kᵍ multiplied by `scale` for each `(g, scale)` (a
+    /// scenario's contact reduction), before the normalisation.
+    pub fn with_contact_scales(
+        net: &Network,
+        pop: &PopulationParams,
+        in_force: Option<&Containment>,
+        contact_scales: &[(usize, f64)],
+    ) -> Regime {
         let g_n = net.n_strata;
-        let (p_eff, k_eff) = match in_force {
+        let (p_eff, mut k_eff) = match in_force {
             None => (pop.p_mobility.clone(), pop.k.clone()),
             Some(c) => {
                 let p: Vec<f64> = pop
@@ -50,6 +61,9 @@ impl Regime {
                 (p, k)
             }
         };
+        for &(g, s) in contact_scales {
+            k_eff[g] *= s;
+        }
         let m = net.n_patches;
         let mut n_eff = vec![0.0; m * g_n];
         let mut n_patch_eff = vec![0.0; m];

@@ -23,10 +23,11 @@ pub const CH: usize = 10;
 pub const NAMES: [&str; NC] = ["S", "E", "A", "I", "PH", "PD", "HR", "HD", "R", "D", "CH"];
 
 /// Observables per (patch, stratum).
-pub const NO: usize = 3;
+pub const NO: usize = 4;
 pub const NEW_INFECTED: usize = 0;
 pub const NEW_HOSPITALIZED: usize = 1;
 pub const NEW_DEATHS: usize = 2;
+pub const HOSPITAL_OCCUPANCY: usize = 3;
 
 pub fn date(s: &str) -> Date {
     s.parse().expect("valid date")
