@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod prov_cmd;
+mod report_cmd;
 mod run;
+mod scenario_bundle;
 mod summary;
 mod twin_cmds;
 
@@ -41,6 +43,10 @@ enum Command {
     Forecast(twin_cmds::ForecastArgs),
     /// Rolling-origin forecasts scored against the data and a baseline.
     Backtest(twin_cmds::BacktestArgs),
+    /// What-if scenarios branched from the posterior, compared with the baseline.
+    Scenario(twin_cmds::ScenarioArgs),
+    /// One self-contained HTML report (and SVG figures) from a scenario run.
+    Report(report_cmd::ReportArgs),
     /// Convert an EpiSim.jl config and its data files into a native twin spec.
     ImportEpisim {
         /// EpiSim config JSON.
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
         Command::Assimilate(a) => twin_cmds::assimilate(&a),
         Command::Forecast(a) => twin_cmds::forecast_cmd(&a),
         Command::Backtest(a) => twin_cmds::backtest_cmd(&a),
+        Command::Scenario(a) => twin_cmds::scenario_cmd(&a),
+        Command::Report(a) => report_cmd::report_cmd(&a),
         Command::ImportEpisim {
             config,
             data_dir,

@@ -327,7 +327,7 @@ pub fn demo(out: &Path) -> Result<()> {
         spec.display()
     );
     let args = RunArgs {
-        spec: Some(spec),
+        spec: Some(spec.clone()),
         episim: None,
         data_dir: None,
         out: out.to_path_buf(),
@@ -338,7 +338,94 @@ pub fn demo(out: &Path) -> Result<()> {
         normalise_mobility: false,
         quiet: false,
     };
-    run_as(&args, "demo")
+    run_as(&args, "demo")?;
+    let data = spec.parent().unwrap_or(Path::new("."));
+    demo_twin_steps(data, out)
+}
+
+/// The rest of the demo, on the 2020 twin with data: assimilate up to a
+/// cut-off, forecast, branch three what-if scenarios and write the report.
+/// Each step runs as its own `didymos` process, so each has its own
+/// provenance record and can be re-run alone with `didymos rerun`.
+fn demo_twin_steps(data: &Path, out: &Path) -> Result<()> {
+    let twin = data.join("twin-2020.toml");
+    let p = |x: &Path| x.to_string_lossy().into_owned();
+    let (assim, fc, sc, rep) = (
+        out.join("assimilate"),
+        out.join("forecast"),
+        out.join("scenarios"),
+        out.join("report"),
+    );
+    let ck = assim.join("checkpoint.bin");
+    let steps: [(&str, Vec<String>); 4] = [
+        (
+            "keep the 2020 twin in step with hospital admissions up to 2020-10-15",
+            vec![
+                "assimilate".into(),
+                p(&twin),
+                "--until".into(),
+                "2020-10-15".into(),
+                "--out".into(),
+                p(&assim),
+            ],
+        ),
+        (
+            "forecast the next four weeks",
+            vec![
+                "forecast".into(),
+                "--checkpoint".into(),
+                p(&ck),
+                "--horizon".into(),
+                "28".into(),
+                "--out".into(),
+                p(&fc),
+            ],
+        ),
+        (
+            "what if: three scenarios from the same posterior",
+            vec![
+                "scenario".into(),
+                p(&twin),
+                "--scenarios".into(),
+                p(&data.join("scenarios-2020.toml")),
+                "--from-checkpoint".into(),
+                p(&ck),
+                "--out".into(),
+                p(&sc),
+            ],
+        ),
+        (
+            "the report",
+            vec![
+                "report".into(),
+                p(&sc),
+                "--geojson".into(),
+                p(&data.join("spain_provinces.geojson")),
+                "--geojson-id".into(),
+                "cod_prov".into(),
+                "--geojson-name".into(),
+                "name".into(),
+                "--out".into(),
+                p(&rep.join("report.html")),
+            ],
+        ),
+    ];
+    let exe = std::env::current_exe().map_err(|e| Error::Other(format!("current exe: {e}")))?;
+    for (what, argv) in steps {
+        println!("\n== {what}: didymos {}", argv.join(" "));
+        let status = std::process::Command::new(&exe)
+            .args(&argv)
+            .status()
+            .map_err(|e| Error::Other(format!("{}: {e}", exe.display())))?;
+        if !status.success() {
+            return Err(Error::Other(format!("demo step `{}` failed", argv[0])));
+        }
+    }
+    println!(
+        "\nDemo done. Open {} in a browser.",
+        rep.join("report.html").display()
+    );
+    Ok(())
 }
 
 /// Writes `OUT/twin.toml`, referring to the EpiSim data files where they are.

@@ -9,6 +9,8 @@ use didymos_epi::mmca::MmcaModel;
 pub struct Summary {
     calendar: Calendar,
     names: Vec<String>,
+    /// Flows (per day) have totals; stocks (occupancy) only peaks.
+    is_flow: Vec<bool>,
     /// `[observable][day - 1]`, summed over patches and strata.
     totals: Vec<Vec<f64>>,
     n_patches: usize,
@@ -22,6 +24,7 @@ impl Summary {
             calendar,
             totals: vec![vec![0.0; calendar.n_days()]; names.len()],
             names,
+            is_flow: model.observables().iter().map(|o| o.is_flow).collect(),
             n_patches: model.layout().units.len(),
             population: model.network().pop.iter().sum(),
         }
@@ -56,13 +59,17 @@ impl Summary {
         );
         println!(
             "{:<18} {:>14} {:>12} {:>16}",
-            "observable", "total", "peak date", "peak (per day)"
+            "observable", "total", "peak date", "peak"
         );
         for (k, n) in self.names.iter().enumerate() {
             let (d, v) = self.peak(k);
-            let total: f64 = self.totals[k].iter().sum();
+            let total = if self.is_flow[k] {
+                format!("{:.0}", self.totals[k].iter().sum::<f64>())
+            } else {
+                "(a level)".into()
+            };
             println!(
-                "{n:<18} {total:>14.0} {:>12} {v:>16.1}",
+                "{n:<18} {total:>14} {:>12} {v:>16.1}",
                 self.calendar.date_of(d)
             );
         }
@@ -76,7 +83,7 @@ impl Summary {
             .map(|(k, n)| {
                 let (d, v) = self.peak(k);
                 let v = serde_json::json!({
-                    "total": self.totals[k].iter().sum::<f64>(),
+                    "total": self.is_flow[k].then(|| self.totals[k].iter().sum::<f64>()),
                     "peak_date": self.calendar.date_of(d).to_string(),
                     "peak_value": v,
                 });

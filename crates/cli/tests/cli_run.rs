@@ -31,9 +31,20 @@ fn demo_writes_observables_and_summary() {
     let stdout = run_ok(&["demo", "--out", out.to_str().unwrap()]);
     assert!(stdout.contains("new_hospitalized"), "{stdout}");
     assert!(stdout.contains("peak date"), "{stdout}");
+    // The rest of the demo: assimilation, forecast, scenarios and report.
+    assert!(stdout.contains("Demo done"), "{stdout}");
+    for f in [
+        "assimilate/checkpoint.bin",
+        "forecast/prov.json",
+        "scenarios/scenario_differences.csv",
+        "report/report.html",
+        "report/prov.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
     let rows = read_tidy(&out.join("observables.parquet")).unwrap();
-    // 113 days × 52 provinces × 3 strata × 3 observables.
-    assert_eq!(rows.len(), 113 * 52 * 3 * 3);
+    // 113 days × 52 provinces × 3 strata × 4 observables.
+    assert_eq!(rows.len(), 113 * 52 * 3 * 4);
     assert_eq!(rows[0].date.to_string(), "2020-02-09");
     assert_eq!(rows.last().unwrap().date.to_string(), "2020-05-31");
     assert!(

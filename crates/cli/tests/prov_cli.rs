@@ -4,34 +4,10 @@
 //! whatever the thread count, and refuses to re-run over a changed input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn didymos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_didymos"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("start didymos")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = didymos(args);
-    assert!(
-        out.status.success(),
-        "didymos {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temp path")
-}
+mod common;
+use common::{didymos, ok, repo, s};
 
 fn python_has(module: &str) -> bool {
     Command::new("python3")

@@ -81,7 +81,10 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn days(&self) -> usize {
-        self.values.first().and_then(|u| u.first()).map_or(0, Vec::len)
+        self.values
+            .first()
+            .and_then(|u| u.first())
+            .map_or(0, Vec::len)
     }
     pub fn members(&self) -> usize {
         self.values
@@ -176,9 +179,23 @@ fn run_one<M: Model>(
     }
     // Member m draws the same numbers in every scenario.
     let rngs = (0..picked.len())
-        .map(|m| member_rng(opts.seed, m as u64, STREAM_PROCESS ^ (post.day as u64) << 20))
+        .map(|m| {
+            member_rng(
+                opts.seed,
+                m as u64,
+                STREAM_PROCESS ^ (post.day as u64) << 20,
+            )
+        })
         .collect();
-    let mut ens = Ensemble::from_parts(model, opts.seed, post.day, params, states, observations, rngs)?;
+    let mut ens = Ensemble::from_parts(
+        model,
+        opts.seed,
+        post.day,
+        params,
+        states,
+        observations,
+        rngs,
+    )?;
     apply_changes(&mut ens, &sc.changes, |d| d <= post.day + 1);
     let days = opts.horizon_day - post.day;
     let mut values = vec![vec![vec![vec![0.0; picked.len()]; days]; n_units + 1]; n_obs];

@@ -37,7 +37,12 @@ pub fn write_daily(path: &Path, series: &[SeriesSummary], date: DateLabel<'_>) -
     .map_err(&e)?;
     for s in series {
         for (t, q) in s.daily.iter().enumerate() {
-            let mut row = vec![s.scenario.clone(), date(t), s.unit.clone(), s.observable.clone()];
+            let mut row = vec![
+                s.scenario.clone(),
+                date(t),
+                s.unit.clone(),
+                s.observable.clone(),
+            ];
             row.extend(quantile_cells(q));
             w.write_record(&row).map_err(&e)?;
         }

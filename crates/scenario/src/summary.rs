@@ -3,7 +3,7 @@
 
 use didymos_core::{Error, Result};
 use didymos_forecast::quantiles;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::Outcome;
 
@@ -12,7 +12,7 @@ use crate::engine::Outcome;
 pub const LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 
 /// Values at [`LEVELS`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct QuantileSet {
     pub q05: f64,
     pub q25: f64,
@@ -39,7 +39,7 @@ impl QuantileSet {
 }
 
 /// One scenario, observable and unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesSummary {
     pub scenario: String,
     pub observable: String,
@@ -116,7 +116,7 @@ pub fn summarise_one(
 
 /// Paired difference, baseline minus scenario, of cumulative totals over
 /// the horizon (positive = averted), member by member.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
     pub scenario: String,
     pub baseline: String,
@@ -161,7 +161,7 @@ pub fn difference(baseline: &Outcome, other: &Outcome, k: usize, u: usize) -> Re
 
 /// The probability that an observable exceeds a threshold on some day of
 /// the horizon, and on each day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exceedance {
     pub scenario: String,
     pub observable: String,

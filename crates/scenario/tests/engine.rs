@@ -1,8 +1,8 @@
 //! The scenario engine on a toy stochastic SIR model with two units.
 
 use didymos_core::{
-    Calendar, Date, Ensemble, MemberMut, MemberRng, Model, ObservableDef, ParamDef,
-    ParameterSpace, Result, RunOptions, StateLayout,
+    Calendar, Date, Ensemble, MemberMut, MemberRng, Model, ObservableDef, ParamDef, ParameterSpace,
+    Result, RunOptions, StateLayout,
 };
 use didymos_scenario::{
     difference, exceedance, run_scenarios, summarise, Options, Outcome, ParamChange, ParamOp,
@@ -188,8 +188,14 @@ fn lower_transmission_averts_infections_in_every_member() {
 #[test]
 fn results_do_not_depend_on_thread_count() {
     let model = Sir::new();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     let a = one.install(|| run(&model, vec![vec![]]));
     let b = two.install(|| run(&model, vec![vec![]]));
     assert_eq!(a, b);

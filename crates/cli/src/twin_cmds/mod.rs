@@ -5,10 +5,12 @@
 mod assimilate;
 mod backtest;
 mod forecast;
+mod scenario;
 
 pub use assimilate::{assimilate, AssimilateArgs};
 pub use backtest::{backtest_cmd, BacktestArgs};
 pub use forecast::{forecast_cmd, ForecastArgs};
+pub use scenario::{scenario_cmd, ScenarioArgs};
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,0 +1,407 @@
+//! `didymos report`: one self-contained HTML file (and each figure as SVG)
+//! from a scenario run's `scenarios.json`: fan charts of observations and
+//! the forecast, the scenarios compared, a map and the averted outcomes.
+
+use std::path::{Path, PathBuf};
+
+use didymos_core::{Date, Error, Result};
+use didymos_report::{
+    write_report, Choropleth, FanChart, FeatureKey, QuantileBandPoint, QuantileRow,
+    QuantileSummary, QuantileTable, Report, ScenarioChart, ScenarioSeries, Section, Text,
+    ValueStyle,
+};
+use didymos_scenario::QuantileSet;
+
+use crate::scenario_bundle::{Bundle, FanSeries};
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// `scenarios.json` from `didymos scenario`, or its output directory.
+    scenarios: PathBuf,
+    /// GeoJSON of the areas (WGS84), for the map.
+    #[arg(long)]
+    geojson: PathBuf,
+    /// Feature property holding the twin's area ids (default: the feature id).
+    #[arg(long)]
+    geojson_id: Option<String>,
+    /// Feature property with a readable area name.
+    #[arg(long)]
+    geojson_name: Option<String>,
+    /// Observable to chart (default: new_hospitalized, else the first flow).
+    #[arg(long)]
+    observable: Option<String>,
+    /// Areas to chart besides the total (default: the two with most
+    /// forecast cases of the observable).
+    #[arg(long, value_delimiter = ',')]
+    areas: Vec<String>,
+    #[arg(long, default_value = "out/report/report.html")]
+    out: PathBuf,
+}
+
+fn re(e: didymos_report::ReportError) -> Error {
+    Error::Other(format!("report: {e}"))
+}
+
+pub fn report_cmd(args: &ReportArgs) -> Result<()> {
+    let mut prov = crate::prov_cmd::start("report");
+    let path = if args.scenarios.is_dir() {
+        args.scenarios.join("scenarios.json")
+    } else {
+        args.scenarios.clone()
+    };
+    let b = Bundle::read(&path)?;
+    crate::prov_cmd::used(&mut prov, "scenarios", &path)?;
+    crate::prov_cmd::used(&mut prov, "geojson", &args.geojson)?;
+    let geo_text =
+        std::fs::read_to_string(&args.geojson).map_err(|e| Error::io(&args.geojson, e))?;
+    let geojson = didymos_report::parse_geojson(&geo_text)
+        .map_err(|e| Error::Other(format!("{}: {e}", args.geojson.display())))?;
+    let observable = pick_observable(&b, args.observable.as_deref())?;
+    let areas = pick_areas(&b, &observable, &args.areas)?;
+
+    let mut sections = vec![Section::Text(summary_text(&b, &observable))];
+    for area in std::iter::once("total".to_string()).chain(areas) {
+        if let Some(f) = b
+            .forecast
+            .iter()
+            .find(|f| f.stream == observable && f.location == area)
+        {
+            sections.push(Section::FanChart(fan_chart(&b, f)));
+        }
+    }
+    sections.push(Section::ScenarioChart(scenario_chart(&b, &observable)?));
+    sections.push(Section::Map(incidence_map(
+        &b,
+        &observable,
+        geojson.clone(),
+        args,
+    )));
+    if let Some(m) = exceedance_map(&b, geojson, args) {
+        sections.push(Section::Map(m));
+    }
+    sections.push(Section::Table(averted_table(&b)));
+    let report = Report {
+        title: format!("{}: forecast and what-if scenarios", b.meta.twin),
+        subtitle: format!(
+            "Branched on {}; scenarios run to {}",
+            b.meta.branch, b.meta.horizon
+        ),
+        metadata: metadata(&b),
+        sections,
+    };
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let written = write_report(&report, &args.out).map_err(re)?;
+    crate::prov_cmd::generated(&mut prov, "report", &written.html)?;
+    for f in &written.figures {
+        crate::prov_cmd::generated(&mut prov, "figure", f)?;
+    }
+    println!(
+        "wrote {} and {} figures",
+        written.html.display(),
+        written.figures.len()
+    );
+    let out_dir = out_dir(&args.out);
+    crate::prov_cmd::finish(prov, &out_dir, false)
+}
+
+fn out_dir(html: &Path) -> PathBuf {
+    match html.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn pick_observable(b: &Bundle, asked: Option<&str>) -> Result<String> {
+    let names: Vec<&str> = b.series.iter().map(|s| s.observable.as_str()).collect();
+    if let Some(a) = asked {
+        return if names.contains(&a) {
+            Ok(a.into())
+        } else {
+            Err(Error::Other(
+                didymos_core::suggest::unknown_key_message(a, names.iter().copied())
+                    .replace("key", "observable"),
+            ))
+        };
+    }
+    let flows: Vec<&str> = b
+        .series
+        .iter()
+        .filter(|s| s.cumulative.is_some())
+        .map(|s| s.observable.as_str())
+        .collect();
+    flows
+        .iter()
+        .find(|n| **n == "new_hospitalized")
+        .or(flows.first())
+        .map(|s| s.to_string())
+        .ok_or_else(|| Error::Other("the scenario run has no flow observable".into()))
+}
+
+fn baseline_series<'a>(
+    b: &'a Bundle,
+    observable: &str,
+) -> impl Iterator<Item = &'a didymos_scenario::SeriesSummary> + 'a {
+    let (base, obs) = (b.baseline.clone(), observable.to_string());
+    b.series
+        .iter()
+        .filter(move |s| s.scenario == base && s.observable == obs)
+}
+
+fn pick_areas(b: &Bundle, observable: &str, asked: &[String]) -> Result<Vec<String>> {
+    for a in asked {
+        if !b.units.contains(a) {
+            return Err(Error::Other(format!(
+                "--areas: `{a}` is not an area of the twin (e.g. {})",
+                b.units
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    if !asked.is_empty() {
+        return Ok(asked.to_vec());
+    }
+    let mut by_size: Vec<(f64, String)> = baseline_series(b, observable)
+        .filter(|s| s.unit != "total")
+        .filter_map(|s| s.cumulative.map(|c| (c.q50, s.unit.clone())))
+        .collect();
+    by_size.sort_by(|x, y| y.0.total_cmp(&x.0));
+    Ok(by_size.into_iter().take(2).map(|x| x.1).collect())
+}
+
+fn band(date: Date, q: &QuantileSet) -> QuantileBandPoint {
+    QuantileBandPoint {
+        date,
+        q05: q.q05,
+        q25: q.q25,
+        q50: q.q50,
+        q75: q.q75,
+        q95: q.q95,
+    }
+}
+
+fn fan_chart(b: &Bundle, f: &FanSeries) -> FanChart {
+    let label = if f.location == "total" {
+        "all areas".to_string()
+    } else {
+        format!("area {}", f.location)
+    };
+    FanChart {
+        name: format!("fan-{}-{}", f.stream, f.location).replace(['/', ' '], "_"),
+        title: format!("{}: reported {} per day", label, f.stream.replace('_', " ")),
+        caption: format!(
+            "Dots: reported counts. Bands: what the twin expects to be reported if the measures in force on {} stay in force.",
+            b.meta.branch
+        ),
+        y_label: "per day".into(),
+        observed: f.observed.clone(),
+        bands: f.forecast.iter().map(|(d, q)| band(*d, q)).collect(),
+        cutoff: b.meta.data_cutoff,
+    }
+}
+
+fn scenario_chart(b: &Bundle, observable: &str) -> Result<ScenarioChart> {
+    let mut scenarios = Vec::new();
+    let names: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for s in &b.series {
+            if !v.contains(&s.scenario) {
+                v.push(s.scenario.clone());
+            }
+        }
+        v
+    };
+    for name in &names {
+        let s = b
+            .series
+            .iter()
+            .find(|s| &s.scenario == name && s.observable == observable && s.unit == "total")
+            .ok_or_else(|| Error::Other(format!("scenario `{name}` has no total series")))?;
+        scenarios.push(ScenarioSeries {
+            label: name.clone(),
+            bands: s
+                .daily
+                .iter()
+                .enumerate()
+                .map(|(t, q)| band(b.first_date.add_days(t as i32), q))
+                .collect(),
+        });
+    }
+    Ok(ScenarioChart {
+        name: format!("scenarios-{observable}"),
+        title: format!("What if: {} per day in all areas", observable.replace('_', " ")),
+        caption: "Each scenario's median with the band where 90% of its runs fall; all scenarios share the same runs (common random numbers), so their differences are sharper than the bands suggest.".into(),
+        y_label: "per day".into(),
+        scenarios,
+        observed: Vec::new(),
+    })
+}
+
+fn key(args: &ReportArgs) -> FeatureKey {
+    match &args.geojson_id {
+        Some(p) => FeatureKey::Property(p.clone()),
+        None => FeatureKey::FeatureId,
+    }
+}
+
+fn incidence_map(
+    b: &Bundle,
+    observable: &str,
+    geojson: serde_json::Value,
+    args: &ReportArgs,
+) -> Choropleth {
+    let per_100k: Vec<(String, Option<f64>)> = b
+        .units
+        .iter()
+        .zip(&b.population)
+        .map(|(u, pop)| {
+            let v = baseline_series(b, observable)
+                .find(|s| &s.unit == u)
+                .and_then(|s| s.cumulative)
+                .filter(|_| *pop > 0.0)
+                .map(|c| c.q50 / pop * 1e5);
+            (u.clone(), v)
+        })
+        .collect();
+    Choropleth {
+        name: format!("map-{observable}"),
+        title: format!(
+            "Expected {} per 100,000 people, {} to {}",
+            observable.replace('_', " "),
+            b.first_date,
+            b.meta.horizon
+        ),
+        caption: format!("Median of the baseline scenario ({}).", b.baseline),
+        geojson,
+        key: key(args),
+        name_property: args.geojson_name.clone(),
+        values: per_100k,
+        value_label: "per 100,000".into(),
+        value_style: ValueStyle::Number,
+        domain: None,
+    }
+}
+
+/// Probability of exceeding capacity in the baseline, where the scenarios
+/// file gave thresholds.
+fn exceedance_map(b: &Bundle, geojson: serde_json::Value, args: &ReportArgs) -> Option<Choropleth> {
+    let rows: Vec<_> = b
+        .exceedance
+        .iter()
+        .filter(|e| e.scenario == b.baseline && e.unit != "total")
+        .collect();
+    let first = rows.first()?;
+    let values = b
+        .units
+        .iter()
+        .map(|u| {
+            let v = rows
+                .iter()
+                .find(|e| &e.unit == u && e.observable == first.observable)
+                .map(|e| e.within_horizon);
+            (u.clone(), v)
+        })
+        .collect();
+    Some(Choropleth {
+        name: "map-capacity".into(),
+        title: format!(
+            "Chance that {} exceeds capacity by {}",
+            first.observable.replace('_', " "),
+            b.meta.horizon
+        ),
+        caption: format!(
+            "Share of runs of the baseline scenario ({}) that go over the area's threshold on at least one day; grey: no threshold given.",
+            b.baseline
+        ),
+        geojson,
+        key: key(args),
+        name_property: args.geojson_name.clone(),
+        values,
+        value_label: "chance".into(),
+        value_style: ValueStyle::Percent,
+        domain: Some((0.0, 1.0)),
+    })
+}
+
+fn averted_table(b: &Bundle) -> QuantileTable {
+    let rows = b
+        .differences
+        .iter()
+        .filter(|d| d.unit == "total")
+        .map(|d| QuantileRow {
+            labels: vec![
+                d.scenario.clone(),
+                d.observable.replace('_', " "),
+                format!("{:.0}%", d.prob_fewer * 100.0),
+            ],
+            summary: QuantileSummary {
+                q05: d.averted.q05,
+                q25: d.averted.q25,
+                q50: d.averted.q50,
+                q75: d.averted.q75,
+                q95: d.averted.q95,
+            },
+        })
+        .collect();
+    QuantileTable {
+        title: format!("Averted outcomes against {}, all areas", b.baseline),
+        caption: format!(
+            "Baseline minus scenario, summed from {} to {}, run by run; negative numbers are extra outcomes.",
+            b.first_date, b.meta.horizon
+        ),
+        label_headers: vec![
+            "scenario".into(),
+            "outcome".into(),
+            "runs with fewer".into(),
+        ],
+        median_header: "averted (median)".into(),
+        rows,
+    }
+}
+
+fn summary_text(b: &Bundle, observable: &str) -> Text {
+    let mut p = vec![format!(
+        "Every scenario starts from the twin's state on {} ({}), with {} runs each, and runs to {}.",
+        b.meta.branch, b.meta.posterior, b.meta.members, b.meta.horizon
+    )];
+    if let Some(s) = baseline_series(b, observable).find(|s| s.unit == "total") {
+        if let Some(c) = s.cumulative {
+            p.push(format!(
+                "If nothing changes ({}), the twin expects {:.0} {} in all areas over that time (90% of runs between {:.0} and {:.0}).",
+                b.baseline,
+                c.q50,
+                observable.replace('_', " "),
+                c.q05,
+                c.q95
+            ));
+        }
+    }
+    Text {
+        heading: "Summary".into(),
+        paragraphs: p,
+    }
+}
+
+fn metadata(b: &Bundle) -> Vec<(String, String)> {
+    let m = &b.meta;
+    vec![
+        ("twin".into(), m.twin.clone()),
+        (
+            "data cut-off".into(),
+            m.data_cutoff
+                .map_or("none (prior ensemble)".into(), |d| d.to_string()),
+        ),
+        ("branch date".into(), m.branch.to_string()),
+        ("horizon".into(), m.horizon.to_string()),
+        ("posterior".into(), m.posterior.clone()),
+        ("runs per scenario".into(), m.members.to_string()),
+        ("seed".into(), m.seed.to_string()),
+        ("software".into(), m.software.clone()),
+        ("git commit".into(), m.git_commit.clone()),
+    ]
+}

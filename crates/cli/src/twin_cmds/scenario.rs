@@ -1,0 +1,468 @@
+//! `didymos scenario`: what-if scenarios branched from the twin's posterior,
+//! run with common random numbers and compared with the baseline.
+//!
+//! The posterior comes from, in order: `--from-checkpoint` (a saved
+//! assimilation), or assimilating the spec's observations up to the branch
+//! date, or (a spec without `[assimilation]`) the prior ensemble run to the
+//! branch date. Measures in force at the branch (κ₀ and the rest) are held
+//! from there on, as in `didymos forecast`; scenarios change them.
+
+use didymos_core::Ensemble;
+use didymos_epi::mmca::Intervention;
+use didymos_epi::scenarios::{load_scenarios, ScenarioFile};
+use didymos_scenario::output::{write_daily, write_differences, write_exceedance, write_summary};
+use didymos_scenario::{
+    difference, exceedance, run_scenarios, summarise, Options, Outcome, ParamChange, ParamOp,
+    Posterior, QuantileSet, Scenario,
+};
+
+use super::*;
+use crate::scenario_bundle::{Bundle, BundleMeta, FanSeries};
+
+/// Forecast length when the scenarios file gives no horizon.
+const DEFAULT_HORIZON_DAYS: usize = 42;
+
+#[derive(clap::Args)]
+pub struct ScenarioArgs {
+    /// Twin spec.
+    spec: PathBuf,
+    /// Scenarios TOML (see data/spain/scenarios.toml).
+    #[arg(long)]
+    scenarios: PathBuf,
+    /// Branch from this saved posterior (`didymos assimilate`).
+    #[arg(long)]
+    from_checkpoint: Option<PathBuf>,
+    /// Observation CSV (default: assimilation.observations).
+    #[arg(long)]
+    observations: Option<PathBuf>,
+    /// Members to run per scenario (default: all of the posterior's).
+    #[arg(long)]
+    members: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value = "out/scenarios")]
+    out: PathBuf,
+}
+
+/// The twin's model with its process noise and priors, and, when it has
+/// `[assimilation]`, its observations.
+enum Source {
+    Assimilated(Box<LoadedTwin>),
+    Prior(Box<(TwinSpec, MmcaModel)>),
+}
+
+impl Source {
+    fn model(&self) -> &MmcaModel {
+        match self {
+            Source::Assimilated(t) => &t.model,
+            Source::Prior(p) => &p.1,
+        }
+    }
+    fn spec(&self) -> &TwinSpec {
+        match self {
+            Source::Assimilated(t) => &t.spec,
+            Source::Prior(p) => &p.0,
+        }
+    }
+}
+
+fn load_source(args: &ScenarioArgs) -> Result<Source> {
+    let (spec, warnings) = load_spec(&args.spec)?;
+    if spec.assimilation.is_some() {
+        return Ok(Source::Assimilated(Box::new(load_twin(
+            &args.spec,
+            args.observations.as_deref(),
+        )?)));
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut model = MmcaModel::new(spec.setup.clone())?;
+    for (name, prior, at) in &spec.priors {
+        model.parameters_mut().set_prior(name, prior.clone(), at)?;
+    }
+    Ok(Source::Prior(Box::new((spec, model))))
+}
+
+pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut prov = crate::prov_cmd::start("scenario");
+    let source = load_source(args)?;
+    match &source {
+        Source::Assimilated(t) => record_twin_inputs(&mut prov, t)?,
+        Source::Prior(p) => crate::prov_cmd::used_spec(&mut prov, &p.0.spec_path, &p.0.inputs)?,
+    }
+    crate::prov_cmd::used(&mut prov, "scenarios", &args.scenarios)?;
+    let model = source.model();
+    let cal = *model.calendar();
+    let file = load_scenarios(&args.scenarios, model)?;
+    let seed = args.seed.unwrap_or(source.spec().seed);
+
+    let horizon_of = |branch: usize| -> Result<usize> {
+        match file.horizon {
+            Some(d) => cal.day_in_range(d).ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: horizon {d} is outside the twin's range {}..{}",
+                    args.scenarios.display(),
+                    cal.start,
+                    cal.end
+                ))
+            }),
+            None => Ok((branch + DEFAULT_HORIZON_DAYS).min(cal.n_days())),
+        }
+    };
+    let branched = posterior(args, &source, &file, &mut prov, seed, &horizon_of)?;
+    let (post, how, cutoff) = (branched.post, branched.how, branched.cutoff);
+    let horizon_day = horizon_of(post.day)?;
+    file.check_window(post.day, horizon_day)?;
+
+    let base = model.with_containments_until(post.day)?;
+    let vaccinates = file.scenarios.iter().any(|s| {
+        s.interventions
+            .iter()
+            .any(|i| matches!(i, Intervention::Vaccination { .. }))
+    });
+    let models = file
+        .scenarios
+        .iter()
+        .map(|s| base.with_interventions(&s.interventions, vaccinates))
+        .collect::<Result<Vec<_>>>()?;
+    let base_ref = &base;
+    let lifts: Vec<_> = models
+        .iter()
+        .map(|m| move |s: &[f64]| m.lift_state(base_ref, s))
+        .collect();
+    let scenarios: Vec<Scenario<'_, MmcaModel>> = file
+        .scenarios
+        .iter()
+        .zip(&models)
+        .zip(&lifts)
+        .map(|((def, m), lift)| Scenario {
+            name: def.name.clone(),
+            model: m,
+            lift,
+            changes: def
+                .parameter_changes
+                .iter()
+                .map(|c| ParamChange {
+                    day: c.day,
+                    index: c.index,
+                    op: match c.op {
+                        didymos_epi::scenarios::ParamOp::Factor(f) => ParamOp::Factor(f),
+                        didymos_epi::scenarios::ParamOp::Value(v) => ParamOp::Value(v),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let opts = Options {
+        horizon_day,
+        seed,
+        members: args.members,
+    };
+    let outcomes = run_scenarios(&post, &scenarios, &opts)?;
+    let members = outcomes[0].members();
+    write_outputs(
+        args,
+        &file,
+        &outcomes,
+        &cal,
+        &mut prov,
+        |series, diffs, exceed| Bundle {
+            meta: BundleMeta {
+                twin: source.spec().name.clone(),
+                branch: cal.date_of(post.day),
+                horizon: cal.date_of(horizon_day),
+                data_cutoff: cutoff,
+                posterior: how.clone(),
+                members,
+                seed,
+                software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
+                git_commit: option_env!("DIDYMOS_GIT_COMMIT")
+                    .unwrap_or("unknown")
+                    .into(),
+            },
+            first_date: cal.date_of(post.day + 1),
+            baseline: file.scenarios[file.baseline].name.clone(),
+            units: model.layout().units.clone(),
+            population: model.network().pop_patch.clone(),
+            series,
+            differences: diffs,
+            exceedance: exceed,
+            forecast: branched.fan,
+        },
+    )?;
+    println!(
+        "{}: {} scenarios branched on {} ({how}), {members} members each, to {}, {:.1} s",
+        source.spec().name,
+        outcomes.len(),
+        cal.date_of(post.day),
+        cal.date_of(horizon_day),
+        started.elapsed().as_secs_f64()
+    );
+    print_averted(&outcomes, file.baseline)?;
+    println!("wrote {}", args.out.display());
+    crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// The posterior to branch from, how it was obtained, its data cut-off,
+/// and (for a twin with data) the forecast of what will be reported.
+struct Branched {
+    post: Posterior,
+    how: String,
+    cutoff: Option<Date>,
+    fan: Vec<FanSeries>,
+}
+
+fn posterior(
+    args: &ScenarioArgs,
+    source: &Source,
+    file: &ScenarioFile,
+    prov: &mut didymos_prov::Recorder,
+    seed: u64,
+    horizon_of: &dyn Fn(usize) -> Result<usize>,
+) -> Result<Branched> {
+    let model = source.model();
+    let cal = *model.calendar();
+    let branch_day = |fallback: Option<usize>| -> Result<usize> {
+        match (file.branch, fallback) {
+            (Some(d), _) => cal.day_in_range(d).ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: branch {d} is outside the twin's range {}..{}",
+                    args.scenarios.display(),
+                    cal.start,
+                    cal.end
+                ))
+            }),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(Error::Other(format!(
+                "{}: give [scenarios] branch = DATE (the twin has no data to branch after)",
+                args.scenarios.display()
+            ))),
+        }
+    };
+    if let Some(ck) = &args.from_checkpoint {
+        crate::prov_cmd::used(prov, "checkpoint", ck)?;
+        let (ens, hist, saved) = checkpoint::load_parts(ck, model)?;
+        let day = branch_day(Some(saved.day))?;
+        if day != saved.day {
+            return Err(Error::Other(format!(
+                "the scenarios branch on {} but the checkpoint holds day {}; remove `branch` or assimilate to it",
+                cal.date_of(day),
+                cal.date_of(saved.day)
+            )));
+        }
+        let cutoff: Option<Date> = saved.meta["data_cutoff"]
+            .as_str()
+            .and_then(|s| s.parse().ok());
+        let fan = match source {
+            Source::Assimilated(twin) => {
+                let data = twin.streams(cutoff)?;
+                fan_chart_series(
+                    twin,
+                    &ens,
+                    &hist,
+                    &saved.log_w,
+                    &data,
+                    horizon_of(day)?,
+                    seed,
+                )?
+            }
+            Source::Prior(_) => Vec::new(),
+        };
+        return Ok(Branched {
+            post: Posterior::from_ensemble(&ens, saved.log_w.clone()),
+            how: format!("checkpoint {}", ck.display()),
+            cutoff,
+            fan,
+        });
+    }
+    match source {
+        Source::Assimilated(twin) => {
+            let last = twin.last_data_date()?;
+            let day = branch_day(Some(twin.day_of(last, "last data date")?))?;
+            let cutoff = cal.date_of(day);
+            let data = twin.streams(Some(cutoff))?;
+            let members = twin.assim.members;
+            let mut filter = twin.filter(&data, members, seed)?;
+            filter.advance_to(day)?;
+            let log_w = filter.log_weights();
+            let fan = fan_chart_series(
+                twin,
+                filter.ensemble(),
+                filter.history(),
+                &log_w,
+                &data,
+                horizon_of(day)?,
+                seed,
+            )?;
+            Ok(Branched {
+                post: Posterior::from_ensemble(filter.ensemble(), log_w),
+                how: format!("{} filter on data up to {cutoff}", filter.kind()),
+                cutoff: Some(cutoff),
+                fan,
+            })
+        }
+        Source::Prior(p) => {
+            let (spec, model) = (&p.0, &p.1);
+            let day = branch_day(None)?;
+            let mut ens = Ensemble::from_priors(model, spec.members, seed)?;
+            let opts = didymos_core::RunOptions {
+                batch_size: None,
+                observe: false,
+            };
+            ens.run_to(day, &opts, |_| {});
+            let w = vec![0.0; ens.len()];
+            Ok(Branched {
+                post: Posterior::from_ensemble(&ens, w),
+                how: "prior ensemble, no data".into(),
+                cutoff: None,
+                fan: Vec::new(),
+            })
+        }
+    }
+}
+
+fn write_outputs(
+    args: &ScenarioArgs,
+    file: &ScenarioFile,
+    outcomes: &[Outcome],
+    cal: &Calendar,
+    prov: &mut didymos_prov::Recorder,
+    bundle: impl FnOnce(
+        Vec<didymos_scenario::SeriesSummary>,
+        Vec<didymos_scenario::Difference>,
+        Vec<didymos_scenario::Exceedance>,
+    ) -> Bundle,
+) -> Result<()> {
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    let first = outcomes[0].first_day;
+    let date = |t: usize| cal.date_of(first + t).to_string();
+    let mut series = Vec::new();
+    for o in outcomes {
+        series.extend(summarise(o)?);
+    }
+    let baseline = &outcomes[file.baseline];
+    let mut diffs = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if i == file.baseline {
+            continue;
+        }
+        for (k, flow) in o.is_flow.iter().enumerate() {
+            if !flow {
+                continue;
+            }
+            for u in 0..o.units.len() {
+                diffs.push(difference(baseline, o, k, u)?);
+            }
+        }
+    }
+    let mut exceed = Vec::new();
+    for cap in &file.capacity {
+        for o in outcomes {
+            for &(unit, threshold) in &cap.thresholds {
+                exceed.push(exceedance(o, cap.observable, unit, threshold));
+            }
+        }
+    }
+    let out = &args.out;
+    let files = [
+        write_daily(&out.join("scenario_daily.csv"), &series, &date)?,
+        write_summary(&out.join("scenario_summary.csv"), &series, &date)?,
+        write_differences(&out.join("scenario_differences.csv"), &diffs)?,
+        write_exceedance(&out.join("scenario_capacity.csv"), &exceed)?,
+    ];
+    for f in &files {
+        crate::prov_cmd::generated(prov, "output", f)?;
+    }
+    let b = bundle(series, diffs, exceed);
+    let path = out.join("scenarios.json");
+    b.write(&path)?;
+    crate::prov_cmd::generated(prov, "output", &path)
+}
+
+/// National averted outcomes, one line per scenario and flow.
+fn print_averted(outcomes: &[Outcome], baseline: usize) -> Result<()> {
+    let b = &outcomes[baseline];
+    let total = b.units.len() - 1;
+    for (i, o) in outcomes.iter().enumerate() {
+        if i == baseline {
+            continue;
+        }
+        for (k, name) in o.observables.iter().enumerate() {
+            if !o.is_flow[k] {
+                continue;
+            }
+            let d = difference(b, o, k, total)?;
+            println!(
+                "  {} vs {}: {name} averted {:.0} (50%: {:.0} to {:.0}; 90%: {:.0} to {:.0})",
+                o.name,
+                b.name,
+                d.averted.q50,
+                d.averted.q25,
+                d.averted.q75,
+                d.averted.q05,
+                d.averted.q95
+            );
+        }
+    }
+    Ok(())
+}
+
+/// How many days of observations before the branch the fan charts show.
+const FAN_HISTORY_DAYS: usize = 56;
+
+/// The baseline forecast of what each stream will report (measures held),
+/// with the observations around it (after the cut-off too, where the file
+/// has them: a retrospective run then shows what happened).
+fn fan_chart_series(
+    twin: &LoadedTwin,
+    ens: &Ensemble<'_, MmcaModel>,
+    hist: &didymos_assim::ObsHistory,
+    log_w: &[f64],
+    data: &StreamSet,
+    horizon_day: usize,
+    seed: u64,
+) -> Result<Vec<FanSeries>> {
+    let origin = ens.day();
+    let frozen = twin.model.with_containments_until(origin)?;
+    let fc = forecast_with(&frozen, ens, hist, log_w, data, horizon_day - origin, seed)?;
+    let cal = twin.calendar();
+    let units = &twin.model.layout().units;
+    let first = origin.saturating_sub(FAN_HISTORY_DAYS).max(1);
+    let mut out = Vec::new();
+    for f in &fc {
+        let Some(var) = twin.table.variable_index(&f.stream) else {
+            continue;
+        };
+        for (l, name) in f.locations.iter().enumerate() {
+            let cells: Vec<usize> = if name == didymos_twin::predict::TOTAL {
+                (0..units.len()).collect()
+            } else {
+                units.iter().position(|u| u == name).into_iter().collect()
+            };
+            let observed = (first..=horizon_day)
+                .filter_map(|d| {
+                    let date = cal.date_of(d);
+                    let vals: Option<Vec<f64>> = cells
+                        .iter()
+                        .map(|&c| twin.table.total(var, date, c))
+                        .collect();
+                    vals.map(|v| (date, v.iter().sum()))
+                })
+                .collect();
+            let forecast = f.values[l]
+                .iter()
+                .enumerate()
+                .map(|(h, samples)| Ok((cal.date_of(origin + h + 1), QuantileSet::of(samples)?)))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(FanSeries {
+                stream: f.stream.clone(),
+                location: name.clone(),
+                observed,
+                forecast,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,196 @@
+//! `didymos scenario` and `didymos report` end to end on the bundled Spain
+//! data: scenarios branch from an assimilated checkpoint, a copy of the
+//! baseline differs by exactly zero, a stricter confinement averts
+//! hospitalisations, the run re-runs bit for bit with another thread count,
+//! its provenance chains back to the assimilation, and the report renders in
+//! headless Chromium with one map path per province and a drawn fan chart.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{ok, repo, s};
+
+const SCENARIOS: &str = r#"
+[scenarios]
+horizon = "2020-05-10"
+baseline = "no-change"
+
+[[capacity]]
+observable = "hospital_occupancy"
+patches = ["28", "08"]
+threshold = 1500.0
+
+[[scenario]]
+name = "no-change"
+
+[[scenario]]
+name = "copy-of-baseline"
+
+[[scenario]]
+name = "stricter"
+[[scenario.intervention]]
+type = "confinement"
+from = "2020-04-16"
+to = "2020-04-30"
+kappa0 = 0.9
+phi = 0.2
+delta = 0.5
+"#;
+
+fn differences(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn scenarios_from_a_checkpoint_compare_rerun_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assim, sc, sc2, rep) = (
+        dir.path().join("assim"),
+        dir.path().join("sc"),
+        dir.path().join("sc2"),
+        dir.path().join("rep"),
+    );
+    let file = dir.path().join("scenarios.toml");
+    std::fs::write(&file, SCENARIOS).unwrap();
+    ok(&[
+        "assimilate",
+        "data/spain/twin-2020.toml",
+        "--until",
+        "2020-04-15",
+        "--members",
+        "40",
+        "--out",
+        s(&assim),
+    ]);
+    let ck = assim.join("checkpoint.bin");
+    let stdout = ok(&[
+        "--threads",
+        "1",
+        "scenario",
+        "data/spain/twin-2020.toml",
+        "--scenarios",
+        s(&file),
+        "--from-checkpoint",
+        s(&ck),
+        "--out",
+        s(&sc),
+    ]);
+    assert!(
+        stdout.contains("3 scenarios branched on 2020-04-15"),
+        "{stdout}"
+    );
+
+    let rows = differences(&sc.join("scenario_differences.csv"));
+    let h = csv::Reader::from_path(sc.join("scenario_differences.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mut copies = 0;
+    for r in &rows {
+        if &r[col("scenario")] == "copy-of-baseline" {
+            copies += 1;
+            for q in ["averted_q05", "averted_q50", "averted_q95", "averted_mean"] {
+                assert_eq!(&r[col(q)], "0", "{r:?}");
+            }
+        }
+    }
+    assert_eq!(copies, 3 * 53, "3 flows × (52 provinces + total)");
+    let strict = rows
+        .iter()
+        .find(|r| {
+            &r[col("scenario")] == "stricter"
+                && &r[col("location")] == "total"
+                && &r[col("variable")] == "new_hospitalized"
+        })
+        .unwrap();
+    let q05: f64 = strict[col("averted_q05")].parse().unwrap();
+    assert!(
+        q05 > 0.0,
+        "a stricter confinement averts admissions: {strict:?}"
+    );
+    let cap = std::fs::read_to_string(sc.join("scenario_capacity.csv")).unwrap();
+    assert_eq!(cap.lines().count(), 1 + 3 * 2, "{cap}");
+
+    // Provenance: the scenario run was informed by the assimilation.
+    let rec = didymos_prov::load(&sc).unwrap();
+    assert_eq!(rec.command, "scenario");
+    assert!(rec.inputs.iter().any(|f| f.role == "scenarios"));
+    assert_eq!(
+        rec.informed_by[0].command.as_deref(),
+        Some("assimilate"),
+        "{:?}",
+        rec.informed_by
+    );
+    // One thread, then two: the same bytes.
+    let again = ok(&["--threads", "2", "rerun", s(&sc), "--out", s(&sc2)]);
+    assert!(again.contains("bit-identical: 5 outputs"), "{again}");
+
+    let html = rep.join("report.html");
+    ok(&[
+        "report",
+        s(&sc),
+        "--geojson",
+        "data/spain/spain_provinces.geojson",
+        "--geojson-id",
+        "cod_prov",
+        "--geojson-name",
+        "name",
+        "--out",
+        s(&html),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Self-contained: nothing is fetched (the SVG namespace is not a fetch).
+    assert!(
+        !page.contains("<script src") && !page.contains("<link "),
+        "external assets"
+    );
+    for f in [
+        "fan-new_hospitalized-total.svg",
+        "scenarios-new_hospitalized.svg",
+    ] {
+        assert!(rep.join("figures").join(f).is_file(), "{f}");
+    }
+    check_in_chromium(&html);
+}
+
+/// The map has one path per province and the fan chart drew its bands, as
+/// a real browser builds the page; a screenshot is kept as an artifact.
+fn check_in_chromium(html: &Path) {
+    let Some(chromium) = didymos_report::chromium::Chromium::find() else {
+        eprintln!(
+            "SKIPPED: chromium not installed (apt-get install chromium): report not rendered"
+        );
+        return;
+    };
+    let dom = chromium
+        .dump_dom(html)
+        .expect("chromium renders the report");
+    let map_start = dom
+        .find("id=\"fig-map-new_hospitalized\"")
+        .expect("map figure in the DOM");
+    let map = &dom[map_start..];
+    let map = &map[..map.find("</svg>").unwrap()];
+    assert_eq!(map.matches("<path").count(), 52, "one path per province");
+    let fan_start = dom
+        .find("id=\"fig-fan-new_hospitalized-total\"")
+        .expect("fan chart in the DOM");
+    let fan = &dom[fan_start..];
+    let fan = &fan[..fan.find("</svg>").unwrap()];
+    for series in ["band-90", "band-50", "median"] {
+        let at = fan.find(series).unwrap_or_else(|| panic!("{series} drawn"));
+        assert!(fan[at..].contains(" d=\"M"), "{series} has a path");
+    }
+    let artifacts = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
+        .join("test-artifacts/cli");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("scenario-report.png");
+    chromium
+        .screenshot(html, &shot, 1280, 3200)
+        .expect("screenshot");
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+}
