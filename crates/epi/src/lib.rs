@@ -9,3 +9,4 @@ pub mod scenarios;
 pub mod spec;
 pub mod spec_assim;
 pub mod streams;
+pub mod twin;

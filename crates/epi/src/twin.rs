@@ -1,0 +1,140 @@
+//! An MMCA twin with its observations, ready to filter: what `didymos
+//! assimilate`, `forecast`, `scenario` and the service share.
+
+use std::path::{Path, PathBuf};
+
+use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
+use didymos_core::observation::StreamSet;
+use didymos_core::{Calendar, Date, Error, Model, Result};
+use didymos_twin::filter::Filter;
+
+use crate::filtering::mmca_eakf_options;
+use crate::inputs::{read_observations, ObservationColumns, ObservationTable};
+use crate::mmca::{MmcaModel, ProcessNoise};
+use crate::spec::{load_spec, TwinSpec};
+use crate::spec_assim::AssimilationSpec;
+use crate::streams::build_streams;
+
+/// A twin spec with its model and observations, ready to filter.
+pub struct LoadedTwin {
+    pub spec: TwinSpec,
+    pub assim: AssimilationSpec,
+    pub model: MmcaModel,
+    pub table: ObservationTable,
+    pub observations: PathBuf,
+}
+
+pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<LoadedTwin> {
+    let (spec, warnings) = load_spec(spec_path)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let assim = spec.assimilation.clone().ok_or_else(|| {
+        Error::Other(format!(
+            "{}: the spec has no [assimilation] section (see data/spain/twin-2020.toml)",
+            spec_path.display()
+        ))
+    })?;
+    let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
+        log_beta_sd: assim.log_beta_sd,
+        log_beta_patch_sd: assim.log_beta_patch_sd,
+    })?;
+    for (name, prior, at) in &spec.priors {
+        model.parameters_mut().set_prior(name, prior.clone(), at)?;
+    }
+    let observations = observations
+        .map(Path::to_path_buf)
+        .or_else(|| assim.observations.clone())
+        .ok_or_else(|| {
+            Error::Other(
+                "no observations: give --observations FILE or assimilation.observations".into(),
+            )
+        })?;
+    let cols = ObservationColumns {
+        date: assim.date_column.clone(),
+        location: assim.location_column.clone(),
+        stratum: assim.stratum_column.clone(),
+        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
+    };
+    let table = read_observations(
+        &observations,
+        &cols,
+        &model.layout().units,
+        &model.layout().strata,
+    )?;
+    Ok(LoadedTwin {
+        spec,
+        assim,
+        model,
+        table,
+        observations,
+    })
+}
+
+impl LoadedTwin {
+    pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
+        build_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+    }
+    /// A fresh filter of the spec's kind on day 1.
+    pub fn filter<'a>(
+        &'a self,
+        data: &'a StreamSet,
+        members: usize,
+        seed: u64,
+    ) -> Result<Filter<'a, MmcaModel, StreamSet>> {
+        Ok(match self.assim.filter.as_str() {
+            "eakf" => Filter::Eakf(Eakf::new(
+                &self.model,
+                data,
+                members,
+                seed,
+                self.eakf_options(data),
+            )?),
+            _ => Filter::Particle(ParticleFilter::new(
+                &self.model,
+                data,
+                members,
+                seed,
+                self.pf_options(),
+            )?),
+        })
+    }
+    pub fn eakf_options(&self, data: &StreamSet) -> EakfOptions {
+        mmca_eakf_options(&self.model, data, self.assim.inflation)
+    }
+    pub fn pf_options(&self) -> PfOptions {
+        PfOptions {
+            resample_threshold: self.assim.resample_threshold,
+            ..PfOptions::default()
+        }
+    }
+    pub fn calendar(&self) -> Calendar {
+        *self.model.calendar()
+    }
+    /// The last date with data inside the simulated range.
+    pub fn last_data_date(&self) -> Result<Date> {
+        let cal = self.calendar();
+        self.table
+            .dates()
+            .into_iter()
+            .rev()
+            .find(|d| cal.day_in_range(*d).is_some())
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: no observation falls inside {}..{}",
+                    self.observations.display(),
+                    cal.start,
+                    cal.end
+                ))
+            })
+    }
+    pub fn day_of(&self, date: Date, what: &str) -> Result<usize> {
+        let cal = self.calendar();
+        cal.day_in_range(date).ok_or_else(|| {
+            Error::Other(format!(
+                "{what} {date} is outside the twin's range {}..{}",
+                cal.start, cal.end
+            ))
+        })
+    }
+}
