@@ -1,0 +1,2 @@
+//! The twin service (skeleton, being built).
+#![forbid(unsafe_code)]

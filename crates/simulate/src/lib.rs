@@ -1,0 +1,2 @@
+//! Stream simulator and replay (skeleton, being built).
+#![forbid(unsafe_code)]
