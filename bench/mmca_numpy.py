@@ -358,6 +358,8 @@ def cmd_compare(args):
             ours[(r["date"], k)] = float(r[k])
     theirs = {}
     for r in read_csv(args.observables):
+        if r["variable"] not in OBSERVABLES:
+            continue  # observables the peer does not model (e.g. occupancy)
         key = (r["date"], r["variable"])
         theirs[key] = theirs.get(key, 0.0) + float(r["value"])
     missing = sorted(set(ours) ^ set(theirs))

@@ -21,29 +21,8 @@ pub const EXP_MAX_ARG: f64 = 709.0;
 /// of a subnormal or 0, above it e^EXP_MAX_ARG. NaN gives NaN.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    // `clamp` keeps NaN (it is handled at the end).
-    let xc = x.clamp(EXP_MIN_ARG, EXP_MAX_ARG);
-    let t = xc * LOG2_E + ROUND_SHIFT;
-    let n = t - ROUND_SHIFT;
-    // The integer n, read from the mantissa of t (exact for |n| < 2⁵¹).
-    let n_int = t.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
-    // |r| ≤ ln2/2; the split keeps r exact to about 2⁻⁶⁰ relative.
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    // Taylor series to r¹³: the truncation error is below 5e-18 relative.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    let (n_int, r, q) = reduce(x);
+    let p = q * r + 1.0;
     // p ∈ [0.70, 1.42]: adding n to its exponent field multiplies by 2ⁿ and
     // stays normal for the clamped range.
     let scaled = f64::from_bits(p.to_bits().wrapping_add(n_int << 52));
@@ -52,6 +31,51 @@ pub fn exp(x: f64) -> f64 {
     } else {
         scaled
     }
+}
+
+/// eˣ − 1 within 2 ulp for x in [`EXP_MIN_ARG`], [`EXP_MAX_ARG`], without
+/// the cancellation of `exp(x) - 1.0` near 0 (where that loses up to all
+/// digits: 1 − e⁻¹⁰⁻⁸ keeps about 8). Clamped and NaN as [`exp`].
+#[inline(always)]
+pub fn exp_m1(x: f64) -> f64 {
+    let (n_int, r, q) = reduce(x);
+    // eˣ − 1 = 2ⁿ(1 + rq) − 1 = 2ⁿ·rq + (2ⁿ − 1); for n = 0 that is rq with a
+    // single rounding, and 2ⁿ − 1 is exact for the n that matter.
+    let two_n = f64::from_bits(1.0f64.to_bits().wrapping_add(n_int << 52));
+    let v = two_n * (r * q) + (two_n - 1.0);
+    if x.is_nan() {
+        x
+    } else {
+        v
+    }
+}
+
+/// Range reduction x = n·ln2 + r, |r| ≤ ln2/2, and q with e^r = 1 + r·q.
+#[inline(always)]
+fn reduce(x: f64) -> (u64, f64, f64) {
+    // `clamp` keeps NaN (the callers return it).
+    let xc = x.clamp(EXP_MIN_ARG, EXP_MAX_ARG);
+    let t = xc * LOG2_E + ROUND_SHIFT;
+    let n = t - ROUND_SHIFT;
+    // The integer n, read from the mantissa of t (exact for |n| < 2⁵¹).
+    let n_int = t.to_bits().wrapping_sub(ROUND_SHIFT.to_bits());
+    // The split keeps r exact to about 2⁻⁶⁰ relative.
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    // Taylor series to r¹³ (q to r¹²): truncation below 5e-18 relative.
+    let mut q = 1.0 / 6_227_020_800.0;
+    q = q * r + 1.0 / 479_001_600.0;
+    q = q * r + 1.0 / 39_916_800.0;
+    q = q * r + 1.0 / 3_628_800.0;
+    q = q * r + 1.0 / 362_880.0;
+    q = q * r + 1.0 / 40_320.0;
+    q = q * r + 1.0 / 5_040.0;
+    q = q * r + 1.0 / 720.0;
+    q = q * r + 1.0 / 120.0;
+    q = q * r + 1.0 / 24.0;
+    q = q * r + 1.0 / 6.0;
+    q = q * r + 0.5;
+    q = q * r + 1.0;
+    (n_int, r, q)
 }
 
 /// `xs[i] = exp(xs[i])` for every element; a separate pass so it vectorises.

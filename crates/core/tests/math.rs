@@ -66,3 +66,30 @@ fn pow_nonneg_matches_powf() {
         }
     }
 }
+
+#[test]
+fn exp_m1_is_within_two_ulp_of_libm_even_near_zero() {
+    use didymos_core::math::exp_m1;
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let mut worst = 0;
+    for i in 0..400_000 {
+        let x: f64 = match i % 4 {
+            0 => -10f64.powf(rng.gen_range(-15.0..=0.0)),
+            1 => 10f64.powf(rng.gen_range(-15.0..=0.0)),
+            2 => rng.gen_range(-40.0..=0.0),
+            _ => rng.gen_range(EXP_MIN_ARG..=EXP_MAX_ARG),
+        };
+        let (a, b) = (exp_m1(x), x.exp_m1());
+        let d = if a == b {
+            0
+        } else {
+            assert_eq!(a.signum(), b.signum(), "{x}");
+            a.abs().to_bits().abs_diff(b.abs().to_bits())
+        };
+        worst = worst.max(d);
+    }
+    assert!(worst <= 2, "worst error {worst} ulp");
+    assert_eq!(exp_m1(0.0), 0.0);
+    assert!(exp_m1(f64::NAN).is_nan());
+    assert_eq!(exp_m1(f64::NEG_INFINITY), -1.0);
+}

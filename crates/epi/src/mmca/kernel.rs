@@ -256,7 +256,7 @@ pub fn step_batch<const W: usize>(
     }
     // A separate branch-free pass, so that it vectorises.
     for p in s.prob.iter_mut() {
-        *p = 1.0 - math::exp(*p);
+        *p = -math::exp_m1(*p);
     }
     for j in 0..m {
         for b in 0..b_n {
