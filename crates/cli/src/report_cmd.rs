@@ -34,6 +34,9 @@ pub struct ReportArgs {
     /// forecast cases of the observable).
     #[arg(long, value_delimiter = ',')]
     areas: Vec<String>,
+    /// Also write each figure as PNG (needs headless Chromium).
+    #[arg(long)]
+    png: bool,
     #[arg(long, default_value = "out/report/report.html")]
     out: PathBuf,
 }
@@ -96,6 +99,11 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
     crate::prov_cmd::generated(&mut prov, "report", &written.html)?;
     for f in &written.figures {
         crate::prov_cmd::generated(&mut prov, "figure", f)?;
+    }
+    if args.png {
+        for png in figures_as_png(&written.figures)? {
+            crate::prov_cmd::generated(&mut prov, "figure", &png)?;
+        }
     }
     println!(
         "wrote {} and {} figures",
@@ -404,4 +412,32 @@ fn metadata(b: &Bundle) -> Vec<(String, String)> {
         ("software".into(), m.software.clone()),
         ("git commit".into(), m.git_commit.clone()),
     ]
+}
+
+/// Renders each standalone SVG to a PNG of its own size with headless
+/// Chromium (deterministic: the same SVG gives the same bytes).
+fn figures_as_png(svgs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let chromium = didymos_report::chromium::Chromium::find().ok_or_else(|| {
+        Error::Other(
+            "--png needs headless Chromium: apt-get install chromium (or set CHROMIUM)".into(),
+        )
+    })?;
+    let mut out = Vec::new();
+    for svg in svgs {
+        let text = std::fs::read_to_string(svg).map_err(|e| Error::io(svg, e))?;
+        let size = |attr: &str| -> Option<u32> {
+            let at = text.find(&format!(" {attr}=\""))? + attr.len() + 3;
+            text[at..].split('"').next()?.parse().ok()
+        };
+        let (w, h) = size("width").zip(size("height")).ok_or_else(|| {
+            Error::Other(format!(
+                "{}: no width/height on the <svg> element",
+                svg.display()
+            ))
+        })?;
+        let png = svg.with_extension("png");
+        chromium.screenshot(svg, &png, w, h).map_err(re)?;
+        out.push(png);
+    }
+    Ok(out)
 }
