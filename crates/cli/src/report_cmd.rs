@@ -276,6 +276,24 @@ fn incidence_map(
             (u.clone(), v)
         })
         .collect();
+    // A few extreme areas (small populations) would wash out the rest of
+    // the scale: above the 95th percentile everything is the darkest colour.
+    let mut sorted: Vec<f64> = per_100k.iter().filter_map(|x| x.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    let domain = match (sorted.first(), sorted.last()) {
+        (Some(&lo), Some(&hi)) if sorted.len() >= 20 => {
+            let p95 = sorted[(sorted.len() * 95).div_ceil(100) - 1];
+            (p95 < hi && lo < p95).then_some((lo, p95))
+        }
+        _ => None,
+    };
+    let caption = match domain {
+        Some((_, top)) => format!(
+            "Median of the baseline scenario ({}); areas above {top:.0} share the darkest colour.",
+            b.baseline
+        ),
+        None => format!("Median of the baseline scenario ({}).", b.baseline),
+    };
     Choropleth {
         name: format!("map-{observable}"),
         title: format!(
@@ -284,14 +302,14 @@ fn incidence_map(
             b.first_date,
             b.meta.horizon
         ),
-        caption: format!("Median of the baseline scenario ({}).", b.baseline),
+        caption,
         geojson,
         key: key(args),
         name_property: args.geojson_name.clone(),
         values: per_100k,
         value_label: "per 100,000".into(),
         value_style: ValueStyle::Number,
-        domain: None,
+        domain,
     }
 }
 

@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 
 use super::color::{gradient_stops, sequential, NO_DATA};
-use super::WIDTH;
+use super::map_layout::MapLayout;
 use crate::error::{ReportError, Result};
 use crate::geojson::{describe_key, read_features, Feature};
 use crate::report::Choropleth;
-use crate::text::{coord, escape, fixed_trimmed, styled};
+use crate::text::{coord, escape, styled};
 
-const MARGIN: f64 = 20.0;
-const MAX_MAP_HEIGHT: f64 = 560.0;
+pub(super) const MARGIN: f64 = 20.0;
+pub(super) const MAX_MAP_HEIGHT: f64 = 560.0;
 const LEGEND_HEIGHT: f64 = 70.0;
 
 /// The map as a standalone SVG document.
@@ -21,9 +21,9 @@ pub fn render(map: &Choropleth) -> Result<String> {
     let features = read_features(name, &map.geojson, &map.key, map.name_property.as_deref())?;
     let by_id = match_areas(map, &features)?;
     let (lo, hi) = domain(map)?;
-    let projection = Projection::fit(&features)
+    let layout = MapLayout::fit(&features)
         .ok_or_else(|| ReportError::invalid(name, "the GeoJSON has no features to draw"))?;
-    let map_height = projection.height;
+    let map_height = layout.height;
     let height = MARGIN + map_height + LEGEND_HEIGHT;
 
     let described = map.values.iter().filter(|(_, v)| v.is_some()).count();
@@ -41,8 +41,18 @@ pub fn render(map: &Choropleth) -> Result<String> {
          fill-rule=\"evenodd\" transform=\"translate(0 {})\">",
         coord(MARGIN)
     ));
+    for frame in &layout.inset_frames {
+        out.push_str(&format!(
+            "<rect class=\"inset\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\" stroke-width=\"0.75\"/>",
+            coord(frame[0]),
+            coord(frame[1]),
+            coord(frame[2]),
+            coord(frame[3])
+        ));
+    }
     for (id, v) in &map.values {
-        let feature = by_id[id.as_str()];
+        let (index, feature) = by_id[id.as_str()];
+        let projection = &layout.projections[layout.group_of[index]];
         let label = feature.name.as_deref().unwrap_or(id);
         let (fill, shown, data_value) = match v {
             Some(x) => (
@@ -77,11 +87,11 @@ pub fn render(map: &Choropleth) -> Result<String> {
 fn match_areas<'a>(
     map: &Choropleth,
     features: &'a [Feature],
-) -> Result<HashMap<&'a str, &'a Feature>> {
+) -> Result<HashMap<&'a str, (usize, &'a Feature)>> {
     let name = &map.name;
-    let mut by_id: HashMap<&str, &Feature> = HashMap::with_capacity(features.len());
-    for f in features {
-        if by_id.insert(f.id.as_str(), f).is_some() {
+    let mut by_id: HashMap<&str, (usize, &Feature)> = HashMap::with_capacity(features.len());
+    for (i, f) in features.iter().enumerate() {
+        if by_id.insert(f.id.as_str(), (i, f)).is_some() {
             return Err(ReportError::GeoJson {
                 figure: name.clone(),
                 at: format!("{} `{}`", describe_key(&map.key), f.id),
@@ -150,77 +160,6 @@ fn domain(map: &Choropleth) -> Result<(f64, f64)> {
     } else {
         (lo, hi)
     })
-}
-
-/// Equirectangular projection with longitudes shrunk by cos(mid-latitude),
-/// so shapes keep their proportions near that latitude, scaled and centred
-/// to fill the map area.
-struct Projection {
-    min_lon: f64,
-    max_lat: f64,
-    x_scale: f64,
-    scale: f64,
-    x_offset: f64,
-    height: f64,
-}
-
-impl Projection {
-    fn fit(features: &[Feature]) -> Option<Projection> {
-        let (mut min_lon, mut max_lon) = (f64::INFINITY, f64::NEG_INFINITY);
-        let (mut min_lat, mut max_lat) = (f64::INFINITY, f64::NEG_INFINITY);
-        let positions = features
-            .iter()
-            .flat_map(|f| f.polygons.iter().flatten().flatten());
-        for &[lon, lat] in positions {
-            min_lon = min_lon.min(lon);
-            max_lon = max_lon.max(lon);
-            min_lat = min_lat.min(lat);
-            max_lat = max_lat.max(lat);
-        }
-        if !min_lon.is_finite() {
-            return None;
-        }
-        let x_scale = ((min_lat + max_lat) / 2.0).to_radians().cos();
-        let width = ((max_lon - min_lon) * x_scale).max(1e-9);
-        let height = (max_lat - min_lat).max(1e-9);
-        let usable = WIDTH - 2.0 * MARGIN;
-        let scale = (usable / width).min(MAX_MAP_HEIGHT / height);
-        Some(Projection {
-            min_lon,
-            max_lat,
-            x_scale,
-            scale,
-            x_offset: MARGIN + (usable - width * scale) / 2.0,
-            height: height * scale,
-        })
-    }
-
-    /// Path data for all of a feature's rings. One decimal of an SVG unit is
-    /// finer than a screen pixel; points that round onto their predecessor
-    /// are dropped, which shrinks detailed coastlines a lot.
-    fn path(&self, feature: &Feature) -> String {
-        let mut d = String::new();
-        for ring in feature.polygons.iter().flatten() {
-            let mut last: Option<(String, String)> = None;
-            let mut count = 0;
-            for &[lon, lat] in ring {
-                let x = fixed_trimmed(
-                    self.x_offset + (lon - self.min_lon) * self.x_scale * self.scale,
-                    1,
-                );
-                let y = fixed_trimmed((self.max_lat - lat) * self.scale, 1);
-                if last.as_ref() == Some(&(x.clone(), y.clone())) {
-                    continue;
-                }
-                d.push(if count == 0 { 'M' } else { 'L' });
-                d.push_str(&format!("{x} {y}"));
-                count += 1;
-                last = Some((x, y));
-            }
-            d.push('Z');
-        }
-        d
-    }
 }
 
 /// Gradient bar with labelled ticks, and a grey "no data" swatch when some

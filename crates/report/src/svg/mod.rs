@@ -8,6 +8,7 @@ pub mod color;
 pub mod fan;
 pub mod frame;
 pub mod map;
+mod map_layout;
 pub mod scenario;
 
 use didymos_core::Date;
