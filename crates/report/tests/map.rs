@@ -208,3 +208,40 @@ fn duplicate_feature_ids_are_errors() {
         "{msg}"
     );
 }
+
+/// The Canaries (provinces 35 and 38) lie ~1,500 km from the mainland: they
+/// get one framed inset, which makes the mainland larger, and no inset
+/// covers mainland areas.
+#[test]
+fn far_islands_go_into_an_inset() {
+    let svg = spain_map().to_svg().unwrap();
+    assert_eq!(count(&svg, "<rect class=\"inset\""), 1, "one inset frame");
+    let frame = svg.split("<rect class=\"inset\"").nth(1).unwrap();
+    let attr = |name: &str| -> f64 {
+        let at = frame.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        frame[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (x, y, w, h) = (attr("x"), attr("y"), attr("width"), attr("height"));
+    // Every point of the Canary paths lies inside the frame.
+    for id in ["35", "38"] {
+        let d = svg
+            .split(&format!("<path data-id=\"{id}\""))
+            .nth(1)
+            .unwrap()
+            .split(" d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        for pt in d.split(['M', 'L', 'Z']).filter(|p| !p.is_empty()) {
+            let mut it = pt.split(' ').map(|v| v.parse::<f64>().unwrap());
+            let (px, py) = (it.next().unwrap(), it.next().unwrap());
+            assert!(
+                px >= x && px <= x + w && py >= y && py <= y + h,
+                "{id}: {px},{py}"
+            );
+        }
+    }
+}
