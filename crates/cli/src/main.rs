@@ -1,6 +1,7 @@
 //! `didymos`: the command-line face of the Didymos digital twin engine.
 #![forbid(unsafe_code)]
 
+mod flood_cmds;
 mod prov_cmd;
 mod report_cmd;
 mod run;

@@ -16,11 +16,12 @@ use crate::scenario_bundle::{Bundle, FanSeries};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// `scenarios.json` from `didymos scenario`, or its output directory.
+    /// `scenarios.json` from `didymos scenario` (or `report-data.json` from
+    /// a flood forecast), or the directory holding it.
     scenarios: PathBuf,
-    /// GeoJSON of the areas (WGS84), for the map.
+    /// GeoJSON of the areas (WGS84), for the maps (none: no maps).
     #[arg(long)]
-    geojson: PathBuf,
+    geojson: Option<PathBuf>,
     /// Feature property holding the twin's area ids (default: the feature id).
     #[arg(long)]
     geojson_id: Option<String>,
@@ -48,22 +49,39 @@ fn re(e: didymos_report::ReportError) -> Error {
 pub fn report_cmd(args: &ReportArgs) -> Result<()> {
     let mut prov = crate::prov_cmd::start("report");
     let path = if args.scenarios.is_dir() {
-        args.scenarios.join("scenarios.json")
+        let s = args.scenarios.join("scenarios.json");
+        if s.is_file() {
+            s
+        } else {
+            args.scenarios.join("report-data.json")
+        }
     } else {
         args.scenarios.clone()
     };
     let b = Bundle::read(&path)?;
     crate::prov_cmd::used(&mut prov, "scenarios", &path)?;
-    crate::prov_cmd::used(&mut prov, "geojson", &args.geojson)?;
-    let geo_text =
-        std::fs::read_to_string(&args.geojson).map_err(|e| Error::io(&args.geojson, e))?;
-    let geojson = didymos_report::parse_geojson(&geo_text)
-        .map_err(|e| Error::Other(format!("{}: {e}", args.geojson.display())))?;
+    let geojson = match &args.geojson {
+        Some(g) => {
+            crate::prov_cmd::used(&mut prov, "geojson", g)?;
+            let text = std::fs::read_to_string(g).map_err(|e| Error::io(g, e))?;
+            Some(
+                didymos_report::parse_geojson(&text)
+                    .map_err(|e| Error::Other(format!("{}: {e}", g.display())))?,
+            )
+        }
+        None => None,
+    };
     let observable = pick_observable(&b, args.observable.as_deref())?;
     let areas = pick_areas(&b, &observable, &args.areas)?;
 
     let mut sections = vec![Section::Text(summary_text(&b, &observable))];
-    for area in std::iter::once("total".to_string()).chain(areas) {
+    let charted: Vec<String> = if b.series.is_empty() {
+        // A forecast without scenarios: every location it has.
+        b.forecast.iter().map(|f| f.location.clone()).collect()
+    } else {
+        std::iter::once("total".to_string()).chain(areas).collect()
+    };
+    for area in charted {
         if let Some(f) = b
             .forecast
             .iter()
@@ -72,23 +90,33 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
             sections.push(Section::FanChart(fan_chart(&b, f)));
         }
     }
-    sections.push(Section::ScenarioChart(scenario_chart(&b, &observable)?));
-    sections.push(Section::Map(incidence_map(
-        &b,
-        &observable,
-        geojson.clone(),
-        args,
-    )));
-    if let Some(m) = exceedance_map(&b, geojson, args) {
-        sections.push(Section::Map(m));
+    if !b.exceedance.is_empty() && b.series.is_empty() {
+        sections.push(Section::Text(warnings_text(&b)));
     }
-    sections.push(Section::Table(averted_table(&b)));
+    if !b.series.is_empty() {
+        sections.push(Section::ScenarioChart(scenario_chart(&b, &observable)?));
+    }
+    if let Some(geojson) = geojson {
+        sections.push(Section::Map(incidence_map(
+            &b,
+            &observable,
+            geojson.clone(),
+            args,
+        )));
+        if let Some(m) = exceedance_map(&b, geojson, args) {
+            sections.push(Section::Map(m));
+        }
+    }
+    if !b.differences.is_empty() {
+        sections.push(Section::Table(averted_table(&b)));
+    }
     let report = Report {
-        title: format!("{}: forecast and what-if scenarios", b.meta.twin),
-        subtitle: format!(
-            "Branched on {}; scenarios run to {}",
-            b.meta.branch, b.meta.horizon
-        ),
+        title: if b.series.is_empty() {
+            format!("{}: forecast", b.meta.twin)
+        } else {
+            format!("{}: forecast and what-if scenarios", b.meta.twin)
+        },
+        subtitle: format!("From {}; forecast to {}", b.meta.branch, b.meta.horizon),
         metadata: metadata(&b),
         sections,
     };
@@ -122,7 +150,12 @@ fn out_dir(html: &Path) -> PathBuf {
 }
 
 fn pick_observable(b: &Bundle, asked: Option<&str>) -> Result<String> {
-    let names: Vec<&str> = b.series.iter().map(|s| s.observable.as_str()).collect();
+    let names: Vec<&str> = b
+        .series
+        .iter()
+        .map(|s| s.observable.as_str())
+        .chain(b.forecast.iter().map(|f| f.stream.as_str()))
+        .collect();
     if let Some(a) = asked {
         return if names.contains(&a) {
             Ok(a.into())
@@ -144,7 +177,8 @@ fn pick_observable(b: &Bundle, asked: Option<&str>) -> Result<String> {
         .find(|n| **n == "new_hospitalized")
         .or(flows.first())
         .map(|s| s.to_string())
-        .ok_or_else(|| Error::Other("the scenario run has no flow observable".into()))
+        .or_else(|| b.forecast.first().map(|f| f.stream.clone()))
+        .ok_or_else(|| Error::Other("the run has nothing to chart".into()))
 }
 
 fn baseline_series<'a>(
@@ -201,12 +235,16 @@ fn fan_chart(b: &Bundle, f: &FanSeries) -> FanChart {
     };
     FanChart {
         name: format!("fan-{}-{}", f.stream, f.location).replace(['/', ' '], "_"),
-        title: format!("{}: reported {} per day", label, f.stream.replace('_', " ")),
-        caption: format!(
-            "Dots: reported counts. Bands: what the twin expects to be reported if the measures in force on {} stay in force.",
-            b.meta.branch
-        ),
-        y_label: "per day".into(),
+        title: f.title.clone().unwrap_or_else(|| {
+            format!("{}: reported {} per day", label, f.stream.replace('_', " "))
+        }),
+        caption: f.caption.clone().unwrap_or_else(|| {
+            format!(
+                "Dots: reported counts. Bands: what the twin expects to be reported if the measures in force on {} stay in force.",
+                b.meta.branch
+            )
+        }),
+        y_label: f.unit.clone().unwrap_or_else(|| "per day".into()),
         observed: f.observed.clone(),
         bands: f.forecast.iter().map(|(d, q)| band(*d, q)).collect(),
         cutoff: b.meta.data_cutoff,
@@ -391,10 +429,17 @@ fn averted_table(b: &Bundle) -> QuantileTable {
 }
 
 fn summary_text(b: &Bundle, observable: &str) -> Text {
-    let mut p = vec![format!(
-        "Every scenario starts from the twin's state on {} ({}), with {} runs each, and runs to {}.",
-        b.meta.branch, b.meta.posterior, b.meta.members, b.meta.horizon
-    )];
+    let mut p = vec![if b.series.is_empty() {
+        format!(
+            "The forecast starts from the twin's state on {} ({}), with {} runs, and runs to {}.",
+            b.meta.branch, b.meta.posterior, b.meta.members, b.meta.horizon
+        )
+    } else {
+        format!(
+            "Every scenario starts from the twin's state on {} ({}), with {} runs each, and runs to {}.",
+            b.meta.branch, b.meta.posterior, b.meta.members, b.meta.horizon
+        )
+    }];
     if let Some(s) = baseline_series(b, observable).find(|s| s.unit == "total") {
         if let Some(c) = s.cumulative {
             p.push(format!(
@@ -425,7 +470,7 @@ fn metadata(b: &Bundle) -> Vec<(String, String)> {
         ("branch date".into(), m.branch.to_string()),
         ("horizon".into(), m.horizon.to_string()),
         ("posterior".into(), m.posterior.clone()),
-        ("runs per scenario".into(), m.members.to_string()),
+        ("ensemble runs".into(), m.members.to_string()),
         ("seed".into(), m.seed.to_string()),
         ("software".into(), m.software.clone()),
         ("git commit".into(), m.git_commit.clone()),
@@ -458,4 +503,25 @@ fn figures_as_png(svgs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         out.push(png);
     }
     Ok(out)
+}
+
+/// The chance of exceeding each threshold, in words.
+fn warnings_text(b: &Bundle) -> Text {
+    Text {
+        heading: "Chance of exceeding thresholds".into(),
+        paragraphs: b
+            .exceedance
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} above {:.2} at {} on at least one day by {}: {:.0}% of forecasts.",
+                    e.observable.replace('_', " "),
+                    e.threshold,
+                    e.unit,
+                    b.meta.horizon,
+                    e.within_horizon * 100.0
+                )
+            })
+            .collect(),
+    }
 }

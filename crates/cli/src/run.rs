@@ -126,6 +126,13 @@ fn report_warnings<W: std::fmt::Display>(warnings: &[W]) {
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
+    if let Some(spec) = args
+        .spec
+        .as_deref()
+        .filter(|s| crate::flood_cmds::is_flood_spec(s))
+    {
+        return crate::flood_cmds::run(spec, &args.out);
+    }
     run_as(args, "run")
 }
 

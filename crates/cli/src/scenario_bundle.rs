@@ -28,6 +28,13 @@ pub struct BundleMeta {
 pub struct FanSeries {
     pub stream: String,
     pub location: String,
+    /// Chart title and unit, when the default wording does not fit.
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
     pub observed: Vec<(Date, f64)>,
     pub forecast: Vec<(Date, QuantileSet)>,
 }

@@ -116,23 +116,29 @@ pub fn make_filter<'a>(
     data: &'a StreamSet,
     s: &AssimilationSettings,
 ) -> Result<Filter<'a, Gr4jModel, StreamSet>> {
+    let (pf, eakf) = filter_options(s);
     Ok(match s.filter {
         FilterKind::Particle => {
-            let o = PfOptions {
-                resample_threshold: s.resample_threshold,
-                ..Default::default()
-            };
-            Filter::Particle(ParticleFilter::new(model, data, s.members, s.seed, o)?)
+            Filter::Particle(ParticleFilter::new(model, data, s.members, s.seed, pf)?)
         }
-        FilterKind::Eakf => {
-            let o = EakfOptions {
-                inflation: s.inflation,
-                repair: StateRepair::Custom(Box::new(repair)),
-                ..Default::default()
-            };
-            Filter::Eakf(Eakf::new(model, data, s.members, s.seed, o)?)
-        }
+        FilterKind::Eakf => Filter::Eakf(Eakf::new(model, data, s.members, s.seed, eakf)?),
     })
+}
+
+/// Both filters' options as the settings say (also for resuming one from a
+/// checkpoint, which records which of the two it was).
+pub fn filter_options(s: &AssimilationSettings) -> (PfOptions, EakfOptions) {
+    (
+        PfOptions {
+            resample_threshold: s.resample_threshold,
+            ..Default::default()
+        },
+        EakfOptions {
+            inflation: s.inflation,
+            repair: StateRepair::Custom(Box::new(repair)),
+            ..Default::default()
+        },
+    )
 }
 
 /// 1-day-ahead forecasts of discharge (mm/day) for target days

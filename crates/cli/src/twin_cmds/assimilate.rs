@@ -21,6 +21,9 @@ pub struct AssimilateArgs {
 }
 
 pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
+    if crate::flood_cmds::is_flood_spec(&args.spec) {
+        return crate::flood_cmds::assimilate(&args.spec, args.until, &args.out);
+    }
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("assimilate");
     let twin = load_twin(&args.spec, args.observations.as_deref())?;

@@ -29,8 +29,11 @@ pub struct ForecastArgs {
 }
 
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
-    let mut prov = crate::prov_cmd::start("forecast");
     let peek = checkpoint::read_meta(&args.checkpoint)?;
+    if peek["domain"] == "flood" {
+        return crate::flood_cmds::forecast(&args.checkpoint, &peek, args.horizon, &args.out);
+    }
+    let mut prov = crate::prov_cmd::start("forecast");
     let spec = args
         .spec
         .clone()

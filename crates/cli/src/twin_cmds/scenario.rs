@@ -459,6 +459,9 @@ fn fan_chart_series(
             out.push(FanSeries {
                 stream: f.stream.clone(),
                 location: name.clone(),
+                title: None,
+                unit: None,
+                caption: None,
                 observed,
                 forecast,
             });

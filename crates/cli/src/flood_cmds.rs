@@ -1,0 +1,326 @@
+//! The flood twin (GR4J, `crates/hydro`) behind the same commands as the
+//! epidemic twin: `didymos run`, `assimilate` and `forecast` recognise a
+//! flood spec (one with a `[basin]` table) and come here.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use didymos_core::{Date, Error, Model, Result};
+use didymos_hydro::assimilate::filter_options;
+use didymos_hydro::twin::FloodTwin;
+use didymos_twin::checkpoint;
+use serde_json::json;
+
+/// Whether `path` is a flood twin spec rather than an epidemic one.
+pub fn is_flood_spec(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("[basin]")))
+}
+
+fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| Error::Other(format!("{}: {e}", path.display()));
+    w.write_record(header).map_err(e)?;
+    for r in rows {
+        w.write_record(&r).map_err(e)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Other(e.to_string()))?;
+    didymos_core::fs::write_atomic(path, &bytes)
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+/// Loads the twin and calibrates it on its calibration period (the spec's
+/// `[calibration]`); prints the fit on both periods.
+fn calibrated(spec: &Path) -> Result<FloodTwin> {
+    let mut twin = FloodTwin::load(spec)?;
+    let c = twin.calibrate()?;
+    let s = twin.skill()?;
+    println!(
+        "{}: calibrated on {}..{} ({} model runs, KGE {:.3}); validation to {}: KGE {:.3}, NSE {:.3}",
+        twin.spec.name,
+        twin.spec.start,
+        twin.spec.calibration_end,
+        c.evaluations,
+        s.calibration_kge,
+        twin.spec.end,
+        s.validation_kge,
+        s.validation_nse
+    );
+    Ok(twin)
+}
+
+/// `didymos run flood.toml`: calibrate, simulate the whole record, write
+/// `discharge.csv` (observed and simulated, mm/day) and `summary.json`.
+pub fn run(spec: &Path, out: &Path) -> Result<()> {
+    let mut prov = crate::prov_cmd::start("run");
+    let twin = calibrated(spec)?;
+    record_inputs(&mut prov, &twin)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let params = twin.model.parameters().values();
+    let sim = twin.model.simulate(&params)?;
+    let cal = *twin.model.calendar();
+    let path = out.join("discharge.csv");
+    write_csv(
+        &path,
+        &["date", "observed_mm_day", "simulated_mm_day"],
+        sim.discharge.iter().enumerate().map(|(t, q)| {
+            vec![
+                cal.date_of(t + 1).to_string(),
+                cell(twin.observed[t]),
+                q.to_string(),
+            ]
+        }),
+    )?;
+    crate::prov_cmd::generated(&mut prov, "output", &path)?;
+    let skill = twin.skill()?;
+    let names: Vec<String> = twin.model.parameters().names().map(String::from).collect();
+    let summary = json!({
+        "twin": twin.spec.name,
+        "parameters": names.iter().zip(&params).map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "calibration": {"kge": skill.calibration_kge, "nse": skill.calibration_nse},
+        "validation": {"kge": skill.validation_kge, "nse": skill.validation_nse},
+    });
+    let spath = out.join("summary.json");
+    let text = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Other(e.to_string()))?;
+    didymos_core::fs::write_atomic(&spath, &text)?;
+    crate::prov_cmd::generated(&mut prov, "summary", &spath)?;
+    println!("wrote {} and {}", path.display(), spath.display());
+    crate::prov_cmd::finish(prov, out, false)
+}
+
+fn record_inputs(prov: &mut didymos_prov::Recorder, twin: &FloodTwin) -> Result<()> {
+    crate::prov_cmd::used(prov, "spec", &twin.spec.spec_path)?;
+    crate::prov_cmd::used(prov, "forcing", &twin.spec.forcing)?;
+    crate::prov_cmd::used(prov, "observations", &twin.spec.streamflow)
+}
+
+/// `didymos assimilate flood.toml`: calibrate, then filter the observed
+/// discharge up to `until` and save the posterior with the calibrated
+/// parameters.
+pub fn assimilate(spec: &Path, until: Option<Date>, out: &Path) -> Result<()> {
+    let started = Instant::now();
+    let mut prov = crate::prov_cmd::start("assimilate");
+    let twin = calibrated(spec)?;
+    record_inputs(&mut prov, &twin)?;
+    let cal = *twin.model.calendar();
+    let until = until.unwrap_or(cal.end);
+    let day = cal.day_in_range(until).ok_or_else(|| {
+        Error::Other(format!(
+            "--until {until} is outside the twin's range {}..{}",
+            cal.start, cal.end
+        ))
+    })?;
+    let model = twin.noisy_model()?;
+    let data = twin.streams(&model, Some(until))?;
+    let mut filter = twin.filter(&model, &data)?;
+    filter.advance_to(day)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let meta = json!({
+        "domain": "flood",
+        "twin": twin.spec.name,
+        "spec": std::fs::canonicalize(spec).unwrap_or(spec.to_path_buf()),
+        "data_cutoff": until.to_string(),
+        "parameters": twin.model.parameters().values(),
+    });
+    let ck = out.join("checkpoint.bin");
+    checkpoint::save(&ck, &filter, meta)?;
+    crate::prov_cmd::generated(&mut prov, "checkpoint", &ck)?;
+    println!(
+        "{}: {} filter, {} members, discharge up to {until}, {:.1} s; wrote {}",
+        twin.spec.name,
+        filter.kind(),
+        filter.ensemble().len(),
+        started.elapsed().as_secs_f64(),
+        ck.display()
+    );
+    crate::prov_cmd::finish(prov, out, false)
+}
+
+/// `didymos forecast --checkpoint` of a flood twin: discharge quantiles for
+/// each day and the chance of exceeding the spec's thresholds (and the
+/// return-period flow).
+pub fn forecast(ck: &Path, meta: &serde_json::Value, horizon: usize, out: &Path) -> Result<()> {
+    let mut prov = crate::prov_cmd::start("forecast");
+    let spec = meta["spec"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| Error::Other(format!("{}: no spec recorded", ck.display())))?;
+    let mut twin = FloodTwin::load(&spec)?;
+    let params: Vec<f64> = serde_json::from_value(meta["parameters"].clone())
+        .map_err(|e| Error::Other(format!("{}: parameters: {e}", ck.display())))?;
+    twin.set_params(&params)?;
+    crate::prov_cmd::used(&mut prov, "checkpoint", ck)?;
+    record_inputs(&mut prov, &twin)?;
+    let cutoff: Option<Date> = meta["data_cutoff"].as_str().and_then(|s| s.parse().ok());
+    let model = twin.noisy_model()?;
+    let data = twin.streams(&model, cutoff)?;
+    let (pf, eakf) = filter_options(&twin.spec.assimilation);
+    let (filter, saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
+    let cal = *twin.model.calendar();
+    if saved.day + horizon > cal.n_days() {
+        return Err(Error::Other(format!(
+            "a {horizon}-day forecast from {} runs past the forcing record ({}); give forecast forcing or a shorter --horizon",
+            cal.date_of(saved.day),
+            cal.end
+        )));
+    }
+    let fc = didymos_hydro::warning::discharge_forecast(
+        &filter,
+        &model,
+        &data,
+        twin.area_m2,
+        horizon,
+        twin.spec.assimilation.seed,
+    )?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let levels = [0.05, 0.25, 0.5, 0.75, 0.95];
+    let q: Vec<Vec<f64>> = levels
+        .iter()
+        .map(|&l| fc.quantile(l))
+        .collect::<Result<_>>()?;
+    let path = out.join("discharge_forecast.csv");
+    write_csv(
+        &path,
+        &["date", "q05", "q25", "q50", "q75", "q95", "observed_mm_day"],
+        (0..fc.horizon()).map(|h| {
+            let date = fc.date(h + 1);
+            let day = cal.day_of(date) as usize;
+            let mut row = vec![date.to_string()];
+            row.extend(q.iter().map(|s| s[h].to_string()));
+            row.push(cell(twin.observed.get(day - 1).copied().flatten()));
+            row
+        }),
+    )?;
+    crate::prov_cmd::generated(&mut prov, "output", &path)?;
+    let warnings = twin.warnings(&fc)?;
+    let wpath = out.join("warnings.csv");
+    write_csv(
+        &wpath,
+        &["threshold", "mm_day", "prob_exceed_within_horizon"],
+        warnings
+            .iter()
+            .map(|w| vec![w.label.clone(), w.threshold.to_string(), w.any.to_string()]),
+    )?;
+    crate::prov_cmd::generated(&mut prov, "output", &wpath)?;
+    let bundle = report_bundle(&twin, &fc, &warnings, meta, filter.kind(), &q)?;
+    let bpath = out.join("report-data.json");
+    bundle.write(&bpath)?;
+    crate::prov_cmd::generated(&mut prov, "output", &bpath)?;
+    println!(
+        "{}: discharge forecast from {} (mm/day; 90% of forecasts fall in the range)",
+        twin.spec.name, fc.origin
+    );
+    for h in 0..fc.horizon() {
+        println!(
+            "  {}  median {:>7.2}  {:>7.2} – {:<7.2}",
+            fc.date(h + 1),
+            q[2][h],
+            q[0][h],
+            q[4][h]
+        );
+    }
+    for w in &warnings {
+        println!(
+            "  chance of exceeding {} within {horizon} days: {:.0}%",
+            level(w),
+            w.any * 100.0
+        );
+    }
+    println!("wrote {} and {}", path.display(), wpath.display());
+    crate::prov_cmd::finish(prov, out, false)
+}
+
+fn level(w: &didymos_hydro::twin::Warning) -> String {
+    if w.label.contains("mm/day") {
+        w.label.clone()
+    } else {
+        format!("{} ({:.2} mm/day)", w.label, w.threshold)
+    }
+}
+
+/// How many days of observed discharge before the origin the report shows.
+const REPORT_HISTORY_DAYS: usize = 60;
+
+/// What `didymos report` needs from a flood forecast.
+fn report_bundle(
+    twin: &FloodTwin,
+    fc: &didymos_hydro::warning::DischargeForecast,
+    warnings: &[didymos_hydro::twin::Warning],
+    meta: &serde_json::Value,
+    filter: &str,
+    q: &[Vec<f64>],
+) -> Result<crate::scenario_bundle::Bundle> {
+    use crate::scenario_bundle::{Bundle, BundleMeta, FanSeries};
+    let cal = *twin.model.calendar();
+    let origin_day = cal.day_of(fc.origin) as usize;
+    let last_day = origin_day + fc.horizon();
+    let basin = twin.model.layout().units[0].clone();
+    let observed = (origin_day.saturating_sub(REPORT_HISTORY_DAYS).max(1)..=last_day)
+        .filter_map(|d| {
+            twin.observed
+                .get(d - 1)
+                .copied()
+                .flatten()
+                .map(|v| (cal.date_of(d), v))
+        })
+        .collect();
+    let forecast = (0..fc.horizon())
+        .map(|h| {
+            (
+                fc.date(h + 1),
+                didymos_scenario::QuantileSet {
+                    q05: q[0][h],
+                    q25: q[1][h],
+                    q50: q[2][h],
+                    q75: q[3][h],
+                    q95: q[4][h],
+                },
+            )
+        })
+        .collect();
+    let members = fc.samples.first().map_or(0, Vec::len);
+    Ok(Bundle {
+        meta: BundleMeta {
+            twin: twin.spec.name.clone(),
+            branch: fc.origin,
+            horizon: fc.date(fc.horizon()),
+            data_cutoff: meta["data_cutoff"].as_str().and_then(|s| s.parse().ok()),
+            posterior: format!("{filter} filter on observed discharge"),
+            members,
+            seed: twin.spec.assimilation.seed,
+            software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
+            git_commit: option_env!("DIDYMOS_GIT_COMMIT").unwrap_or("unknown").into(),
+        },
+        first_date: fc.date(1),
+        baseline: "forecast".into(),
+        units: vec![basin.clone()],
+        population: Vec::new(),
+        series: Vec::new(),
+        differences: Vec::new(),
+        exceedance: warnings
+            .iter()
+            .map(|w| didymos_scenario::Exceedance {
+                scenario: "forecast".into(),
+                observable: format!("discharge ({})", level(w)),
+                unit: basin.clone(),
+                threshold: w.threshold,
+                within_horizon: w.any,
+                daily: w.daily.clone(),
+            })
+            .collect(),
+        forecast: vec![FanSeries {
+            stream: "discharge".into(),
+            location: basin.clone(),
+            title: Some(format!("{} ({basin}): discharge", twin.spec.name)),
+            unit: Some("mm/day".into()),
+            caption: Some(
+                "Dots: observed discharge (USGS). Bands: the ensemble forecast, driven by the weather of the record where it goes on (a hindcast), else dry persistence.".into(),
+            ),
+            observed,
+            forecast,
+        }],
+    })
+}
