@@ -11,6 +11,8 @@ use didymos_hydro::twin::FloodTwin;
 use didymos_twin::checkpoint;
 use serde_json::json;
 
+pub use crate::flood_scenario::scenario;
+
 /// Whether `path` is a flood twin spec rather than an epidemic one.
 pub fn is_flood_spec(path: &Path) -> bool {
     std::fs::read_to_string(path)

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod flood_cmds;
+mod flood_scenario;
 mod prov_cmd;
 mod report_cmd;
 mod run;

@@ -24,6 +24,7 @@ pub mod gr4j;
 pub mod metrics;
 pub mod model;
 pub mod pet;
+pub mod scenarios;
 pub mod snow;
 pub mod spec;
 mod spec_toml;

@@ -145,6 +145,24 @@ impl<'a> Field<'a> {
         })
     }
 
+    /// An array of tables (`[[name]]`), each located at its own index.
+    pub fn tables(self) -> Result<Vec<Table<'a>>> {
+        let array = self
+            .item
+            .as_array_of_tables()
+            .ok_or_else(|| self.error("expected an array of tables ([[…]])"))?;
+        Ok(array
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Table {
+                doc: self.doc,
+                path: format!("{}[{i}]", self.path),
+                table: t,
+                line: t.span().map(|s| self.doc.line(s.start)).or(self.line),
+            })
+            .collect())
+    }
+
     pub fn str(&self) -> Result<&'a str> {
         self.item
             .as_str()

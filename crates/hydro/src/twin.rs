@@ -226,6 +226,20 @@ impl FloodTwin {
 
     /// Probabilities of exceeding the spec's thresholds and return-period flow.
     pub fn warnings(&self, fc: &DischargeForecast) -> Result<Vec<Warning>> {
+        Ok(self
+            .warning_levels()?
+            .into_iter()
+            .map(|(label, threshold)| Warning {
+                daily: fc.exceedance(threshold),
+                any: fc.exceedance_any(threshold),
+                label,
+                threshold,
+            })
+            .collect())
+    }
+
+    /// The spec's thresholds and return-period flow, labelled (mm/day).
+    pub fn warning_levels(&self) -> Result<Vec<(String, f64)>> {
         let mut levels: Vec<(String, f64)> = self
             .spec
             .thresholds
@@ -240,14 +254,6 @@ impl FloodTwin {
             let q = return_period_flow(&maxima, years, method)?;
             levels.push((format!("{years}-year flow ({method:?})"), q));
         }
-        Ok(levels
-            .into_iter()
-            .map(|(label, threshold)| Warning {
-                daily: fc.exceedance(threshold),
-                any: fc.exceedance_any(threshold),
-                label,
-                threshold,
-            })
-            .collect())
+        Ok(levels)
     }
 }

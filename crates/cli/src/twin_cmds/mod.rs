@@ -10,6 +10,7 @@ mod scenario;
 pub use assimilate::{assimilate, AssimilateArgs};
 pub use backtest::{backtest_cmd, BacktestArgs};
 pub use forecast::{forecast_cmd, ForecastArgs};
+pub(crate) use scenario::write_outputs;
 pub use scenario::{scenario_cmd, ScenarioArgs};
 
 use std::path::{Path, PathBuf};

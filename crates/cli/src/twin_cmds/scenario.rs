@@ -25,23 +25,23 @@ const DEFAULT_HORIZON_DAYS: usize = 42;
 #[derive(clap::Args)]
 pub struct ScenarioArgs {
     /// Twin spec.
-    spec: PathBuf,
+    pub(crate) spec: PathBuf,
     /// Scenarios TOML (see data/spain/scenarios.toml).
     #[arg(long)]
-    scenarios: PathBuf,
+    pub(crate) scenarios: PathBuf,
     /// Branch from this saved posterior (`didymos assimilate`).
     #[arg(long)]
-    from_checkpoint: Option<PathBuf>,
+    pub(crate) from_checkpoint: Option<PathBuf>,
     /// Observation CSV (default: assimilation.observations).
     #[arg(long)]
-    observations: Option<PathBuf>,
+    pub(crate) observations: Option<PathBuf>,
     /// Members to run per scenario (default: all of the posterior's).
     #[arg(long)]
-    members: Option<usize>,
+    pub(crate) members: Option<usize>,
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     #[arg(long, default_value = "out/scenarios")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// The twin's model with its process noise and priors, and, when it has
@@ -85,6 +85,9 @@ fn load_source(args: &ScenarioArgs) -> Result<Source> {
 }
 
 pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
+    if crate::flood_cmds::is_flood_spec(&args.spec) {
+        return crate::flood_cmds::scenario(args);
+    }
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("scenario");
     let source = load_source(args)?;
@@ -162,9 +165,15 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
     };
     let outcomes = run_scenarios(&post, &scenarios, &opts)?;
     let members = outcomes[0].members();
+    let capacity: Vec<(usize, usize, f64)> = file
+        .capacity
+        .iter()
+        .flat_map(|c| c.thresholds.iter().map(|&(u, t)| (c.observable, u, t)))
+        .collect();
     write_outputs(
-        args,
-        &file,
+        &args.out,
+        file.baseline,
+        &capacity,
         &outcomes,
         &cal,
         &mut prov,
@@ -323,9 +332,13 @@ fn posterior(
     }
 }
 
-fn write_outputs(
-    args: &ScenarioArgs,
-    file: &ScenarioFile,
+/// Writes the scenario tables and the report bundle. `capacity` holds
+/// (observable, unit, threshold) triples for exceedance probabilities.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_outputs(
+    out: &Path,
+    baseline_index: usize,
+    capacity: &[(usize, usize, f64)],
     outcomes: &[Outcome],
     cal: &Calendar,
     prov: &mut didymos_prov::Recorder,
@@ -335,17 +348,17 @@ fn write_outputs(
         Vec<didymos_scenario::Exceedance>,
     ) -> Bundle,
 ) -> Result<()> {
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let first = outcomes[0].first_day;
     let date = |t: usize| cal.date_of(first + t).to_string();
     let mut series = Vec::new();
     for o in outcomes {
         series.extend(summarise(o)?);
     }
-    let baseline = &outcomes[file.baseline];
+    let baseline = &outcomes[baseline_index];
     let mut diffs = Vec::new();
     for (i, o) in outcomes.iter().enumerate() {
-        if i == file.baseline {
+        if i == baseline_index {
             continue;
         }
         for (k, flow) in o.is_flow.iter().enumerate() {
@@ -358,14 +371,11 @@ fn write_outputs(
         }
     }
     let mut exceed = Vec::new();
-    for cap in &file.capacity {
+    for &(k, unit, threshold) in capacity {
         for o in outcomes {
-            for &(unit, threshold) in &cap.thresholds {
-                exceed.push(exceedance(o, cap.observable, unit, threshold));
-            }
+            exceed.push(exceedance(o, k, unit, threshold));
         }
     }
-    let out = &args.out;
     let files = [
         write_daily(&out.join("scenario_daily.csv"), &series, &date)?,
         write_summary(&out.join("scenario_summary.csv"), &series, &date)?,

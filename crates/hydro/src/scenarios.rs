@@ -1,0 +1,153 @@
+//! Forcing scenarios for a flood twin: "what if it rains 30% more from
+//! Monday?". A scenario scales the precipitation of chosen windows; every
+//! scenario starts from the same posterior and runs with the same random
+//! draws (see `didymos-scenario`).
+//!
+//! ```toml
+//! [scenarios]
+//! horizon = "2002-04-14"        # optional: last day (default: 14 days on)
+//! baseline = "as-observed"      # optional: default the first scenario
+//!
+//! [[scenario]]
+//! name = "as-observed"
+//!
+//! [[scenario]]
+//! name = "rain-plus-30"
+//! description = "30% more rain from 1 April"
+//! [[scenario.precipitation]]
+//! from = "2002-04-01"
+//! to = "2002-04-07"
+//! factor = 1.3                  # ≥ 0; windows of one scenario must not overlap
+//! ```
+
+use std::path::Path;
+
+use didymos_core::{Date, Error, Model, Result};
+
+use crate::forcing::Forcing;
+use crate::model::Gr4jModel;
+use crate::spec_toml::Doc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloodScenarioFile {
+    pub horizon: Option<Date>,
+    pub baseline: usize,
+    pub scenarios: Vec<FloodScenario>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloodScenario {
+    pub name: String,
+    pub description: String,
+    /// (from, to, factor): precipitation multiplied by `factor` on those
+    /// dates, inclusive.
+    pub precipitation: Vec<(Date, Date, f64)>,
+}
+
+/// Read and validate a scenarios file against the twin's `model` (dates
+/// inside its forcing record).
+pub fn load_flood_scenarios(path: &Path, model: &Gr4jModel) -> Result<FloodScenarioFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let doc = Doc::parse(path, &text)?;
+    let root = doc.root();
+    root.check_keys(&["scenarios", "scenario"])?;
+    let (start, end) = (model.forcing().start(), model.forcing().end());
+    let (mut horizon, mut baseline_name) = (None, None);
+    if let Some(sec) = root.opt_section("scenarios")? {
+        sec.check_keys(&["horizon", "baseline"])?;
+        if let Some(f) = sec.get("horizon") {
+            let d = f.date()?;
+            if d < start || d > end {
+                return Err(f.error(format!("{d} is outside the forcing record {start} … {end}")));
+            }
+            horizon = Some(d);
+        }
+        if let Some(f) = sec.get("baseline") {
+            baseline_name = Some((f.str()?.to_string(), f.at()));
+        }
+    }
+    let mut scenarios: Vec<FloodScenario> = Vec::new();
+    for t in root.req("scenario")?.tables()? {
+        t.check_keys(&["name", "description", "precipitation"])?;
+        let name_f = t.req("name")?;
+        let name = name_f.str()?.to_string();
+        if scenarios.iter().any(|s| s.name == name) {
+            return Err(name_f.error(format!("scenario `{name}` is defined twice")));
+        }
+        let description = match t.get("description") {
+            Some(f) => f.str()?.to_string(),
+            None => String::new(),
+        };
+        let mut precipitation: Vec<(Date, Date, f64)> = Vec::new();
+        if let Some(f) = t.get("precipitation") {
+            for w in f.tables()? {
+                w.check_keys(&["from", "to", "factor"])?;
+                let (from_f, to_f) = (w.req("from")?, w.req("to")?);
+                let (from, to) = (from_f.date()?, to_f.date()?);
+                if to < from {
+                    return Err(to_f.error(format!("`to` {to} is before `from` {from}")));
+                }
+                if from < start || to > end {
+                    return Err(from_f.error(format!(
+                        "{from} … {to} is outside the forcing record {start} … {end}"
+                    )));
+                }
+                let factor = w
+                    .req("factor")?
+                    .f64_in(0.0, 100.0, "a factor in [0, 100]")?;
+                if let Some(o) = precipitation.iter().find(|o| o.0 <= to && from <= o.1) {
+                    return Err(from_f.error(format!(
+                        "scenario `{name}`: precipitation windows {} … {} and {from} … {to} overlap",
+                        o.0, o.1
+                    )));
+                }
+                precipitation.push((from, to, factor));
+            }
+        }
+        scenarios.push(FloodScenario {
+            name,
+            description,
+            precipitation,
+        });
+    }
+    let baseline = match baseline_name {
+        None => 0,
+        Some((n, at)) => scenarios.iter().position(|s| s.name == n).ok_or_else(|| {
+            Error::input(at, format!("baseline `{n}` is not one of the scenarios"))
+        })?,
+    };
+    Ok(FloodScenarioFile {
+        horizon,
+        baseline,
+        scenarios,
+    })
+}
+
+impl FloodScenario {
+    /// `model` with this scenario's precipitation.
+    pub fn apply(&self, model: &Gr4jModel) -> Result<Gr4jModel> {
+        if self.precipitation.is_empty() {
+            return model.with_forcing(model.forcing().clone());
+        }
+        let f = model.forcing();
+        let mut trace = f.observed().clone();
+        for (i, p) in trace.precip.iter_mut().enumerate() {
+            let date = f.start().add_days(i as i32);
+            if let Some(w) = self
+                .precipitation
+                .iter()
+                .find(|w| w.0 <= date && date <= w.1)
+            {
+                *p *= w.2;
+            }
+        }
+        let forcing = Forcing::new(f.start(), f.latitude(), trace)?
+            .with_forecast(f.forecast_traces().to_vec())?;
+        model.with_forcing(forcing)
+    }
+}
+
+/// The calendar day of a date, for checks against the branch day.
+pub fn day_of(model: &Gr4jModel, date: Date) -> usize {
+    model.calendar().day_of(date) as usize
+}
