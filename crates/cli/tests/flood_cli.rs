@@ -83,6 +83,35 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
     ]);
     assert!(again.contains("bit-identical: 3 outputs"), "{again}");
 
+    // What if it rained 30% more (or not at all) in the first week of April?
+    let sc = ok(&[
+        "scenario",
+        "data/flood/twin.toml",
+        "--scenarios",
+        "data/flood/scenarios.toml",
+        "--from-checkpoint",
+        s(&ck),
+        "--out",
+        s(&d("sc")),
+    ]);
+    assert!(sc.contains("3 scenarios branched on 2002-03-31"), "{sc}");
+    let diffs = read(&d("sc").join("scenario_differences.csv"));
+    let averted = |scenario: &str| -> f64 {
+        let row = diffs
+            .lines()
+            .find(|l| l.starts_with(&format!("{scenario},as-observed,01022500,discharge,")))
+            .unwrap_or_else(|| panic!("{scenario} row in {diffs}"));
+        row.split(',').nth(6).unwrap().parse().unwrap()
+    };
+    assert!(averted("rain-plus-30") < 0.0, "more rain, more runoff");
+    assert!(averted("dry-week") > 0.0, "no rain, less runoff");
+    ok(&[
+        "report",
+        s(&d("sc")),
+        "--out",
+        s(&d("rep-sc").join("report.html")),
+    ]);
+
     let html = d("rep").join("report.html");
     ok(&["report", s(&d("fc")), "--out", s(&html)]);
     let page = read(&html);
