@@ -19,6 +19,7 @@ pub mod rng;
 pub mod suggest;
 pub mod time;
 pub mod timeline;
+pub mod timestamp;
 
 pub use data_model::DataModel;
 pub use ensemble::{Ensemble, RunOptions};

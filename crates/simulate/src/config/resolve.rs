@@ -1,0 +1,432 @@
+//! Raw scenario → validated [`SimConfig`]: ranges, days within the
+//! calendar, known observables and locations. Each error names the file,
+//! the line of the table it is in and the key path (`stream[1].dispersion`).
+
+use didymos_core::observation::{Delay, Noise};
+use didymos_core::{Date, Error, Located, Result};
+use toml::Spanned;
+
+use super::raw::{DayRef, RawConfig, RawRegime, RawStream, RawWastewater};
+use super::WastewaterConfig;
+use super::{line_of, Context, Outage, Regime, SimConfig, StreamConfig, TruthNoise};
+
+/// Where a key of the scenario lives, to build errors.
+struct At<'a> {
+    source: &'a str,
+    line: Option<u64>,
+    path: String,
+}
+
+impl At<'_> {
+    fn key(&self, key: &str) -> Located {
+        let mut at = Located::file(self.source).field(format!("{}{key}", self.path));
+        at.line = self.line;
+        at
+    }
+    fn err(&self, key: &str, msg: impl Into<String>) -> Error {
+        Error::input(self.key(key), msg)
+    }
+    fn check(&self, key: &str, x: f64, ok: bool, want: &str) -> Result<f64> {
+        if x.is_finite() && ok {
+            Ok(x)
+        } else {
+            Err(self.err(key, format!("expected {want}, found {x}")))
+        }
+    }
+    fn probability(&self, key: &str, x: Option<f64>, default: f64) -> Result<f64> {
+        let x = x.unwrap_or(default);
+        self.check(key, x, (0.0..=1.0).contains(&x), "a probability in [0, 1]")
+    }
+    fn positive(&self, key: &str, x: Option<f64>, default: f64) -> Result<f64> {
+        let x = x.unwrap_or(default);
+        self.check(key, x, x > 0.0, "a number > 0")
+    }
+    fn day(&self, key: &str, d: &DayRef, ctx: &Context<'_>) -> Result<usize> {
+        let cal = ctx.calendar;
+        let n = cal.n_days();
+        let day = match d {
+            DayRef::Day(i) => *i,
+            DayRef::Text(s) => {
+                let date: Date = s.parse().map_err(|e| self.err(key, format!("{e}")))?;
+                cal.day_of(date)
+            }
+            DayRef::Date(dt) => {
+                let date: Date = dt
+                    .to_string()
+                    .parse()
+                    .map_err(|e| self.err(key, format!("{e}")))?;
+                cal.day_of(date)
+            }
+        };
+        if day < 1 || day > n as i64 {
+            return Err(self.err(
+                key,
+                format!(
+                    "day {day} is outside the twin's calendar, days 1..={n} ({} .. {})",
+                    cal.start, cal.end
+                ),
+            ));
+        }
+        Ok(day as usize)
+    }
+    fn window(&self, d0: &DayRef, d1: &DayRef, ctx: &Context<'_>) -> Result<(usize, usize)> {
+        let (from, to) = (self.day("from", d0, ctx)?, self.day("to", d1, ctx)?);
+        if to < from {
+            return Err(self.err(
+                "to",
+                format!("`to` (day {to}) is before `from` (day {from})"),
+            ));
+        }
+        Ok((from, to))
+    }
+    fn locations(
+        &self,
+        key: &str,
+        ids: &Option<Vec<String>>,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<usize>> {
+        let Some(ids) = ids else {
+            return Ok((0..ctx.units.len()).collect());
+        };
+        if ids.is_empty() {
+            return Err(self.err(key, "the list of locations is empty"));
+        }
+        ids.iter()
+            .map(|id| {
+                ctx.units.iter().position(|u| u == id).ok_or_else(|| {
+                    self.err(
+                        key,
+                        format!("unknown location `{id}` (the twin's ids are its patches)"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+fn at<'a, T>(source: &'a str, text: &str, s: &Spanned<T>, path: String) -> At<'a> {
+    At {
+        source,
+        line: Some(line_of(text, s.span().start)),
+        path,
+    }
+}
+
+pub(super) fn resolve(
+    source: &str,
+    text: &str,
+    raw: RawConfig,
+    ctx: &Context<'_>,
+) -> Result<SimConfig> {
+    let top = |path: &str| At {
+        source,
+        line: None,
+        path: path.to_string(),
+    };
+    let truth = match &raw.truth {
+        None => TruthNoise {
+            log_beta_sd: 0.02,
+            log_beta_patch_sd: 0.01,
+        },
+        Some(t) => {
+            let a = top("truth.");
+            let sd = |k: &str, x: Option<f64>, d: f64| {
+                let x = x.unwrap_or(d);
+                a.check(
+                    k,
+                    x,
+                    (0.0..=1.0).contains(&x),
+                    "a standard deviation in [0, 1]",
+                )
+            };
+            TruthNoise {
+                log_beta_sd: sd("log_beta_sd", t.log_beta_sd, 0.02)?,
+                log_beta_patch_sd: sd("log_beta_patch_sd", t.log_beta_patch_sd, 0.01)?,
+            }
+        }
+    };
+    let mut regimes = Vec::new();
+    for (i, r) in raw.regime.iter().enumerate() {
+        let a = at(source, text, r, format!("regime[{i}]."));
+        regimes.push(match r.get_ref() {
+            RawRegime::Surge { from, to, factor } => {
+                let (from, to) = a.window(from, to, ctx)?;
+                let factor = a.check("factor", *factor, *factor >= 0.0, "a factor ≥ 0")?;
+                Regime::Surge { from, to, factor }
+            }
+            RawRegime::Variant {
+                from,
+                factor,
+                takeover_days,
+            } => Regime::Variant {
+                from: a.day("from", from, ctx)?,
+                factor: a.check("factor", *factor, *factor >= 0.0, "a factor ≥ 0")?,
+                takeover_days: {
+                    let t = takeover_days.unwrap_or(0.0);
+                    a.check("takeover_days", t, t >= 0.0, "a number of days ≥ 0")?
+                },
+            },
+            RawRegime::MobilityShock {
+                from,
+                to,
+                scale,
+                patches,
+            } => {
+                let (from, to) = a.window(from, to, ctx)?;
+                Regime::MobilityShock {
+                    from,
+                    to,
+                    scale: a.check("scale", *scale, *scale >= 0.0, "a scale ≥ 0")?,
+                    patches: a.locations("patches", patches, ctx)?,
+                }
+            }
+        });
+    }
+    let mut streams: Vec<StreamConfig> = Vec::new();
+    for (i, s) in raw.stream.iter().enumerate() {
+        let a = at(source, text, s, format!("stream[{i}]."));
+        let st = stream(&a, s.get_ref(), ctx)?;
+        if streams.iter().any(|o| o.name == st.name) {
+            return Err(a.err("name", format!("duplicate stream name `{}`", st.name)));
+        }
+        streams.push(st);
+    }
+    let wastewater = match &raw.wastewater {
+        None => None,
+        Some(w) => {
+            let a = at(source, text, w, "wastewater.".into());
+            let ww = wastewater(&a, w.get_ref(), ctx)?;
+            if streams.iter().any(|o| o.name == ww.name) {
+                return Err(a.err("name", format!("`{}` is already a stream's name", ww.name)));
+            }
+            Some(ww)
+        }
+    };
+    if streams.is_empty() && wastewater.is_none() {
+        return Err(Error::input(
+            Located::file(source).field("stream"),
+            "no [[stream]] and no [wastewater]: nothing to observe",
+        ));
+    }
+    let sim = raw.simulation.as_ref();
+    Ok(SimConfig {
+        source: source.to_string(),
+        description: sim.and_then(|s| s.description.clone()).unwrap_or_default(),
+        seed: sim.and_then(|s| s.seed),
+        truth,
+        regimes,
+        streams,
+        wastewater,
+    })
+}
+
+fn delay(
+    a: &At<'_>,
+    prefix: &str,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    max: Option<i64>,
+    default_max: i64,
+) -> Result<Delay> {
+    let max_days = |default: i64| -> Result<usize> {
+        let m = max.unwrap_or(default);
+        usize::try_from(m)
+            .ok()
+            .filter(|&m| m <= 365)
+            .ok_or_else(|| {
+                a.err(
+                    &format!("{prefix}_max"),
+                    format!("expected a whole number of days in 0..=365, found {m}"),
+                )
+            })
+    };
+    match (mean, sd) {
+        (None, None) => Ok(Delay::none()),
+        (Some(m), Some(s)) => {
+            let m = a.positive(&format!("{prefix}_mean"), Some(m), 1.0)?;
+            let s = a.positive(&format!("{prefix}_sd"), Some(s), 1.0)?;
+            Delay::discretised_gamma(m, s, max_days(default_max)?)
+                .map_err(|e| a.err(&format!("{prefix}_mean"), e.to_string()))
+        }
+        (Some(_), None) => Err(a.err(
+            &format!("{prefix}_mean"),
+            format!("{prefix}_mean needs {prefix}_sd too"),
+        )),
+        (None, Some(_)) => Err(a.err(
+            &format!("{prefix}_sd"),
+            format!("{prefix}_sd needs {prefix}_mean too"),
+        )),
+    }
+}
+
+fn stream(a: &At<'_>, s: &RawStream, ctx: &Context<'_>) -> Result<StreamConfig> {
+    if s.name.trim().is_empty() {
+        return Err(a.err("name", "the stream name is empty"));
+    }
+    let observable = ctx
+        .observables
+        .iter()
+        .position(|o| *o == s.observable)
+        .ok_or_else(|| {
+            a.err(
+                "observable",
+                format!(
+                    "unknown observable `{}`; the model's are: {}",
+                    s.observable,
+                    ctx.observables.join(", ")
+                ),
+            )
+        })?;
+    let mut ascertainment = vec![(1, a.positive("ascertainment", s.ascertainment, 1.0)?)];
+    if let Some(points) = &s.ascertainment_points {
+        if points.is_empty() {
+            return Err(a.err(
+                "ascertainment_points",
+                "give at least one point or omit the key",
+            ));
+        }
+        ascertainment.clear();
+        for (k, p) in points.iter().enumerate() {
+            let key = format!("ascertainment_points[{k}]");
+            let day = a.day(&format!("{key}.at"), &p.at, ctx)?;
+            if ascertainment.last().is_some_and(|&(d, _)| d >= day) {
+                return Err(a.err(
+                    &format!("{key}.at"),
+                    "points must be in increasing order of day",
+                ));
+            }
+            ascertainment.push((
+                day,
+                a.positive(&format!("{key}.value"), Some(p.value), 1.0)?,
+            ));
+        }
+    }
+    let noise = match s.dispersion {
+        None => Noise::Poisson,
+        Some(k) => Noise::NegBinomial {
+            dispersion: a.positive("dispersion", Some(k), 1.0)?,
+        },
+    };
+    let weekday_effect = match &s.weekday_effect {
+        None => [1.0; 7],
+        Some(w) => {
+            if w.len() != 7 {
+                return Err(a.err(
+                    "weekday_effect",
+                    format!("expected 7 factors (Monday..Sunday), found {}", w.len()),
+                ));
+            }
+            for (k, &x) in w.iter().enumerate() {
+                a.check(&format!("weekday_effect[{k}]"), x, x > 0.0, "a factor > 0")?;
+            }
+            let mean = w.iter().sum::<f64>() / 7.0;
+            std::array::from_fn(|k| w[k] / mean)
+        }
+    };
+    let mut outages = Vec::new();
+    for (k, o) in s.outage.iter().enumerate() {
+        let oa = At {
+            source: a.source,
+            line: a.line,
+            path: format!("{}outage[{k}].", a.path),
+        };
+        let (from, to) = oa.window(&o.from, &o.to, ctx)?;
+        outages.push(Outage {
+            from,
+            to,
+            dump: o.dump.unwrap_or(true),
+        });
+    }
+    let lag = s.backfill_lag_days.unwrap_or(7);
+    let backfill_lag_days = usize::try_from(lag)
+        .ok()
+        .filter(|&l| (1..=365).contains(&l))
+        .ok_or_else(|| {
+            a.err(
+                "backfill_lag_days",
+                format!("expected a whole number of days in 1..=365, found {lag}"),
+            )
+        })?;
+    let skew = s.clock_skew_hours.unwrap_or(0.0);
+    Ok(StreamConfig {
+        name: s.name.clone(),
+        observable,
+        per_stratum: s.per_stratum.unwrap_or(false),
+        locations: a.locations("locations", &s.locations, ctx)?,
+        ascertainment,
+        noise,
+        delay: delay(a, "delay", s.delay_mean, s.delay_sd, s.delay_max, 21)?,
+        weekday_effect,
+        outlier_rate: a.probability("outlier_rate", s.outlier_rate, 0.0)?,
+        outlier_scale: {
+            let x = s.outlier_scale.unwrap_or(5.0);
+            a.check("outlier_scale", x, x >= 1.0, "a factor ≥ 1")?
+        },
+        missing_rate: a.probability("missing_rate", s.missing_rate, 0.0)?,
+        outages,
+        outage_rate: a.probability("outage_rate", s.outage_rate, 0.0)?,
+        outage_mean_days: a.positive("outage_mean_days", s.outage_mean_days, 5.0)?,
+        outage_dump: s.outage_dump.unwrap_or(true),
+        backfill_rate: a.probability("backfill_rate", s.backfill_rate, 0.0)?,
+        backfill_initial_share: a.probability(
+            "backfill_initial_share",
+            s.backfill_initial_share,
+            0.6,
+        )?,
+        backfill_lag_days,
+        clock_skew_hours: a.check(
+            "clock_skew_hours",
+            skew,
+            skew.abs() <= 48.0,
+            "hours in [-48, 48]",
+        )?,
+    })
+}
+
+fn wastewater(a: &At<'_>, w: &RawWastewater, ctx: &Context<'_>) -> Result<WastewaterConfig> {
+    let shedding = delay(
+        a,
+        "shedding",
+        Some(w.shedding_mean.unwrap_or(6.0)),
+        Some(w.shedding_sd.unwrap_or(4.0)),
+        w.shedding_max,
+        28,
+    )?;
+    let weekdays = match &w.sample_weekdays {
+        None => (1..=7).collect(),
+        Some(days) => {
+            if days.is_empty() {
+                return Err(a.err(
+                    "sample_weekdays",
+                    "give at least one weekday (1 = Monday … 7 = Sunday)",
+                ));
+            }
+            days.iter()
+                .map(|&d| {
+                    u32::try_from(d)
+                        .ok()
+                        .filter(|d| (1..=7).contains(d))
+                        .ok_or_else(|| {
+                            a.err(
+                                "sample_weekdays",
+                                format!("expected ISO weekdays 1 (Monday) … 7 (Sunday), found {d}"),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<u32>>>()?
+        }
+    };
+    let sd = w.sd.unwrap_or(0.5);
+    Ok(WastewaterConfig {
+        name: w.name.clone().unwrap_or_else(|| "wastewater".into()),
+        locations: a.locations("locations", &w.locations, ctx)?,
+        shedding,
+        copies_per_infection: a.positive("copies_per_infection", w.copies_per_infection, 1e9)?,
+        sd: a.check("sd", sd, sd > 0.0 && sd <= 5.0, "a log-scale sd in (0, 5]")?,
+        detection_limit: {
+            let x = w.detection_limit.unwrap_or(0.0);
+            a.check("detection_limit", x, x >= 0.0, "a concentration ≥ 0")?
+        },
+        sample_weekdays: weekdays,
+    })
+}
