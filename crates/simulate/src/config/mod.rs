@@ -17,6 +17,7 @@
 //! TOML dates. An unknown key, a wrong type or a value out of range is an
 //! error naming the file, the line and the key.
 
+mod at;
 mod raw;
 mod resolve;
 

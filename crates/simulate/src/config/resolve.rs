@@ -3,114 +3,12 @@
 //! the line of the table it is in and the key path (`stream[1].dispersion`).
 
 use didymos_core::observation::{Delay, Noise};
-use didymos_core::{Date, Error, Located, Result};
-use toml::Spanned;
+use didymos_core::{Error, Located, Result};
 
-use super::raw::{DayRef, RawConfig, RawRegime, RawStream, RawWastewater};
+use super::at::{at, At};
+use super::raw::{RawConfig, RawRegime, RawStream, RawWastewater};
 use super::WastewaterConfig;
-use super::{line_of, Context, Outage, Regime, SimConfig, StreamConfig, TruthNoise};
-
-/// Where a key of the scenario lives, to build errors.
-struct At<'a> {
-    source: &'a str,
-    line: Option<u64>,
-    path: String,
-}
-
-impl At<'_> {
-    fn key(&self, key: &str) -> Located {
-        let mut at = Located::file(self.source).field(format!("{}{key}", self.path));
-        at.line = self.line;
-        at
-    }
-    fn err(&self, key: &str, msg: impl Into<String>) -> Error {
-        Error::input(self.key(key), msg)
-    }
-    fn check(&self, key: &str, x: f64, ok: bool, want: &str) -> Result<f64> {
-        if x.is_finite() && ok {
-            Ok(x)
-        } else {
-            Err(self.err(key, format!("expected {want}, found {x}")))
-        }
-    }
-    fn probability(&self, key: &str, x: Option<f64>, default: f64) -> Result<f64> {
-        let x = x.unwrap_or(default);
-        self.check(key, x, (0.0..=1.0).contains(&x), "a probability in [0, 1]")
-    }
-    fn positive(&self, key: &str, x: Option<f64>, default: f64) -> Result<f64> {
-        let x = x.unwrap_or(default);
-        self.check(key, x, x > 0.0, "a number > 0")
-    }
-    fn day(&self, key: &str, d: &DayRef, ctx: &Context<'_>) -> Result<usize> {
-        let cal = ctx.calendar;
-        let n = cal.n_days();
-        let day = match d {
-            DayRef::Day(i) => *i,
-            DayRef::Text(s) => {
-                let date: Date = s.parse().map_err(|e| self.err(key, format!("{e}")))?;
-                cal.day_of(date)
-            }
-            DayRef::Date(dt) => {
-                let date: Date = dt
-                    .to_string()
-                    .parse()
-                    .map_err(|e| self.err(key, format!("{e}")))?;
-                cal.day_of(date)
-            }
-        };
-        if day < 1 || day > n as i64 {
-            return Err(self.err(
-                key,
-                format!(
-                    "day {day} is outside the twin's calendar, days 1..={n} ({} .. {})",
-                    cal.start, cal.end
-                ),
-            ));
-        }
-        Ok(day as usize)
-    }
-    fn window(&self, d0: &DayRef, d1: &DayRef, ctx: &Context<'_>) -> Result<(usize, usize)> {
-        let (from, to) = (self.day("from", d0, ctx)?, self.day("to", d1, ctx)?);
-        if to < from {
-            return Err(self.err(
-                "to",
-                format!("`to` (day {to}) is before `from` (day {from})"),
-            ));
-        }
-        Ok((from, to))
-    }
-    fn locations(
-        &self,
-        key: &str,
-        ids: &Option<Vec<String>>,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<usize>> {
-        let Some(ids) = ids else {
-            return Ok((0..ctx.units.len()).collect());
-        };
-        if ids.is_empty() {
-            return Err(self.err(key, "the list of locations is empty"));
-        }
-        ids.iter()
-            .map(|id| {
-                ctx.units.iter().position(|u| u == id).ok_or_else(|| {
-                    self.err(
-                        key,
-                        format!("unknown location `{id}` (the twin's ids are its patches)"),
-                    )
-                })
-            })
-            .collect()
-    }
-}
-
-fn at<'a, T>(source: &'a str, text: &str, s: &Spanned<T>, path: String) -> At<'a> {
-    At {
-        source,
-        line: Some(line_of(text, s.span().start)),
-        path,
-    }
-}
+use super::{Context, Outage, Regime, SimConfig, StreamConfig, TruthNoise};
 
 pub(super) fn resolve(
     source: &str,
