@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 
 # Independent peers the tests compare against: pyarrow reads our Parquet,
 # properscoring checks our CRPS, scipy our likelihoods, jsonschema and prov
-# validate our PROV-JSON against the W3C schema.
-if ! python3 -c "import pyarrow, properscoring, scipy, jsonschema, prov, rfc3339_validator" 2>/dev/null; then
+# validate our PROV-JSON against the W3C schema, schemathesis fuzzes the
+# service's API from its OpenAPI document (any 5xx fails the test).
+if ! python3 -c "import pyarrow, properscoring, scipy, jsonschema, prov, rfc3339_validator, schemathesis" 2>/dev/null || ! command -v st >/dev/null 2>&1; then
   echo "installing pyarrow, properscoring, scipy (independent peers used by the tests)"
-  python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy jsonschema prov rfc3339-validator
+  python3 -m pip install --quiet --disable-pip-version-check pyarrow properscoring scipy jsonschema prov rfc3339-validator schemathesis
 fi
 
 # Headless Chromium renders the HTML report (crates/report/tests/chromium.rs)
@@ -22,6 +23,16 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
+# A real MQTT broker for the service's MQTT ingestion test
+# (crates/server/tests/mqtt.rs starts its own mosquitto on a free port).
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing mosquitto (MQTT broker used by the service tests)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto
 fi
 
 cargo fmt --all -- --check

@@ -215,13 +215,10 @@ pub fn forecast(ck: &Path, meta: &serde_json::Value, horizon: usize, out: &Path)
         "{}: discharge forecast from {} (mm/day; 90% of forecasts fall in the range)",
         twin.spec.name, fc.origin
     );
-    for h in 0..fc.horizon() {
+    for (h, ((lo, mid), hi)) in q[0].iter().zip(&q[2]).zip(&q[4]).enumerate() {
         println!(
-            "  {}  median {:>7.2}  {:>7.2} – {:<7.2}",
+            "  {}  median {mid:>7.2}  {lo:>7.2} – {hi:<7.2}",
             fc.date(h + 1),
-            q[2][h],
-            q[0][h],
-            q[4][h]
         );
     }
     for w in &warnings {

@@ -7,6 +7,8 @@ mod prov_cmd;
 mod report_cmd;
 mod run;
 mod scenario_bundle;
+mod serve_cmd;
+mod sim_cmd;
 mod summary;
 mod twin_cmds;
 
@@ -65,6 +67,12 @@ enum Command {
     Prov(prov_cmd::ProvCommand),
     /// Re-run a recorded run after checking its inputs; compare outputs bit for bit.
     Rerun(prov_cmd::RerunArgs),
+    /// Run the twin service: REST API, durable HTTP/MQTT ingest, live assimilation, forecasts, alerts.
+    Serve(serve_cmd::ServeArgs),
+    /// Synthetic observation streams from a twin (normal or critical conditions), with the truth.
+    Simulate(sim_cmd::SimulateArgs),
+    /// Replay an observation file to HTTP, MQTT or stdout, paced and rate-limited.
+    Replay(sim_cmd::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +101,9 @@ fn main() -> ExitCode {
         } => run::import_episim(&config, &data_dir, &out),
         Command::Prov(c) => prov_cmd::prov_cmd(&c),
         Command::Rerun(a) => prov_cmd::rerun(&a, cli.threads),
+        Command::Serve(a) => serve_cmd::serve(&a),
+        Command::Simulate(a) => sim_cmd::simulate_cmd(&a),
+        Command::Replay(a) => sim_cmd::replay_cmd(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -121,8 +121,8 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
     );
     assert!(page.contains("Chance of exceeding thresholds"));
     let Some(chromium) = didymos_report::chromium::Chromium::find() else {
-        eprintln!(
-            "SKIPPED: chromium not installed (apt-get install chromium): flood report not rendered"
+        didymos_core::skipped!(
+            "chromium not installed (apt-get install chromium): flood report not rendered"
         );
         return;
     };

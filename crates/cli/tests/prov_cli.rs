@@ -54,7 +54,7 @@ fn assert_all_valid(dir: &Path, n: usize) {
         dir.display()
     );
     if !python_has("jsonschema") {
-        println!("SKIPPED: jsonschema not installed (pip install jsonschema)");
+        didymos_core::skipped!("jsonschema not installed (pip install jsonschema)");
         return;
     }
     let out = Command::new("python3")

@@ -160,8 +160,8 @@ fn scenarios_from_a_checkpoint_compare_rerun_and_report() {
 /// a real browser builds the page; a screenshot is kept as an artifact.
 fn check_in_chromium(html: &Path) {
     let Some(chromium) = didymos_report::chromium::Chromium::find() else {
-        eprintln!(
-            "SKIPPED: chromium not installed (apt-get install chromium): report not rendered"
+        didymos_core::skipped!(
+            "chromium not installed (apt-get install chromium): report not rendered"
         );
         return;
     };

@@ -21,6 +21,22 @@ pub mod time;
 pub mod timeline;
 pub mod timestamp;
 
+/// Prints `SKIPPED: …` straight to the process's stderr. The test harness
+/// captures `println!`/`eprintln!` of passing tests, which would hide that a
+/// check did not run; a direct write is always shown, so a skip is never
+/// silent.
+#[macro_export]
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(
+            ::std::io::stderr(),
+            "SKIPPED: {}",
+            ::std::format_args!($($arg)*)
+        );
+    }};
+}
+
 pub use data_model::DataModel;
 pub use ensemble::{Ensemble, RunOptions};
 pub use error::{Error, Located, Result};

@@ -163,7 +163,7 @@ fn log_pmf_matches_scipy() {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !has_scipy {
-        println!("SKIPPED: scipy not installed (pip install scipy)");
+        didymos_core::skipped!("scipy not installed (pip install scipy)");
         return;
     }
     let points: Vec<String> = POINTS

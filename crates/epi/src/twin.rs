@@ -29,19 +29,7 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let assim = spec.assimilation.clone().ok_or_else(|| {
-        Error::Other(format!(
-            "{}: the spec has no [assimilation] section (see data/spain/twin-2020.toml)",
-            spec_path.display()
-        ))
-    })?;
-    let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
-        log_beta_sd: assim.log_beta_sd,
-        log_beta_patch_sd: assim.log_beta_patch_sd,
-    })?;
-    for (name, prior, at) in &spec.priors {
-        model.parameters_mut().set_prior(name, prior.clone(), at)?;
-    }
+    let (spec, assim, model) = twin_model(spec)?;
     let observations = observations
         .map(Path::to_path_buf)
         .or_else(|| assim.observations.clone())
@@ -69,6 +57,26 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
         table,
         observations,
     })
+}
+
+/// A loaded spec's `[assimilation]` section and its model, with the
+/// process noise and priors the filters need, but no observations: the
+/// service reads those from its own store instead of the spec's file.
+pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaModel)> {
+    let assim = spec.assimilation.clone().ok_or_else(|| {
+        Error::Other(format!(
+            "{}: the spec has no [assimilation] section (see data/spain/twin-2020.toml)",
+            spec.spec_path.display()
+        ))
+    })?;
+    let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
+        log_beta_sd: assim.log_beta_sd,
+        log_beta_patch_sd: assim.log_beta_patch_sd,
+    })?;
+    for (name, prior, at) in &spec.priors {
+        model.parameters_mut().set_prior(name, prior.clone(), at)?;
+    }
+    Ok((spec, assim, model))
 }
 
 impl LoadedTwin {

@@ -19,10 +19,7 @@ fn mitma_dir() -> Option<PathBuf> {
     if d.join("config_MMCACovid19.json").is_file() {
         Some(d)
     } else {
-        println!(
-            "SKIPPED: {} not found (/work/shared not present)",
-            d.display()
-        );
+        didymos_core::skipped!("{} not found (/work/shared not present)", d.display());
         None
     }
 }

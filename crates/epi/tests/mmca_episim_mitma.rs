@@ -27,7 +27,7 @@ fn data_dir() -> PathBuf {
 fn mitma_runs_all_days_conserving_population() {
     let dir = data_dir();
     if !dir.join("config_MMCACovid19.json").is_file() {
-        eprintln!("SKIPPED: ../shared/data/epidemic/mitma_zones not found");
+        didymos_core::skipped!("../shared/data/epidemic/mitma_zones not found");
         return;
     }
     let started = std::time::Instant::now();

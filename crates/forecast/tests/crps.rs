@@ -97,7 +97,7 @@ fn matches_properscoring_if_installed() {
         .stderr(Stdio::null())
         .spawn();
     let Ok(mut child) = child else {
-        println!("SKIPPED: properscoring not installed (pip install properscoring)");
+        didymos_core::skipped!("properscoring not installed (pip install properscoring)");
         return;
     };
     let fmt = |v: &[f64]| {
@@ -115,7 +115,7 @@ fn matches_properscoring_if_installed() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     if !out.status.success() {
-        println!("SKIPPED: properscoring not installed (pip install properscoring)");
+        didymos_core::skipped!("properscoring not installed (pip install properscoring)");
         return;
     }
     let got: Vec<f64> = String::from_utf8(out.stdout)

@@ -65,14 +65,11 @@ fn agrees_with_git_on_this_repository() {
         .current_dir(here)
         .output()
     else {
-        println!("SKIPPED: git not installed (only needed to cross-check git_commit_of)");
+        didymos_core::skipped!("git not installed (only needed to cross-check git_commit_of)");
         return;
     };
     if !out.status.success() {
-        println!(
-            "SKIPPED: {} is not in a git repository with commits",
-            here.display()
-        );
+        didymos_core::skipped!("{} is not in a git repository with commits", here.display());
         return;
     }
     let want = String::from_utf8(out.stdout).unwrap().trim().to_owned();

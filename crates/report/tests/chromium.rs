@@ -51,7 +51,7 @@ fn artifact_dir() -> PathBuf {
 #[test]
 fn chromium_renders_the_report() {
     let Some(chromium) = Chromium::find() else {
-        eprintln!("SKIPPED: chromium not installed (apt-get install chromium)");
+        didymos_core::skipped!("chromium not installed (apt-get install chromium)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -69,7 +69,7 @@ fn start_broker(bin: &str, dir: &std::path::Path) -> (Broker, u16) {
 #[test]
 fn every_message_arrives_once_in_order() {
     let Some(bin) = mosquitto() else {
-        println!("SKIPPED: mosquitto not installed (apt-get install mosquitto)");
+        didymos_core::skipped!("mosquitto not installed (apt-get install mosquitto)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

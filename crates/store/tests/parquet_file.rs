@@ -177,8 +177,8 @@ print(t.column("patch")[int(sys.argv[2])].as_py())
 #[test]
 fn pyarrow_reads_what_we_write() {
     if !pyarrow_available() {
-        eprintln!(
-            "SKIPPED: pyarrow not installed (pip install pyarrow) — independent Parquet reader check not run"
+        didymos_core::skipped!(
+            "pyarrow not installed (pip install pyarrow) — independent Parquet reader check not run"
         );
         return;
     }

@@ -56,10 +56,7 @@ pub fn basin(dir: &std::path::Path, id: &str) -> Basin {
 pub fn shared_basin(id: &str) -> Option<Basin> {
     let dir = shared_dir();
     if !dir.join(format!("{id}_streamflow_qc.txt")).exists() {
-        eprintln!(
-            "SKIPPED: {} not found (shared CAMELS data absent)",
-            dir.display()
-        );
+        didymos_core::skipped!("{} not found (shared CAMELS data absent)", dir.display());
         return None;
     }
     Some(basin(&dir, id))

@@ -56,7 +56,7 @@ sys.exit(1 if errors else 0)
 /// not installed; `Err(report)` when the document is invalid.
 pub fn schema_check(doc: &Path) -> Result<bool, String> {
     if !python_has("jsonschema") {
-        println!("SKIPPED: jsonschema not installed (pip install jsonschema)");
+        didymos_core::skipped!("jsonschema not installed (pip install jsonschema)");
         return Ok(false);
     }
     let out = Command::new("python3")
@@ -103,7 +103,7 @@ print(json.dumps({
 /// SKIPPED) when `prov` is not installed.
 pub fn prov_read(doc: &Path, activity: &str) -> Option<serde_json::Value> {
     if !python_has("prov") {
-        println!("SKIPPED: prov not installed (pip install prov)");
+        didymos_core::skipped!("prov not installed (pip install prov)");
         return None;
     }
     let out = Command::new("python3")

@@ -1,0 +1,133 @@
+//! `didymos simulate` (synthetic observation streams from a twin, with the
+//! truth next to them) and `didymos replay` (send an observation file to a
+//! service, a broker or stdout at a chosen pace). See `didymos-simulate`.
+
+use std::path::PathBuf;
+
+use didymos_core::{Error, Result};
+use didymos_simulate::replay::{replay, Pacing, ReplayOptions, Target};
+use didymos_simulate::{simulate, Format, SimulateOptions};
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Twin spec (TOML).
+    spec: PathBuf,
+    /// `normal`, `critical`, or a scenario TOML file (every key is
+    /// documented in crates/simulate/presets/normal.toml).
+    #[arg(long, default_value = "normal")]
+    scenario: String,
+    /// Output directory: observations.*, truth.*, events.csv, scenario.toml, prov.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Random seed (default: the scenario's simulation.seed, else the spec's ensemble.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// csv, ndjson or parquet.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "ndjson", "parquet"])]
+    format: String,
+}
+
+pub fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut prov = crate::prov_cmd::start("simulate");
+    let outcome = simulate(&SimulateOptions {
+        spec: args.spec.clone(),
+        scenario: args.scenario.clone(),
+        out: args.out.clone(),
+        seed: args.seed,
+        format: Format::parse(&args.format)?,
+    })?;
+    for (role, path) in &outcome.used {
+        crate::prov_cmd::used(&mut prov, role, path)?;
+    }
+    for (role, path) in &outcome.written {
+        crate::prov_cmd::generated(&mut prov, role, path)?;
+    }
+    println!(
+        "{}: {} records ({} published late: revisions and dumps), {} injected events, seed {}, {:.1} s",
+        outcome.twin,
+        outcome.records,
+        outcome.revisions,
+        outcome.events,
+        outcome.seed,
+        started.elapsed().as_secs_f64()
+    );
+    for (_, path) in &outcome.written {
+        println!("wrote {}", path.display());
+    }
+    crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// Observation file in the ingest schema (.csv, .ndjson/.jsonl or .parquet).
+    file: PathBuf,
+    /// stdout, http://127.0.0.1:PORT/v1/twins/NAME or mqtt://127.0.0.1:PORT/TOPIC.
+    #[arg(long)]
+    to: String,
+    /// Days of data per second of wall time.
+    #[arg(long, conflicts_with_all = ["original_pacing", "as_fast_as_possible"])]
+    speed: Option<f64>,
+    /// Real time: the gaps between records as they were.
+    #[arg(long, conflicts_with = "as_fast_as_possible")]
+    original_pacing: bool,
+    /// No pacing (the default when no pacing is given).
+    #[arg(long)]
+    as_fast_as_possible: bool,
+    /// Rate limit, records per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Records per HTTP request or MQTT publish.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Stop after this many records.
+    #[arg(long)]
+    max_messages: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    max_seconds: Option<f64>,
+    /// Bearer token for HTTP.
+    #[arg(long)]
+    token: Option<String>,
+    /// Allow a target that is not 127.0.0.1/localhost.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Sort the file by time in memory instead of refusing an unsorted file.
+    #[arg(long)]
+    sort: bool,
+    /// HTTP retries per batch (5xx, 429, connection errors), with backoff.
+    #[arg(long, default_value_t = 5)]
+    retries: u32,
+}
+
+pub fn replay_cmd(args: &ReplayArgs) -> Result<()> {
+    let pacing = match (args.speed, args.original_pacing) {
+        (Some(days_per_second), _) => Pacing::DaysPerSecond(days_per_second),
+        (None, true) => Pacing::Original,
+        (None, false) => Pacing::AsFastAsPossible,
+    };
+    let opts = ReplayOptions {
+        target: Target::parse(&args.to, args.allow_remote)?,
+        pacing,
+        rate: args.rate,
+        batch: args.batch,
+        max_messages: args.max_messages,
+        max_seconds: args.max_seconds,
+        token: args.token.clone(),
+        sort: args.sort,
+        retries: args.retries,
+    };
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let report = replay(&args.file, &opts, &mut lock)?;
+    drop(lock);
+    // The report goes to stderr: stdout may be the replay's own target.
+    eprintln!("{report}");
+    if report.failed > 0 {
+        return Err(Error::Other(format!(
+            "{} of {} records were not delivered",
+            report.failed, report.sent
+        )));
+    }
+    Ok(())
+}

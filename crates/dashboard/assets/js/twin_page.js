@@ -1,0 +1,197 @@
+// The twin page: fan chart for a chosen target and area, the map of all
+// areas, stream health, scenarios and the alert log. A new forecast
+// arriving over the live events redraws the chart and the map in place.
+
+import { api, enc } from './api.js';
+import { h, fill } from './dom.js';
+import { ago, number, percent } from './format.js';
+import { renderFanChart } from './fan_chart.js';
+import { renderMap } from './choropleth.js';
+import { observedByArea, series } from './observed.js';
+import { renderStreams } from './streams.js';
+import { renderScenarios } from './scenarios.js';
+import { renderAlerts } from './alerts.js';
+
+const GEOJSON_URL = '/assets/geo/spain_provinces.geojson';
+let geojsonPromise = null;
+
+// The bundled boundaries, fetched once per page.
+function boundaries() {
+  geojsonPromise ??= fetch(GEOJSON_URL).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  return geojsonPromise;
+}
+
+// Chance that the value exceeds `t`, from the quantiles of one day
+// (linear between quantile levels; at most the outer levels' precision).
+function exceedance(levels, quantiles, t) {
+  if (t < quantiles[0]) return 1 - levels[0];
+  for (let k = 1; k < levels.length; k++) {
+    if (t < quantiles[k]) {
+      const span = quantiles[k] - quantiles[k - 1];
+      const f = span > 0 ? (t - quantiles[k - 1]) / span : 1;
+      return 1 - (levels[k - 1] + f * (levels[k] - levels[k - 1]));
+    }
+  }
+  return 1 - levels[levels.length - 1];
+}
+
+function median(levels, row) {
+  const k = levels.findIndex((l) => Math.abs(l - 0.5) < 1e-9);
+  return row[k >= 0 ? k : Math.floor(row.length / 2)];
+}
+
+export async function renderTwin(main, twinId) {
+  const page = { twinId, target: null, area: null, metric: 'week', threshold: 10, forecast: null, observed: null, status: null };
+  fill(main, h('p', { role: 'status' }, 'Loading…'));
+  const [twin, geojson] = await Promise.all([api(`/v1/twins/${enc(twinId)}`), boundaries()]);
+  page.twin = twin;
+  const names = new Map((geojson?.features || []).map((f) => [String(f.properties.cod_prov), f.properties.name]));
+  const nameOf = (area) => (area === 'total' ? 'All areas' : names.has(area) ? `${names.get(area)} (${area})` : area);
+  const mapUsable = geojson && twin.locations.length && twin.locations.every((l) => names.has(l));
+
+  const statusLine = h('p', { id: 'twin-status', class: 'status-line' });
+  const liveNote = h('p', { id: 'live-note', class: 'live-note', role: 'status', 'aria-live': 'polite' });
+  const targetSelect = h('select', { id: 'target-select' });
+  const areaSelect = h('select', { id: 'area-select' });
+  const chart = h('div', { id: 'fan-chart', class: 'chart' });
+  const metricSelect = h(
+    'select',
+    { id: 'metric-select' },
+    h('option', { value: 'week' }, 'Forecast total over the next 7 days (middle forecast)'),
+    h('option', { value: 'exceed' }, 'Chance that the last forecast day exceeds the threshold'),
+  );
+  const thresholdInput = h('input', { id: 'threshold-input', type: 'number', min: 0, step: 'any', value: page.threshold });
+  const map = h('div', { id: 'map', class: 'map' });
+  const streams = h('section', { id: 'streams', 'aria-labelledby': 'streams-title' });
+  const scenarios = h('section', { id: 'scenarios', 'aria-labelledby': 'scenarios-title' });
+  const alerts = h('section', { id: 'alerts', 'aria-labelledby': 'alerts-title' });
+
+  fill(
+    main,
+    h('p', {}, h('a', { href: '#/' }, '← All twins')),
+    h('h1', {}, `Twin ${twin.id}`),
+    statusLine,
+    liveNote,
+    h('nav', { 'aria-label': 'Sections of this twin', class: 'section-nav' },
+      ['forecast', 'map-section', 'streams', 'scenarios', 'alerts'].map((id, i) =>
+        h('a', { href: `#/twin/${enc(twin.id)}`, 'data-target': id, onclick: (e) => { e.preventDefault(); document.getElementById(id)?.scrollIntoView(); document.getElementById(id)?.focus(); } },
+          ['Forecast', 'Map', 'Streams', 'Scenarios', 'Alerts'][i]))),
+    h('div', { class: 'twin-grid' },
+      h('section', { id: 'forecast', tabindex: -1, 'aria-labelledby': 'forecast-title' },
+        h('h2', { id: 'forecast-title' }, 'Forecast'),
+        h('div', { class: 'controls' },
+          h('label', { for: 'target-select' }, 'What'), targetSelect,
+          h('label', { for: 'area-select' }, 'Area'), areaSelect),
+        chart),
+      h('section', { id: 'map-section', tabindex: -1, 'aria-labelledby': 'map-title' },
+        h('h2', { id: 'map-title' }, 'Map of all areas'),
+        h('div', { class: 'controls' },
+          h('label', { for: 'metric-select' }, 'Colour by'), metricSelect,
+          h('label', { for: 'threshold-input' }, 'Threshold (per day)'), thresholdInput),
+        map)),
+    streams, scenarios, alerts,
+  );
+
+  const forecastFor = (target, area) => page.forecast?.targets.find((t) => t.target === target && t.location === area) || null;
+
+  function drawChart() {
+    const observed = page.observed ? series(page.observed.byArea, page.area) : [];
+    const fc = forecastFor(page.target, page.area);
+    renderFanChart(chart, {
+      observed,
+      forecast: fc && { dates: fc.dates, levels: page.forecast.levels, quantiles: fc.quantiles },
+      label: `${page.target || 'no target'} — ${nameOf(page.area)}`,
+      area: page.area,
+    });
+    chart.dataset.origin = page.forecast?.origin || '';
+  }
+
+  function drawMap() {
+    if (!mapUsable) {
+      fill(map, h('p', { class: 'muted' }, 'No boundaries are bundled for these areas (the dashboard ships the Spanish provinces).'));
+      return;
+    }
+    const levels = page.forecast?.levels || [];
+    const values = new Map();
+    for (const area of twin.locations) {
+      const fc = forecastFor(page.target, area);
+      let v = NaN;
+      if (fc && page.metric === 'week') v = fc.quantiles.slice(0, 7).reduce((sum, row) => sum + median(levels, row), 0);
+      if (fc && page.metric === 'exceed') v = exceedance(levels, fc.quantiles[fc.quantiles.length - 1], page.threshold);
+      values.set(area, v);
+    }
+    const describe = (v) => (!Number.isFinite(v) ? 'no forecast' : page.metric === 'week' ? `${number(v, 1)} expected in 7 days` : `${percent(v)} chance above ${number(page.threshold)}`);
+    renderMap(map, {
+      geojson,
+      codeOf: (f) => String(f.properties.cod_prov),
+      nameOf: (f) => f.properties.name,
+      values,
+      describe,
+      legendTitle: page.metric === 'week' ? `${page.target}: forecast total over the next 7 days` : `Chance (0–1) that ${page.target} exceeds ${number(page.threshold)} on the last forecast day`,
+      selected: page.area,
+      onSelect: (area) => {
+        page.area = area;
+        areaSelect.value = area;
+        drawChart();
+        drawMap();
+        map.querySelector(`path[data-area="${CSS.escape(area)}"]`)?.focus();
+      },
+    });
+  }
+
+  async function loadData() {
+    const [status, forecast] = await Promise.all([
+      api(`/v1/twins/${enc(twinId)}/status`),
+      api(`/v1/twins/${enc(twinId)}/forecasts/latest`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
+    ]);
+    page.status = status;
+    page.forecast = forecast;
+    const targets = [...new Set([...(forecast?.targets.map((t) => t.target) || []), ...twin.observables])];
+    page.target ??= targets[0] || null;
+    const stream = status.streams.find((st) => st.observable === page.target) || status.streams[0];
+    page.observed = stream ? await observedByArea(twinId, stream.name) : null;
+    const areas = ['total', ...twin.locations];
+    if (page.area === null) page.area = (forecastFor(page.target, 'total') || !twin.locations.length) ? 'total' : twin.locations[0];
+    fill(targetSelect, targets.map((t) => h('option', { value: t, selected: t === page.target }, t)));
+    fill(areaSelect, areas.map((a) => h('option', { value: a, selected: a === page.area }, nameOf(a))));
+    statusLine.textContent =
+      `Newest data ${status.last_data_time ? status.last_data_time.slice(0, 10) : 'none'}; ` +
+      `assimilated through ${status.assimilated_through || '–'} (${ago(status.last_assimilation)}); ` +
+      (forecast ? `forecast issued from ${forecast.origin} with ${forecast.members} members.` : 'no forecast yet.');
+    statusLine.dataset.health = status.health;
+  }
+
+  targetSelect.addEventListener('change', () => {
+    page.target = targetSelect.value;
+    loadData().then(() => { drawChart(); drawMap(); });
+  });
+  areaSelect.addEventListener('change', () => { page.area = areaSelect.value; drawChart(); drawMap(); });
+  metricSelect.addEventListener('change', () => { page.metric = metricSelect.value; drawMap(); });
+  thresholdInput.addEventListener('change', () => {
+    const t = Number(thresholdInput.value);
+    if (Number.isFinite(t) && t >= 0) { page.threshold = t; drawMap(); }
+  });
+
+  await loadData();
+  drawChart();
+  drawMap();
+  const refreshStreams = () => renderStreams(streams, twin, page.status).catch((e) => fill(streams, h('p', { class: 'error' }, e.message)));
+  const refreshAlerts = () => renderAlerts(alerts, twin).catch((e) => fill(alerts, h('p', { class: 'error' }, e.message)));
+  refreshStreams();
+  refreshAlerts();
+  const scenarioPanel = renderScenarios(scenarios, twin, () => page.status);
+
+  // Live events for this twin: redraw what changed, keep the area chosen.
+  return async (kind, event) => {
+    if (event.twin !== twinId) return;
+    if (kind === 'forecast' || kind === 'assimilation') {
+      await loadData();
+      drawChart();
+      drawMap();
+      refreshStreams();
+      if (kind === 'forecast') liveNote.textContent = `New forecast from ${page.forecast?.origin} arrived ${new Date().toLocaleTimeString('en-GB')}.`;
+    }
+    if (kind === 'alert' || kind === 'forecast') refreshAlerts();
+    if (kind === 'job') scenarioPanel.refresh();
+  };
+}

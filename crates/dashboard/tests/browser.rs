@@ -1,0 +1,195 @@
+//! The dashboard in a real headless Chromium against a service seeded with
+//! the demo twin: overview, fan chart, map (one shape per area), selecting
+//! an area by mouse and keyboard, a scenario job, a live update after new
+//! data, the stream form's validation message, and the tablet width.
+//! Screenshots go to target/test-artifacts/dashboard/.
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::cdp::{find_chromium, Browser};
+use support::seed::{dates, Service, ADMIN};
+
+fn artifacts() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/dashboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
+    let Some(chromium) = find_chromium() else {
+        didymos_core::skipped!(
+            "chromium not installed (apt-get install chromium, or set CHROMIUM=/path/to/chromium)"
+        );
+        return;
+    };
+    let started = Instant::now();
+    let out = artifacts();
+    let service = Service::start();
+    service.create_spain_twin(10);
+    // Four weeks of data in one batch: one assimilation, one forecast.
+    let seeded = dates((2020, 2, 10), 30);
+    service.ingest_days(&seeded);
+    let last = seeded.last().unwrap().clone();
+    service.wait_for_forecast(&last, 240 * SECOND);
+
+    let mut b = Browser::launch(&chromium, &out.join("chromium.log"));
+    b.viewport(1280, 900);
+    b.navigate(&service.base());
+    b.wait_until(
+        "the page's script to be ready",
+        "!!document.documentElement && document.documentElement.dataset.app === 'ready'",
+        30 * SECOND,
+    );
+    // The token is typed into the UI, never put in the URL.
+    b.type_into("#token-input", ADMIN);
+    b.click("#token-form button[type=submit]");
+    b.wait_until(
+        "the overview with one card and its sparkline",
+        "document.getElementById('main').dataset.ready === 'overview' && document.querySelectorAll('.card[data-twin=spain] .sparkline polyline').length === 1",
+        60 * SECOND,
+    );
+    assert_eq!(
+        b.eval("location.href.includes('dashboard-test')"),
+        json!(false)
+    );
+    assert_eq!(
+        b.eval("sessionStorage.getItem('didymos.token')"),
+        json!(ADMIN)
+    );
+    b.screenshot(&out.join("overview-1280.png"));
+
+    // The twin page: chart with observed points and both bands, 52 areas.
+    b.click(".card[data-twin=spain] h2 a");
+    b.wait_until(
+        "the fan chart and the map",
+        "document.getElementById('main').dataset.ready === 'twin' && !!document.querySelector('#fan-chart svg .band-90') && document.querySelectorAll('#map path.area').length > 0",
+        60 * SECOND,
+    );
+    let observed = b.eval("document.querySelectorAll('#fan-chart .observed-point').length");
+    assert_eq!(observed, json!(30), "one observed point per day of data");
+    for sel in [
+        "#fan-chart .band-90",
+        "#fan-chart .band-50",
+        "#fan-chart .median",
+    ] {
+        assert_eq!(
+            b.eval(&format!("document.querySelectorAll('{sel}').length")),
+            json!(1),
+            "{sel}"
+        );
+    }
+    assert_eq!(
+        b.eval("document.querySelectorAll('#map path.area').length"),
+        json!(52)
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#fan-chart').innerText.includes('90% of forecasts fall in this band')"),
+        json!(true)
+    );
+    let load_marker = b.eval("window.didymosPageLoad");
+    b.screenshot(&out.join("twin-1280.png"));
+
+    // Clicking Madrid (28) switches the chart to it.
+    let before = b.eval("document.querySelector('#fan-chart svg').getAttribute('points') || document.querySelector('#fan-chart .band-90').getAttribute('points')");
+    b.click("#map path[data-area='28']");
+    b.wait_until(
+        "the chart to show Madrid",
+        "document.querySelector('#fan-chart svg').dataset.area === '28' && document.querySelector('#fan-chart h3').textContent.includes('Madrid')",
+        10 * SECOND,
+    );
+    let after = b.eval("document.querySelector('#fan-chart .band-90').getAttribute('points')");
+    assert_ne!(before, after, "the bands changed with the area");
+    assert_eq!(
+        b.eval(
+            "document.querySelector('#map path[data-area=\"28\"]').getAttribute('aria-pressed')"
+        ),
+        json!("true")
+    );
+    // And by keyboard: focus Barcelona (08), press Enter.
+    b.eval("document.querySelector('#map path[data-area=\"08\"]').focus()");
+    b.press_enter();
+    b.wait_until(
+        "the chart to show Barcelona",
+        "document.querySelector('#fan-chart svg').dataset.area === '08'",
+        10 * SECOND,
+    );
+    b.screenshot(&out.join("area-selected.png"));
+
+    // A scenario job from the form (its example is dated from the posterior).
+    b.type_into("#scenario-members", "10");
+    b.click("#scenario-form button[type=submit]");
+    b.wait_until(
+        "the scenario's paired differences",
+        "!!document.querySelector('#scenario-jobs .job[data-status=succeeded] table.differences tbody tr')",
+        240 * SECOND,
+    );
+    b.screenshot(&out.join("scenario-result.png"));
+
+    // The stream form shows the API's validation message.
+    b.type_into("#stream-name", "bad name!");
+    b.type_into("#stream-cadence", "every day");
+    b.click("#stream-form button[type=submit]");
+    b.wait_until(
+        "the API's validation message",
+        "document.getElementById('stream-message').textContent.length > 0 && !document.getElementById('stream-message').textContent.includes('registered')",
+        10 * SECOND,
+    );
+    // The problem's pointer (/name) marks the field and is named in words.
+    assert_eq!(
+        b.eval("document.getElementById('stream-name').getAttribute('aria-invalid')"),
+        json!("true")
+    );
+    let message = b.eval("document.getElementById('stream-message').textContent");
+    assert!(
+        message.as_str().is_some_and(|m| m.contains("(field name)")),
+        "{message}"
+    );
+    b.screenshot(&out.join("stream-form-error.png"));
+
+    // A new day through the API: the page updates without a reload.
+    let next = dates((2020, 3, 11), 1);
+    service.ingest_days(&next);
+    b.wait_until(
+        "the new forecast on the page",
+        "document.getElementById('fan-chart').dataset.origin === '2020-03-11' && document.getElementById('live-note').textContent.includes('2020-03-11')",
+        180 * SECOND,
+    );
+    assert_eq!(
+        b.eval("window.didymosPageLoad"),
+        load_marker,
+        "the page was reloaded"
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#fan-chart .observed-point').length"),
+        json!(31)
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#fan-chart svg').dataset.area"),
+        json!("08"),
+        "the chosen area is kept"
+    );
+    b.screenshot(&out.join("live-update-1280.png"));
+
+    // Tablet width: nothing wider than the window.
+    b.viewport(768, 1024);
+    b.wait_until(
+        "the tablet layout",
+        "document.documentElement.scrollWidth <= 770",
+        10 * SECOND,
+    );
+    b.screenshot(&out.join("twin-768.png"));
+    assert!(b.page_errors.is_empty(), "page errors: {:?}", b.page_errors);
+    assert!(
+        started.elapsed() < Duration::from_secs(600),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,352 @@
+//! Twins: create from a spec (TOML text or a path on the server), list,
+//! get, delete, status.
+
+use std::path::{Path, PathBuf};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time_text;
+use crate::auth::Caller;
+use crate::problem::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::registry::load_loaded_twin;
+use crate::store::{self, now_ms, TwinRow};
+use crate::SharedState;
+
+/// A new twin: its spec as TOML text, or the path of a spec on the
+/// server's disk (its data files are then found relative to it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTwin {
+    /// Twin id (default: the spec's `twin.name`). Letters, digits, `.`, `_`, `-`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Path of a twin spec on the server (e.g. `data/spain/twin-2020.toml`).
+    #[serde(default)]
+    pub spec_path: Option<String>,
+    /// The spec's TOML text; relative data paths are then resolved against
+    /// the folder the server stores it in, so give absolute ones.
+    #[serde(default)]
+    pub spec_toml: Option<String>,
+    /// Ensemble size (default: the spec's `assimilation.members`).
+    #[serde(default)]
+    pub members: Option<usize>,
+    /// Random seed (default: the spec's `ensemble.seed`).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Days to forecast after each assimilation (default 28).
+    #[serde(default)]
+    pub horizon_days: Option<usize>,
+    /// A day's data is taken as complete after this long without new data (default 5000).
+    #[serde(default)]
+    pub settle_ms: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Twin {
+    pub id: String,
+    pub name: String,
+    pub spec_path: String,
+    pub spec_sha256: String,
+    pub members: usize,
+    pub seed: u64,
+    pub horizon_days: usize,
+    pub settle_ms: u64,
+    pub start: String,
+    pub end: String,
+    pub locations: Vec<String>,
+    pub strata: Vec<String>,
+    /// What streams can feed: the spec's `[[assimilation.stream]]` columns.
+    pub observables: Vec<String>,
+    pub created: String,
+}
+
+fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
+    let entry = state.registry.get(&row.id);
+    let (start, end, locations, strata, observables) = match &entry {
+        Some(e) => (
+            e.start().to_string(),
+            e.end().to_string(),
+            e.units().to_vec(),
+            e.strata().to_vec(),
+            e.observables(),
+        ),
+        None => Default::default(),
+    };
+    Twin {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        spec_path: row.spec_path.clone(),
+        spec_sha256: row.spec_sha256.clone(),
+        members: row.members,
+        seed: row.seed,
+        horizon_days: row.horizon_days,
+        settle_ms: row.settle_ms,
+        start,
+        end,
+        locations,
+        strata,
+        observables,
+        created: time_text(row.created_ms),
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 64
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Loads the spec where it will stay; returns its path and the loaded twin.
+fn place_spec(
+    state: &SharedState,
+    req: &CreateTwin,
+) -> ApiResult<(PathBuf, didymos_epi::twin::LoadedTwin)> {
+    match (&req.spec_path, &req.spec_toml) {
+        (Some(p), None) => {
+            let path = std::fs::canonicalize(p).map_err(|e| {
+                Problem::unprocessable(format!("{p}: cannot read the spec: {e}")).at("/spec_path")
+            })?;
+            let loaded =
+                load_loaded_twin(&path).map_err(|e| Problem::unprocessable(e).at("/spec_path"))?;
+            Ok((path, loaded))
+        }
+        (None, Some(text)) => {
+            let tmp = state
+                .twins_dir()
+                .join(format!(".incoming-{}", crate::live::new_run_id("spec")));
+            let io = |e: std::io::Error| Problem::internal(e.to_string());
+            std::fs::create_dir_all(&tmp).map_err(io)?;
+            let path = tmp.join("twin.toml");
+            std::fs::write(&path, text).map_err(io)?;
+            let loaded = match load_loaded_twin(&path) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    return Err(Problem::unprocessable(e).at("/spec_toml"));
+                }
+            };
+            let id = req.id.clone().unwrap_or(loaded.spec.name.clone());
+            let dir = state.twins_dir().join(&id);
+            if !valid_id(&id) || dir.exists() {
+                let _ = std::fs::remove_dir_all(&tmp);
+                if !valid_id(&id) {
+                    return Err(
+                        Problem::unprocessable(format!("`{id}` is not a valid twin id")).at("/id"),
+                    );
+                }
+                return Err(Problem::conflict(format!("a twin `{id}` already exists")));
+            }
+            std::fs::rename(&tmp, &dir).map_err(io)?;
+            let path = dir.join("twin.toml");
+            let loaded = load_loaded_twin(&path).map_err(Problem::unprocessable)?;
+            Ok((path, loaded))
+        }
+        _ => Err(Problem::unprocessable(
+            "give exactly one of `spec_path` and `spec_toml`",
+        )),
+    }
+}
+
+/// Create a twin from a spec with an `[assimilation]` section.
+#[utoipa::path(post, path = "/v1/twins", tag = "twins", request_body = CreateTwin,
+    responses((status = 201, body = Twin), (status = 409, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_twin(
+    _caller: crate::auth::Admin,
+    State(state): State<SharedState>,
+    ApiJson(req): ApiJson<CreateTwin>,
+) -> ApiResult<(StatusCode, Json<Twin>)> {
+    if let Some(id) = &req.id {
+        if !valid_id(id) {
+            return Err(Problem::unprocessable(format!(
+                "`{id}` is not a valid twin id: use letters, digits, `.`, `_`, `-` (at most 64)"
+            ))
+            .at("/id"));
+        }
+    }
+    if let Some(m) = req.members {
+        if !(2..=100_000).contains(&m) {
+            return Err(Problem::unprocessable("members must be in 2..=100000").at("/members"));
+        }
+    }
+    if req.horizon_days.is_some_and(|h| h > 366) {
+        return Err(Problem::unprocessable("horizon_days must be at most 366").at("/horizon_days"));
+    }
+    if req.settle_ms.is_some_and(|s| s > 86_400_000) {
+        return Err(Problem::unprocessable("settle_ms must be at most a day").at("/settle_ms"));
+    }
+    let st = state.clone();
+    let (req, path, loaded) =
+        tokio::task::spawn_blocking(move || place_spec(&st, &req).map(|(p, l)| (req, p, l)))
+            .await
+            .map_err(|e| Problem::internal(e.to_string()))??;
+    let id = req.id.clone().unwrap_or(loaded.spec.name.clone());
+    if !valid_id(&id) {
+        return Err(Problem::unprocessable(format!(
+            "the spec's name `{id}` is not a valid twin id; give `id`"
+        ))
+        .at("/id"));
+    }
+    let spec_bytes = std::fs::read(&path).map_err(|e| Problem::internal(e.to_string()))?;
+    let row = TwinRow {
+        id: id.clone(),
+        name: loaded.spec.name.clone(),
+        spec_path: path.to_string_lossy().into_owned(),
+        spec_sha256: sha256_hex(&spec_bytes),
+        members: req.members.unwrap_or(loaded.assim.members),
+        seed: req.seed.unwrap_or(loaded.spec.seed),
+        horizon_days: req.horizon_days.unwrap_or(28),
+        settle_ms: req.settle_ms.unwrap_or(5000),
+        created_ms: now_ms(),
+        checkpoint_path: None,
+        checkpoint_day: None,
+        checkpoint_date: None,
+        last_assimilation_ms: None,
+        last_assimilation_run: None,
+        last_forecast_id: None,
+        last_error: None,
+    };
+    let r = row.clone();
+    state
+        .store
+        .write(move |c| store::insert_twin(c, &r))
+        .await?;
+    state.registry.insert(&row, loaded, Vec::new());
+    Ok((StatusCode::CREATED, Json(twin_view(&state, &row))))
+}
+
+#[utoipa::path(get, path = "/v1/twins", tag = "twins",
+    responses((status = 200, body = Vec<Twin>), (status = 401, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_twins(
+    caller: Caller,
+    State(state): State<SharedState>,
+) -> ApiResult<Json<Vec<Twin>>> {
+    caller.require_read()?;
+    let rows = state.store.read(store::list_twins).await?;
+    Ok(Json(rows.iter().map(|r| twin_view(&state, r)).collect()))
+}
+
+#[utoipa::path(get, path = "/v1/twins/{twin}", tag = "twins", params(("twin" = String, Path)),
+    responses((status = 200, body = Twin), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_twin(
+    caller: Caller,
+    State(state): State<SharedState>,
+    ApiPath(twin): ApiPath<String>,
+) -> ApiResult<Json<Twin>> {
+    caller.require_read()?;
+    let row = state.store.read(move |c| store::get_twin(c, &twin)).await?;
+    Ok(Json(twin_view(&state, &row)))
+}
+
+/// Delete a twin with its streams, observations, forecasts and rules.
+#[utoipa::path(delete, path = "/v1/twins/{twin}", tag = "twins", params(("twin" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn delete_twin(
+    caller: Caller,
+    State(state): State<SharedState>,
+    ApiPath(twin): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let t = twin.clone();
+    state
+        .store
+        .write(move |c| store::delete_twin(c, &t))
+        .await?;
+    state.registry.remove(&twin);
+    if let Some(m) = &state.mqtt {
+        m.unbind_twin(&twin);
+    }
+    let dir = state.twins_dir().join(&twin);
+    if valid_id(&twin) && Path::new(&dir).exists() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub use super::streams::StreamView;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwinStatus {
+    pub twin: String,
+    /// `ok`, `initialising` (no assimilation yet), `stale` (a stream is
+    /// late), `error` (the last live update failed) or `unloaded`.
+    pub health: String,
+    /// Time of the newest observation.
+    pub last_data_time: Option<String>,
+    /// When the last assimilation finished.
+    pub last_assimilation: Option<String>,
+    /// The last day assimilated.
+    pub assimilated_through: Option<String>,
+    pub ensemble_size: usize,
+    pub observations: i64,
+    pub last_forecast_id: Option<i64>,
+    pub last_error: Option<String>,
+    pub streams: Vec<StreamView>,
+}
+
+#[utoipa::path(get, path = "/v1/twins/{twin}/status", tag = "twins", params(("twin" = String, Path)),
+    responses((status = 200, body = TwinStatus), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn twin_status(
+    caller: Caller,
+    State(state): State<SharedState>,
+    ApiPath(twin): ApiPath<String>,
+) -> ApiResult<Json<TwinStatus>> {
+    caller.require_read()?;
+    let t = twin.clone();
+    let (row, streams, count) = state
+        .store
+        .read(move |c| {
+            Ok((
+                store::get_twin(c, &t)?,
+                store::list_streams(c, Some(&t))?,
+                store::count_observations(c, &t)?,
+            ))
+        })
+        .await?;
+    let now = now_ms();
+    let streams: Vec<StreamView> = streams.iter().map(|s| StreamView::of(s, now)).collect();
+    let health = if state.registry.get(&twin).is_none() {
+        "unloaded"
+    } else if row.last_error.is_some() {
+        "error"
+    } else if streams.iter().any(|s| s.stale) {
+        "stale"
+    } else if row.checkpoint_day.is_none() {
+        "initialising"
+    } else {
+        "ok"
+    };
+    Ok(Json(TwinStatus {
+        twin: row.id.clone(),
+        health: health.into(),
+        last_data_time: streams
+            .iter()
+            .filter_map(|s| s.last_time_ms)
+            .max()
+            .map(time_text),
+        last_assimilation: row.last_assimilation_ms.map(time_text),
+        assimilated_through: row.checkpoint_date.clone(),
+        ensemble_size: row.members,
+        observations: count,
+        last_forecast_id: row.last_forecast_id,
+        last_error: row.last_error.clone(),
+        streams,
+    }))
+}

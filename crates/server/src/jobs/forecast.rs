@@ -1,0 +1,190 @@
+//! Forecast from the live loop's new posterior: quantiles per target and
+//! location (stored, served), samples for the alert rules (not stored).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use didymos_core::observation::StreamSet;
+use didymos_epi::mmca::MmcaModel;
+use didymos_forecast::{quantiles, HUB_LEVELS};
+use didymos_twin::filter::Filter;
+use didymos_twin::predict::{forecast_with, StreamForecast};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::registry::TwinEntry;
+use crate::store::{self, now_ms};
+use crate::AppState;
+
+/// One forecast: quantiles of what each target will report, per location.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ForecastBody {
+    /// The last day of data used (the forecast's issue date).
+    pub origin: String,
+    pub horizon_days: usize,
+    pub members: usize,
+    /// Quantile levels of every `quantiles` array.
+    pub levels: Vec<f64>,
+    pub targets: Vec<TargetQuantiles>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetQuantiles {
+    /// What is forecast, e.g. `new_hospitalized` (reported per day).
+    pub target: String,
+    /// A location, or `total`.
+    pub location: String,
+    /// Dates `origin + 1 ..= origin + horizon_days`.
+    pub dates: Vec<String>,
+    /// `quantiles[h][k]`: day `dates[h]`, level `levels[k]`.
+    pub quantiles: Vec<Vec<f64>>,
+}
+
+/// Rounds to 1/1000: counts do not need more, and it keeps stored
+/// forecasts small.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn summarise(
+    fc: &[StreamForecast],
+    origin: didymos_core::Date,
+    members: usize,
+) -> Result<ForecastBody, String> {
+    let horizon = fc.first().map_or(0, |f| f.values[0].len());
+    let dates: Vec<String> = (1..=horizon)
+        .map(|h| origin.add_days(h as i32).to_string())
+        .collect();
+    let mut targets = Vec::new();
+    for f in fc {
+        for (l, loc) in f.locations.iter().enumerate() {
+            let q = f.values[l]
+                .iter()
+                .map(|samples| {
+                    let mut s = samples.clone();
+                    quantiles(&mut s, &HUB_LEVELS)
+                        .map(|q| q.into_iter().map(round3).collect())
+                        .map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<Vec<f64>>, String>>()?;
+            targets.push(TargetQuantiles {
+                target: f.stream.clone(),
+                location: loc.clone(),
+                dates: dates.clone(),
+                quantiles: q,
+            });
+        }
+    }
+    Ok(ForecastBody {
+        origin: origin.to_string(),
+        horizon_days: horizon,
+        members,
+        levels: HUB_LEVELS.to_vec(),
+        targets,
+    })
+}
+
+/// A forecast already stored and published, whose job record and
+/// provenance are still to be written.
+pub struct StoredForecast {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub file: PathBuf,
+    pub result: serde_json::Value,
+    pub horizon: usize,
+}
+
+/// Forecasts `horizon` days from the filter's posterior, stores it,
+/// evaluates the twin's alert rules and publishes the result: the latency
+/// the live loop is judged by, so the provenance (which hashes large
+/// files) is left to [`record_forecast`].
+pub fn forecast_and_publish(
+    state: &AppState,
+    twin: &TwinEntry,
+    filter: &Filter<'_, MmcaModel, StreamSet>,
+    data: &StreamSet,
+    horizon: usize,
+    started: Instant,
+) -> Result<StoredForecast, String> {
+    let ens = filter.ensemble();
+    let cal = twin.loaded.calendar();
+    let origin = cal.date_of(ens.day());
+    let run_id = crate::live::new_run_id("forecast");
+    let run_dir = state.runs_dir().join(&run_id);
+    std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    // Measures after the origin are unknown at the origin: hold those in force.
+    let frozen = twin
+        .loaded
+        .model
+        .with_containments_until(ens.day())
+        .map_err(|e| e.to_string())?;
+    let fc = forecast_with(
+        &frozen,
+        ens,
+        filter.history(),
+        &filter.log_weights(),
+        data,
+        horizon,
+        ens.seed(),
+    )
+    .map_err(|e| e.to_string())?;
+    let simulate_ms = t0.elapsed().as_millis() as u64;
+    let body = summarise(&fc, origin, ens.len())?;
+    let text = serde_json::to_string(&body).map_err(|e| e.to_string())?;
+    let summarise_ms = t0.elapsed().as_millis() as u64 - simulate_ms;
+    let file = run_dir.join("forecast.json");
+    didymos_core::fs::write_atomic(&file, text.as_bytes()).map_err(|e| e.to_string())?;
+    let (tid, o, rid) = (twin.id.clone(), origin.to_string(), run_id.clone());
+    let forecast_id = state
+        .store
+        .write_blocking(move |c| store::insert_forecast(c, &tid, &o, &rid, &text, now_ms()))
+        .map_err(|e| e.to_string())?;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let result = serde_json::json!({
+        "forecast_id": forecast_id,
+        "origin": origin.to_string(),
+        "horizon_days": horizon,
+        "members": ens.len(),
+        "elapsed_ms": latency_ms,
+        "simulate_ms": simulate_ms,
+        "summarise_ms": summarise_ms,
+    });
+    crate::events::publish(&state.events, "forecast", &twin.id, result.clone());
+    crate::alerts::evaluate(state, twin, forecast_id, &fc)?;
+    Ok(StoredForecast {
+        run_id,
+        run_dir,
+        file,
+        result,
+        horizon,
+    })
+}
+
+/// The forecast's job record and provenance (from the checkpoint it
+/// started from, once that is on disk).
+pub fn record_forecast(
+    state: &AppState,
+    twin: &TwinEntry,
+    done: &StoredForecast,
+    checkpoint: &Path,
+) -> Result<(), String> {
+    let mut prov = super::recorder(
+        "forecast",
+        &[&twin.id, "--horizon", &done.horizon.to_string()],
+    );
+    super::record_spec(&mut prov, &twin.loaded)?;
+    prov.used("checkpoint", checkpoint)
+        .map_err(|e| e.to_string())?;
+    prov.generated("output", &done.file)
+        .map_err(|e| e.to_string())?;
+    prov.finish(&done.run_dir).map_err(|e| e.to_string())?;
+    super::record_finished_run(
+        state,
+        &twin.id,
+        &done.run_id,
+        "forecast",
+        &done.run_dir,
+        &done.result,
+    )
+}

@@ -1,0 +1,306 @@
+//! One step of the live loop for one twin: assimilate the days that are
+//! complete since the last checkpoint (resuming the filter from it, never
+//! refitting), save the new checkpoint, forecast from it, evaluate the
+//! alert rules, and publish. Runs on a blocking thread.
+//!
+//! A day is complete when data for a later day has arrived, when every
+//! location of the twin has reported for it (a total, or every stratum),
+//! or when the twin's streams have been quiet for its `settle_ms`. Values
+//! for a day already assimilated are stored but no longer change the
+//! filter: the past of a filter is not rewritten.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use didymos_core::Date;
+use didymos_epi::inputs::ObservationTable;
+use didymos_epi::streams::build_streams;
+use didymos_twin::checkpoint;
+
+use crate::registry::TwinEntry;
+use crate::store::{self, now_ms, StoredObservation, TwinRow};
+use crate::AppState;
+
+/// What the worker should do next for this twin.
+#[derive(Debug, Default)]
+pub struct StepOutcome {
+    /// Look again after this long (data wait for their day to complete).
+    pub recheck_after: Option<Duration>,
+}
+
+pub fn new_run_id(kind: &str) -> String {
+    use rand::Rng;
+    let n: u32 = rand::thread_rng().gen();
+    format!("{kind}-{}-{n:08x}", now_ms())
+}
+
+/// Assimilates and forecasts `twin` if it has complete new days.
+pub fn step(state: &AppState, twin: &TwinEntry) -> Result<StepOutcome, String> {
+    let id = twin.id.clone();
+    let row = state
+        .store
+        .read_blocking(move |c| store::get_twin(c, &id))
+        .map_err(|e| e.to_string())?;
+    let id = twin.id.clone();
+    let Some((last_day, last_received)) = state
+        .store
+        .read_blocking(move |c| store::last_day(c, &id))
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(StepOutcome::default());
+    };
+    let cal = twin.loaded.calendar();
+    let done_through = match &row.checkpoint_date {
+        Some(d) => d
+            .parse::<Date>()
+            .map_err(|e| e.to_string())?
+            .days_since_epoch(),
+        // Day 1 holds the initial condition; data start to count after it.
+        None => cal.start.days_since_epoch(),
+    };
+    if last_day <= done_through {
+        return Ok(StepOutcome::default());
+    }
+    let quiet_for = now_ms() - last_received;
+    let complete = quiet_for >= row.settle_ms as i64 || day_complete(state, twin, last_day)?;
+    let target = if complete { last_day } else { last_day - 1 };
+    let recheck = (!complete)
+        .then(|| Duration::from_millis((row.settle_ms as i64 - quiet_for).max(10) as u64));
+    if target <= done_through {
+        return Ok(StepOutcome {
+            recheck_after: recheck,
+        });
+    }
+    assimilate_and_forecast(state, twin, &row, done_through, target)?;
+    Ok(StepOutcome {
+        recheck_after: recheck,
+    })
+}
+
+/// Every location has a total, or every stratum, on `day`.
+fn day_complete(state: &AppState, twin: &TwinEntry, day: i32) -> Result<bool, String> {
+    let id = twin.id.clone();
+    let cells = state
+        .store
+        .read_blocking(move |c| store::cells_on_day(c, &id, day))
+        .map_err(|e| e.to_string())?;
+    let n_strata = twin.strata().len();
+    let mut per_location: BTreeMap<&str, (bool, usize)> = BTreeMap::new();
+    for (loc, stratum) in &cells {
+        let Some(loc) = loc else { continue };
+        let e = per_location.entry(loc.as_str()).or_default();
+        match stratum {
+            None => e.0 = true,
+            Some(_) => e.1 += 1,
+        }
+    }
+    Ok(twin.units().iter().all(|u| {
+        per_location
+            .get(u.as_str())
+            .is_some_and(|&(total, strata)| total || strata >= n_strata)
+    }))
+}
+
+/// The observation table the filter sees for the new rows: per cell, the
+/// last value that arrived; a location total (no stratum) replaces the
+/// strata of its day.
+pub fn table_of(twin: &TwinEntry, rows: &[StoredObservation]) -> ObservationTable {
+    let variables = twin.observables();
+    let (units, strata) = (twin.units(), twin.strata());
+    let streams = twin.streams.read().map(|s| s.clone()).unwrap_or_default();
+    let mut cells: BTreeMap<(Date, usize, Option<usize>, usize), f64> = BTreeMap::new();
+    for o in rows {
+        let Some(s) = streams.get(&o.stream) else {
+            continue;
+        };
+        let Some(col) = variables.iter().position(|v| *v == s.observable) else {
+            continue;
+        };
+        let Some(loc) = o
+            .location
+            .as_ref()
+            .and_then(|l| units.iter().position(|u| u == l))
+        else {
+            continue;
+        };
+        let stratum = o
+            .stratum
+            .as_ref()
+            .and_then(|x| strata.iter().position(|u| u == x));
+        let date = Date::from_days_since_epoch(o.day);
+        cells.insert((date, loc, stratum, col), o.value);
+    }
+    let mut table_rows: BTreeMap<(Date, usize, usize), Vec<Option<f64>>> = BTreeMap::new();
+    let blank = vec![None; variables.len()];
+    for (&(date, loc, stratum, col), &v) in cells.iter().filter(|(k, _)| k.2.is_some()) {
+        let s = stratum.unwrap_or(0);
+        table_rows.entry((date, loc, s)).or_insert(blank.clone())[col] = Some(v);
+    }
+    for (&(date, loc, _, col), &v) in cells.iter().filter(|(k, _)| k.2.is_none()) {
+        table_rows.entry((date, loc, 0)).or_insert(blank.clone())[col] = Some(v);
+        for s in 1..strata.len() {
+            if let Some(r) = table_rows.get_mut(&(date, loc, s)) {
+                r[col] = Some(0.0);
+            }
+        }
+    }
+    ObservationTable {
+        variables,
+        locations: units.to_vec(),
+        strata: strata.to_vec(),
+        rows: table_rows,
+    }
+}
+
+fn assimilate_and_forecast(
+    state: &AppState,
+    twin: &TwinEntry,
+    row: &TwinRow,
+    done_through: i32,
+    target: i32,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let cal = twin.loaded.calendar();
+    let target_date = Date::from_days_since_epoch(target).min(cal.end);
+    let target_day = cal
+        .day_in_range(target_date)
+        .ok_or_else(|| format!("{target_date} is outside the twin's range"))?;
+    let id = twin.id.clone();
+    let rows = state
+        .store
+        .read_blocking(move |c| store::observations_between_days(c, &id, done_through, target))
+        .map_err(|e| e.to_string())?;
+    let table = table_of(twin, &rows);
+    let data = build_streams(
+        &twin.loaded.model,
+        &table,
+        &twin.loaded.assim.streams,
+        Some(target_date),
+    )
+    .map_err(|e| e.to_string())?;
+
+    let previous = row.checkpoint_path.as_ref().map(PathBuf::from);
+    let (mut filter, from_day) = match &previous {
+        Some(ck) => {
+            let (f, saved) = checkpoint::resume(
+                ck,
+                &twin.loaded.model,
+                &data,
+                twin.loaded.pf_options(),
+                twin.loaded.eakf_options(&data),
+            )
+            .map_err(|e| e.to_string())?;
+            (f, saved.day)
+        }
+        None => (
+            twin.loaded
+                .filter(&data, row.members, row.seed)
+                .map_err(|e| e.to_string())?,
+            1,
+        ),
+    };
+    filter.advance_to(target_day).map_err(|e| e.to_string())?;
+    let assimilated_ms = started.elapsed().as_millis() as u64;
+
+    // The forecast first: it is what users wait for. A crash before the
+    // checkpoint below is saved only means these days are assimilated
+    // again at restart, giving the same forecast (same seed, same data).
+    let horizon = row.horizon_days.min(cal.n_days() - target_day);
+    let forecast = match horizon {
+        0 => None,
+        h => Some(crate::jobs::forecast_and_publish(
+            state, twin, &filter, &data, h, started,
+        )?),
+    };
+
+    let run_id = new_run_id("assimilate");
+    let run_dir = state.runs_dir().join(&run_id);
+    std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
+    let ck = run_dir.join("checkpoint.bin");
+    let meta = serde_json::json!({
+        "twin": twin.id,
+        "spec": twin.loaded.spec.spec_path,
+        "data_cutoff": target_date.to_string(),
+    });
+    checkpoint::save(&ck, &filter, meta).map_err(|e| e.to_string())?;
+    let result = serde_json::json!({
+        "from_day": cal.date_of(from_day).to_string(),
+        "through": target_date.to_string(),
+        "resumed_from": previous,
+        "observations": rows.len(),
+        "members": filter.ensemble().len(),
+        "filter": filter.kind(),
+        "elapsed_ms": assimilated_ms,
+    });
+    let obs_file = run_dir.join("observations.csv");
+    write_observations(&obs_file, &rows)?;
+    let mut prov = crate::jobs::recorder(
+        "assimilate",
+        &[&twin.id, "--until", &target_date.to_string()],
+    );
+    crate::jobs::record_spec(&mut prov, &twin.loaded)?;
+    let prov_err = |e: didymos_prov::Error| e.to_string();
+    prov.used("observations", &obs_file).map_err(prov_err)?;
+    if let Some(p) = &previous {
+        prov.used("checkpoint", p).map_err(prov_err)?;
+    }
+    prov.generated("checkpoint", &ck).map_err(prov_err)?;
+    prov.finish(&run_dir).map_err(prov_err)?;
+    crate::jobs::record_finished_run(state, &twin.id, &run_id, "assimilate", &run_dir, &result)?;
+    let (tid, ckp, date, rid) = (
+        twin.id.clone(),
+        ck.to_string_lossy().into_owned(),
+        target_date.to_string(),
+        run_id.clone(),
+    );
+    state
+        .store
+        .write_blocking(move |c| {
+            store::set_checkpoint(c, &tid, &ckp, target_day, &date, &rid, now_ms())
+        })
+        .map_err(|e| e.to_string())?;
+    crate::events::publish(&state.events, "assimilation", &twin.id, result);
+    if let Some(f) = &forecast {
+        crate::jobs::record_forecast(state, twin, f, &ck)?;
+    }
+    prune_checkpoints(state, &twin.id);
+    Ok(())
+}
+
+fn write_observations(path: &Path, rows: &[StoredObservation]) -> Result<(), String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| e.to_string();
+    w.write_record(["id", "stream", "time", "location", "stratum", "value"])
+        .map_err(err)?;
+    for o in rows {
+        w.write_record([
+            o.id.to_string(),
+            o.stream.clone(),
+            didymos_core::timestamp::format_time(o.t_ms),
+            o.location.clone().unwrap_or_default(),
+            o.stratum.clone().unwrap_or_default(),
+            o.value.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    didymos_core::fs::write_atomic(path, &bytes).map_err(|e| e.to_string())
+}
+
+/// Checkpoints are large (members × state): keep the newest few; their
+/// runs' prov.json still name them by hash.
+const CHECKPOINTS_KEPT: usize = 3;
+
+fn prune_checkpoints(state: &AppState, twin: &str) {
+    let t = twin.to_string();
+    let Ok(runs) = state
+        .store
+        .read_blocking(move |c| store::list_runs(c, Some(&t), Some("assimilate"), 1000))
+    else {
+        return;
+    };
+    for r in runs.iter().skip(CHECKPOINTS_KEPT) {
+        let _ = std::fs::remove_file(Path::new(&r.dir).join("checkpoint.bin"));
+    }
+}

@@ -1,0 +1,217 @@
+//! MQTT ingestion: the server subscribes to the topics its streams are
+//! bound to and stores each message as it arrives. A message is one
+//! observation record or an array of them, as in the HTTP contract; on a
+//! topic bound to one stream, `stream` may be left out. A payload that
+//! does not parse, or a record that fails validation, is counted and
+//! logged; the subscriber carries on.
+//!
+//! Subscriptions are QoS 1 and the client acknowledges on receipt, so a
+//! message acknowledged to the broker but not yet committed is lost if the
+//! server dies in between (MQTT has no way to tie the ack to our commit
+//! without manual acks; HTTP ingest is the durable path).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ingest::{validate, ObservationIn, Position};
+use crate::store::{self, now_ms};
+use crate::SharedState;
+
+/// topic → the (twin, stream) pairs bound to it.
+type TopicBindings = HashMap<String, Vec<(String, String)>>;
+
+#[derive(Clone)]
+pub struct MqttHandle {
+    client: AsyncClient,
+    topics: Arc<RwLock<TopicBindings>>,
+}
+
+impl MqttHandle {
+    /// Binds `topic` to a stream and subscribes to it.
+    pub fn bind(&self, topic: &str, twin: &str, stream: &str) {
+        if let Ok(mut t) = self.topics.write() {
+            t.entry(topic.to_string())
+                .or_default()
+                .push((twin.to_string(), stream.to_string()));
+        }
+        if let Err(e) = self.client.try_subscribe(topic, QoS::AtLeastOnce) {
+            tracing::warn!("MQTT: cannot subscribe to `{topic}` yet ({e}); will on reconnect");
+        }
+    }
+    /// Forgets every binding of a twin (deleted).
+    pub fn unbind_twin(&self, twin: &str) {
+        if let Ok(mut t) = self.topics.write() {
+            for v in t.values_mut() {
+                v.retain(|(tw, _)| tw != twin);
+            }
+            t.retain(|_, v| !v.is_empty());
+        }
+    }
+    fn topics(&self) -> Vec<String> {
+        self.topics
+            .read()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+    fn bindings(&self, topic: &str) -> Vec<(String, String)> {
+        self.topics
+            .read()
+            .ok()
+            .and_then(|t| t.get(topic).cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// Counters shown at `GET /v1/mqtt`.
+#[derive(Default)]
+pub struct MqttStats {
+    pub messages: AtomicU64,
+    pub stored: AtomicU64,
+    pub rejected: AtomicU64,
+    pub connected: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MqttStatus {
+    pub enabled: bool,
+    pub connected: bool,
+    /// Messages received.
+    pub messages: u64,
+    /// Observations stored from them.
+    pub stored: u64,
+    /// Payloads or records that could not be used.
+    pub rejected: u64,
+    pub topics: Vec<String>,
+}
+
+pub fn status(state: &SharedState) -> MqttStatus {
+    let s = &state.mqtt_stats;
+    MqttStatus {
+        enabled: state.mqtt.is_some(),
+        connected: s.connected.load(Ordering::Relaxed),
+        messages: s.messages.load(Ordering::Relaxed),
+        stored: s.stored.load(Ordering::Relaxed),
+        rejected: s.rejected.load(Ordering::Relaxed),
+        topics: state.mqtt.as_ref().map(|m| m.topics()).unwrap_or_default(),
+    }
+}
+
+/// A client for the broker at `host:port` (connects when its loop runs).
+pub fn connect(addr: &str) -> Result<(MqttHandle, EventLoop), String> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| format!("--mqtt `{addr}`: expected HOST:PORT"))?;
+    let id = format!(
+        "didymos-server-{}-{}",
+        std::process::id(),
+        now_ms() % 100_000
+    );
+    let mut opts = MqttOptions::new(id, host, port);
+    opts.set_keep_alive(Duration::from_secs(15));
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, event_loop) = AsyncClient::new(opts, 4096);
+    Ok((
+        MqttHandle {
+            client,
+            topics: Default::default(),
+        },
+        event_loop,
+    ))
+}
+
+/// Runs the subscriber until the server stops; reconnects on errors.
+pub fn spawn(state: SharedState, mut event_loop: EventLoop) {
+    tokio::spawn(async move {
+        loop {
+            match event_loop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    state.mqtt_stats.connected.store(true, Ordering::Relaxed);
+                    // A new session has no subscriptions: (re)subscribe.
+                    if let Some(m) = &state.mqtt {
+                        for topic in m.topics() {
+                            let _ = m.client.try_subscribe(topic, QoS::AtLeastOnce);
+                        }
+                    }
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    handle_message(&state, &p.topic, &p.payload);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    state.mqtt_stats.connected.store(false, Ordering::Relaxed);
+                    tracing::warn!("MQTT: {e}; reconnecting in 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+}
+
+fn reject(state: &SharedState, topic: &str, why: &str) {
+    state.mqtt_stats.rejected.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!("MQTT `{topic}`: {why}");
+}
+
+/// Parses, validates and queues one message for storage.
+pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
+    state.mqtt_stats.messages.fetch_add(1, Ordering::Relaxed);
+    let Some(m) = &state.mqtt else { return };
+    let bindings = m.bindings(topic);
+    let Some((twin_id, first_stream)) = bindings.first().cloned() else {
+        return reject(state, topic, "no stream is bound to this topic");
+    };
+    let default_stream = (bindings.len() == 1).then_some(first_stream.as_str());
+    let records: Vec<ObservationIn> = match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(v @ serde_json::Value::Array(_)) => match serde_json::from_value(v) {
+            Ok(r) => r,
+            Err(e) => return reject(state, topic, &format!("unusable records: {e}")),
+        },
+        Ok(v) => match serde_json::from_value(v) {
+            Ok(r) => vec![r],
+            Err(e) => return reject(state, topic, &format!("unusable record: {e}")),
+        },
+        Err(e) => return reject(state, topic, &format!("payload is not JSON: {e}")),
+    };
+    let Some(twin) = state.registry.get(&twin_id) else {
+        return reject(state, topic, &format!("twin `{twin_id}` is not loaded"));
+    };
+    let now = now_ms();
+    let mut valid = Vec::with_capacity(records.len());
+    for (i, rec) in records.into_iter().enumerate() {
+        match validate(&twin, Position::Index(i), rec, default_stream, now) {
+            Ok(o) if bindings.iter().any(|(_, s)| *s == o.stream) => valid.push(o),
+            Ok(o) => reject(
+                state,
+                topic,
+                &format!("stream `{}` is not bound to this topic", o.stream),
+            ),
+            Err(p) => reject(state, topic, &p.detail),
+        }
+    }
+    if valid.is_empty() {
+        return;
+    }
+    let n = valid.len() as u64;
+    let st = state.clone();
+    let tid = twin_id.clone();
+    let queued = state.store.submit(
+        move |c| store::insert_batch(c, &tid, &valid, None, now),
+        move |r| match r {
+            Ok(_) => {
+                st.mqtt_stats.stored.fetch_add(n, Ordering::Relaxed);
+                st.mark_dirty(&twin_id);
+            }
+            Err(e) => tracing::error!("MQTT: storing failed: {e}"),
+        },
+    );
+    if let Err(e) = queued {
+        tracing::error!("MQTT: {e}");
+    }
+}

@@ -1,0 +1,240 @@
+//! The embedded store: SQLite in WAL mode.
+//!
+//! All writes go through one writer thread, which groups the jobs waiting
+//! for it into one transaction (each job in its own savepoint, so one bad
+//! job never undoes another) and answers each job only after the COMMIT
+//! returned: an acknowledged observation is on disk. Reads use a small
+//! pool of their own connections, which WAL lets run beside the writer.
+//!
+//! Durability: `synchronous = FULL` by default, so every commit fsyncs the
+//! WAL and an acknowledged observation survives a power loss, not just a
+//! crash of the process. `NORMAL` (the `--sync normal` option) survives a
+//! kill -9 of the server too, since the WAL is written before the commit
+//! returns, but may lose the last commits on a power loss; it is faster.
+//! Group commit keeps FULL affordable: one fsync serves every request that
+//! arrived during the previous one.
+
+mod alerts;
+mod forecasts;
+mod observations;
+mod runs;
+mod schema;
+mod streams;
+mod tokens;
+mod twins;
+
+pub use alerts::*;
+pub use forecasts::*;
+pub use observations::*;
+pub use runs::*;
+pub use schema::SCHEMA_VERSION;
+pub use streams::*;
+pub use tokens::*;
+pub use twins::*;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the store is shut down")]
+    Closed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How hard a commit waits for the disk (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    Full,
+    Normal,
+}
+
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// Most jobs in one group commit; more wait for the next.
+const MAX_GROUP: usize = 512;
+
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    path: PathBuf,
+    sync: SyncMode,
+}
+
+fn open_connection(path: &Path, sync: SyncMode) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let sync = match sync {
+        SyncMode::Full => "FULL",
+        SyncMode::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+    ))?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) `path`.
+    pub fn open(path: &Path, sync: SyncMode) -> StoreResult<Store> {
+        let mut conn = open_connection(path, sync)?;
+        schema::migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("didymos-store-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Sqlite(format!("cannot start the writer: {e}")))?;
+        Ok(Store {
+            jobs: tx,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path: path.to_path_buf(),
+            sync,
+        })
+    }
+
+    /// Runs `f` in the writer's transaction; answers once committed. An
+    /// `Err` from `f` rolls back only its own changes.
+    pub async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// As [`Store::write`], blocking (for worker threads).
+    pub fn write_blocking<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues `f`; `done` gets its result after the commit.
+    pub fn submit<R, F, D>(&self, f: F, done: D) -> StoreResult<()>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+        D: FnOnce(StoreResult<R>) + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let completion: Completion = Box::new(move |commit| done(commit.and(result)));
+            (ok, completion)
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)
+    }
+
+    /// Runs `f` on a read connection, off the async threads.
+    pub async fn read<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Sqlite(format!("read task failed: {e}")))?
+    }
+
+    pub fn read_blocking<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        F: FnOnce(&Connection) -> StoreResult<R>,
+    {
+        let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path, self.sync)?,
+        };
+        let result = f(&conn);
+        if let Ok(mut p) = self.readers.lock() {
+            if p.len() < 8 {
+                p.push(conn);
+            }
+        }
+        result
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping a job drops its answer channel: its caller sees the
+            // store as closed rather than waiting forever.
+            tracing::error!("cannot begin a transaction: {e}");
+            drop(jobs);
+            continue;
+        }
+        let mut completions = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let _ = conn.execute_batch("SAVEPOINT job");
+            // A panicking job must not take the writer (and every later
+            // write) down with it.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)));
+            match outcome {
+                Ok((true, done)) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    completions.push(done);
+                }
+                Ok((false, done)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    completions.push(done);
+                }
+                Err(_) => {
+                    tracing::error!("a store job panicked; its changes were rolled back");
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for done in completions {
+            done(commit.clone());
+        }
+    }
+}
+
+/// Milliseconds since 1970 (UTC), now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

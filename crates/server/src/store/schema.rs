@@ -1,0 +1,175 @@
+//! Versioned schema migrations, tracked by `PRAGMA user_version`: each
+//! entry of [`MIGRATIONS`] runs once, in order, in its own transaction.
+//! Never edit a released migration; append a new one.
+
+use rusqlite::Connection;
+
+use super::StoreResult;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE twins (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec_path TEXT NOT NULL,
+        spec_sha256 TEXT NOT NULL,
+        members INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        horizon_days INTEGER NOT NULL,
+        settle_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        checkpoint_path TEXT,
+        checkpoint_day INTEGER,
+        checkpoint_date TEXT,
+        last_assimilation_ms INTEGER,
+        last_assimilation_run TEXT,
+        last_forecast_id INTEGER,
+        last_error TEXT
+    );
+    CREATE TABLE streams (
+        twin_id TEXT NOT NULL REFERENCES twins(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        observable TEXT NOT NULL,
+        location TEXT,
+        stratum TEXT,
+        cadence_s INTEGER NOT NULL,
+        value_type TEXT NOT NULL,
+        mqtt_topic TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL,
+        last_time_ms INTEGER,
+        last_received_ms INTEGER,
+        PRIMARY KEY (twin_id, name)
+    );
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        twin_id TEXT NOT NULL REFERENCES twins(id) ON DELETE CASCADE,
+        idempotency_key TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        accepted INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        UNIQUE (twin_id, idempotency_key)
+    );
+    CREATE TABLE observations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        twin_id TEXT NOT NULL REFERENCES twins(id) ON DELETE CASCADE,
+        stream TEXT NOT NULL,
+        t_ms INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        location TEXT,
+        stratum TEXT,
+        value REAL NOT NULL,
+        received_ms INTEGER NOT NULL,
+        batch_id INTEGER
+    );
+    CREATE INDEX observations_by_stream ON observations (twin_id, stream, t_ms, id);
+    CREATE INDEX observations_by_day ON observations (twin_id, day);
+    CREATE TABLE forecasts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        twin_id TEXT NOT NULL REFERENCES twins(id) ON DELETE CASCADE,
+        origin TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX forecasts_by_origin ON forecasts (twin_id, origin);
+    CREATE TABLE alert_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        twin_id TEXT NOT NULL REFERENCES twins(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        target TEXT NOT NULL,
+        location TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        threshold REAL NOT NULL,
+        probability REAL NOT NULL,
+        webhook_url TEXT,
+        state TEXT NOT NULL DEFAULT 'ok',
+        last_probability REAL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id INTEGER NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+        twin_id TEXT NOT NULL,
+        forecast_id INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        probability REAL NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id INTEGER NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        http_status INTEGER,
+        error TEXT
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        twin_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        progress REAL NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL,
+        finished_ms INTEGER,
+        error TEXT,
+        result TEXT,
+        dir TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_twin ON runs (twin_id, created_ms);
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(super::StoreError::Sqlite(format!(
+            "the database has schema version {current}, newer than this build's {SCHEMA_VERSION}; upgrade didymos"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}

@@ -1,0 +1,139 @@
+//! Twins and their assimilation state.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{StoreError, StoreResult};
+
+#[derive(Debug, Clone)]
+pub struct TwinRow {
+    pub id: String,
+    pub name: String,
+    pub spec_path: String,
+    pub spec_sha256: String,
+    pub members: usize,
+    pub seed: u64,
+    pub horizon_days: usize,
+    pub settle_ms: u64,
+    pub created_ms: i64,
+    pub checkpoint_path: Option<String>,
+    pub checkpoint_day: Option<usize>,
+    pub checkpoint_date: Option<String>,
+    pub last_assimilation_ms: Option<i64>,
+    pub last_assimilation_run: Option<String>,
+    pub last_forecast_id: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, \
+    checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
+    last_forecast_id, last_error";
+
+fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
+    Ok(TwinRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        spec_path: r.get(2)?,
+        spec_sha256: r.get(3)?,
+        members: r.get::<_, i64>(4)? as usize,
+        seed: r.get::<_, i64>(5)? as u64,
+        horizon_days: r.get::<_, i64>(6)? as usize,
+        settle_ms: r.get::<_, i64>(7)? as u64,
+        created_ms: r.get(8)?,
+        checkpoint_path: r.get(9)?,
+        checkpoint_day: r.get::<_, Option<i64>>(10)?.map(|d| d as usize),
+        checkpoint_date: r.get(11)?,
+        last_assimilation_ms: r.get(12)?,
+        last_assimilation_run: r.get(13)?,
+        last_forecast_id: r.get(14)?,
+        last_error: r.get(15)?,
+    })
+}
+
+pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
+    let exists: Option<String> = conn
+        .query_row("SELECT id FROM twins WHERE id = ?1", [&t.id], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a twin `{}` already exists",
+            t.id
+        )));
+    }
+    conn.execute(
+        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            t.id,
+            t.name,
+            t.spec_path,
+            t.spec_sha256,
+            t.members as i64,
+            t.seed as i64,
+            t.horizon_days as i64,
+            t.settle_ms as i64,
+            t.created_ms
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn list_twins(conn: &Connection) -> StoreResult<Vec<TwinRow>> {
+    let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM twins ORDER BY id"))?;
+    let rows = st.query_map([], twin_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn get_twin(conn: &Connection, id: &str) -> StoreResult<TwinRow> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM twins WHERE id = ?1"),
+        [id],
+        twin_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no twin `{id}`")))
+}
+
+pub fn delete_twin(conn: &Connection, id: &str) -> StoreResult<()> {
+    let n = conn.execute("DELETE FROM twins WHERE id = ?1", [id])?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no twin `{id}`")));
+    }
+    conn.execute("DELETE FROM runs WHERE twin_id = ?1", [id])?;
+    Ok(())
+}
+
+/// Records a new checkpoint (only after its file is complete on disk).
+pub fn set_checkpoint(
+    conn: &Connection,
+    id: &str,
+    path: &str,
+    day: usize,
+    date: &str,
+    run: &str,
+    at_ms: i64,
+) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
+                last_assimilation_run = ?5, last_assimilation_ms = ?6, last_error = NULL
+         WHERE id = ?1",
+        params![id, path, day as i64, date, run, at_ms],
+    )?;
+    Ok(())
+}
+
+pub fn set_last_error(conn: &Connection, id: &str, error: Option<&str>) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE twins SET last_error = ?2 WHERE id = ?1",
+        params![id, error],
+    )?;
+    Ok(())
+}
+
+pub fn set_last_forecast(conn: &Connection, id: &str, forecast: i64) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE twins SET last_forecast_id = ?2 WHERE id = ?1",
+        params![id, forecast],
+    )?;
+    Ok(())
+}

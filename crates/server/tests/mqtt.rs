@@ -1,0 +1,74 @@
+//! MQTT ingestion against a real mosquitto: a stream bound to a topic is
+//! subscribed, its messages (one record or an array) are stored as they
+//! arrive, and unusable payloads are counted without stopping the
+//! subscriber.
+
+mod common;
+
+use std::time::Duration;
+
+use common::broker::Broker;
+use common::*;
+use rumqttc::{MqttOptions, QoS};
+use serde_json::json;
+
+#[test]
+fn messages_on_a_bound_topic_are_stored() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let server = start_server(Some(broker.addr()));
+    let c = Client::new(&server, Some(ADMIN));
+    create_spain_twin(&c, "spain", 20, 600_000);
+    let a = c.post(
+        "/v1/twins/spain/streams",
+        &json!({"name": "hosp-madrid", "unit": "persons/day", "observable": "new_hospitalized",
+                "location": "28", "cadence": "1d", "mqtt_topic": "spain/hosp/28"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    wait_for("the subscription", Duration::from_secs(10), || {
+        let s = c.get("/v1/mqtt");
+        (s.body["connected"] == true).then_some(())
+    });
+    // Subscribing is asynchronous: give the broker a moment to register it.
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut opts = MqttOptions::new("didymos-test-publisher", "127.0.0.1", broker.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = rumqttc::Client::new(opts, 100);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    let publish = |payload: String| {
+        client
+            .publish(
+                "spain/hosp/28",
+                QoS::AtLeastOnce,
+                false,
+                payload.into_bytes(),
+            )
+            .unwrap()
+    };
+    // One record, without `stream` (the topic names it) nor location (bound).
+    publish(json!({"time": "2020-03-01", "stratum": "Y", "value": 4}).to_string());
+    // Garbage, and a record that fails validation: counted, not fatal.
+    publish("not json {".into());
+    publish(json!({"time": "2020-03-01", "value": -3}).to_string());
+    // An array.
+    publish(
+        json!([
+            {"time": "2020-03-02", "stratum": "M", "value": 7},
+            {"stream": "hosp-madrid", "time": "2020-03-02T12:00:00Z", "stratum": "O", "value": 9}
+        ])
+        .to_string(),
+    );
+    let status = wait_for("the stored messages", Duration::from_secs(20), || {
+        let s = c.get("/v1/mqtt");
+        (s.body["stored"] == 3 && s.body["rejected"] == 2).then_some(s.body)
+    });
+    assert_eq!(status["messages"], 4);
+    let history = c.get("/v1/twins/spain/streams/hosp-madrid/observations");
+    let items = history.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["location"], "28");
+    assert_eq!(items[2]["value"], 9.0);
+    assert_eq!(items[2]["time"], "2020-03-02T12:00:00Z");
+}
