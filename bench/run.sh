@@ -47,7 +47,7 @@ for line in sys.stdin:
 # Frozen copies: every case below runs the same build even if the sources
 # change (and cargo would rebuild) in the meantime.
 cp "$BENCH_BIN" "$OUT/mmca-bench"
-cp target/release/didymos "$OUT/didymos"
+cp "${CARGO_TARGET_DIR:-target}/release/didymos" "$OUT/didymos"
 
 rust_case() { # case -> $OUT/rust_<case>.txt
   echo "== cargo bench -p didymos-epi --bench mmca -- $1   (frozen copy: $OUT/mmca-bench)"
