@@ -5,10 +5,13 @@
 //! does not parse, or a record that fails validation, is counted and
 //! logged; the subscriber carries on.
 //!
-//! Subscriptions are QoS 1 and the client acknowledges on receipt, so a
-//! message acknowledged to the broker but not yet committed is lost if the
-//! server dies in between (MQTT has no way to tie the ack to our commit
-//! without manual acks; HTTP ingest is the durable path).
+//! Subscriptions are QoS 1 with manual acknowledgements: a message is
+//! acknowledged to the broker only after its records are committed (or it
+//! has been rejected for good), and the session is persistent (a client id
+//! derived from the data directory, `clean_session = false`), so a message
+//! in flight when the server dies is delivered again after the restart.
+//! That is MQTT's at-least-once: a crash between our commit and the ack can
+//! store a message twice; HTTP with an idempotency key is exactly-once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,19 +105,17 @@ pub fn status(state: &SharedState) -> MqttStatus {
     }
 }
 
-/// A client for the broker at `host:port` (connects when its loop runs).
-pub fn connect(addr: &str) -> Result<(MqttHandle, EventLoop), String> {
+/// A client for the broker at `host:port` (connects when its loop runs);
+/// `session` names the persistent session (one per data directory).
+pub fn connect(addr: &str, session: &str) -> Result<(MqttHandle, EventLoop), String> {
     let (host, port) = addr
         .rsplit_once(':')
         .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
         .ok_or_else(|| format!("--mqtt `{addr}`: expected HOST:PORT"))?;
-    let id = format!(
-        "didymos-server-{}-{}",
-        std::process::id(),
-        now_ms() % 100_000
-    );
-    let mut opts = MqttOptions::new(id, host, port);
+    let mut opts = MqttOptions::new(format!("didymos-server-{session}"), host, port);
     opts.set_keep_alive(Duration::from_secs(15));
+    opts.set_clean_session(false);
+    opts.set_manual_acks(true);
     opts.set_max_packet_size(1 << 20, 1 << 20);
     let (client, event_loop) = AsyncClient::new(opts, 4096);
     Ok((
@@ -141,7 +142,14 @@ pub fn spawn(state: SharedState, mut event_loop: EventLoop) {
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    handle_message(&state, &p.topic, &p.payload);
+                    let ack = state.mqtt.as_ref().map(|m| (m.client.clone(), p.clone()));
+                    handle_message_then(&state, &p.topic, &p.payload, move || {
+                        if let Some((client, p)) = ack {
+                            if let Err(e) = client.try_ack(&p) {
+                                tracing::warn!("MQTT: cannot acknowledge: {e}");
+                            }
+                        }
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -161,26 +169,50 @@ fn reject(state: &SharedState, topic: &str, why: &str) {
 
 /// Parses, validates and queues one message for storage.
 pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
+    handle_message_then(state, topic, payload, || {});
+}
+
+/// As [`handle_message`], calling `done` once the message is settled: its
+/// records committed, or the message rejected (a message that can never be
+/// stored is acknowledged too, or the broker would send it forever). A
+/// failed commit does not call it, so the broker delivers it again.
+pub fn handle_message_then(
+    state: &SharedState,
+    topic: &str,
+    payload: &[u8],
+    done: impl FnOnce() + Send + 'static,
+) {
     state.mqtt_stats.messages.fetch_add(1, Ordering::Relaxed);
-    let Some(m) = &state.mqtt else { return };
+    let Some(m) = &state.mqtt else { return done() };
     let bindings = m.bindings(topic);
     let Some((twin_id, first_stream)) = bindings.first().cloned() else {
-        return reject(state, topic, "no stream is bound to this topic");
+        reject(state, topic, "no stream is bound to this topic");
+        return done();
     };
     let default_stream = (bindings.len() == 1).then_some(first_stream.as_str());
     let records: Vec<ObservationIn> = match serde_json::from_slice::<serde_json::Value>(payload) {
         Ok(v @ serde_json::Value::Array(_)) => match serde_json::from_value(v) {
             Ok(r) => r,
-            Err(e) => return reject(state, topic, &format!("unusable records: {e}")),
+            Err(e) => {
+                reject(state, topic, &format!("unusable records: {e}"));
+                return done();
+            }
         },
         Ok(v) => match serde_json::from_value(v) {
             Ok(r) => vec![r],
-            Err(e) => return reject(state, topic, &format!("unusable record: {e}")),
+            Err(e) => {
+                reject(state, topic, &format!("unusable record: {e}"));
+                return done();
+            }
         },
-        Err(e) => return reject(state, topic, &format!("payload is not JSON: {e}")),
+        Err(e) => {
+            reject(state, topic, &format!("payload is not JSON: {e}"));
+            return done();
+        }
     };
     let Some(twin) = state.registry.get(&twin_id) else {
-        return reject(state, topic, &format!("twin `{twin_id}` is not loaded"));
+        reject(state, topic, &format!("twin `{twin_id}` is not loaded"));
+        return done();
     };
     let now = now_ms();
     let mut valid = Vec::with_capacity(records.len());
@@ -196,7 +228,7 @@ pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
         }
     }
     if valid.is_empty() {
-        return;
+        return done();
     }
     let n = valid.len() as u64;
     let st = state.clone();
@@ -207,8 +239,9 @@ pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
             Ok(_) => {
                 st.mqtt_stats.stored.fetch_add(n, Ordering::Relaxed);
                 st.mark_dirty(&twin_id);
+                done();
             }
-            Err(e) => tracing::error!("MQTT: storing failed: {e}"),
+            Err(e) => tracing::error!("MQTT: storing failed (the broker will resend): {e}"),
         },
     );
     if let Err(e) = queued {

@@ -107,7 +107,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let (dirty_tx, dirty_rx) = mpsc::unbounded_channel();
     let (mqtt, mqtt_loop) = match &config.mqtt {
         Some(addr) => {
-            let (handle, event_loop) = crate::mqtt::connect(addr).map_err(ServerError::Io)?;
+            // One persistent MQTT session per data directory, so messages
+            // not yet acknowledged survive a restart of the server.
+            let dir = std::fs::canonicalize(&config.data_dir).map_err(io)?;
+            let session = sha2_hex(dir.to_string_lossy().as_bytes());
+            let (handle, event_loop) =
+                crate::mqtt::connect(addr, &session[..16]).map_err(ServerError::Io)?;
             (Some(handle), Some(event_loop))
         }
         None => (None, None),
@@ -290,4 +295,12 @@ impl Drop for BackgroundServer {
             let _ = t.join();
         }
     }
+}
+
+fn sha2_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -72,3 +72,83 @@ fn messages_on_a_bound_topic_are_stored() {
     assert_eq!(items[2]["value"], 9.0);
     assert_eq!(items[2]["time"], "2020-03-02T12:00:00Z");
 }
+
+/// Messages published while the server is down are stored once it is back:
+/// the session is persistent and acknowledgements wait for the commit.
+#[test]
+fn messages_sent_while_the_server_is_down_are_stored_after_restart() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut c = didymos_server::Config::new(dir.path());
+        c.listen = "127.0.0.1:0".parse().unwrap();
+        c.admin_token = Some(ADMIN.into());
+        c.mqtt = Some(broker.addr());
+        c
+    };
+    let first = TestServer {
+        server: didymos_server::BackgroundServer::start(config()).unwrap(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let c = Client::new(&first, Some(ADMIN));
+    create_spain_twin(&c, "spain", 10, 600_000);
+    let a = c.post(
+        "/v1/twins/spain/streams",
+        &json!({"name": "hosp-madrid", "unit": "persons/day", "observable": "new_hospitalized",
+                "location": "28", "cadence": "1d", "mqtt_topic": "spain/hosp/28"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    wait_for("the subscription", Duration::from_secs(10), || {
+        (c.get("/v1/mqtt").body["connected"] == true).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    drop(first);
+
+    let mut opts = MqttOptions::new("didymos-test-publisher-2", "127.0.0.1", broker.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = rumqttc::Client::new(opts, 100);
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = acks.clone();
+    std::thread::spawn(move || {
+        for e in connection.iter().flatten() {
+            if let rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_)) = e {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    for day in 1..=5 {
+        let rec = json!({"time": format!("2020-03-0{day}"), "stratum": "Y", "value": day});
+        client
+            .publish(
+                "spain/hosp/28",
+                QoS::AtLeastOnce,
+                false,
+                rec.to_string().into_bytes(),
+            )
+            .unwrap();
+    }
+    wait_for(
+        "the broker to take the messages",
+        Duration::from_secs(10),
+        || (acks.load(std::sync::atomic::Ordering::Relaxed) == 5).then_some(()),
+    );
+
+    let second = TestServer {
+        server: didymos_server::BackgroundServer::start(config()).unwrap(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let c = Client::new(&second, Some(ADMIN));
+    let items = wait_for(
+        "the messages after the restart",
+        Duration::from_secs(20),
+        || {
+            let h = c.get("/v1/twins/spain/streams/hosp-madrid/observations");
+            let items = h.body["items"].as_array().cloned().unwrap_or_default();
+            (items.len() == 5).then_some(items)
+        },
+    );
+    let days: Vec<&str> = items.iter().map(|i| i["time"].as_str().unwrap()).collect();
+    assert_eq!(days.len(), 5, "each message stored once: {days:?}");
+}
