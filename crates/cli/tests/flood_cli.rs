@@ -5,7 +5,7 @@
 use std::path::Path;
 
 mod common;
-use common::{ok, s};
+use common::{assert_all_valid, ok, s};
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -114,6 +114,8 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
 
     let html = d("rep").join("report.html");
     ok(&["report", s(&d("fc")), "--out", s(&html)]);
+    // run, assimilate, forecast and its re-run, scenario, two reports.
+    assert_all_valid(dir.path(), 7);
     let page = read(&html);
     assert!(
         page.contains("narraguagus (01022500): discharge"),

@@ -3,73 +3,8 @@
 //! back to the observations' hash, `rerun` reproduces outputs bit for bit
 //! whatever the thread count, and refuses to re-run over a changed input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 mod common;
-use common::{didymos, ok, repo, s};
-
-fn python_has(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-const VALIDATE: &str = r#"
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-cls = jsonschema.validators.validator_for(schema)
-cls.check_schema(schema)
-bad = 0
-for path in sys.argv[2:]:
-    doc = json.load(open(path))
-    for e in sorted(cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(doc), key=str):
-        bad += 1
-        print(path, "schema error at", list(e.absolute_path), ":", e.message)
-sys.exit(1 if bad else 0)
-"#;
-
-/// Every `prov.json` under `dir` (recursively); there must be `expected`.
-fn prov_docs(dir: &Path, found: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            prov_docs(&p, found);
-        } else if p.file_name().is_some_and(|n| n == "prov.json") {
-            found.push(p);
-        }
-    }
-}
-
-/// Validates every `prov.json` under `dir` against the vendored W3C
-/// PROV-JSON schema (Python `jsonschema`), after checking there are `n`.
-fn assert_all_valid(dir: &Path, n: usize) {
-    let mut docs = Vec::new();
-    prov_docs(dir, &mut docs);
-    assert_eq!(
-        docs.len(),
-        n,
-        "prov.json documents under {}: {docs:?}",
-        dir.display()
-    );
-    if !python_has("jsonschema") {
-        didymos_core::skipped!("jsonschema not installed (pip install jsonschema)");
-        return;
-    }
-    let out = Command::new("python3")
-        .args(["-c", VALIDATE])
-        .arg(repo().join("schemas/prov-json.schema.json"))
-        .args(&docs)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "invalid PROV-JSON:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{assert_all_valid, didymos, ok, repo, s};
 
 #[test]
 fn run_reruns_bit_identical_across_thread_counts() {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{ok, repo, s};
+use common::{assert_all_valid, ok, repo, s};
 
 const SCENARIOS: &str = r#"
 [scenarios]
@@ -154,6 +154,8 @@ fn scenarios_from_a_checkpoint_compare_rerun_and_report() {
         assert!(rep.join("figures").join(f).is_file(), "{f}");
     }
     check_in_chromium(&html);
+    // assimilate, scenario, its re-run and the report: all valid PROV-JSON.
+    assert_all_valid(dir.path(), 4);
 }
 
 /// The map has one path per province and the fan chart drew its bands, as

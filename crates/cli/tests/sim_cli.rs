@@ -81,6 +81,7 @@ fn simulate_writes_outputs_with_provenance_and_reruns_bit_identical() {
         s(&dir.path().join("again")),
     ]);
     assert!(rerun.contains("bit-identical"), "{rerun}");
+    common::assert_all_valid(dir.path(), 2);
     // The Parquet file replays like any other.
     let replayed = ok(&[
         "replay",

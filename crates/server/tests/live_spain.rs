@@ -192,6 +192,15 @@ fn ingest_day_by_day_updates_forecasts_and_fires_an_alert() {
         fprov.body.to_string().contains("wasInformedBy"),
         "forecast prov should chain to its assimilation"
     );
+    // The service's documents are valid W3C PROV-JSON, as the CLI's are.
+    let mut docs = vec![fprov.body.clone()];
+    for run in [&runs[0], &runs[runs.len() - 1]] {
+        docs.push(
+            c.get(&format!("/runs/{}/prov", run["id"].as_str().unwrap()))
+                .body,
+        );
+    }
+    validate_prov_json(&docs);
 
     // History with keyset pagination returns every observation once.
     let mut seen = 0;
@@ -276,4 +285,44 @@ fn a_retried_batch_is_stored_once() {
     let a = c.post_raw("/v1/twins/spain/observations", "text/csv", &csv, &[]);
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(a.body["accepted"], 156);
+}
+
+/// Validates documents against the vendored W3C PROV-JSON schema with
+/// Python's `jsonschema` (skipped, visibly, when it is not installed).
+fn validate_prov_json(docs: &[serde_json::Value]) {
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        didymos_core::skipped!("jsonschema not installed (pip install jsonschema)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        let p = dir.path().join(format!("prov{i}.json"));
+        std::fs::write(&p, d.to_string()).unwrap();
+        paths.push(p);
+    }
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas/prov-json.schema.json");
+    let script = "import json, sys, jsonschema\n\
+schema = json.load(open(sys.argv[1]))\n\
+cls = jsonschema.validators.validator_for(schema)\n\
+bad = [(p, e.message) for p in sys.argv[2:] for e in cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(json.load(open(p)))]\n\
+print(bad)\n\
+sys.exit(1 if bad else 0)\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&schema)
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "invalid PROV-JSON from the service: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
