@@ -8,12 +8,10 @@
 //! from there on, as in `didymos forecast`; scenarios change them.
 
 use didymos_core::Ensemble;
-use didymos_epi::mmca::Intervention;
 use didymos_epi::scenarios::{load_scenarios, ScenarioFile};
 use didymos_scenario::output::{write_daily, write_differences, write_exceedance, write_summary};
 use didymos_scenario::{
-    difference, exceedance, run_scenarios, summarise, Options, Outcome, ParamChange, ParamOp,
-    Posterior, QuantileSet, Scenario,
+    difference, exceedance, summarise, Options, Outcome, Posterior, QuantileSet,
 };
 
 use super::*;
@@ -120,56 +118,14 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
     file.check_window(post.day, horizon_day)?;
 
     let base = model.with_containments_until(post.day)?;
-    let vaccinates = file.scenarios.iter().any(|s| {
-        s.interventions
-            .iter()
-            .any(|i| matches!(i, Intervention::Vaccination { .. }))
-    });
-    let models = file
-        .scenarios
-        .iter()
-        .map(|s| base.with_interventions(&s.interventions, vaccinates))
-        .collect::<Result<Vec<_>>>()?;
-    let base_ref = &base;
-    let lifts: Vec<_> = models
-        .iter()
-        .map(|m| move |s: &[f64]| m.lift_state(base_ref, s))
-        .collect();
-    let scenarios: Vec<Scenario<'_, MmcaModel>> = file
-        .scenarios
-        .iter()
-        .zip(&models)
-        .zip(&lifts)
-        .map(|((def, m), lift)| Scenario {
-            name: def.name.clone(),
-            model: m,
-            lift,
-            changes: def
-                .parameter_changes
-                .iter()
-                .map(|c| ParamChange {
-                    day: c.day,
-                    index: c.index,
-                    op: match c.op {
-                        didymos_epi::scenarios::ParamOp::Factor(f) => ParamOp::Factor(f),
-                        didymos_epi::scenarios::ParamOp::Value(v) => ParamOp::Value(v),
-                    },
-                })
-                .collect(),
-        })
-        .collect();
     let opts = Options {
         horizon_day,
         seed,
         members: args.members,
     };
-    let outcomes = run_scenarios(&post, &scenarios, &opts)?;
+    let outcomes = didymos_epi::scenarios::run_file(&file, &base, &post, &opts)?;
     let members = outcomes[0].members();
-    let capacity: Vec<(usize, usize, f64)> = file
-        .capacity
-        .iter()
-        .flat_map(|c| c.thresholds.iter().map(|&(u, t)| (c.observable, u, t)))
-        .collect();
+    let capacity = didymos_epi::scenarios::capacity_thresholds(&file);
     write_outputs(
         &args.out,
         file.baseline,

@@ -24,6 +24,9 @@
 //! measures on one stratum) are an error naming both.
 
 mod read;
+mod run;
+
+pub use run::{capacity_thresholds, run_file};
 
 use std::path::{Path, PathBuf};
 

@@ -8,12 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use didymos_core::Model;
-use didymos_epi::mmca::{Intervention, MmcaModel};
 use didymos_epi::scenarios::{load_scenarios, ScenarioFile};
-use didymos_scenario::{
-    difference, exceedance, run_scenarios, summarise, Options, ParamChange, ParamOp, Posterior,
-    Scenario,
-};
+use didymos_scenario::{difference, exceedance, summarise, Options, Posterior};
 use didymos_twin::checkpoint;
 
 use crate::registry::TwinEntry;
@@ -130,51 +126,12 @@ fn execute(
         return Ok(None);
     }
     let base = model.with_containments_until(branch).map_err(err)?;
-    let vaccinates = file.scenarios.iter().any(|s| {
-        s.interventions
-            .iter()
-            .any(|i| matches!(i, Intervention::Vaccination { .. }))
-    });
-    let models = file
-        .scenarios
-        .iter()
-        .map(|s| base.with_interventions(&s.interventions, vaccinates))
-        .collect::<didymos_core::Result<Vec<MmcaModel>>>()
-        .map_err(err)?;
-    let base_ref = &base;
-    let lifts: Vec<_> = models
-        .iter()
-        .map(|m| move |s: &[f64]| m.lift_state(base_ref, s))
-        .collect();
-    let scenarios: Vec<Scenario<'_, MmcaModel>> = file
-        .scenarios
-        .iter()
-        .zip(&models)
-        .zip(&lifts)
-        .map(|((def, m), lift)| Scenario {
-            name: def.name.clone(),
-            model: m,
-            lift,
-            changes: def
-                .parameter_changes
-                .iter()
-                .map(|c| ParamChange {
-                    day: c.day,
-                    index: c.index,
-                    op: match c.op {
-                        didymos_epi::scenarios::ParamOp::Factor(f) => ParamOp::Factor(f),
-                        didymos_epi::scenarios::ParamOp::Value(v) => ParamOp::Value(v),
-                    },
-                })
-                .collect(),
-        })
-        .collect();
     let opts = Options {
         horizon_day,
         seed: job.seed,
         members: job.members,
     };
-    let outcomes = run_scenarios(&post, &scenarios, &opts).map_err(err)?;
+    let outcomes = didymos_epi::scenarios::run_file(&file, &base, &post, &opts).map_err(err)?;
     set(state, &job.run_id, "running", 0.8, None, None);
     if cancelled() {
         return Ok(None);
