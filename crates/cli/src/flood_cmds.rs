@@ -282,17 +282,14 @@ fn report_bundle(
         .collect();
     let members = fc.samples.first().map_or(0, Vec::len);
     Ok(Bundle {
-        meta: BundleMeta {
-            twin: twin.spec.name.clone(),
-            branch: fc.origin,
-            horizon: fc.date(fc.horizon()),
-            data_cutoff: meta["data_cutoff"].as_str().and_then(|s| s.parse().ok()),
-            posterior: format!("{filter} filter on observed discharge"),
+        meta: BundleMeta::new(
+            twin.spec.name.clone(),
+            (fc.origin, fc.date(fc.horizon())),
+            meta["data_cutoff"].as_str().and_then(|s| s.parse().ok()),
+            format!("{filter} filter on observed discharge"),
             members,
-            seed: twin.spec.assimilation.seed,
-            software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
-            git_commit: option_env!("DIDYMOS_GIT_COMMIT").unwrap_or("unknown").into(),
-        },
+            twin.spec.assimilation.seed,
+        ),
         first_date: fc.date(1),
         baseline: "forecast".into(),
         units: vec![basin.clone()],

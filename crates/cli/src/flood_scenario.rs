@@ -97,19 +97,14 @@ pub fn scenario(args: &ScenarioArgs) -> Result<()> {
         &cal,
         &mut prov,
         |series, diffs, exceed| Bundle {
-            meta: BundleMeta {
-                twin: twin.spec.name.clone(),
-                branch,
-                horizon: cal.date_of(horizon_day),
-                data_cutoff: meta["data_cutoff"].as_str().and_then(|s| s.parse().ok()),
-                posterior: format!("checkpoint {}", ck.display()),
+            meta: BundleMeta::new(
+                twin.spec.name.clone(),
+                (branch, cal.date_of(horizon_day)),
+                meta["data_cutoff"].as_str().and_then(|s| s.parse().ok()),
+                format!("checkpoint {}", ck.display()),
                 members,
                 seed,
-                software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
-                git_commit: option_env!("DIDYMOS_GIT_COMMIT")
-                    .unwrap_or("unknown")
-                    .into(),
-            },
+            ),
             first_date: cal.date_of(post.day + 1),
             baseline: file.scenarios[file.baseline].name.clone(),
             units,

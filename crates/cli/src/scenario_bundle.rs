@@ -22,6 +22,32 @@ pub struct BundleMeta {
     pub git_commit: String,
 }
 
+impl BundleMeta {
+    /// The metadata of a run of this build of Didymos.
+    pub fn new(
+        twin: String,
+        (branch, horizon): (Date, Date),
+        data_cutoff: Option<Date>,
+        posterior: String,
+        members: usize,
+        seed: u64,
+    ) -> BundleMeta {
+        BundleMeta {
+            twin,
+            branch,
+            horizon,
+            data_cutoff,
+            posterior,
+            members,
+            seed,
+            software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
+            git_commit: option_env!("DIDYMOS_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .into(),
+        }
+    }
+}
+
 /// Observations and the forecast of what will be reported, for one stream
 /// and location.
 #[derive(Debug, Clone, Serialize, Deserialize)]

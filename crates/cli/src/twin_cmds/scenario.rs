@@ -134,19 +134,14 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
         &cal,
         &mut prov,
         |series, diffs, exceed| Bundle {
-            meta: BundleMeta {
-                twin: source.spec().name.clone(),
-                branch: cal.date_of(post.day),
-                horizon: cal.date_of(horizon_day),
-                data_cutoff: cutoff,
-                posterior: how.clone(),
+            meta: BundleMeta::new(
+                source.spec().name.clone(),
+                (cal.date_of(post.day), cal.date_of(horizon_day)),
+                cutoff,
+                how.clone(),
                 members,
                 seed,
-                software: format!("didymos {}", env!("CARGO_PKG_VERSION")),
-                git_commit: option_env!("DIDYMOS_GIT_COMMIT")
-                    .unwrap_or("unknown")
-                    .into(),
-            },
+            ),
             first_date: cal.date_of(post.day + 1),
             baseline: file.scenarios[file.baseline].name.clone(),
             units: model.layout().units.clone(),

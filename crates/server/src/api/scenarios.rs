@@ -147,12 +147,11 @@ pub async fn list_scenario_jobs(
     security(("bearer" = [])))]
 pub async fn get_job(
     caller: Caller,
-    State(state): State<SharedState>,
-    ApiPath(id): ApiPath<String>,
+    state: State<SharedState>,
+    id: ApiPath<String>,
 ) -> ApiResult<Json<Run>> {
-    caller.require_read()?;
-    let row = state.store.read(move |c| store::get_run(c, &id)).await?;
-    Ok(Json(row.into()))
+    // A job is a run: the same record, under the scenarios tag.
+    super::runs::get_run(caller, state, id).await
 }
 
 /// Cancel a queued or running job (it stops at its next stage).
