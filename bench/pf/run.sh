@@ -7,7 +7,8 @@
 #   PF_NS=1000,10000 PF_RUNS=3 bash bench/pf/run.sh   # quicker
 #
 # Knobs (shared by both sides): PF_NS, PF_TS, PF_RUNS; Rust only: PF_THREADS
-# (default 1,2), PF_BATCH, PF_FLAT, PF_THRESHOLD (keep 0.5 = particles'
+# (default 1,2), PF_BATCH (default 256: also time 256 members per model
+# batch; empty for the model's own only), PF_THRESHOLD (keep 0.5 = particles'
 # default ESSrmin); Python only: PF_RUNS_LARGE (runs when N·T ≥ 5e6,
 # default 3). PF_VENV: the virtualenv with `particles` (default
 # target/pf-venv, created on first use). It is kept apart from bench/.venv
@@ -37,7 +38,7 @@ echo "== building"
 cargo bench -p didymos-assim --bench pf_linear_gaussian --no-run
 
 echo "== didymos ParticleFilter"
-PF_NS=$NS PF_TS=$TS PF_RUNS=$RUNS PF_BENCH_DIR="$OUTDIR" \
+PF_NS=$NS PF_TS=$TS PF_RUNS=$RUNS PF_BATCH=${PF_BATCH-256} PF_BENCH_DIR="$OUTDIR" \
   cargo bench -q -p didymos-assim --bench pf_linear_gaussian
 
 echo "== particles (Python)"

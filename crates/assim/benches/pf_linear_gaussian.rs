@@ -29,25 +29,21 @@
 //! (default `20,200`), `PF_THREADS` (default `1,2`), `PF_RUNS` (default 5),
 //! `PF_BATCH` (extra batch sizes to time besides the model's default, e.g.
 //! `256`; default none), `PF_THRESHOLD` (default 0.5, the `particles`
-//! default `ESSrmin`), `PF_FLAT=0` to skip the flat-array reference kernel
-//! (see [`flat_pf`]; rows `flat-ref`, not the product), `PF_SKIP_PF=1` to
-//! time only that kernel (for profiling it).
+//! default `ESSrmin`).
+//!
+//! Process noise uses `MemberRng::normal` (core's ziggurat over the
+//! counter-based member stream), and `log_lik` takes ln r once per member;
+//! otherwise the model is the test suite's.
 
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use didymos_assim::pf::STREAM_RESAMPLE;
-use didymos_assim::stats::{ess, log_sum_exp, systematic};
 use didymos_assim::{ParticleFilter, PfOptions};
-use didymos_core::rng::member_rng;
 use didymos_core::{
     Calendar, DataModel, Date, MemberMut, MemberRng, Model, ObservableDef, ParamDef,
     ParameterSpace, Result, RunOptions, StateLayout, Transform,
 };
-use rand::Rng;
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 const DATA_SEED: u64 = 20_151_116;
 const THETA: f64 = std::f64::consts::PI / 6.0;
@@ -112,7 +108,7 @@ impl LinGauss {
 }
 
 fn normal(rng: &mut MemberRng) -> f64 {
-    StandardNormal.sample(rng)
+    rng.normal()
 }
 
 impl Model for LinGauss {
@@ -176,10 +172,12 @@ impl DataModel for LgData {
         let pred = history.last().unwrap();
         let r = params[P_RSD];
         let ln2pi = (2.0 * std::f64::consts::PI).ln();
+        // ln r once per member (the test model takes it per component).
+        let norm = -r.ln() - 0.5 * ln2pi;
         self.y[day - 1]
             .iter()
             .zip(pred.iter())
-            .map(|(y, p)| -0.5 * ((y - p) / r).powi(2) - r.ln() - 0.5 * ln2pi)
+            .map(|(y, p)| -0.5 * ((y - p) / r).powi(2) + norm)
             .sum()
     }
     fn observed(&self, day: usize) -> Vec<f64> {
@@ -218,107 +216,6 @@ fn simulate(seed: u64, n: usize) -> LgData {
         y.push(yt);
     }
     LgData { y, r_sd }
-}
-
-/// Reference kernel, NOT the product: the same bootstrap filter written
-/// over flat arrays (member-major `Vec<f64>`, gathers into a double buffer
-/// on resampling, no per-member allocation), with the same random streams
-/// (`member_rng(seed, m, 2)` for init and process noise, one uniform from
-/// `member_rng(seed, day, STREAM_RESAMPLE)` per resampling), the same
-/// floating-point expressions and the crate's own `stats` helpers. It must
-/// give a bit-identical log-likelihood to `ParticleFilter`; it shows what
-/// the filter costs once the data layout no longer allocates.
-fn flat_pf(data: &LgData, n: usize, seed: u64, threshold: f64, chunk: usize) -> (f64, usize) {
-    const DX: usize = 4;
-    const NP: usize = 3;
-    let t_end = data.y.len();
-    let mut params = vec![0.0; n * NP];
-    for p in params.chunks_exact_mut(NP) {
-        p.copy_from_slice(&[0.9, 0.0, 1.0]);
-    }
-    let mut rngs: Vec<MemberRng> = (0..n as u64).map(|m| member_rng(seed, m, 2)).collect();
-    let mut states = vec![0.0; n * DX];
-    for (x, r) in states.chunks_exact_mut(DX).zip(rngs.iter_mut()) {
-        for (xi, m) in x.iter_mut().zip(M0) {
-            *xi = m + normal(r);
-        }
-    }
-    let mut states2 = vec![0.0; n * DX];
-    let mut params2 = vec![0.0; n * NP];
-    let mut log_w = vec![0.0; n];
-    let mut ll = vec![0.0; n];
-    let nf = n as f64;
-    let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let mut total = 0.0;
-    let mut resampled = 0;
-    for day in 1..=t_end {
-        if day > 1 {
-            states
-                .par_chunks_mut(chunk * DX)
-                .zip(rngs.par_chunks_mut(chunk))
-                .zip(params.par_chunks(chunk * NP))
-                .for_each(|((xs, rs), ps)| {
-                    for ((x, r), p) in xs.chunks_exact_mut(DX).zip(rs).zip(ps.chunks_exact(NP)) {
-                        let a = a_matrix(p[P_RHO]);
-                        let mut x0 = [0.0; DX];
-                        x0.copy_from_slice(x);
-                        for (i, row) in a.iter().enumerate() {
-                            let ax: f64 = row.iter().zip(&x0).map(|(r, v)| r * v).sum();
-                            x[i] = ax + Q_SD * normal(r);
-                        }
-                    }
-                });
-        }
-        let y = data.y[day - 1];
-        ll.par_chunks_mut(chunk)
-            .zip(states.par_chunks(chunk * DX))
-            .zip(params.par_chunks(chunk * NP))
-            .for_each(|((ls, xs), ps)| {
-                for ((l, x), p) in ls
-                    .iter_mut()
-                    .zip(xs.chunks_exact(DX))
-                    .zip(ps.chunks_exact(NP))
-                {
-                    let mut pred = [0.0; 2];
-                    for (o, row) in pred.iter_mut().zip(C) {
-                        *o = row.iter().zip(x).map(|(c, v)| c * v).sum::<f64>() + p[P_OFFSET];
-                    }
-                    let r = p[P_RSD];
-                    let v: f64 = y
-                        .iter()
-                        .zip(pred.iter())
-                        .map(|(y, p)| -0.5 * ((y - p) / r).powi(2) - r.ln() - 0.5 * ln2pi)
-                        .sum();
-                    *l = if v.is_nan() { f64::NEG_INFINITY } else { v };
-                }
-            });
-        log_w.iter_mut().zip(&ll).for_each(|(w, l)| *w += l);
-        let lse = log_sum_exp(&log_w);
-        assert!(lse.is_finite(), "flat_pf collapsed on day {day}");
-        total += lse - nf.ln();
-        log_w.iter_mut().for_each(|x| *x = *x - lse + nf.ln());
-        let e = ess(&log_w);
-        if threshold >= 1.0 || e < threshold * nf {
-            let u: f64 = member_rng(seed, day as u64, STREAM_RESAMPLE).gen();
-            let anc = systematic(&log_w, u, n);
-            states2
-                .par_chunks_mut(chunk * DX)
-                .zip(params2.par_chunks_mut(chunk * NP))
-                .zip(anc.par_chunks(chunk))
-                .for_each(|((xs, ps), an)| {
-                    for ((x, p), &a) in xs.chunks_exact_mut(DX).zip(ps.chunks_exact_mut(NP)).zip(an)
-                    {
-                        x.copy_from_slice(&states[a * DX..(a + 1) * DX]);
-                        p.copy_from_slice(&params[a * NP..(a + 1) * NP]);
-                    }
-                });
-            std::mem::swap(&mut states, &mut states2);
-            std::mem::swap(&mut params, &mut params2);
-            log_w.iter_mut().for_each(|w| *w = 0.0);
-            resampled += 1;
-        }
-    }
-    (total, resampled)
 }
 
 fn env_list(name: &str, default: &str) -> Vec<usize> {
@@ -366,8 +263,6 @@ fn main() {
         .ok()
         .map(|s| s.parse().expect("PF_THRESHOLD: not a number"))
         .unwrap_or(0.5);
-    let flat = std::env::var("PF_FLAT").map_or(true, |v| v != "0");
-    let skip_pf = std::env::var("PF_SKIP_PF").is_ok_and(|v| v == "1");
     let out_dir = std::env::var("PF_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
@@ -413,7 +308,7 @@ fn main() {
                     .num_threads(th)
                     .build()
                     .unwrap();
-                for &batch in batches.iter().filter(|_| !skip_pf) {
+                for &batch in &batches {
                     let opts = PfOptions {
                         resample_threshold: threshold,
                         run: RunOptions {
@@ -462,42 +357,6 @@ fn main() {
                     writeln!(
                         rows,
                         "didymos,{t},{n},{th},{bstr},{runs},{med:.6},{min:.6},{nsps:.3},{m:.6},{sd:.6},{},{threshold},{resampled}",
-                        ll_runs.join(";")
-                    )
-                    .unwrap();
-                }
-                if flat {
-                    let mut secs = Vec::with_capacity(runs);
-                    let mut lls = Vec::with_capacity(runs);
-                    let mut resampled = 0usize;
-                    for seed in 1..=runs as u64 {
-                        let (dt, ll, rs) = pool.install(|| {
-                            let t0 = Instant::now();
-                            let (ll, rs) = flat_pf(&data, n, seed, threshold, 1024);
-                            (t0.elapsed().as_secs_f64(), ll, rs)
-                        });
-                        secs.push(dt);
-                        lls.push(ll);
-                        resampled = rs;
-                    }
-                    if let Some(base) = &ll_first_thread {
-                        assert!(
-                            base.iter().zip(&lls).all(|(a, b)| a.to_bits() == b.to_bits()),
-                            "flat reference kernel differs from ParticleFilter: {base:?} vs {lls:?}"
-                        );
-                    }
-                    let med = median(&secs);
-                    let min = secs.iter().copied().fold(f64::INFINITY, f64::min);
-                    let nsps = med * 1e9 / (n as f64 * t as f64);
-                    let (m, sd) = mean_sd(&lls);
-                    println!(
-                        "{t:>5} {n:>7} {th:>3} {:>6} {med:>11.5} {nsps:>10.1} {m:>11.4} {sd:>8.4} {resampled:>3}/{t}",
-                        "flat"
-                    );
-                    let ll_runs: Vec<String> = lls.iter().map(|x| format!("{x:.6}")).collect();
-                    writeln!(
-                        rows,
-                        "flat-ref,{t},{n},{th},1024,{runs},{med:.6},{min:.6},{nsps:.3},{m:.6},{sd:.6},{},{threshold},{resampled}",
                         ll_runs.join(";")
                     )
                     .unwrap();

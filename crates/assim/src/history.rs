@@ -1,9 +1,14 @@
 //! Per-member observation history, kept in step with resampling.
-
-use std::collections::VecDeque;
+//!
+//! One flat ring for all members: `window` planes of `N × n_obs` values
+//! (member-major inside a plane). Members are pushed in lockstep, so the
+//! ring's head and length are shared; a push is one copy of the ensemble's
+//! observables into a plane, a resampling one gather per live plane into a
+//! spare buffer that is then swapped in.
 
 use rayon::prelude::*;
 
+use didymos_core::ensemble::gather_rows;
 use didymos_core::{Ensemble, Model};
 
 /// For each member, its last `window` rows of model observables, oldest
@@ -11,37 +16,61 @@ use didymos_core::{Ensemble, Model};
 #[derive(Debug, Clone)]
 pub struct ObsHistory {
     window: usize,
-    rows: Vec<VecDeque<Vec<f64>>>,
-    /// What `resample` copies into and swaps with (no allocation per call
-    /// once it has the shape).
-    spare: Vec<VecDeque<Vec<f64>>>,
+    members: usize,
+    n_obs: usize,
+    /// Plane of the oldest row held.
+    head: usize,
+    /// Rows held (1..=window).
+    len: usize,
+    data: Vec<f64>,
+    /// What `resample` gathers into and swaps with.
+    spare: Vec<f64>,
 }
 
 impl ObsHistory {
     /// Start from the ensemble's current observables (one row per member).
     pub fn new<M: Model>(window: usize, ens: &Ensemble<'_, M>) -> Self {
         let window = window.max(1);
-        let rows = (0..ens.len())
-            .map(|m| {
-                let mut q = VecDeque::with_capacity(window);
-                q.push_back(ens.observation(m).to_vec());
-                q
-            })
-            .collect();
+        let members = ens.len();
+        let n_obs = ens.widths().2;
+        let plane = members * n_obs;
+        let mut data = vec![0.0; window * plane];
+        data[..plane].copy_from_slice(ens.flat_observations());
         ObsHistory {
             window,
-            rows,
+            members,
+            n_obs,
+            head: 0,
+            len: 1,
+            data,
             spare: Vec::new(),
         }
     }
 
-    /// Rebuild from saved rows (`rows[member]`, oldest first).
+    /// Rebuild from saved rows (`rows[member]`, oldest first). Members are
+    /// kept in lockstep: if they hold different numbers of rows, each keeps
+    /// its latest `min` rows (and at most `window`).
     pub fn from_rows(window: usize, rows: Vec<Vec<Vec<f64>>>) -> Self {
         let window = window.max(1);
-        let rows = rows.into_iter().map(|r| r.into_iter().collect()).collect();
+        let members = rows.len();
+        let len = rows.iter().map(Vec::len).min().unwrap_or(0).min(window);
+        let n_obs = rows.iter().find_map(|r| r.first()).map_or(0, Vec::len);
+        let plane = members * n_obs;
+        let mut data = vec![0.0; window * plane];
+        for (m, r) in rows.iter().enumerate() {
+            for (i, v) in r[r.len() - len..].iter().enumerate() {
+                let at = i * plane + m * n_obs;
+                let k = v.len().min(n_obs);
+                data[at..at + k].copy_from_slice(&v[..k]);
+            }
+        }
         ObsHistory {
             window,
-            rows,
+            members,
+            n_obs,
+            head: 0,
+            len,
+            data,
             spare: Vec::new(),
         }
     }
@@ -50,45 +79,93 @@ impl ObsHistory {
         self.window
     }
 
+    /// Rows held per member (at most `window`).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn plane(&self, i: usize) -> std::ops::Range<usize> {
+        let p = self.members * self.n_obs;
+        let slot = (self.head + i) % self.window;
+        slot * p..(slot + 1) * p
+    }
+
     /// Append every member's current observables, dropping the oldest row
     /// once `window` rows are held.
     pub fn push<M: Model>(&mut self, ens: &Ensemble<'_, M>) {
-        for (m, q) in self.rows.iter_mut().enumerate() {
-            let mut row = if q.len() >= self.window {
-                q.pop_front().unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            row.clear();
-            row.extend_from_slice(ens.observation(m));
-            q.push_back(row);
+        assert_eq!(ens.len(), self.members, "one history per member");
+        let slot = if self.len < self.window {
+            self.len += 1;
+            self.len - 1
+        } else {
+            self.head = (self.head + 1) % self.window;
+            self.window - 1
+        };
+        let r = self.plane(slot);
+        let src = ens.flat_observations();
+        const PIECE: usize = 1 << 16;
+        if src.len() <= PIECE {
+            self.data[r].copy_from_slice(src);
+        } else {
+            self.data[r]
+                .par_chunks_mut(PIECE)
+                .zip(src.par_chunks(PIECE))
+                .for_each(|(d, s)| d.copy_from_slice(s));
         }
     }
 
     /// Member `i` takes the history of member `ancestors[i]`.
     pub fn resample(&mut self, ancestors: &[usize]) {
-        assert_eq!(ancestors.len(), self.rows.len(), "one ancestor per member");
-        self.spare.resize_with(self.rows.len(), VecDeque::new);
-        let rows = &self.rows;
-        self.spare
-            .par_iter_mut()
-            .zip(ancestors.par_iter())
-            .for_each(|(dst, &a)| {
-                let src = &rows[a];
-                dst.truncate(src.len());
-                while dst.len() < src.len() {
-                    dst.push_back(Vec::new());
-                }
-                for (d, s) in dst.iter_mut().zip(src) {
-                    d.clear();
-                    d.extend_from_slice(s);
-                }
-            });
-        std::mem::swap(&mut self.rows, &mut self.spare);
+        assert_eq!(ancestors.len(), self.members, "one ancestor per member");
+        if self.n_obs == 0 {
+            return;
+        }
+        self.spare.resize(self.data.len(), 0.0);
+        for i in 0..self.len {
+            let r = self.plane(i);
+            let src = &self.data[r.clone()];
+            gather_rows(src, &mut self.spare[r], self.n_obs, ancestors);
+        }
+        std::mem::swap(&mut self.data, &mut self.spare);
+    }
+
+    /// The rows held, oldest first, each as one plane of every member's
+    /// observables (`members × n_obs`, member-major): member m's row is
+    /// `plane[m·n_obs..(m+1)·n_obs]`.
+    pub fn planes(&self) -> impl Iterator<Item = &[f64]> + Clone + '_ {
+        (0..self.len).map(|i| &self.data[self.plane(i)])
+    }
+
+    /// Values per row.
+    pub fn n_obs(&self) -> usize {
+        self.n_obs
     }
 
     /// Member `m`'s history as slices, oldest first.
     pub fn rows(&self, member: usize) -> Vec<&[f64]> {
-        self.rows[member].iter().map(|r| r.as_slice()).collect()
+        let mut out = Vec::with_capacity(self.len);
+        self.rows_into(member, &mut out);
+        out
+    }
+
+    /// Member `m`'s history appended to `out` (cleared first), oldest
+    /// first: no allocation once `out` has room for `window` rows.
+    pub fn rows_into<'s>(&'s self, member: usize, out: &mut Vec<&'s [f64]>) {
+        out.clear();
+        let w = self.n_obs;
+        for i in 0..self.len {
+            let r = self.plane(i);
+            out.push(&self.data[r][member * w..(member + 1) * w]);
+        }
+    }
+
+    /// Member `m`'s latest row (the ensemble's current day when in step).
+    pub fn last(&self, member: usize) -> &[f64] {
+        let w = self.n_obs;
+        let r = self.plane(self.len.saturating_sub(1));
+        &self.data[r][member * w..(member + 1) * w]
     }
 }

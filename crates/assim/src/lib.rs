@@ -15,8 +15,9 @@
 //!
 //! **Observation history.** `DataModel` reads a member's last `window()`
 //! rows of model observables. The filters keep that history themselves
-//! ([`history::ObsHistory`]), one ring per member, copied along with the
-//! member whenever the ensemble is resampled. Near the start of a run, when
+//! ([`history::ObsHistory`]), one flat ring shared by all members (they are
+//! pushed in lockstep), copied along with each member whenever the ensemble
+//! is resampled. Near the start of a run, when
 //! fewer than `window()` days exist, the history is shorter.
 #![forbid(unsafe_code)]
 

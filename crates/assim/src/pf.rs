@@ -16,7 +16,52 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::history::ObsHistory;
-use crate::stats::{ess, log_sum_exp, systematic, weighted_mean};
+use crate::stats::{ancestors_from_ends, offspring_end, weight, weighted_mean};
+
+/// Members per piece of the weight passes. Fixed (not per thread), so sums
+/// are taken in the same order whatever the thread count.
+const CHUNK: usize = 2048;
+
+/// `f(c, chunk c)` for each `CHUNK`-sized piece of `xs`, in parallel when
+/// there is more than one; results in chunk order.
+fn chunked<T: Send, R: Send>(xs: &mut [T], f: impl Fn(usize, &mut [T]) -> R + Sync) -> Vec<R> {
+    chunked_by(CHUNK, xs, f)
+}
+
+/// As [`chunked`] with pieces of `size`.
+fn chunked_by<T: Send, R: Send>(
+    size: usize,
+    xs: &mut [T],
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    if xs.len() <= size {
+        vec![f(0, xs)]
+    } else {
+        xs.par_chunks_mut(size)
+            .enumerate()
+            .map(|(c, x)| f(c, x))
+            .collect()
+    }
+}
+
+/// Σx and Σx² with four accumulators (vectorisable; a fixed order).
+fn sums(xs: &[f64]) -> (f64, f64) {
+    let mut a = [0.0; 4];
+    let mut b = [0.0; 4];
+    let mut it = xs.chunks_exact(4);
+    for c in &mut it {
+        for k in 0..4 {
+            a[k] += c[k];
+            b[k] += c[k] * c[k];
+        }
+    }
+    let (mut s, mut s2) = ((a[0] + a[1]) + (a[2] + a[3]), (b[0] + b[1]) + (b[2] + b[3]));
+    for &x in it.remainder() {
+        s += x;
+        s2 += x * x;
+    }
+    (s, s2)
+}
 
 /// Random-stream purpose of the resampling uniforms (distinct from the
 /// ensemble's parameter and process streams).
@@ -62,6 +107,11 @@ pub struct ParticleFilter<'a, M: Model, D: DataModel> {
     records: Vec<DayRecord>,
     /// Last day whose data has been assimilated (0: none yet).
     done: usize,
+    /// Working buffers of `assimilate`, kept so that a day allocates
+    /// nothing: weights exp(log_w − max), offspring ends, ancestors.
+    w: Vec<f64>,
+    ends: Vec<usize>,
+    anc: Vec<usize>,
 }
 
 impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
@@ -92,6 +142,9 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             log_lik: 0.0,
             records: Vec::new(),
             done,
+            w: Vec::new(),
+            ends: Vec::new(),
+            anc: Vec::new(),
         })
     }
 
@@ -130,6 +183,9 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             log_lik,
             records: Vec::new(),
             done,
+            w: Vec::new(),
+            ends: Vec::new(),
+            anc: Vec::new(),
         })
     }
 
@@ -167,40 +223,90 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             return Ok(());
         }
         let (data, ens, hist) = (self.data, &self.ens, &self.hist);
-        let ll: Vec<f64> = (0..ens.len())
-            .into_par_iter()
-            .map(|m| {
-                let l = data.log_lik(day, ens.params(m), &hist.rows(m));
-                if l.is_nan() {
-                    f64::NEG_INFINITY
+        let n = ens.len();
+        let planes: Vec<&[f64]> = hist.planes().collect();
+        let n_obs = hist.n_obs();
+        // log_w += log-likelihood; per piece: max, finite count, any
+        // NaN/+inf (exact whatever the split, so pieces shrink with the cost
+        // of a member's history to keep both cores busy on large models).
+        let piece = (65_536 / (n_obs * planes.len()).max(1)).clamp(16, CHUNK);
+        let stats = chunked_by(piece, &mut self.log_w, |c, lw| {
+            let mut rows: Vec<&[f64]> = Vec::with_capacity(planes.len());
+            let (mut mx, mut finite, mut bad) = (f64::NEG_INFINITY, 0usize, false);
+            for (k, w) in lw.iter_mut().enumerate() {
+                let m = c * piece + k;
+                let l = if let [p] = planes[..] {
+                    data.log_lik(day, ens.params(m), &[&p[m * n_obs..(m + 1) * n_obs]])
                 } else {
-                    l
-                }
-            })
-            .collect();
-        let lw: Vec<f64> = self.log_w.iter().zip(&ll).map(|(w, l)| w + l).collect();
-        let finite = lw.iter().filter(|x| x.is_finite()).count();
-        let lse = log_sum_exp(&lw);
-        if finite == 0 || !lse.is_finite() {
+                    rows.clear();
+                    rows.extend(planes.iter().map(|p| &p[m * n_obs..(m + 1) * n_obs]));
+                    data.log_lik(day, ens.params(m), &rows)
+                };
+                let l = if l.is_nan() { f64::NEG_INFINITY } else { l };
+                *w += l;
+                mx = mx.max(*w);
+                finite += usize::from(w.is_finite());
+                bad |= w.is_nan() || *w == f64::INFINITY;
+            }
+            (mx, finite, bad)
+        });
+        let mx = stats.iter().fold(f64::NEG_INFINITY, |a, s| a.max(s.0));
+        let finite: usize = stats.iter().map(|s| s.1).sum();
+        let bad = stats.iter().any(|s| s.2);
+        if finite == 0 || bad || !mx.is_finite() {
             return Err(Error::Numerical(format!(
-                "particle filter collapsed on day {day}: {finite} of {} members have a \
+                "particle filter collapsed on day {day}: {finite} of {n} members have a \
                  finite weight (every log-likelihood is -inf or NaN, or one is +inf); \
-                 check the data and observation model for that day",
-                lw.len()
+                 check the data and observation model for that day"
             )));
         }
-        let n = lw.len() as f64;
-        let cond = lse - n.ln();
+        // w = exp(log_w − max) and its sums per chunk, added in chunk order.
+        self.w.resize(n, 0.0);
+        let log_w = &self.log_w;
+        let partial = chunked(&mut self.w, |c, w| {
+            let lw = &log_w[c * CHUNK..c * CHUNK + w.len()];
+            for (x, &l) in w.iter_mut().zip(lw) {
+                *x = weight(l - mx);
+            }
+            sums(w)
+        });
+        let (s, s2) = partial
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
+        let nf = n as f64;
+        let cond = mx + s.ln() - nf.ln();
         self.log_lik += cond;
-        self.log_w = lw.iter().map(|x| x - lse + n.ln()).collect();
-        let e = ess(&self.log_w);
-        let resample = self.opts.resample_threshold >= 1.0 || e < self.opts.resample_threshold * n;
+        let e = s * s / s2;
+        let resample = self.opts.resample_threshold >= 1.0 || e < self.opts.resample_threshold * nf;
         if resample {
             let u: f64 = member_rng(self.ens.seed(), day as u64, STREAM_RESAMPLE).gen();
-            let anc = systematic(&self.log_w, u, self.log_w.len());
-            self.ens.resample(&anc);
-            self.hist.resample(&anc);
+            let scale = nf / s;
+            // Offspring ends from cumulative weights, each chunk starting
+            // from the sum of the chunks before it.
+            let mut offsets = Vec::with_capacity(partial.len());
+            partial.iter().fold(0.0, |acc, p| {
+                offsets.push(acc);
+                acc + p.0
+            });
+            self.ends.resize(n, 0);
+            let w = &self.w;
+            chunked(&mut self.ends, |c, ends| {
+                let mut cum = offsets[c];
+                let ws = &w[c * CHUNK..c * CHUNK + ends.len()];
+                for (e, &x) in ends.iter_mut().zip(ws) {
+                    cum += x;
+                    *e = offspring_end(cum, scale, u, n);
+                }
+            });
+            ancestors_from_ends(&self.ends, n, &mut self.anc);
+            self.ens.resample(&self.anc);
+            self.hist.resample(&self.anc);
             self.log_w.iter_mut().for_each(|w| *w = 0.0);
+        } else {
+            // Normalise so that Σ exp(log_w) = N.
+            chunked(&mut self.log_w, |_, lw| {
+                lw.iter_mut().for_each(|x| *x -= cond)
+            });
         }
         self.records.push(DayRecord {
             day,

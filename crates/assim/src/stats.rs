@@ -33,30 +33,71 @@ pub fn ess(log_w: &[f64]) -> f64 {
 /// positive weight (callers check for collapse first).
 pub fn systematic(log_w: &[f64], u: f64, n: usize) -> Vec<usize> {
     let m = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = log_w.iter().map(|x| (x - m).exp()).collect();
+    let w: Vec<f64> = log_w.iter().map(|&x| weight(x - m)).collect();
     let total: f64 = w.iter().sum();
     if w.is_empty() || !(total > 0.0 && total.is_finite()) {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(n);
+    let mut counts = Vec::new();
+    let mut out = Vec::new();
     let mut cum = 0.0;
-    let mut j = 0;
-    let last = w.len() - 1;
-    for k in 0..n {
-        let target = (u + k as f64) / n as f64 * total;
-        while j < last && cum + w[j] <= target {
-            cum += w[j];
-            j += 1;
-        }
-        // Never hand out a zero-weight member (possible at the far end
-        // through rounding): step back to the last positive weight.
-        let mut a = j;
-        while w[a] == 0.0 && a > 0 {
-            a -= 1;
-        }
-        out.push(a);
-    }
+    let scale = n as f64 / total;
+    counts.extend(w.iter().map(|&x| {
+        cum += x;
+        offspring_end(cum, scale, u, n)
+    }));
+    ancestors_from_ends(&counts, n, &mut out);
     out
+}
+
+/// exp(x) for weights: 0 for −∞, [`didymos_core::math::exp`] otherwise
+/// (vectorisable, the same bits on every machine).
+#[inline(always)]
+pub fn weight(x: f64) -> f64 {
+    let e = didymos_core::math::exp(x);
+    if x == f64::NEG_INFINITY {
+        0.0
+    } else {
+        e
+    }
+}
+
+/// Systematic resampling by offspring counts: member j's offspring are the
+/// targets k with Cⱼ₋₁ ≤ (k + u)·total/n < Cⱼ (Cⱼ the cumulative weight),
+/// i.e. the k in [endⱼ₋₁, endⱼ) with endⱼ = ⌈n·Cⱼ/total − u⌉ clamped to
+/// 0..=n. `cum · scale` with `scale = n / total`.
+#[inline(always)]
+pub fn offspring_end(cum: f64, scale: f64, u: f64, n: usize) -> usize {
+    // ⌈x⌉ without a libm call (baseline x86-64 has no rounding
+    // instruction): truncate, add one if that fell short. `as` saturates
+    // (negative → 0, NaN → 0), and x < 0 gives 0 either way.
+    let x = cum * scale - u;
+    let t = x as usize;
+    let c = t + usize::from((t as f64) < x);
+    c.min(n)
+}
+
+/// Ancestors from the offspring ends (non-decreasing, see
+/// [`offspring_end`]): member j fills `out[ends[j−1]..ends[j]]`. Branch-free:
+/// each member writes its index at its first slot (members without
+/// offspring write into a spare slot past the end), then a running maximum
+/// fills the runs, since ancestors are non-decreasing. Slots past the last
+/// end (rounding) go to the last member with offspring.
+pub fn ancestors_from_ends(ends: &[usize], n: usize, out: &mut Vec<usize>) {
+    out.clear();
+    out.resize(n + 1, 0);
+    let mut start = 0;
+    for (j, &e) in ends.iter().enumerate() {
+        let at = if e > start { start } else { n };
+        out[at] = j;
+        start = e;
+    }
+    out.truncate(n);
+    let mut cur = 0;
+    for a in out.iter_mut() {
+        cur = cur.max(*a);
+        *a = cur;
+    }
 }
 
 /// Weighted mean of the rows `xs` with weights `exp(log_w)`.

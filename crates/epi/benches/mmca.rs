@@ -31,6 +31,8 @@
 //! Lines starting with `RESULT` are `key=value` pairs for scripts.
 
 use std::hint::black_box;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -38,6 +40,7 @@ use didymos_core::rng::member_rng;
 use didymos_core::{Ensemble, Located, MemberMut, Model, Prior, RunOptions};
 use didymos_epi::episim::{load_episim, EpisimOptions};
 use didymos_epi::mmca::MmcaModel;
+use support::*;
 
 const ENSEMBLE_MEMBERS: usize = 256;
 const ENSEMBLE_DAYS: usize = 100;
@@ -53,10 +56,6 @@ struct Instance {
     data: PathBuf,
     /// As shown in the "skipped" message: relative to the repository root.
     shown: &'static str,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn spain() -> Instance {
@@ -115,51 +114,8 @@ fn load(inst: &Instance, case: &str) -> Option<MmcaModel> {
     Some(model)
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-    }
-}
-
 fn min(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-/// First field of a schedstat file: nanoseconds spent on a CPU.
-fn schedstat_s(path: &Path) -> Option<f64> {
-    let s = std::fs::read_to_string(path).ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns * 1e-9)
-}
-
-/// On-CPU time of all of this process's live threads, in seconds.
-fn process_cpu_s() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return f64::NAN;
-    };
-    dir.filter_map(|e| e.ok())
-        .filter_map(|e| schedstat_s(&e.path().join("schedstat")))
-        .sum()
-}
-
-/// Peak resident set size of this process (VmHWM), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// On-CPU time of the calling thread, in seconds (NaN if unavailable).

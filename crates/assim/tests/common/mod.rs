@@ -10,7 +10,7 @@
 //!   rotation by θ = π/6, ρ = 0.9; ε ~ N(0, Q), Q = 0.5² I₄;
 //! - y_t = C x_t + b·1 + η, C = [[1, 0, 0.5, 0], [0, 0.5, 0, 1]], η ~ N(0, R),
 //!   R = r² I₂, r = 1, offset b = 0 unless a test says otherwise;
-//! - data on days 1..=T, T = 20, simulated with a seeded ChaCha8 stream.
+//! - data on days 1..=T, T = 20, simulated with a seeded `MemberRng` stream.
 //!
 //! Parameters (in order): `rho` (A scale), `offset` (b), `r_sd` (r).
 #![allow(dead_code)]
@@ -20,7 +20,6 @@ use didymos_core::{
     ParameterSpace, Result, StateLayout, Transform,
 };
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
 
 pub const T: usize = 20;
 pub const THETA: f64 = std::f64::consts::PI / 6.0;
@@ -89,7 +88,7 @@ impl LinGauss {
 }
 
 fn normal(rng: &mut MemberRng) -> f64 {
-    StandardNormal.sample(rng)
+    rng.normal()
 }
 
 impl Model for LinGauss {
