@@ -8,6 +8,7 @@
 //! | `assimilation.members` | particles (default 1000) |
 //! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
 //! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
+//! | `assimilation.log_beta_pooling` | θ per day in [0, 1): each patch's log multiplier is pulled towards the mean over patches (partial pooling; default 0: independent walks) |
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
@@ -17,8 +18,8 @@ use std::path::PathBuf;
 
 use didymos_core::observation::{Ascertainment, Delay, Noise};
 use didymos_core::Result;
+use didymos_spec::Section;
 
-use crate::inputs::tree::Section;
 use crate::streams::StreamSpec;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,7 @@ pub struct AssimilationSpec {
     pub members: usize,
     pub log_beta_sd: f64,
     pub log_beta_patch_sd: f64,
+    pub log_beta_pooling: f64,
     /// "pf" or "eakf".
     pub filter: String,
     pub inflation: f64,
@@ -37,8 +39,9 @@ pub struct AssimilationSpec {
     pub streams: Vec<StreamSpec>,
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "log_beta_patch_sd",
+    "log_beta_pooling",
     "filter",
     "inflation",
     "observations",
@@ -84,6 +87,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         members: 1000,
         log_beta_sd: 0.05,
         log_beta_patch_sd: 0.0,
+        log_beta_pooling: 0.0,
         filter: "pf".into(),
         inflation: 1.0,
         resample_threshold: 0.5,
@@ -100,6 +104,12 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
     }
     if let Some(f) = sec.get("log_beta_patch_sd") {
         spec.log_beta_patch_sd = f.non_negative()?;
+    }
+    if let Some(f) = sec.get("log_beta_pooling") {
+        spec.log_beta_pooling = f.f64_in(0.0, 1.0, "a rate per day in [0, 1)")?;
+        if spec.log_beta_pooling >= 1.0 {
+            return Err(f.error("expected a rate per day in [0, 1), found 1"));
+        }
     }
     if let Some(f) = sec.get("filter") {
         let s = f.str()?;

@@ -72,6 +72,7 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
     let mut model = MmcaModel::new(spec.setup.clone())?.with_process_noise(ProcessNoise {
         log_beta_sd: assim.log_beta_sd,
         log_beta_patch_sd: assim.log_beta_patch_sd,
+        log_beta_pooling: assim.log_beta_pooling,
     })?;
     for (name, prior, at) in &spec.priors {
         model.parameters_mut().set_prior(name, prior.clone(), at)?;

@@ -282,3 +282,23 @@ fn scale_beta_and_seed_scale() {
     let s = demo_spec().replace("seed_scale = 1.0 ", "seed_scale = -1.0 ");
     spec_error(&s, &["field `data.seed_scale`", "> 0"]);
 }
+
+#[test]
+fn assimilation_pooling_is_read_and_checked() {
+    let section = "[assimilation]\nobservations = \"x.csv\"\nlog_beta_patch_sd = 0.005\nlog_beta_pooling = 0.1\n[[assimilation.stream]]\ncolumn = \"new_hospitalized\"\n";
+    let spec = load(&format!("{}\n{section}", demo_spec()));
+    assert_eq!(spec.assimilation.unwrap().log_beta_pooling, 0.1);
+    let s = format!(
+        "{}\n{}",
+        demo_spec(),
+        section.replace("log_beta_pooling = 0.1", "log_beta_pooling = 1.0")
+    );
+    spec_error(
+        &s,
+        &[
+            &line_of(&s, "log_beta_pooling"),
+            "assimilation.log_beta_pooling",
+            "[0, 1)",
+        ],
+    );
+}

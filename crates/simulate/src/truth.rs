@@ -106,6 +106,7 @@ pub fn run_truth(base: &MmcaModel, cfg: &SimConfig, seed: u64) -> Result<Truth> 
     .with_process_noise(ProcessNoise {
         log_beta_sd: cfg.truth.log_beta_sd,
         log_beta_patch_sd: cfg.truth.log_beta_patch_sd,
+        ..ProcessNoise::default()
     })?;
     let space = model.parameters();
     let index = |name: &str| {

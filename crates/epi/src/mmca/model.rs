@@ -45,12 +45,21 @@ const RELEASE: Containment = Containment {
 /// ε ~ N(0, 1) drawn from the member's own stream, so a filter can track a
 /// changing effective reproduction number. σ = 0 (the default) is the
 /// deterministic reference model.
+///
+/// The patches' own multipliers may also be partially pooled: each day,
+/// log bₚ ← (1−θ)·log bₚ + θ·mean_q(log b_q) + σₚ·ε, within each member. A
+/// patch with few observations then cannot drift far from the others,
+/// which otherwise it does (a random walk the data barely constrain) until
+/// its forecasts explode when cases return; θ = 0 is independent walks.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProcessNoise {
     pub log_beta_sd: f64,
     /// The same for each patch's own multiplier `beta_scale.<patch>`, so a
     /// filter can follow regional differences.
     pub log_beta_patch_sd: f64,
+    /// θ per day, in [0, 1): the pull of each patch's log multiplier
+    /// towards the member's mean over patches.
+    pub log_beta_pooling: f64,
 }
 
 #[derive(Clone)]
@@ -147,6 +156,12 @@ impl MmcaModel {
             return Err(Error::input(
                 Located::default().field("log_beta_sd"),
                 "must be a finite number ≥ 0",
+            ));
+        }
+        if !(ok(noise.log_beta_pooling) && noise.log_beta_pooling < 1.0) {
+            return Err(Error::input(
+                Located::default().field("log_beta_pooling"),
+                "must be a rate per day in [0, 1)",
             ));
         }
         self.noise = noise;
@@ -311,12 +326,19 @@ impl Model for MmcaModel {
                     (m.params[BETA_SCALE].ln() + self.noise.log_beta_sd * eps).exp();
             }
         }
-        if self.noise.log_beta_patch_sd > 0.0 {
-            let sd = self.noise.log_beta_patch_sd;
+        let (sd, theta) = (self.noise.log_beta_patch_sd, self.noise.log_beta_pooling);
+        if sd > 0.0 || theta > 0.0 {
             for m in batch.iter_mut() {
-                for x in &mut m.params[self.first_patch_scale..] {
-                    let eps: f64 = m.rng.sample(StandardNormal);
-                    *x = (x.ln() + sd * eps).exp();
+                let scales = &mut m.params[self.first_patch_scale..];
+                let centre = scales.iter().map(|x| x.ln()).sum::<f64>() / scales.len() as f64;
+                for x in scales.iter_mut() {
+                    // No draw without noise, so θ alone leaves the streams as they were.
+                    let eps: f64 = if sd > 0.0 {
+                        m.rng.sample(StandardNormal)
+                    } else {
+                        0.0
+                    };
+                    *x = ((1.0 - theta) * x.ln() + theta * centre + sd * eps).exp();
                 }
             }
         }

@@ -104,6 +104,7 @@ pub fn model(n_days: usize, sd: f64, prior_sd: f64) -> MmcaModel {
         .with_process_noise(ProcessNoise {
             log_beta_sd: sd,
             log_beta_patch_sd: 0.0,
+            ..ProcessNoise::default()
         })
         .expect("noise");
     if prior_sd > 0.0 {
@@ -129,6 +130,7 @@ pub fn model_patchwise(n_days: usize, sd: f64) -> MmcaModel {
         .with_process_noise(ProcessNoise {
             log_beta_sd: 0.0,
             log_beta_patch_sd: sd,
+            ..ProcessNoise::default()
         })
         .expect("noise");
     for id in ["A", "B"] {
