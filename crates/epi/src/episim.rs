@@ -22,12 +22,12 @@ use didymos_core::{Calendar, Error, Located, Result};
 use crate::inputs::params::{read_epidemic, read_population, BetaA, Dialect};
 use crate::inputs::parse::parse_json;
 use crate::inputs::spec_writer::{render_spec, ContainmentDraft, SpecDraft};
-use crate::inputs::tree::{Field, Section};
 use crate::inputs::{
     build_containments, kappa0_containments, read_kappa0_rows, read_patch_data, read_text,
     DataFiles, DatedContainment, Warning,
 };
 use crate::mmca::{Containment, EpiParams, MmcaSetup, PopulationParams};
+use didymos_spec::{Field, Section};
 
 /// Options that EpiSim's config has no key for.
 #[derive(Debug, Clone, Default, PartialEq)]

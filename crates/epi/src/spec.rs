@@ -36,10 +36,9 @@
 use std::path::{Path, PathBuf};
 
 use didymos_core::{Calendar, Error, Located, Prior, Result};
+use didymos_spec::{Doc, Field, Section};
 
 use crate::inputs::params::{read_epidemic, read_population, Dialect};
-use crate::inputs::parse::{parse_toml, to_json};
-use crate::inputs::tree::{Field, Section};
 use crate::inputs::{
     build_containments, kappa0_containments, read_kappa0_rows, read_patch_data, read_text,
     DataFiles, DatedContainment, Warning,
@@ -85,8 +84,8 @@ const OUTPUT_FORMATS: [&str; 2] = ["parquet", "csv"];
 /// Load a twin spec and every data file it names.
 pub fn load_spec(path: &Path) -> Result<(TwinSpec, Vec<Warning>)> {
     let text = read_text(path)?;
-    let root_item = parse_toml(path, &text)?;
-    let root = Field::root(path, &root_item).table()?;
+    let doc = Doc::parse(path, &text)?;
+    let root = doc.root();
     root.check_keys(&TOP_KEYS)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut warnings = Vec::new();
@@ -306,17 +305,10 @@ fn read_containment(
 
 /// `[priors]`: each key a parameter name, each value a prior table.
 fn read_priors(sec: &Section) -> Result<Vec<(String, Prior, Located)>> {
-    let mut priors = Vec::new();
-    for (name, f) in sec.names().zip(sec.keys()) {
-        f.table()?;
-        let at = f.at();
-        let prior: Prior = serde_json::from_value(to_json(f.item)).map_err(|e| {
-            f.error(format!(
-                "invalid prior: {e} (e.g. {{ dist = \"normal\", mean = 0.09, sd = 0.01 }})"
-            ))
-        })?;
-        prior.validate(&at)?;
-        priors.push((name.to_string(), prior, at));
-    }
-    Ok(priors)
+    sec.entries()
+        .map(|(name, f)| {
+            let prior = f.prior("{ dist = \"normal\", mean = 0.09, sd = 0.01 }")?;
+            Ok((name.to_string(), prior, f.at()))
+        })
+        .collect()
 }

@@ -27,12 +27,11 @@ pub(crate) mod params;
 pub(crate) mod parse;
 mod seeds;
 pub(crate) mod spec_writer;
-pub(crate) mod tree;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use didymos_core::{Date, Error, Located, Result, Timeline};
+use didymos_core::{Error, Located, Result, Timeline};
 
 use crate::mmca::{Containment, Edge, Metapopulation, Seed};
 
@@ -139,17 +138,8 @@ pub(crate) fn read_patch_data(
     })
 }
 
-/// Parse a `YYYY-MM-DD` date (a trailing time part is ignored). The year
-/// must have exactly four digits: besides being what every input uses, it
-/// keeps absurd years away from the core's day arithmetic, which could
-/// overflow on them.
-pub(crate) fn parse_date(s: &str) -> Option<Date> {
-    let year = s.trim().split('-').next()?;
-    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
+/// `YYYY-MM-DD` with a four-digit year, as the spec readers parse it.
+pub(crate) use didymos_spec::parse_date;
 
 /// Read a whole text file, mapping failure to [`Error::io`] with the path.
 pub(crate) fn read_text(path: &Path) -> Result<String> {

@@ -5,8 +5,8 @@
 
 use didymos_core::{Error, Result};
 
-use super::tree::{Field, Section};
 use crate::mmca::{EpiParams, PopulationParams};
+use didymos_spec::{Field, Section};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {

@@ -31,10 +31,9 @@ pub use run::{capacity_thresholds, run_file};
 use std::path::{Path, PathBuf};
 
 use didymos_core::{Calendar, Date, Error, Located, Model, Result};
+use didymos_spec::Doc;
 
-use crate::inputs::parse::parse_toml;
 use crate::inputs::read_text;
-use crate::inputs::tree::Field;
 use crate::mmca::{Intervention, MmcaModel};
 
 /// A loaded, validated scenarios file.
@@ -97,8 +96,8 @@ const TOP_KEYS: [&str; 3] = ["scenarios", "capacity", "scenario"];
 /// patches, strata, parameters and observables).
 pub fn load_scenarios(path: &Path, model: &MmcaModel) -> Result<ScenarioFile> {
     let text = read_text(path)?;
-    let root_item = parse_toml(path, &text)?;
-    let root = Field::root(path, &root_item).table()?;
+    let doc = Doc::parse(path, &text)?;
+    let root = doc.root();
     root.check_keys(&TOP_KEYS)?;
     let calendar = *model.calendar();
     let ctx = read::Ctx { model, calendar };

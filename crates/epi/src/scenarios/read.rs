@@ -2,9 +2,9 @@
 
 use didymos_core::suggest::{closest, unknown_key_message};
 use didymos_core::{Calendar, Error, Model, Result};
+use didymos_spec::{Field, Section};
 
 use super::{Capacity, ParamOp, ParameterChange, ScenarioDef};
-use crate::inputs::tree::{Field, Section};
 use crate::mmca::interventions::first_conflict;
 use crate::mmca::{Containment, Direction, Intervention, MmcaModel};
 
@@ -120,7 +120,7 @@ impl Ctx<'_> {
                 }
                 let sec = each.table()?;
                 let mut out = Vec::new();
-                for (id, v) in sec.names().zip(sec.keys()) {
+                for (id, v) in sec.entries() {
                     let p = self.patch_id(id, &v)?;
                     out.push((p, v.non_negative()?));
                 }

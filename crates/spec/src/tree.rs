@@ -1,17 +1,18 @@
-//! A small document tree shared by the JSON (EpiSim) and TOML (twin spec)
-//! front ends, so both validate with the same code and report errors the
-//! same way: file, line where known (TOML keeps spans, `serde_json::Value`
-//! does not), and the key path, e.g. `epidemic_params.ηᵍ[2]`.
+//! The document tree and its located views: file, line where known (TOML
+//! keeps spans, a JSON value does not), and the key path, e.g.
+//! `params.rates[2]`.
 
 use std::path::Path;
 
 use didymos_core::suggest::unknown_key_message;
-use didymos_core::{Date, Error, Located, Result};
+use didymos_core::{Date, Error, Located, Prior, Result};
 
-use super::parse_date;
+use crate::parse_date;
 
+/// A value of the tree, whatever format it was read from.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Node {
+pub enum Node {
+    /// A JSON `null`: [`Section::get`] treats the key as absent.
     Null,
     Bool(bool),
     Int(i64),
@@ -27,13 +28,14 @@ pub(crate) enum Node {
 
 /// A node with the line it starts on, if known.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Item {
+pub struct Item {
     pub node: Node,
     pub line: Option<u64>,
 }
 
 impl Node {
-    fn type_name(&self) -> &'static str {
+    /// The type as messages name it ("a number", "a table", …).
+    pub fn type_name(&self) -> &'static str {
         match self {
             Node::Null => "null",
             Node::Bool(_) => "a boolean",
@@ -47,24 +49,26 @@ impl Node {
 }
 
 /// A value in the tree together with where it is.
-#[derive(Clone)]
-pub(crate) struct Field<'a> {
+#[derive(Debug, Clone)]
+pub struct Field<'a> {
     pub file: &'a Path,
-    /// Key path from the root, e.g. `population.k[1]`.
+    /// Key path from the root, e.g. `section.values[1]`.
     pub path: String,
     pub item: &'a Item,
 }
 
 /// A table in the tree.
-#[derive(Clone)]
-pub(crate) struct Section<'a> {
+#[derive(Debug, Clone)]
+pub struct Section<'a> {
     pub file: &'a Path,
+    /// Key path from the root; empty for the root itself.
     pub path: String,
     entries: &'a [(String, Item)],
     line: Option<u64>,
 }
 
 impl<'a> Field<'a> {
+    /// The root of a tree read from `file` (no key path).
     pub fn root(file: &'a Path, item: &'a Item) -> Self {
         Field {
             file,
@@ -82,6 +86,7 @@ impl<'a> Field<'a> {
         at
     }
 
+    /// An input error at this field.
     pub fn error(&self, msg: impl Into<String>) -> Error {
         Error::input(self.at(), msg)
     }
@@ -138,6 +143,17 @@ impl<'a> Field<'a> {
             Node::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(x as i64),
             _ => Err(self.wrong_type("a whole number")),
         }
+    }
+
+    /// A whole number in `[lo, hi]`.
+    pub fn int_in(&self, lo: i64, hi: i64) -> Result<i64> {
+        let i = self.int()?;
+        if !(lo..=hi).contains(&i) {
+            return Err(self.error(format!(
+                "expected a whole number in [{lo}, {hi}], found {i}"
+            )));
+        }
+        Ok(i)
     }
 
     pub fn bool(&self) -> Result<bool> {
@@ -202,6 +218,37 @@ impl<'a> Field<'a> {
         self.array_len(len, what)?.iter().map(check).collect()
     }
 
+    /// An array of finite numbers, of any length.
+    pub fn f64_array(&self) -> Result<Vec<f64>> {
+        self.array()?.iter().map(Field::f64).collect()
+    }
+
+    /// An array of tables (`[[name]]`, or an inline array of inline
+    /// tables), each located at its own index: `name[0]`, `name[1]`, ….
+    pub fn tables(&self) -> Result<Vec<Section<'a>>> {
+        if !matches!(self.item.node, Node::Array(_)) {
+            return Err(self.wrong_type("an array of tables ([[…]])"));
+        }
+        self.array()?.iter().map(Field::table).collect()
+    }
+
+    /// A prior table such as `{ dist = "normal", mean = 0.1, sd = 0.01 }`
+    /// (the core's [`Prior`], validated); `example` is shown in messages.
+    pub fn prior(&self, example: &str) -> Result<Prior> {
+        if !matches!(self.item.node, Node::Table(_)) {
+            return Err(self.wrong_type(&format!("a prior table (e.g. {example})")));
+        }
+        let value = to_toml(self.item).unwrap_or(toml::Value::Boolean(false));
+        let prior: Prior = value.try_into().map_err(|e: toml::de::Error| {
+            self.error(format!(
+                "invalid prior: {} (e.g. {example})",
+                e.message().trim()
+            ))
+        })?;
+        prior.validate(&self.at())?;
+        Ok(prior)
+    }
+
     pub fn table(&self) -> Result<Section<'a>> {
         let Node::Table(entries) = &self.item.node else {
             return Err(self.wrong_type("a table"));
@@ -216,6 +263,16 @@ impl<'a> Field<'a> {
 }
 
 impl<'a> Section<'a> {
+    /// The top-level table of a document read from `file`.
+    pub(crate) fn root(file: &'a Path, entries: &'a [(String, Item)]) -> Self {
+        Section {
+            file,
+            path: String::new(),
+            entries,
+            line: None,
+        }
+    }
+
     fn key_path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_string()
@@ -224,6 +281,7 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// Each value, in document order.
     pub fn keys(&self) -> impl Iterator<Item = Field<'a>> + '_ {
         self.entries.iter().map(|(k, item)| Field {
             file: self.file,
@@ -232,8 +290,16 @@ impl<'a> Section<'a> {
         })
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &'a str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
+    /// Each key with its value, in document order.
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, Field<'a>)> + '_ {
+        self.entries.iter().map(|(k, item)| {
+            let f = Field {
+                file: self.file,
+                path: self.key_path(k),
+                item,
+            };
+            (k.as_str(), f)
+        })
     }
 
     /// Every key must be one of `valid`; the first that is not is an error
@@ -264,6 +330,7 @@ impl<'a> Section<'a> {
             })
     }
 
+    /// The value of `key`, or an error at this table naming the key.
     pub fn req(&self, key: &str) -> Result<Field<'a>> {
         self.get(key).ok_or_else(|| {
             let mut at = Located::file(self.file).field(self.key_path(key));
@@ -279,4 +346,24 @@ impl<'a> Section<'a> {
     pub fn section(&self, key: &str) -> Result<Section<'a>> {
         self.req(key)?.table()
     }
+}
+
+/// The subtree as a `toml::Value`, to hand to a serde type. Nulls (only a
+/// JSON front end makes them) and times other than dates are left out.
+fn to_toml(item: &Item) -> Option<toml::Value> {
+    use toml::Value as T;
+    Some(match &item.node {
+        Node::Null | Node::OtherTime => return None,
+        Node::Bool(b) => T::Boolean(*b),
+        Node::Int(i) => T::Integer(*i),
+        Node::Float(x) => T::Float(*x),
+        Node::Str(s) => T::String(s.clone()),
+        Node::Date(d) => T::String(d.to_string()),
+        Node::Array(a) => T::Array(a.iter().filter_map(to_toml).collect()),
+        Node::Table(t) => T::Table(
+            t.iter()
+                .filter_map(|(k, v)| Some((k.clone(), to_toml(v)?)))
+                .collect(),
+        ),
+    })
 }
