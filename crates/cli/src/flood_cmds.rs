@@ -1,6 +1,7 @@
 //! The flood twin (GR4J, `crates/hydro`) behind the same commands as the
-//! epidemic twin: `didymos run`, `assimilate` and `forecast` recognise a
-//! flood spec (one with a `[basin]` table) and come here.
+//! epidemic twin: `didymos run`, `assimilate`, `forecast`, `scenario` and
+//! `backtest` recognise a flood spec (one with a `[basin]` table) and come
+//! here.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,13 +14,18 @@ use serde_json::json;
 
 pub use crate::flood_scenario::scenario;
 
+pub use crate::flood_backtest::{backtest, FloodBacktestArgs};
+
 /// Whether `path` is a flood twin spec rather than an epidemic one.
 pub fn is_flood_spec(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("[basin]")))
+    std::fs::read_to_string(path).is_ok_and(|t| didymos_hydro::spec::is_flood_spec_text(&t))
 }
 
-fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+pub(crate) fn write_csv(
+    path: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| Error::Other(format!("{}: {e}", path.display()));
     w.write_record(header).map_err(e)?;
@@ -36,7 +42,7 @@ fn cell(v: Option<f64>) -> String {
 
 /// Loads the twin and calibrates it on its calibration period (the spec's
 /// `[calibration]`); prints the fit on both periods.
-fn calibrated(spec: &Path) -> Result<FloodTwin> {
+pub(crate) fn calibrated(spec: &Path) -> Result<FloodTwin> {
     let mut twin = FloodTwin::load(spec)?;
     let c = twin.calibrate()?;
     let s = twin.skill()?;
@@ -93,7 +99,7 @@ pub fn run(spec: &Path, out: &Path) -> Result<()> {
     crate::prov_cmd::finish(prov, out, false)
 }
 
-fn record_inputs(prov: &mut didymos_prov::Recorder, twin: &FloodTwin) -> Result<()> {
+pub(crate) fn record_inputs(prov: &mut didymos_prov::Recorder, twin: &FloodTwin) -> Result<()> {
     crate::prov_cmd::used(prov, "spec", &twin.spec.spec_path)?;
     crate::prov_cmd::used(prov, "forcing", &twin.spec.forcing)?;
     crate::prov_cmd::used(prov, "observations", &twin.spec.streamflow)

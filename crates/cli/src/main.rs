@@ -1,6 +1,7 @@
 //! `didymos`: the command-line face of the Didymos digital twin engine.
 #![forbid(unsafe_code)]
 
+mod flood_backtest;
 mod flood_cmds;
 mod flood_scenario;
 mod prov_cmd;

@@ -1,8 +1,19 @@
 //! Calibration by differential evolution (Storn & Price 1997, DE/rand/1/bin)
 //! on the estimation scale of each parameter (log for X1, X3, X4, Kf; logit
-//! for CTG), maximising KGE or NSE of noise-free runs against observed
-//! discharge on a range of days. Deterministic given the seed: one ChaCha8
-//! stream drives the whole search and candidates are scored in order.
+//! for CTG), maximising an [`Objective`] of noise-free runs against
+//! observed discharge on a range of days. Deterministic given the seed: one
+//! ChaCha8 stream drives the whole search and candidates are scored in
+//! order.
+//!
+//! The default objective is the KGE of √Q. It was chosen on
+//! calibration-period evidence only: a split-sample test inside 2000–2001
+//! (calibrate on 2000 and score the KGE of Q on 2001, and the reverse),
+//! over both CAMELS basins and three seeds. Calibrating on KGE of √Q gave
+//! the best held-out KGE of Q of the criteria tried (KGE, KGE of √Q, the
+//! mean of KGE of Q and of 1/Q); a two-year spin-up or a longer search
+//! (60 × 100) on top of it changed the held-out score by < 0.002, so the
+//! cheaper defaults stay. `examples/calibration_study.rs` reruns that
+//! comparison.
 
 use didymos_assim::scale::{to_est, to_nat};
 use didymos_core::rng::member_rng;
@@ -19,6 +30,13 @@ const STREAM_DE: u64 = 0x4445_5356;
 pub enum Objective {
     Kge,
     Nse,
+    /// KGE of √Q: less weight on the highest flows (e.g. Oudin et al.
+    /// 2006, Pushpalatha et al. 2012 on transformed-flow criteria).
+    KgeSqrt,
+    /// Mean of KGE(Q) and KGE(1/(Q + ε)), ε = mean observed flow / 100:
+    /// high and low flows in one criterion (Garcia et al. 2017; ε after
+    /// Pushpalatha et al. 2012).
+    KgeHighLow,
 }
 
 impl Objective {
@@ -26,6 +44,25 @@ impl Objective {
         match self {
             Objective::Kge => kge(sim, obs),
             Objective::Nse => nse(sim, obs),
+            Objective::KgeSqrt => {
+                let s: Vec<f64> = sim.iter().map(|q| q.max(0.0).sqrt()).collect();
+                let o: Vec<Option<f64>> =
+                    obs.iter().map(|q| q.map(|q| q.max(0.0).sqrt())).collect();
+                kge(&s, &o)
+            }
+            Objective::KgeHighLow => {
+                let finite: Vec<f64> = obs
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .filter(|q| q.is_finite())
+                    .collect();
+                let eps = finite.iter().sum::<f64>() / finite.len().max(1) as f64 / 100.0;
+                let inv = |q: f64| 1.0 / (q.max(0.0) + eps);
+                let s: Vec<f64> = sim.iter().map(|q| inv(*q)).collect();
+                let o: Vec<Option<f64>> = obs.iter().map(|q| q.map(inv)).collect();
+                0.5 * (kge(sim, obs) + kge(&s, &o))
+            }
         }
     }
 }
@@ -48,11 +85,12 @@ pub struct CalibrationOptions {
 }
 
 impl CalibrationOptions {
-    /// Usual GR4J + CemaNeige ranges, scoring `first_day..=last_day`.
+    /// Usual GR4J + CemaNeige ranges, KGE of √Q, scoring
+    /// `first_day..=last_day`.
     pub fn new(first_day: usize, last_day: usize) -> Self {
         let r = |n: &str, lo: f64, hi: f64| (n.to_string(), lo, hi);
         CalibrationOptions {
-            objective: Objective::Kge,
+            objective: Objective::KgeSqrt,
             ranges: vec![
                 r("x1", 20.0, 2500.0),
                 r("x2", -10.0, 5.0),

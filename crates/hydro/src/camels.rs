@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use didymos_core::{Date, Error, Located, Result};
 
-use crate::forcing::{Forcing, ForcingTrace};
+use crate::forcing::{hydrotel_solid_fraction, Forcing, ForcingTrace, HYDROTEL_MAX_ELEVATION_M};
 
 const FORCING_FIELDS: [&str; 11] = [
     "Year", "Mnth", "Day", "Hr", "dayl", "prcp", "srad", "swe", "tmax", "tmin", "vp",
@@ -180,8 +180,9 @@ pub(crate) fn missing_dates_error(
 
 impl CamelsForcing {
     /// The forcing for `start..=end` (mean temperature = (tmax + tmin)/2,
-    /// Oudin PET at the file's latitude). Missing days are an error naming
-    /// the dates.
+    /// Oudin PET at the file's latitude; below 1,500 m mean elevation the
+    /// snow share of precipitation by the Hydrotel rule from tmin and tmax,
+    /// as airGR does). Missing days are an error naming the dates.
     pub fn forcing(&self, start: Date, end: Date) -> Result<Forcing> {
         if end < start {
             return Err(Error::input(
@@ -196,7 +197,12 @@ impl CamelsForcing {
         let precip = rows.iter().map(|r| r.prcp).collect();
         let tmean = rows.iter().map(|r| 0.5 * (r.tmax + r.tmin)).collect();
         let trace = ForcingTrace::from_temperature(start, self.latitude, precip, tmean);
-        Forcing::new(start, self.latitude, trace)
+        let solid = (self.elevation_m < HYDROTEL_MAX_ELEVATION_M).then(|| {
+            rows.iter()
+                .map(|r| hydrotel_solid_fraction(r.tmin, r.tmax))
+                .collect()
+        });
+        Forcing::new(start, self.latitude, trace)?.with_solid_fraction(solid)
     }
 
     /// First and last date in the file.

@@ -2,11 +2,37 @@
 //! daily precipitation, mean temperature and PET over the observed record,
 //! optionally followed by forecast traces (deterministic: one trace;
 //! ensemble: member m follows trace m mod k).
+//!
+//! The share of precipitation falling as snow follows airGR's
+//! `DataAltiExtrapolation_Valery` (the reference CemaNeige inputs): where
+//! the record comes with daily minimum and maximum temperatures and the
+//! basin lies below 1,500 m, the Hydrotel rule of Turcotte et al. (2007),
+//! 1 − Tmax/(Tmax − Tmin) (all snow if Tmax ≤ 0, all rain if Tmin ≥ 0),
+//! held per day of the record ([`Forcing::with_solid_fraction`]); otherwise
+//! (forecast traces, or no such fraction given) the USACE rule on the mean
+//! temperature ([`crate::snow::solid_fraction`]).
 
 use didymos_core::{Date, Error, Located, Result};
 
 use crate::pet::{day_of_year, oudin_pet};
 use crate::snow::solid_fraction;
+
+/// Below this mean basin elevation (m) airGR partitions precipitation with
+/// the Hydrotel rule when daily minimum and maximum temperatures are given.
+pub const HYDROTEL_MAX_ELEVATION_M: f64 = 1500.0;
+
+/// Share of precipitation falling as snow by the Hydrotel rule (Turcotte
+/// et al. 2007, as in airGR): 1 − Tmax/(Tmax − Tmin), 0 when Tmin ≥ 0 and
+/// 1 when Tmax ≤ 0 (checked in that order, as airGR does).
+pub fn hydrotel_solid_fraction(tmin: f64, tmax: f64) -> f64 {
+    if tmax <= 0.0 {
+        1.0
+    } else if tmin >= 0.0 {
+        0.0
+    } else {
+        (1.0 - tmax / (tmax - tmin)).clamp(0.0, 1.0)
+    }
+}
 
 /// One forcing series (mm/day, °C, mm/day), day by day.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -69,6 +95,9 @@ pub struct Forcing {
     start: Date,
     latitude: f64,
     observed: ForcingTrace,
+    /// Snow share of each observed day's precipitation (None: USACE on the
+    /// mean temperature).
+    solid: Option<Vec<f64>>,
     forecast: Vec<ForcingTrace>,
 }
 
@@ -78,6 +107,8 @@ pub struct DayForcing {
     pub precip: f64,
     pub tmean: f64,
     pub pet: f64,
+    /// Share of `precip` falling as snow.
+    pub solid_fraction: f64,
 }
 
 impl Forcing {
@@ -100,8 +131,44 @@ impl Forcing {
             start,
             latitude,
             observed,
+            solid: None,
             forecast: Vec::new(),
         })
+    }
+
+    /// The snow share of each observed day's precipitation (one value per
+    /// day of the record, in [0, 1]), e.g. from [`hydrotel_solid_fraction`];
+    /// `None` goes back to the USACE rule on the mean temperature.
+    pub fn with_solid_fraction(mut self, solid: Option<Vec<f64>>) -> Result<Self> {
+        if let Some(s) = &solid {
+            if s.len() != self.observed.len() {
+                return Err(Error::input(
+                    Located::default().field("solid fraction"),
+                    format!(
+                        "{} values for {} days of forcing",
+                        s.len(),
+                        self.observed.len()
+                    ),
+                ));
+            }
+            if let Some(i) = s.iter().position(|x| !(0.0..=1.0).contains(x)) {
+                return Err(Error::input(
+                    Located::default().field("solid fraction"),
+                    format!(
+                        "{}: {} is not in [0, 1]",
+                        self.start.add_days(i as i32),
+                        s[i]
+                    ),
+                ));
+            }
+        }
+        self.solid = solid;
+        Ok(self)
+    }
+
+    /// The per-day snow share of the record, if one was given.
+    pub fn solid_fraction(&self) -> Option<&[f64]> {
+        self.solid.as_deref()
     }
 
     /// Append forecast forcing from the day after the record: one trace
@@ -141,7 +208,8 @@ impl Forcing {
             tmean: self.observed.tmean[..n].to_vec(),
             pet: self.observed.pet[..n].to_vec(),
         };
-        Forcing::new(self.start, self.latitude, cut)
+        Forcing::new(self.start, self.latitude, cut)?
+            .with_solid_fraction(self.solid.as_ref().map(|s| s[..n].to_vec()))
     }
 
     pub fn start(&self) -> Date {
@@ -176,9 +244,14 @@ impl Forcing {
             precip: t.precip[k],
             tmean: t.tmean[k],
             pet: t.pet[k],
+            solid_fraction: solid_fraction(t.tmean[k]),
         };
         if (0..n).contains(&i) {
-            return pick(&self.observed, i as usize);
+            let mut f = pick(&self.observed, i as usize);
+            if let Some(s) = &self.solid {
+                f.solid_fraction = s[i as usize];
+            }
+            return f;
         }
         if i >= n && !self.forecast.is_empty() {
             let trace = &self.forecast[member % self.forecast.len()];
@@ -202,13 +275,16 @@ impl Forcing {
     /// Mean annual solid precipitation (mm/year) over the observed record,
     /// for CemaNeige's melt threshold.
     pub fn mean_annual_solid_precip(&self) -> f64 {
-        let solid: f64 = self
-            .observed
-            .precip
-            .iter()
-            .zip(&self.observed.tmean)
-            .map(|(p, t)| p * solid_fraction(*t))
-            .sum();
+        let o = &self.observed;
+        let solid: f64 = match &self.solid {
+            Some(s) => o.precip.iter().zip(s).map(|(p, f)| p * f).sum(),
+            None => o
+                .precip
+                .iter()
+                .zip(&o.tmean)
+                .map(|(p, t)| p * solid_fraction(*t))
+                .sum(),
+        };
         solid * 365.25 / self.observed.len() as f64
     }
 }

@@ -13,10 +13,13 @@
 //!   periods;
 //! - [`spec`]: the TOML flood twin spec;
 //! - [`twin`]: [`twin::FloodTwin`], a loaded spec and the steps a CLI runs
-//!   (calibrate, skill, 1-day-ahead comparison, forecast, warnings).
+//!   (calibrate, skill, 1-day-ahead comparison, forecast, warnings);
+//! - [`backtest`]: rolling-origin hindcasts scored per lead day against
+//!   the open loop and persistence (CRPS, WIS, coverage, NSE/KGE).
 #![forbid(unsafe_code)]
 
 pub mod assimilate;
+pub mod backtest;
 pub mod calibrate;
 pub mod camels;
 pub mod forcing;
@@ -27,7 +30,6 @@ pub mod pet;
 pub mod scenarios;
 pub mod snow;
 pub mod spec;
-mod spec_toml;
 mod state;
 pub mod twin;
 pub mod warning;

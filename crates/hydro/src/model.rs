@@ -28,7 +28,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::forcing::{DayForcing, Forcing};
 use crate::gr4j::{gr4j_day, Gr4jParams, Gr4jStores, UnitHydrographs, UH1_SLOTS, UH2_SLOTS};
 use crate::gr4j::{X4_MAX, X4_MIN};
-use crate::snow::{snow_day, SnowParams, GTHRESHOLD_FACTOR};
+use crate::snow::{snow_day_with_fraction, SnowParams, GTHRESHOLD_FACTOR};
 use crate::state::Stores;
 pub use crate::state::{repair, slot, total_storage, Scratch};
 
@@ -277,7 +277,14 @@ impl Gr4jModel {
     /// One day of snow + GR4J; returns (precip, aet, exchange, discharge).
     fn day(&self, p: &[f64], uh: &UnitHydrographs, st: &mut Stores, f: DayForcing) -> [f64; 4] {
         let (gp, sp) = self.split(p);
-        let snow = snow_day(&sp, &mut st.snow, &mut st.thermal, f.precip, f.tmean);
+        let snow = snow_day_with_fraction(
+            &sp,
+            &mut st.snow,
+            &mut st.thermal,
+            f.precip,
+            f.tmean,
+            f.solid_fraction,
+        );
         let d = gr4j_day(&gp, uh, &mut st.gr4j, snow.outflow(), f.pet);
         [f.precip, d.actual_et, d.exchange, d.discharge]
     }

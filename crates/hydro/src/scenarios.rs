@@ -26,7 +26,7 @@ use didymos_core::{Date, Error, Model, Result};
 
 use crate::forcing::Forcing;
 use crate::model::Gr4jModel;
-use crate::spec_toml::Doc;
+use didymos_spec::Doc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloodScenarioFile {
@@ -142,6 +142,7 @@ impl FloodScenario {
             }
         }
         let forcing = Forcing::new(f.start(), f.latitude(), trace)?
+            .with_solid_fraction(f.solid_fraction().map(<[f64]>::to_vec))?
             .with_forecast(f.forecast_traces().to_vec())?;
         model.with_forcing(forcing)
     }

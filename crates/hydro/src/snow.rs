@@ -2,8 +2,9 @@
 //! degree-day snow routine whose melt waits for the pack's thermal state
 //! to reach 0 °C.
 //!
-//! - solid fraction of precipitation: 1 at T ≤ −1 °C, 0 at T ≥ 3 °C, linear
-//!   between (the USACE rule CemaNeige uses without elevation layers);
+//! - solid fraction of precipitation: given by the forcing (airGR's rule:
+//!   Hydrotel from Tmin/Tmax below 1,500 m, see [`crate::forcing`]), or by
+//!   the USACE rule: 1 at T ≤ −1 °C, 0 at T ≥ 3 °C, linear between;
 //! - thermal state eTG ← min(0, CTG·eTG + (1 − CTG)·T);
 //! - potential melt = min(G, Kf·(T − 0)) when eTG = 0 and T > 0;
 //! - melt = (0.9·min(G/Gthr, 1) + 0.1) · potential melt, where Gthr is 0.9 ×
@@ -53,7 +54,19 @@ pub fn solid_fraction(t: f64) -> f64 {
 /// Advance the pack `g` (mm SWE) and thermal state `etg` (°C, ≤ 0) by one
 /// day of precipitation `p` (mm) at mean temperature `t` (°C).
 pub fn snow_day(sp: &SnowParams, g: &mut f64, etg: &mut f64, p: f64, t: f64) -> SnowDay {
-    let solid = p * solid_fraction(t);
+    snow_day_with_fraction(sp, g, etg, p, t, solid_fraction(t))
+}
+
+/// As [`snow_day`], with the share of `p` falling as snow given.
+pub fn snow_day_with_fraction(
+    sp: &SnowParams,
+    g: &mut f64,
+    etg: &mut f64,
+    p: f64,
+    t: f64,
+    fraction: f64,
+) -> SnowDay {
+    let solid = p * fraction;
     let liquid = p - solid;
     *g += solid;
     *etg = (sp.ctg * *etg + (1.0 - sp.ctg) * t).min(0.0);

@@ -13,7 +13,7 @@
 //! | `time.production_fill`, `routing_fill` | store fills before spin-up (defaults 0.3, 0.5) |
 //! | `parameters.<name>` | value of `x1`, `x2`, `x3`, `x4`, `snow_ctg`, `snow_kf` |
 //! | `priors.<name>` | a prior, e.g. `{ dist = "uniform", low = 20, high = 2500 }` |
-//! | `calibration.objective` | `"kge"` (default) or `"nse"` |
+//! | `calibration.objective` | `"kge_sqrt"` (default: KGE of √Q), `"kge"`, `"kge_highlow"` (mean of KGE of Q and of 1/Q) or `"nse"` |
 //! | `calibration.population`, `generations`, `seed` | differential evolution (defaults 30, 60, 1) |
 //! | `calibration.ranges.<name>` | `[low, high]` search range (defaults: see `CalibrationOptions::new`) |
 //! | `assimilation.filter` | `"pf"` (default) or `"eakf"` |
@@ -29,11 +29,11 @@
 use std::path::{Path, PathBuf};
 
 use didymos_core::{Date, Error, Located, Prior, Result};
+use didymos_spec::{Doc, Section};
 
 use crate::assimilate::{AssimilationSettings, FilterKind};
 use crate::calibrate::{CalibrationOptions, Objective};
 use crate::model::PARAM_NAMES;
-use crate::spec_toml::{Doc, Table};
 use crate::warning::ReturnPeriodMethod;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +60,8 @@ pub struct FloodSpec {
     pub return_period: Option<(f64, ReturnPeriodMethod)>,
 }
 
+const PRIOR_EXAMPLE: &str = "{ dist = \"uniform\", low = 20, high = 2500 }";
+
 const TOP_KEYS: [&str; 8] = [
     "twin",
     "basin",
@@ -73,6 +75,12 @@ const TOP_KEYS: [&str; 8] = [
 
 /// Read and validate a flood twin spec (the data files are read later, by
 /// [`crate::twin::FloodTwin`]).
+/// Whether a spec's text is a flood twin's (it has a `[basin]` table)
+/// rather than an epidemic twin's. The CLI and the service both decide so.
+pub fn is_flood_spec_text(text: &str) -> bool {
+    text.lines().any(|l| l.trim_start().starts_with("[basin]"))
+}
+
 pub fn load_flood_spec(path: &Path) -> Result<FloodSpec> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     parse_flood_spec(path, &text)
@@ -128,7 +136,7 @@ pub fn parse_flood_spec(path: &Path, text: &str) -> Result<FloodSpec> {
             "{calibration_end} must lie in {start} … {end} and leave days to validate"
         )));
     }
-    let opt_f64 = |t: &Table, k: &str, lo: f64, hi: f64, what: &str, d: f64| -> Result<f64> {
+    let opt_f64 = |t: &Section, k: &str, lo: f64, hi: f64, what: &str, d: f64| -> Result<f64> {
         t.get(k).map_or(Ok(d), |f| f.f64_in(lo, hi, what))
     };
     let spin_up_days = time
@@ -140,17 +148,15 @@ pub fn parse_flood_spec(path: &Path, text: &str) -> Result<FloodSpec> {
     let mut parameters = Vec::new();
     if let Some(t) = root.opt_section("parameters")? {
         t.check_keys(&PARAM_NAMES)?;
-        for k in t.keys() {
-            let f = t.req(&k)?;
-            parameters.push((k, f.f64()?, f.at()));
+        for (k, f) in t.entries() {
+            parameters.push((k.to_string(), f.f64()?, f.at()));
         }
     }
     let mut priors = Vec::new();
     if let Some(t) = root.opt_section("priors")? {
         t.check_keys(&PARAM_NAMES)?;
-        for k in t.keys() {
-            let f = t.req(&k)?;
-            priors.push((k, f.prior()?, f.at()));
+        for (k, f) in t.entries() {
+            priors.push((k.to_string(), f.prior(PRIOR_EXAMPLE)?, f.at()));
         }
     }
 
@@ -219,15 +225,17 @@ pub fn parse_flood_spec(path: &Path, text: &str) -> Result<FloodSpec> {
     })
 }
 
-fn read_calibration(t: &Table, c: &mut CalibrationOptions) -> Result<()> {
+fn read_calibration(t: &Section, c: &mut CalibrationOptions) -> Result<()> {
     t.check_keys(&["objective", "population", "generations", "seed", "ranges"])?;
     if let Some(f) = t.get("objective") {
         c.objective = match f.str()? {
             "kge" => Objective::Kge,
             "nse" => Objective::Nse,
+            "kge_sqrt" => Objective::KgeSqrt,
+            "kge_highlow" => Objective::KgeHighLow,
             s => {
                 return Err(f.error(format!(
-                    "unknown objective `{s}`; valid objectives are: kge, nse"
+                    "unknown objective `{s}`; valid objectives are: kge_sqrt, kge, kge_highlow, nse"
                 )))
             }
         };
@@ -244,10 +252,9 @@ fn read_calibration(t: &Table, c: &mut CalibrationOptions) -> Result<()> {
     if let Some(r) = t.opt_section("ranges")? {
         r.check_keys(&PARAM_NAMES)?;
         c.ranges.clear();
-        for k in r.keys() {
-            let f = r.req(&k)?;
+        for (k, f) in r.entries() {
             match f.f64_array()?.as_slice() {
-                [lo, hi] if lo < hi => c.ranges.push((k, *lo, *hi)),
+                [lo, hi] if lo < hi => c.ranges.push((k.to_string(), *lo, *hi)),
                 _ => return Err(f.error("expected [low, high] with low < high")),
             }
         }
@@ -255,7 +262,7 @@ fn read_calibration(t: &Table, c: &mut CalibrationOptions) -> Result<()> {
     Ok(())
 }
 
-fn read_assimilation(t: &Table) -> Result<AssimilationSettings> {
+fn read_assimilation(t: &Section) -> Result<AssimilationSettings> {
     t.check_keys(&[
         "filter",
         "members",

@@ -1,5 +1,6 @@
-//! Calibrate on 2000–2001 (KGE, differential evolution, a one-year spin-up
-//! replaying 2000 so every calibration day is scored), validate on 2002.
+//! Calibrate on 2000–2001 (KGE of √Q, differential evolution, a one-year
+//! spin-up replaying 2000 so every calibration day is scored), validate on
+//! 2002 (KGE and NSE of Q).
 
 mod common;
 use common::*;
@@ -11,14 +12,15 @@ fn calibrate_and_validate(b: &Basin) -> (f64, f64, f64) {
     let c = calibrate(&b.model, &b.observed, &o).unwrap();
     let sim = b.model.simulate(&c.params).unwrap();
     let (vs, vo) = (&sim.discharge[731..], &b.observed[731..]);
-    let (cal_nse, val_kge, val_nse) = (
+    let (cal_kge, cal_nse, val_kge, val_nse) = (
+        kge(&sim.discharge[..731], &b.observed[..731]),
         nse(&sim.discharge[..731], &b.observed[..731]),
         kge(vs, vo),
         nse(vs, vo),
     );
     eprintln!(
-        "{}: calibration KGE {:.3} NSE {cal_nse:.3}; validation 2002 KGE {val_kge:.3} NSE {val_nse:.3}; params {:?}",
-        b.id, c.score, c.params
+        "{}: calibration KGE {cal_kge:.3} NSE {cal_nse:.3} (objective {:?} {:.3}); validation 2002 KGE {val_kge:.3} NSE {val_nse:.3}; params {:?}",
+        b.id, o.objective, c.score, c.params
     );
     // The search is deterministic given its seed.
     assert_eq!(
@@ -29,7 +31,7 @@ fn calibrate_and_validate(b: &Basin) -> (f64, f64, f64) {
         c.trace.windows(2).all(|w| w[1] >= w[0]),
         "best score never drops"
     );
-    (c.score, val_kge, val_nse)
+    (cal_kge, val_kge, val_nse)
 }
 
 #[test]
@@ -47,10 +49,13 @@ fn marsh_creek_01547700_from_shared_data() {
         return;
     };
     let (cal, val_kge, val_nse) = calibrate_and_validate(&b);
-    assert!(cal > 0.7, "calibration KGE {cal}");
-    // The target is 0.6. This basin gives 0.599 with these
-    // settings and 0.53–0.60 across seeds and search lengths (see
-    // BENCHMARKS.md, flood section), so only a lower bound is asserted.
+    // Calibrated on KGE of √Q, the KGE of Q itself is lower here (0.68 with
+    // seed 1, 0.77–0.78 with seeds 2–3).
+    assert!(cal > 0.65, "calibration KGE {cal}");
+    // The target is 0.6. This basin gives 0.616 with these
+    // settings (seed 1) but 0.52–0.62 across seeds 1–10 and 0.56–0.58 with a
+    // longer search (flood section of BENCHMARKS.md), so only a lower
+    // bound is asserted.
     assert!(val_kge >= 0.5, "validation KGE {val_kge}");
     assert!(val_nse > 0.5, "validation NSE {val_nse}");
 }

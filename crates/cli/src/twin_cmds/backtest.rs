@@ -29,6 +29,19 @@ pub struct BacktestArgs {
 }
 
 pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
+    if crate::flood_cmds::is_flood_spec(&args.spec) {
+        return crate::flood_cmds::backtest(&crate::flood_cmds::FloodBacktestArgs {
+            spec: &args.spec,
+            observations: args.observations.as_deref(),
+            from: args.from,
+            to: args.to,
+            every: &args.every,
+            horizon: args.horizon,
+            members: args.members,
+            seed: args.seed,
+            out: &args.out,
+        });
+    }
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("backtest");
     let twin = load_twin(&args.spec, args.observations.as_deref())?;
