@@ -2,24 +2,72 @@
 //! forecast, and their notifications: an SSE event, and a webhook POST
 //! delivered with retries (exponential backoff) and a log of every attempt.
 //!
-//! A rule fires when P(sum of `target` at `location` over forecast days
-//! 1..=`days` > `threshold`) > `probability`, estimated from the forecast's
-//! samples. Events are raised on changes of state (ok → firing → ok).
+//! A rule fires when P(A > `threshold`) > `probability`, estimated from the
+//! forecast's samples, where A is the `aggregate` of `target` at `location`
+//! over forecast days 1..=`days`: their sum (counts over a period, the
+//! default) or their maximum (a daily peak, such as a flood's discharge).
+//! Events are raised on changes of state (ok → firing → ok).
 
 use std::time::Duration;
 
 use didymos_twin::predict::StreamForecast;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::registry::TwinEntry;
 use crate::store::{self, now_ms, AttemptRow, DeliveryRow};
 use crate::{AppState, SharedState};
 
-/// Share of samples above `threshold` of the sum over days `1..=days`.
-pub fn exceedance(f: &StreamForecast, location: usize, days: usize, threshold: f64) -> f64 {
-    let days = days.min(f.values[location].len()).max(1);
-    let sums = f.summed(location, 1, days);
-    let above = sums.iter().filter(|s| **s > threshold).count();
-    above as f64 / sums.len().max(1) as f64
+/// How a rule combines the forecast days before comparing with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// The sum over the days (e.g. admissions in the next two weeks).
+    #[default]
+    Sum,
+    /// The largest day (e.g. the peak discharge).
+    Max,
+}
+
+impl Aggregate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Sum => "sum",
+            Aggregate::Max => "max",
+        }
+    }
+    pub fn parse(s: &str) -> Aggregate {
+        match s {
+            "max" => Aggregate::Max,
+            _ => Aggregate::Sum,
+        }
+    }
+}
+
+/// Share of samples whose `aggregate` over days `1..=days` is above
+/// `threshold` (each sample is one member's path, so the maximum is the
+/// path's peak).
+pub fn exceedance(
+    f: &StreamForecast,
+    location: usize,
+    days: usize,
+    threshold: f64,
+    aggregate: Aggregate,
+) -> f64 {
+    let v = &f.values[location];
+    let days = days.min(v.len()).max(1);
+    let members = v.first().map_or(0, Vec::len);
+    let above = match aggregate {
+        Aggregate::Sum => f
+            .summed(location, 1, days)
+            .iter()
+            .filter(|s| **s > threshold)
+            .count(),
+        Aggregate::Max => (0..members)
+            .filter(|&m| v[..days].iter().any(|day| day[m] > threshold))
+            .count(),
+    };
+    above as f64 / members.max(1) as f64
 }
 
 /// Evaluates the twin's rules on a new forecast; records and publishes
@@ -43,7 +91,7 @@ pub fn evaluate(
         let Some(l) = f.locations.iter().position(|l| *l == rule.location) else {
             continue;
         };
-        let p = exceedance(f, l, rule.days, rule.threshold);
+        let p = exceedance(f, l, rule.days, rule.threshold, rule.aggregate);
         let r = rule.clone();
         let event = state
             .store
@@ -92,7 +140,9 @@ fn payload(
             "target": rule.target,
             "location": rule.location,
             "days": rule.days,
+            "aggregate": rule.aggregate,
             "threshold": rule.threshold,
+            "return_period_years": rule.return_period_years,
             "probability": rule.probability,
         },
         "forecast_id": forecast_id,
@@ -173,5 +223,29 @@ async fn deliver(state: &SharedState, d: DeliveryRow) {
         .await
     {
         tracing::error!("cannot log webhook attempt: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_and_peaks() {
+        // Two days, three members: paths (1, 5), (2, 2), (4, 0); sums 6, 4,
+        // 4; peaks 5, 2, 4.
+        let f = StreamForecast {
+            stream: "q".into(),
+            locations: vec!["a".into()],
+            values: vec![vec![vec![1.0, 2.0, 4.0], vec![5.0, 2.0, 0.0]]],
+        };
+        assert_eq!(exceedance(&f, 0, 2, 3.5, Aggregate::Sum), 1.0);
+        assert_eq!(exceedance(&f, 0, 2, 3.5, Aggregate::Max), 2.0 / 3.0);
+        assert_eq!(exceedance(&f, 0, 2, 4.5, Aggregate::Sum), 1.0 / 3.0);
+        assert_eq!(exceedance(&f, 0, 2, 4.5, Aggregate::Max), 1.0 / 3.0);
+        assert_eq!(exceedance(&f, 0, 1, 3.5, Aggregate::Max), 1.0 / 3.0);
+        // More days than forecast: all of them.
+        assert_eq!(exceedance(&f, 0, 9, 5.5, Aggregate::Sum), 1.0 / 3.0);
+        assert_eq!(exceedance(&f, 0, 9, 5.5, Aggregate::Max), 0.0);
     }
 }

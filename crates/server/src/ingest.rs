@@ -258,13 +258,7 @@ pub fn validate(
             ));
         }
     }
-    let per_stratum = twin
-        .loaded
-        .assim
-        .streams
-        .iter()
-        .any(|s| s.column == stream.observable && s.per_stratum);
-    if per_stratum && stratum.is_none() {
+    if twin.hosted.per_stratum(&stream.observable) && stratum.is_none() {
         return Err(pos.locate(
             Problem::unprocessable(format!(
                 "`stratum` is required: `{}` is fitted per stratum",
@@ -279,7 +273,7 @@ pub fn validate(
         ValueType::Count if value < 0.0 || value.fract() != 0.0 => {
             Some("is not a count (a whole number ≥ 0)")
         }
-        _ => None,
+        _ => twin.hosted.bad_value(value),
     };
     if let Some(why) = bad_value {
         return Err(pos.locate(

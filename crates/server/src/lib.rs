@@ -1,14 +1,16 @@
-//! The Didymos twin service: twins and their data streams over a REST API,
-//! durable ingest (HTTP and MQTT) into an embedded SQLite store, a live
-//! loop that assimilates new data from the last checkpoint, re-forecasts,
-//! evaluates alert rules and publishes them (SSE and webhooks), scenario
-//! jobs, and W3C PROV for every job. `didymos serve` runs it.
+//! The Didymos twin service: twins (epidemic or flood, see [`hosted`]) and
+//! their data streams over a REST API, durable ingest (HTTP and MQTT) into
+//! an embedded SQLite store, a live loop that assimilates new data from the
+//! last checkpoint, re-forecasts, evaluates alert rules and publishes them
+//! (SSE and webhooks), scenario jobs, and W3C PROV for every job.
+//! `didymos serve` runs it.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod events;
+pub mod hosted;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

@@ -1,7 +1,9 @@
 //! One step of the live loop for one twin: assimilate the days that are
 //! complete since the last checkpoint (resuming the filter from it, never
 //! refitting), save the new checkpoint, forecast from it, evaluate the
-//! alert rules, and publish. Runs on a blocking thread.
+//! alert rules, and publish. Runs on a blocking thread. The steps are the
+//! same for every kind of twin; what differs (its data, filter and
+//! forecast) is behind [`LiveTwin`].
 //!
 //! A day is complete when data for a later day has arrived, when every
 //! location of the twin has reported for it (a total, or every stratum),
@@ -14,10 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use didymos_core::Date;
-use didymos_epi::inputs::ObservationTable;
-use didymos_epi::streams::build_streams;
 use didymos_twin::checkpoint;
 
+use crate::hosted::{Hosted, LiveTwin};
 use crate::registry::TwinEntry;
 use crate::store::{self, now_ms, StoredObservation, TwinRow};
 use crate::AppState;
@@ -50,7 +51,7 @@ pub fn step(state: &AppState, twin: &TwinEntry) -> Result<StepOutcome, String> {
     else {
         return Ok(StepOutcome::default());
     };
-    let cal = twin.loaded.calendar();
+    let cal = twin.hosted.calendar();
     let done_through = match &row.checkpoint_date {
         Some(d) => d
             .parse::<Date>()
@@ -102,57 +103,6 @@ fn day_complete(state: &AppState, twin: &TwinEntry, day: i32) -> Result<bool, St
     }))
 }
 
-/// The observation table the filter sees for the new rows: per cell, the
-/// last value that arrived; a location total (no stratum) replaces the
-/// strata of its day.
-pub fn table_of(twin: &TwinEntry, rows: &[StoredObservation]) -> ObservationTable {
-    let variables = twin.observables();
-    let (units, strata) = (twin.units(), twin.strata());
-    let streams = twin.streams.read().map(|s| s.clone()).unwrap_or_default();
-    let mut cells: BTreeMap<(Date, usize, Option<usize>, usize), f64> = BTreeMap::new();
-    for o in rows {
-        let Some(s) = streams.get(&o.stream) else {
-            continue;
-        };
-        let Some(col) = variables.iter().position(|v| *v == s.observable) else {
-            continue;
-        };
-        let Some(loc) = o
-            .location
-            .as_ref()
-            .and_then(|l| units.iter().position(|u| u == l))
-        else {
-            continue;
-        };
-        let stratum = o
-            .stratum
-            .as_ref()
-            .and_then(|x| strata.iter().position(|u| u == x));
-        let date = Date::from_days_since_epoch(o.day);
-        cells.insert((date, loc, stratum, col), o.value);
-    }
-    let mut table_rows: BTreeMap<(Date, usize, usize), Vec<Option<f64>>> = BTreeMap::new();
-    let blank = vec![None; variables.len()];
-    for (&(date, loc, stratum, col), &v) in cells.iter().filter(|(k, _)| k.2.is_some()) {
-        let s = stratum.unwrap_or(0);
-        table_rows.entry((date, loc, s)).or_insert(blank.clone())[col] = Some(v);
-    }
-    for (&(date, loc, _, col), &v) in cells.iter().filter(|(k, _)| k.2.is_none()) {
-        table_rows.entry((date, loc, 0)).or_insert(blank.clone())[col] = Some(v);
-        for s in 1..strata.len() {
-            if let Some(r) = table_rows.get_mut(&(date, loc, s)) {
-                r[col] = Some(0.0);
-            }
-        }
-    }
-    ObservationTable {
-        variables,
-        locations: units.to_vec(),
-        strata: strata.to_vec(),
-        rows: table_rows,
-    }
-}
-
 fn assimilate_and_forecast(
     state: &AppState,
     twin: &TwinEntry,
@@ -160,8 +110,23 @@ fn assimilate_and_forecast(
     done_through: i32,
     target: i32,
 ) -> Result<(), String> {
+    match &twin.hosted {
+        Hosted::Epidemic(t) => run(state, twin, t.as_ref(), row, done_through, target),
+        Hosted::Flood(t) => run(state, twin, t.as_ref(), row, done_through, target),
+    }
+}
+
+/// The live step for a twin of any kind `T`.
+fn run<T: LiveTwin>(
+    state: &AppState,
+    twin: &TwinEntry,
+    domain: &T,
+    row: &TwinRow,
+    done_through: i32,
+    target: i32,
+) -> Result<(), String> {
     let started = Instant::now();
-    let cal = twin.loaded.calendar();
+    let cal = twin.hosted.calendar();
     let target_date = Date::from_days_since_epoch(target).min(cal.end);
     let target_day = cal
         .day_in_range(target_date)
@@ -171,34 +136,15 @@ fn assimilate_and_forecast(
         .store
         .read_blocking(move |c| store::observations_between_days(c, &id, done_through, target))
         .map_err(|e| e.to_string())?;
-    let table = table_of(twin, &rows);
-    let data = build_streams(
-        &twin.loaded.model,
-        &table,
-        &twin.loaded.assim.streams,
-        Some(target_date),
-    )
-    .map_err(|e| e.to_string())?;
+    let data = domain.data(&twin.streams(), &rows, target_date)?;
 
     let previous = row.checkpoint_path.as_ref().map(PathBuf::from);
     let (mut filter, from_day) = match &previous {
         Some(ck) => {
-            let (f, saved) = checkpoint::resume(
-                ck,
-                &twin.loaded.model,
-                &data,
-                twin.loaded.pf_options(),
-                twin.loaded.eakf_options(&data),
-            )
-            .map_err(|e| e.to_string())?;
+            let (f, saved) = domain.resume(ck, &data)?;
             (f, saved.day)
         }
-        None => (
-            twin.loaded
-                .filter(&data, row.members, row.seed)
-                .map_err(|e| e.to_string())?,
-            1,
-        ),
+        None => (domain.start(&data, row.members, row.seed)?, 1),
     };
     filter.advance_to(target_day).map_err(|e| e.to_string())?;
     let assimilated_ms = started.elapsed().as_millis() as u64;
@@ -209,20 +155,33 @@ fn assimilate_and_forecast(
     let horizon = row.horizon_days.min(cal.n_days() - target_day);
     let forecast = match horizon {
         0 => None,
-        h => Some(crate::jobs::forecast_and_publish(
-            state, twin, &filter, &data, h, started,
-        )?),
+        h => {
+            let t0 = Instant::now();
+            let fc = domain.forecast(&filter, &data, h)?;
+            let origin = cal.date_of(filter.ensemble().day());
+            let members = filter.ensemble().len();
+            let simulate_ms = t0.elapsed().as_millis() as u64;
+            Some(crate::jobs::publish_forecast(
+                state,
+                twin,
+                &fc,
+                (origin, members),
+                started,
+                simulate_ms,
+            )?)
+        }
     };
 
     let run_id = new_run_id("assimilate");
     let run_dir = state.runs_dir().join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
     let ck = run_dir.join("checkpoint.bin");
-    let meta = serde_json::json!({
+    let mut meta = serde_json::json!({
         "twin": twin.id,
-        "spec": twin.loaded.spec.spec_path,
+        "spec": twin.hosted.spec_path(),
         "data_cutoff": target_date.to_string(),
     });
+    domain.checkpoint_meta(&mut meta);
     checkpoint::save(&ck, &filter, meta).map_err(|e| e.to_string())?;
     let result = serde_json::json!({
         "from_day": cal.date_of(from_day).to_string(),
@@ -239,7 +198,7 @@ fn assimilate_and_forecast(
         "assimilate",
         &[&twin.id, "--until", &target_date.to_string()],
     );
-    crate::jobs::record_spec(&mut prov, &twin.loaded)?;
+    crate::jobs::record_spec(&mut prov, &twin.hosted)?;
     let prov_err = |e: didymos_prov::Error| e.to_string();
     prov.used("observations", &obs_file).map_err(prov_err)?;
     if let Some(p) = &previous {

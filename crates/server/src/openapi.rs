@@ -27,7 +27,8 @@ use crate::api;
     ),
     components(schemas(
         crate::problem::ProblemDocument, crate::ingest::ObservationIn, crate::ingest::ObservationBatch,
-        crate::events::ServiceEvent, crate::store::ValueType,
+        crate::events::ServiceEvent, crate::store::ValueType, crate::alerts::Aggregate,
+        crate::hosted::TwinKind,
     )),
     modifiers(&BearerAuth),
 )]

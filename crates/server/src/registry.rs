@@ -1,35 +1,33 @@
-//! The twins the server keeps loaded: each one's model (from its spec) and
-//! its registered streams, so that ingest validates without the store.
+//! The twins the server keeps loaded: each one's model (from its spec, of
+//! either kind, see [`crate::hosted`]) and its registered streams, so that
+//! ingest validates without the store.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use didymos_core::{Date, Model};
-use didymos_epi::inputs::ObservationTable;
-use didymos_epi::spec::load_spec;
-use didymos_epi::twin::{twin_model, LoadedTwin};
+use didymos_core::Date;
 
+use crate::hosted::Hosted;
 use crate::store::{StreamRow, TwinRow};
 
 pub struct TwinEntry {
     pub id: String,
-    pub loaded: LoadedTwin,
+    pub hosted: Hosted,
     pub streams: RwLock<HashMap<String, StreamRow>>,
 }
 
 impl TwinEntry {
     pub fn start(&self) -> Date {
-        self.loaded.calendar().start
+        self.hosted.calendar().start
     }
     pub fn end(&self) -> Date {
-        self.loaded.calendar().end
+        self.hosted.calendar().end
     }
     pub fn units(&self) -> &[String] {
-        &self.loaded.model.layout().units
+        self.hosted.units()
     }
     pub fn strata(&self) -> &[String] {
-        &self.loaded.model.layout().strata
+        self.hosted.strata()
     }
     pub fn stream(&self, name: &str) -> Option<StreamRow> {
         self.streams.read().ok()?.get(name).cloned()
@@ -39,38 +37,14 @@ impl TwinEntry {
             s.insert(row.name.clone(), row);
         }
     }
-    /// The `[[assimilation.stream]]` columns a service stream may feed.
+    /// What streams may feed (and forecasts and rules may name).
     pub fn observables(&self) -> Vec<String> {
-        self.loaded
-            .assim
-            .streams
-            .iter()
-            .map(|s| s.column.clone())
-            .collect()
+        self.hosted.observables()
     }
-}
-
-/// Loads the spec at `path` as a twin the service can filter. The error
-/// is the CLI's text for the same spec.
-pub fn load_loaded_twin(path: &Path) -> Result<LoadedTwin, String> {
-    let (spec, warnings) = load_spec(path).map_err(|e| e.to_string())?;
-    for w in &warnings {
-        tracing::warn!("{}: {w}", path.display());
+    /// A copy of the registered streams.
+    pub fn streams(&self) -> HashMap<String, StreamRow> {
+        self.streams.read().map(|s| s.clone()).unwrap_or_default()
     }
-    let (spec, assim, model) = twin_model(spec).map_err(|e| e.to_string())?;
-    let table = ObservationTable {
-        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
-        locations: model.layout().units.clone(),
-        strata: model.layout().strata.clone(),
-        rows: BTreeMap::new(),
-    };
-    Ok(LoadedTwin {
-        observations: path.to_path_buf(),
-        spec,
-        assim,
-        model,
-        table,
-    })
 }
 
 #[derive(Default)]
@@ -82,15 +56,10 @@ impl Registry {
     pub fn get(&self, id: &str) -> Option<Arc<TwinEntry>> {
         self.twins.read().ok()?.get(id).cloned()
     }
-    pub fn insert(
-        &self,
-        row: &TwinRow,
-        loaded: LoadedTwin,
-        streams: Vec<StreamRow>,
-    ) -> Arc<TwinEntry> {
+    pub fn insert(&self, row: &TwinRow, hosted: Hosted, streams: Vec<StreamRow>) -> Arc<TwinEntry> {
         let entry = Arc::new(TwinEntry {
             id: row.id.clone(),
-            loaded,
+            hosted,
             streams: RwLock::new(streams.into_iter().map(|s| (s.name.clone(), s)).collect()),
         });
         if let Ok(mut t) = self.twins.write() {

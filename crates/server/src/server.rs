@@ -170,12 +170,14 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     })
 }
 
-/// Loads every stored twin's spec; one that no longer loads is logged and
+/// Loads every stored twin's spec (a flood twin with the parameters it was
+/// calibrated to at registration); one that no longer loads is logged and
 /// left out (its data stay in the store).
 fn load_twins(state: &SharedState) -> Result<(), ServerError> {
     let rows = state.store.read_blocking(store::list_twins)?;
     for row in rows {
-        match crate::registry::load_loaded_twin(std::path::Path::new(&row.spec_path)) {
+        let path = std::path::Path::new(&row.spec_path);
+        match crate::hosted::Hosted::load(path, row.parameters.as_deref()) {
             Ok(loaded) => {
                 let id = row.id.clone();
                 let streams = state

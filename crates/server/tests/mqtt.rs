@@ -152,3 +152,62 @@ fn messages_sent_while_the_server_is_down_are_stored_after_restart() {
     let days: Vec<&str> = items.iter().map(|i| i["time"].as_str().unwrap()).collect();
     assert_eq!(days.len(), 5, "each message stored once: {days:?}");
 }
+
+/// A flood twin's discharge over MQTT: the same validation as HTTP (a
+/// negative discharge is rejected), values converted from the stream's
+/// unit, and the live loop forecasts from them.
+#[test]
+fn discharge_over_mqtt_feeds_the_flood_twin() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let server = start_server(Some(broker.addr()));
+    let c = Client::new(&server, Some(ADMIN));
+    let a = c.post(
+        "/v1/twins",
+        &json!({"id": "flood", "spec_path": flood_spec(), "members": 20, "settle_ms": 600_000}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = c.post(
+        "/v1/twins/flood/streams",
+        &json!({"name": "gauge", "unit": "m3/s", "observable": "discharge", "cadence": "1d",
+                "mqtt_topic": "flood/01022500/discharge"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    wait_for("the subscription", Duration::from_secs(10), || {
+        (c.get("/v1/mqtt").body["connected"] == true).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut opts = MqttOptions::new("didymos-test-publisher-3", "127.0.0.1", broker.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = rumqttc::Client::new(opts, 100);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    for rec in [
+        json!({"time": "2002-06-02", "value": -1.0}),
+        json!({"time": "2002-06-01", "value": 6.5}),
+    ] {
+        client
+            .publish(
+                "flood/01022500/discharge",
+                QoS::AtLeastOnce,
+                false,
+                rec.to_string().into_bytes(),
+            )
+            .unwrap();
+    }
+    wait_for("the stored message", Duration::from_secs(20), || {
+        let s = c.get("/v1/mqtt");
+        (s.body["stored"] == 1 && s.body["rejected"] == 1).then_some(())
+    });
+    let history = c.get("/v1/twins/flood/streams/gauge/observations");
+    let items = history.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["location"], "01022500");
+    assert_eq!(items[0]["value"], 6.5);
+    let fc = wait_for("the forecast", Duration::from_secs(60), || {
+        let f = c.get("/v1/twins/flood/forecasts/latest");
+        (f.body["origin"] == "2002-06-01").then_some(f.body)
+    });
+    assert_eq!(fc["targets"][0]["unit"], "mm/day", "{fc}");
+}

@@ -44,6 +44,18 @@ fn the_document_describes_the_api() {
     }
     assert!(ingest["responses"]["422"].is_object());
     assert!(d["components"]["schemas"]["Problem"].is_object());
+    // Rules aggregate days by sum or peak, with a threshold or a return period.
+    let rule = &d["components"]["schemas"]["CreateRule"]["properties"];
+    for key in ["aggregate", "threshold", "return_period_years"] {
+        assert!(rule[key].is_object(), "CreateRule lacks {key}: {rule}");
+    }
+    let aggregate = d["components"]["schemas"]["Aggregate"].to_string();
+    assert!(
+        aggregate.contains("\"max\"") && aggregate.contains("\"sum\""),
+        "{aggregate}"
+    );
+    let twin = &d["components"]["schemas"]["Twin"]["properties"];
+    assert!(twin["kind"].is_object(), "{twin}");
     assert!(d["components"]["securitySchemes"]["bearer"].is_object());
 }
 
@@ -59,6 +71,11 @@ fn schemathesis_finds_no_server_errors() {
     let server = start_server(None);
     let c = Client::new(&server, Some(ADMIN));
     create_spain_twin(&c, "spain", 10, 600_000);
+    let a = c.post(
+        "/v1/twins",
+        &serde_json::json!({"id": "flood", "spec_path": flood_spec(), "members": 10, "settle_ms": 600_000}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
     let url = format!("{}/openapi.json", c.base);
     // Run where schemathesis may leave its cache (not in the source tree).
     let out = Command::new("timeout")

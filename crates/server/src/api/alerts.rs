@@ -7,24 +7,39 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{time_text, twin_entry};
+use crate::alerts::Aggregate;
 use crate::auth::Caller;
 use crate::problem::{ApiJson, ApiPath, ApiResult, Problem};
 use crate::store::{self, now_ms, RuleRow};
 use crate::SharedState;
 
-/// Fires when P(sum of `target` at `location` over the next `days` days >
-/// `threshold`) > `probability`, on any forecast.
+/// Fires when P(A > `threshold`) > `probability` on any forecast, where A
+/// is the `aggregate` (sum, or max: the peak day) of `target` at
+/// `location` over the next `days` days. A flood twin's threshold may be
+/// given as a return period instead, resolved from its observed record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRule {
     pub name: String,
-    /// A forecast target, e.g. `new_hospitalized`.
+    /// A forecast target, e.g. `new_hospitalized` or `discharge`.
     pub target: String,
     /// A location of the twin, or `total`.
     pub location: String,
-    /// Forecast days summed (1 = tomorrow only).
+    /// Forecast days aggregated (1 = tomorrow only).
     pub days: usize,
-    pub threshold: f64,
+    /// `sum` (default) or `max`.
+    #[serde(default)]
+    pub aggregate: Aggregate,
+    /// In the target's unit (a flood twin's discharge: mm/day). Required
+    /// unless `return_period_years` is given.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Flood twins: the threshold is the flow of this return period (> 1,
+    /// at most 10000 years), from the annual maxima of the spec's observed
+    /// discharge record (the spec's `forecast.return_period_method`, Gumbel
+    /// by default).
+    #[serde(default)]
+    pub return_period_years: Option<f64>,
     /// In [0, 1).
     pub probability: f64,
     /// POSTed a JSON payload on each change of state (plain http://).
@@ -40,7 +55,10 @@ pub struct Rule {
     pub target: String,
     pub location: String,
     pub days: usize,
+    pub aggregate: Aggregate,
+    /// The threshold in force (resolved from the return period, if given).
     pub threshold: f64,
+    pub return_period_years: Option<f64>,
     pub probability: f64,
     pub webhook_url: Option<String>,
     /// `ok` or `firing`.
@@ -59,7 +77,9 @@ impl From<RuleRow> for Rule {
             target: r.target,
             location: r.location,
             days: r.days,
+            aggregate: r.aggregate,
             threshold: r.threshold,
+            return_period_years: r.return_period_years,
             probability: r.probability,
             webhook_url: r.webhook_url,
             state: r.state,
@@ -101,9 +121,37 @@ pub async fn create_rule(
     if !(1..=366).contains(&req.days) {
         return Err(Problem::unprocessable("days must be in 1..=366").at("/days"));
     }
-    if !req.threshold.is_finite() {
-        return Err(Problem::unprocessable("threshold must be a finite number").at("/threshold"));
-    }
+    let threshold = match (req.threshold, req.return_period_years) {
+        (Some(t), None) if t.is_finite() => t,
+        (Some(_), None) => {
+            return Err(Problem::unprocessable("threshold must be a finite number").at("/threshold"))
+        }
+        (None, Some(years)) => {
+            if !(years > 1.0 && years <= 10_000.0) {
+                return Err(Problem::unprocessable(
+                    "return_period_years must be > 1 and at most 10000",
+                )
+                .at("/return_period_years"));
+            }
+            let e2 = entry.clone();
+            tokio::task::spawn_blocking(move || e2.hosted.return_period_flow(years))
+                .await
+                .map_err(|e| Problem::internal(e.to_string()))?
+                .map_err(|e| Problem::unprocessable(e).at("/return_period_years"))?
+        }
+        (None, None) => {
+            return Err(Problem::unprocessable(
+                "give `threshold` (or, for a flood twin, `return_period_years`)",
+            )
+            .at("/threshold"))
+        }
+        (Some(_), Some(_)) => {
+            return Err(Problem::unprocessable(
+                "give either `threshold` or `return_period_years`, not both",
+            )
+            .at("/return_period_years"))
+        }
+    };
     if !(0.0..1.0).contains(&req.probability) {
         return Err(Problem::unprocessable("probability must be in [0, 1)").at("/probability"));
     }
@@ -122,9 +170,11 @@ pub async fn create_rule(
         target: req.target,
         location: req.location,
         days: req.days,
-        threshold: req.threshold,
+        threshold,
         probability: req.probability,
         webhook_url: req.webhook_url,
+        aggregate: req.aggregate,
+        return_period_years: req.return_period_years,
         state: "ok".into(),
         last_probability: None,
         created_ms: now_ms(),

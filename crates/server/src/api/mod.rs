@@ -8,6 +8,7 @@ pub mod runs;
 pub mod scenarios;
 pub mod streams;
 pub mod tokens;
+mod twin_spec;
 pub mod twins;
 
 use std::sync::Arc;

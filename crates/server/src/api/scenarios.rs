@@ -47,6 +47,9 @@ pub async fn submit_scenarios(
     ApiJson(req): ApiJson<SubmitScenarios>,
 ) -> ApiResult<(StatusCode, Json<Run>)> {
     let entry = twin_entry(&state, &twin)?;
+    if entry.hosted.epidemic().is_none() {
+        return Err(Problem::unprocessable(scenario::EPIDEMIC_ONLY));
+    }
     let t = twin.clone();
     let row = state.store.read(move |c| store::get_twin(c, &t)).await?;
     let checkpoint = row.checkpoint_path.clone().ok_or_else(|| {

@@ -19,10 +19,13 @@ use crate::SharedState;
 pub struct RegisterStream {
     /// Unique within the twin; observations name it.
     pub name: String,
-    /// Unit of the values, e.g. `persons/day`.
+    /// Unit of the values, e.g. `persons/day`. A flood twin's discharge
+    /// stream takes `mm/day`, `m3/s`, `L/s` or `ft3/s` (converted to the
+    /// twin's mm/day over the basin).
     pub unit: String,
-    /// The twin observable it measures: one of the spec's
-    /// `[[assimilation.stream]]` columns (e.g. `new_hospitalized`).
+    /// The twin observable it measures: one of the twin's `observables`
+    /// (an epidemic spec's `[[assimilation.stream]]` columns, e.g.
+    /// `new_hospitalized`; a flood twin's `discharge`).
     pub observable: String,
     /// Bind to one location (records may then leave `location` out).
     #[serde(default)]
@@ -32,15 +35,12 @@ pub struct RegisterStream {
     pub stratum: Option<String>,
     /// Expected interval between data: seconds, or `30s`, `15m`, `6h`, `1d`.
     pub cadence: String,
-    #[serde(default = "default_value_type")]
-    pub value_type: ValueType,
+    /// Default: `count` for an epidemic twin, `real` for a flood twin.
+    #[serde(default)]
+    pub value_type: Option<ValueType>,
     /// MQTT topic to subscribe to for this stream.
     #[serde(default)]
     pub mqtt_topic: Option<String>,
-}
-
-fn default_value_type() -> ValueType {
-    ValueType::Count
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -152,6 +152,10 @@ pub async fn register_stream(
             );
         }
     }
+    entry
+        .hosted
+        .check_unit(&req.unit)
+        .map_err(|e| Problem::unprocessable(e).at("/unit"))?;
     let cadence_s = parse_cadence(&req.cadence).ok_or_else(|| {
         Problem::unprocessable(format!(
             "`{}` is not a cadence: give seconds or a number with s, m, h, d or w (at most a year)",
@@ -181,7 +185,7 @@ pub async fn register_stream(
         location: req.location.clone(),
         stratum: req.stratum.clone(),
         cadence_s,
-        value_type: req.value_type,
+        value_type: req.value_type.unwrap_or(entry.hosted.default_value_type()),
         mqtt_topic: req.mqtt_topic.clone(),
         paused: false,
         created_ms: now_ms(),

@@ -1,7 +1,7 @@
-//! Twins: create from a spec (TOML text or a path on the server), list,
-//! get, delete, status.
+//! Twins: create from a spec (TOML text or a path on the server; placing
+//! and loading it is `twin_spec.rs`), list, get, delete, status.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,14 +10,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time_text;
+use super::twin_spec::{place_spec, sha256_hex, valid_id};
 use crate::auth::Caller;
+use crate::hosted::TwinKind;
 use crate::problem::{ApiJson, ApiPath, ApiResult, Problem};
-use crate::registry::load_loaded_twin;
 use crate::store::{self, now_ms, TwinRow};
 use crate::SharedState;
 
 /// A new twin: its spec as TOML text, or the path of a spec on the
-/// server's disk (its data files are then found relative to it).
+/// server's disk (its data files are then found relative to it). An
+/// epidemic spec (with `[assimilation]`, e.g. `data/spain/twin-2020.toml`)
+/// or a flood spec (with `[basin]`, e.g. `data/flood/twin.toml`; it is
+/// calibrated once, here, unless its `[calibration.ranges]` is empty).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTwin {
@@ -37,7 +41,8 @@ pub struct CreateTwin {
     /// Random seed (default: the spec's `ensemble.seed`).
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Days to forecast after each assimilation (default 28).
+    /// Days to forecast after each assimilation (default 28; a flood
+    /// twin's: its spec's `forecast.horizon`).
     #[serde(default)]
     pub horizon_days: Option<usize>,
     /// A day's data is taken as complete after this long without new data (default 5000).
@@ -48,6 +53,8 @@ pub struct CreateTwin {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Twin {
     pub id: String,
+    /// `epidemic` or `flood` (null while the twin's spec cannot be loaded).
+    pub kind: Option<TwinKind>,
     pub name: String,
     pub spec_path: String,
     pub spec_sha256: String,
@@ -59,8 +66,11 @@ pub struct Twin {
     pub end: String,
     pub locations: Vec<String>,
     pub strata: Vec<String>,
-    /// What streams can feed: the spec's `[[assimilation.stream]]` columns.
+    /// What streams can feed: the spec's `[[assimilation.stream]]` columns
+    /// (epidemic), or `discharge` (flood).
     pub observables: Vec<String>,
+    /// A flood twin's model parameters as calibrated at registration.
+    pub parameters: Option<std::collections::BTreeMap<String, f64>>,
     pub created: String,
 }
 
@@ -78,6 +88,8 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
     };
     Twin {
         id: row.id.clone(),
+        kind: entry.as_ref().map(|e| e.hosted.kind()),
+        parameters: entry.as_ref().and_then(|e| e.hosted.parameters()),
         name: row.name.clone(),
         spec_path: row.spec_path.clone(),
         spec_sha256: row.spec_sha256.clone(),
@@ -94,73 +106,8 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
     }
 }
 
-fn valid_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    id.len() <= 64
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Loads the spec where it will stay; returns its path and the loaded twin.
-fn place_spec(
-    state: &SharedState,
-    req: &CreateTwin,
-) -> ApiResult<(PathBuf, didymos_epi::twin::LoadedTwin)> {
-    match (&req.spec_path, &req.spec_toml) {
-        (Some(p), None) => {
-            let path = std::fs::canonicalize(p).map_err(|e| {
-                Problem::unprocessable(format!("{p}: cannot read the spec: {e}")).at("/spec_path")
-            })?;
-            let loaded =
-                load_loaded_twin(&path).map_err(|e| Problem::unprocessable(e).at("/spec_path"))?;
-            Ok((path, loaded))
-        }
-        (None, Some(text)) => {
-            let tmp = state
-                .twins_dir()
-                .join(format!(".incoming-{}", crate::live::new_run_id("spec")));
-            let io = |e: std::io::Error| Problem::internal(e.to_string());
-            std::fs::create_dir_all(&tmp).map_err(io)?;
-            let path = tmp.join("twin.toml");
-            std::fs::write(&path, text).map_err(io)?;
-            let loaded = match load_loaded_twin(&path) {
-                Ok(l) => l,
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&tmp);
-                    return Err(Problem::unprocessable(e).at("/spec_toml"));
-                }
-            };
-            let id = req.id.clone().unwrap_or(loaded.spec.name.clone());
-            let dir = state.twins_dir().join(&id);
-            if !valid_id(&id) || dir.exists() {
-                let _ = std::fs::remove_dir_all(&tmp);
-                if !valid_id(&id) {
-                    return Err(
-                        Problem::unprocessable(format!("`{id}` is not a valid twin id")).at("/id"),
-                    );
-                }
-                return Err(Problem::conflict(format!("a twin `{id}` already exists")));
-            }
-            std::fs::rename(&tmp, &dir).map_err(io)?;
-            let path = dir.join("twin.toml");
-            let loaded = load_loaded_twin(&path).map_err(Problem::unprocessable)?;
-            Ok((path, loaded))
-        }
-        _ => Err(Problem::unprocessable(
-            "give exactly one of `spec_path` and `spec_toml`",
-        )),
-    }
-}
-
-/// Create a twin from a spec with an `[assimilation]` section.
+/// Create a twin from an epidemic spec (with an `[assimilation]` section)
+/// or a flood spec (with `[basin]`; calibrated here, once).
 #[utoipa::path(post, path = "/v1/twins", tag = "twins", request_body = CreateTwin,
     responses((status = 201, body = Twin), (status = 409, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -193,7 +140,7 @@ pub async fn create_twin(
         tokio::task::spawn_blocking(move || place_spec(&st, &req).map(|(p, l)| (req, p, l)))
             .await
             .map_err(|e| Problem::internal(e.to_string()))??;
-    let id = req.id.clone().unwrap_or(loaded.spec.name.clone());
+    let id = req.id.clone().unwrap_or(loaded.name().to_string());
     if !valid_id(&id) {
         return Err(Problem::unprocessable(format!(
             "the spec's name `{id}` is not a valid twin id; give `id`"
@@ -203,12 +150,12 @@ pub async fn create_twin(
     let spec_bytes = std::fs::read(&path).map_err(|e| Problem::internal(e.to_string()))?;
     let row = TwinRow {
         id: id.clone(),
-        name: loaded.spec.name.clone(),
+        name: loaded.name().to_string(),
         spec_path: path.to_string_lossy().into_owned(),
         spec_sha256: sha256_hex(&spec_bytes),
-        members: req.members.unwrap_or(loaded.assim.members),
-        seed: req.seed.unwrap_or(loaded.spec.seed),
-        horizon_days: req.horizon_days.unwrap_or(28),
+        members: req.members.unwrap_or(loaded.default_members()),
+        seed: req.seed.unwrap_or(loaded.default_seed()),
+        horizon_days: req.horizon_days.unwrap_or(loaded.default_horizon()),
         settle_ms: req.settle_ms.unwrap_or(5000),
         created_ms: now_ms(),
         checkpoint_path: None,
@@ -218,6 +165,9 @@ pub async fn create_twin(
         last_assimilation_run: None,
         last_forecast_id: None,
         last_error: None,
+        parameters: loaded
+            .parameters()
+            .and_then(|p| serde_json::to_string(&p).ok()),
     };
     let r = row.clone();
     state

@@ -4,11 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use didymos_core::observation::StreamSet;
-use didymos_epi::mmca::MmcaModel;
 use didymos_forecast::{quantiles, HUB_LEVELS};
-use didymos_twin::filter::Filter;
-use didymos_twin::predict::{forecast_with, StreamForecast};
+use didymos_twin::predict::StreamForecast;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -30,8 +27,13 @@ pub struct ForecastBody {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TargetQuantiles {
-    /// What is forecast, e.g. `new_hospitalized` (reported per day).
+    /// What is forecast, e.g. `new_hospitalized` (reported per day) or
+    /// `discharge`.
     pub target: String,
+    /// The unit of the values where the twin fixes one (a flood twin's
+    /// discharge: `mm/day` over the basin, whatever its streams' units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// A location, or `total`.
     pub location: String,
     /// Dates `origin + 1 ..= origin + horizon_days`.
@@ -50,8 +52,12 @@ pub fn summarise(
     fc: &[StreamForecast],
     origin: didymos_core::Date,
     members: usize,
+    unit: Option<&str>,
 ) -> Result<ForecastBody, String> {
-    let horizon = fc.first().map_or(0, |f| f.values[0].len());
+    let horizon = fc
+        .first()
+        .and_then(|f| f.values.first())
+        .map_or(0, Vec::len);
     let dates: Vec<String> = (1..=horizon)
         .map(|h| origin.add_days(h as i32).to_string())
         .collect();
@@ -69,6 +75,7 @@ pub fn summarise(
                 .collect::<Result<Vec<Vec<f64>>, String>>()?;
             targets.push(TargetQuantiles {
                 target: f.stream.clone(),
+                unit: unit.map(String::from),
                 location: loc.clone(),
                 dates: dates.clone(),
                 quantiles: q,
@@ -94,45 +101,29 @@ pub struct StoredForecast {
     pub horizon: usize,
 }
 
-/// Forecasts `horizon` days from the filter's posterior, stores it,
-/// evaluates the twin's alert rules and publishes the result: the latency
-/// the live loop is judged by, so the provenance (which hashes large
-/// files) is left to [`record_forecast`].
-pub fn forecast_and_publish(
+/// Stores the forecast `fc` made from `(origin, members)`, evaluates the
+/// twin's alert rules on its samples and publishes it: the latency the
+/// live loop is judged by, so the provenance (which hashes large files) is
+/// left to [`record_forecast`].
+pub fn publish_forecast(
     state: &AppState,
     twin: &TwinEntry,
-    filter: &Filter<'_, MmcaModel, StreamSet>,
-    data: &StreamSet,
-    horizon: usize,
+    fc: &[StreamForecast],
+    (origin, members): (didymos_core::Date, usize),
     started: Instant,
+    simulate_ms: u64,
 ) -> Result<StoredForecast, String> {
-    let ens = filter.ensemble();
-    let cal = twin.loaded.calendar();
-    let origin = cal.date_of(ens.day());
+    let horizon = fc
+        .first()
+        .and_then(|f| f.values.first())
+        .map_or(0, Vec::len);
     let run_id = crate::live::new_run_id("forecast");
     let run_dir = state.runs_dir().join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
-    // Measures after the origin are unknown at the origin: hold those in force.
-    let frozen = twin
-        .loaded
-        .model
-        .with_containments_until(ens.day())
-        .map_err(|e| e.to_string())?;
-    let fc = forecast_with(
-        &frozen,
-        ens,
-        filter.history(),
-        &filter.log_weights(),
-        data,
-        horizon,
-        ens.seed(),
-    )
-    .map_err(|e| e.to_string())?;
-    let simulate_ms = t0.elapsed().as_millis() as u64;
-    let body = summarise(&fc, origin, ens.len())?;
+    let body = summarise(fc, origin, members, twin.hosted.forecast_unit())?;
     let text = serde_json::to_string(&body).map_err(|e| e.to_string())?;
-    let summarise_ms = t0.elapsed().as_millis() as u64 - simulate_ms;
+    let summarise_ms = t0.elapsed().as_millis() as u64;
     let file = run_dir.join("forecast.json");
     didymos_core::fs::write_atomic(&file, text.as_bytes()).map_err(|e| e.to_string())?;
     let (tid, o, rid) = (twin.id.clone(), origin.to_string(), run_id.clone());
@@ -145,13 +136,13 @@ pub fn forecast_and_publish(
         "forecast_id": forecast_id,
         "origin": origin.to_string(),
         "horizon_days": horizon,
-        "members": ens.len(),
+        "members": members,
         "elapsed_ms": latency_ms,
         "simulate_ms": simulate_ms,
         "summarise_ms": summarise_ms,
     });
     crate::events::publish(&state.events, "forecast", &twin.id, result.clone());
-    crate::alerts::evaluate(state, twin, forecast_id, &fc)?;
+    crate::alerts::evaluate(state, twin, forecast_id, fc)?;
     Ok(StoredForecast {
         run_id,
         run_dir,
@@ -173,7 +164,7 @@ pub fn record_forecast(
         "forecast",
         &[&twin.id, "--horizon", &done.horizon.to_string()],
     );
-    super::record_spec(&mut prov, &twin.loaded)?;
+    super::record_spec(&mut prov, &twin.hosted)?;
     prov.used("checkpoint", checkpoint)
         .map_err(|e| e.to_string())?;
     prov.generated("output", &done.file)

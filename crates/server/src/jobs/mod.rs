@@ -6,14 +6,14 @@ mod forecast;
 pub mod scenario;
 
 pub use forecast::{
-    forecast_and_publish, record_forecast, ForecastBody, StoredForecast, TargetQuantiles,
+    publish_forecast, record_forecast, ForecastBody, StoredForecast, TargetQuantiles,
 };
 
 use std::path::Path;
 
-use didymos_epi::twin::LoadedTwin;
 use didymos_prov::Recorder;
 
+use crate::hosted::Hosted;
 use crate::store::{self, now_ms, RunRow};
 use crate::AppState;
 
@@ -25,11 +25,9 @@ pub fn recorder(kind: &str, args: &[&str]) -> Recorder {
 }
 
 /// Records the twin's spec and every data file it read.
-pub fn record_spec(prov: &mut Recorder, twin: &LoadedTwin) -> Result<(), String> {
-    prov.used("spec", &twin.spec.spec_path)
-        .map_err(|e| e.to_string())?;
-    for p in &twin.spec.inputs {
-        prov.used("input", p).map_err(|e| e.to_string())?;
+pub fn record_spec(prov: &mut Recorder, twin: &Hosted) -> Result<(), String> {
+    for (role, p) in twin.inputs() {
+        prov.used(role, &p).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -29,9 +29,14 @@ pub struct ScenarioJob {
     pub seed: u64,
 }
 
+/// Scenario jobs run the epidemic twin's scenarios file (interventions);
+/// a flood twin's forcing scenarios are the CLI's (`didymos scenario`).
+pub const EPIDEMIC_ONLY: &str = "scenario jobs are served for epidemic twins; run a flood twin's forcing scenarios with `didymos scenario SPEC --scenarios FILE`";
+
 /// Loads the scenarios file against the twin (the CLI's errors on failure).
 pub fn check(twin: &TwinEntry, path: &Path) -> Result<ScenarioFile, String> {
-    load_scenarios(path, &twin.loaded.model).map_err(|e| e.to_string())
+    let loaded = twin.hosted.epidemic().ok_or(EPIDEMIC_ONLY)?;
+    load_scenarios(path, &loaded.model).map_err(|e| e.to_string())
 }
 
 fn set(
@@ -94,12 +99,12 @@ fn execute(
 ) -> Result<Option<serde_json::Value>, String> {
     let err = |e: didymos_core::Error| e.to_string();
     let mut prov = super::recorder("scenario", &[&twin.id]);
-    super::record_spec(&mut prov, &twin.loaded)?;
+    super::record_spec(&mut prov, &twin.hosted)?;
     prov.used("scenarios", &job.scenarios)
         .map_err(|e| e.to_string())?;
     prov.used("checkpoint", &job.checkpoint)
         .map_err(|e| e.to_string())?;
-    let model = &twin.loaded.model;
+    let model = &twin.hosted.epidemic().ok_or(EPIDEMIC_ONLY)?.model;
     let cal = *model.calendar();
     let file = check(twin, &job.scenarios)?;
     let (ens, _hist, saved) = checkpoint::load_parts(&job.checkpoint, model).map_err(err)?;

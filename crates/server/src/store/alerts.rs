@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{StoreError, StoreResult};
+use crate::alerts::Aggregate;
 
 #[derive(Debug, Clone)]
 pub struct RuleRow {
@@ -13,9 +14,14 @@ pub struct RuleRow {
     pub target: String,
     pub location: String,
     pub days: usize,
+    /// Resolved at creation (from `return_period_years` if given).
     pub threshold: f64,
     pub probability: f64,
     pub webhook_url: Option<String>,
+    /// How the forecast days are combined before the threshold.
+    pub aggregate: Aggregate,
+    /// The return period the threshold was resolved from, if any.
+    pub return_period_years: Option<f64>,
     /// `ok` or `firing`.
     pub state: String,
     pub last_probability: Option<f64>,
@@ -23,7 +29,7 @@ pub struct RuleRow {
 }
 
 const RULE_COLUMNS: &str = "id, twin_id, name, target, location, days, threshold, probability, \
-    webhook_url, state, last_probability, created_ms";
+    webhook_url, state, last_probability, created_ms, aggregate, return_period_years";
 
 fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RuleRow> {
     Ok(RuleRow {
@@ -39,13 +45,15 @@ fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RuleRow> {
         state: r.get(9)?,
         last_probability: r.get(10)?,
         created_ms: r.get(11)?,
+        aggregate: Aggregate::parse(&r.get::<_, String>(12)?),
+        return_period_years: r.get(13)?,
     })
 }
 
 pub fn insert_rule(conn: &Connection, r: &RuleRow) -> StoreResult<i64> {
     conn.execute(
-        "INSERT INTO alert_rules (twin_id, name, target, location, days, threshold, probability, webhook_url, state, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9)",
+        "INSERT INTO alert_rules (twin_id, name, target, location, days, threshold, probability, webhook_url, state, created_ms, aggregate, return_period_years)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9, ?10, ?11)",
         params![
             r.twin_id,
             r.name,
@@ -55,7 +63,9 @@ pub fn insert_rule(conn: &Connection, r: &RuleRow) -> StoreResult<i64> {
             r.threshold,
             r.probability,
             r.webhook_url,
-            r.created_ms
+            r.created_ms,
+            r.aggregate.as_str(),
+            r.return_period_years
         ],
     )?;
     Ok(conn.last_insert_rowid())

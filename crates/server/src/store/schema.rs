@@ -137,6 +137,14 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL
     );
     "#,
+    // 2: twins of other kinds (a flood twin's calibrated parameters, kept
+    // so a restart does not calibrate again) and alert rules on a daily
+    // peak (`aggregate`) or a return-period flow.
+    r#"
+    ALTER TABLE twins ADD COLUMN parameters TEXT;
+    ALTER TABLE alert_rules ADD COLUMN aggregate TEXT NOT NULL DEFAULT 'sum';
+    ALTER TABLE alert_rules ADD COLUMN return_period_years REAL;
+    "#,
 ];
 
 /// The schema version this build writes.

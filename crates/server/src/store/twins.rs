@@ -22,12 +22,15 @@ pub struct TwinRow {
     pub last_assimilation_run: Option<String>,
     pub last_forecast_id: Option<i64>,
     pub last_error: Option<String>,
+    /// A flood twin's parameters (JSON object, name → value) as fixed at
+    /// registration (calibrated), so restarts do not calibrate again.
+    pub parameters: Option<String>,
 }
 
 const COLUMNS: &str =
     "id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, \
     checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
-    last_forecast_id, last_error";
+    last_forecast_id, last_error, parameters";
 
 fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
     Ok(TwinRow {
@@ -47,6 +50,7 @@ fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
         last_assimilation_run: r.get(13)?,
         last_forecast_id: r.get(14)?,
         last_error: r.get(15)?,
+        parameters: r.get(16)?,
     })
 }
 
@@ -61,8 +65,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
         )));
     }
     conn.execute(
-        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, parameters)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             t.id,
             t.name,
@@ -72,7 +76,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
             t.seed as i64,
             t.horizon_days as i64,
             t.settle_ms as i64,
-            t.created_ms
+            t.created_ms,
+            t.parameters
         ],
     )?;
     Ok(())

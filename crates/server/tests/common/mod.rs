@@ -20,6 +20,11 @@ pub fn spain_spec() -> PathBuf {
     repo().join("data/spain/twin-2020.toml")
 }
 
+/// The bundled flood twin (GR4J on CAMELS basin 01022500).
+pub fn flood_spec() -> PathBuf {
+    repo().join("data/flood/twin.toml")
+}
+
 pub struct TestServer {
     pub server: BackgroundServer,
     pub dir: tempfile::TempDir,

@@ -1,0 +1,165 @@
+//! The epidemic (MMCA) twin in the service: its spec loaded without the
+//! spec's observation file (the service's store feeds it), the stored
+//! rows as an observation table, and the live loop's steps.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use didymos_core::observation::StreamSet;
+use didymos_core::{Date, Model};
+use didymos_epi::inputs::ObservationTable;
+use didymos_epi::mmca::MmcaModel;
+use didymos_epi::spec::load_spec;
+use didymos_epi::streams::build_streams;
+use didymos_epi::twin::{twin_model, LoadedTwin};
+use didymos_twin::checkpoint::{self, Saved};
+use didymos_twin::filter::Filter;
+use didymos_twin::predict::{forecast_with, StreamForecast};
+
+use super::LiveTwin;
+use crate::store::{StoredObservation, StreamRow};
+
+/// Loads the spec at `path` as a twin the service can filter. The error
+/// is the CLI's text for the same spec.
+pub fn load(path: &Path) -> Result<LoadedTwin, String> {
+    let (spec, warnings) = load_spec(path).map_err(|e| e.to_string())?;
+    for w in &warnings {
+        tracing::warn!("{}: {w}", path.display());
+    }
+    let (spec, assim, model) = twin_model(spec).map_err(|e| e.to_string())?;
+    let table = ObservationTable {
+        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
+        locations: model.layout().units.clone(),
+        strata: model.layout().strata.clone(),
+        rows: BTreeMap::new(),
+    };
+    Ok(LoadedTwin {
+        observations: path.to_path_buf(),
+        spec,
+        assim,
+        model,
+        table,
+    })
+}
+
+/// The observation table the filter sees for the new rows: per cell, the
+/// last value that arrived; a location total (no stratum) replaces the
+/// strata of its day.
+pub fn table_of(
+    twin: &LoadedTwin,
+    streams: &HashMap<String, StreamRow>,
+    rows: &[StoredObservation],
+) -> ObservationTable {
+    let variables: Vec<String> = twin
+        .assim
+        .streams
+        .iter()
+        .map(|s| s.column.clone())
+        .collect();
+    let (units, strata) = (&twin.model.layout().units, &twin.model.layout().strata);
+    let mut cells: BTreeMap<(Date, usize, Option<usize>, usize), f64> = BTreeMap::new();
+    for o in rows {
+        let Some(s) = streams.get(&o.stream) else {
+            continue;
+        };
+        let Some(col) = variables.iter().position(|v| *v == s.observable) else {
+            continue;
+        };
+        let Some(loc) = o
+            .location
+            .as_ref()
+            .and_then(|l| units.iter().position(|u| u == l))
+        else {
+            continue;
+        };
+        let stratum = o
+            .stratum
+            .as_ref()
+            .and_then(|x| strata.iter().position(|u| u == x));
+        let date = Date::from_days_since_epoch(o.day);
+        cells.insert((date, loc, stratum, col), o.value);
+    }
+    let mut table_rows: BTreeMap<(Date, usize, usize), Vec<Option<f64>>> = BTreeMap::new();
+    let blank = vec![None; variables.len()];
+    for (&(date, loc, stratum, col), &v) in cells.iter().filter(|(k, _)| k.2.is_some()) {
+        let s = stratum.unwrap_or(0);
+        table_rows.entry((date, loc, s)).or_insert(blank.clone())[col] = Some(v);
+    }
+    for (&(date, loc, _, col), &v) in cells.iter().filter(|(k, _)| k.2.is_none()) {
+        table_rows.entry((date, loc, 0)).or_insert(blank.clone())[col] = Some(v);
+        for s in 1..strata.len() {
+            if let Some(r) = table_rows.get_mut(&(date, loc, s)) {
+                r[col] = Some(0.0);
+            }
+        }
+    }
+    ObservationTable {
+        variables,
+        locations: units.to_vec(),
+        strata: strata.to_vec(),
+        rows: table_rows,
+    }
+}
+
+impl LiveTwin for LoadedTwin {
+    type M = MmcaModel;
+
+    fn data(
+        &self,
+        streams: &HashMap<String, StreamRow>,
+        rows: &[StoredObservation],
+        cutoff: Date,
+    ) -> Result<StreamSet, String> {
+        let table = table_of(self, streams, rows);
+        build_streams(&self.model, &table, &self.assim.streams, Some(cutoff))
+            .map_err(|e| e.to_string())
+    }
+
+    fn start<'a>(
+        &'a self,
+        data: &'a StreamSet,
+        members: usize,
+        seed: u64,
+    ) -> Result<Filter<'a, MmcaModel, StreamSet>, String> {
+        self.filter(data, members, seed).map_err(|e| e.to_string())
+    }
+
+    fn resume<'a>(
+        &'a self,
+        ck: &Path,
+        data: &'a StreamSet,
+    ) -> Result<(Filter<'a, MmcaModel, StreamSet>, Saved), String> {
+        checkpoint::resume(
+            ck,
+            &self.model,
+            data,
+            self.pf_options(),
+            self.eakf_options(data),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn forecast(
+        &self,
+        filter: &Filter<'_, MmcaModel, StreamSet>,
+        data: &StreamSet,
+        horizon: usize,
+    ) -> Result<Vec<StreamForecast>, String> {
+        let ens = filter.ensemble();
+        // Measures after the origin are unknown at the origin: hold those in force.
+        let frozen = self
+            .model
+            .with_containments_until(ens.day())
+            .map_err(|e| e.to_string())?;
+        forecast_with(
+            &frozen,
+            ens,
+            filter.history(),
+            &filter.log_weights(),
+            data,
+            horizon,
+            ens.seed(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
