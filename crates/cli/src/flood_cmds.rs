@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use didymos_core::{Date, Error, Model, Result};
 use didymos_hydro::assimilate::filter_options;
+use didymos_hydro::forecast_forcing::read_forecast_forcing;
 use didymos_hydro::twin::FloodTwin;
 use didymos_twin::checkpoint;
 use serde_json::json;
@@ -150,7 +151,17 @@ pub fn assimilate(spec: &Path, until: Option<Date>, out: &Path) -> Result<()> {
 /// `didymos forecast --checkpoint` of a flood twin: discharge quantiles for
 /// each day and the chance of exceeding the spec's thresholds (and the
 /// return-period flow).
-pub fn forecast(ck: &Path, meta: &serde_json::Value, horizon: usize, out: &Path) -> Result<()> {
+///
+/// After the origin the model is driven by `forcing` (or the spec's
+/// `forecast.forcing`): one trace, or an ensemble; without either, by the
+/// observed record (a hindcast with perfect meteorology).
+pub fn forecast(
+    ck: &Path,
+    meta: &serde_json::Value,
+    horizon: usize,
+    forcing: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
     let mut prov = crate::prov_cmd::start("forecast");
     let spec = meta["spec"]
         .as_str()
@@ -168,16 +179,42 @@ pub fn forecast(ck: &Path, meta: &serde_json::Value, horizon: usize, out: &Path)
     let (pf, eakf) = filter_options(&twin.spec.assimilation);
     let (filter, saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
     let cal = *twin.model.calendar();
-    if saved.day + horizon > cal.n_days() {
-        return Err(Error::Other(format!(
-            "a {horizon}-day forecast from {} runs past the forcing record ({}); give forecast forcing or a shorter --horizon",
-            cal.date_of(saved.day),
-            cal.end
-        )));
-    }
+    let origin = cal.date_of(saved.day);
+    let forcing_file = forcing
+        .map(Path::to_path_buf)
+        .or_else(|| twin.spec.forecast_forcing.clone());
+    let (future, driven_by) = match &forcing_file {
+        Some(f) => {
+            let latitude = model.forcing().latitude();
+            let traces = read_forecast_forcing(f, origin, horizon, latitude)?;
+            crate::prov_cmd::used(&mut prov, "forecast_forcing", f)?;
+            let k = traces.len();
+            let forcing = model.forcing().until(origin)?.with_forecast(traces)?;
+            (
+                model.with_forcing(forcing)?,
+                format!(
+                    "{} ({k} trace{})",
+                    f.display(),
+                    if k == 1 { "" } else { "s" }
+                ),
+            )
+        }
+        None => {
+            if saved.day + horizon > cal.n_days() {
+                return Err(Error::Other(format!(
+                    "a {horizon}-day forecast from {origin} runs past the forcing record ({}); give forecast forcing (--forcing) or a shorter --horizon",
+                    cal.end
+                )));
+            }
+            (
+                model.with_forcing(model.forcing().clone())?,
+                "the observed record (a hindcast with perfect meteorology)".to_string(),
+            )
+        }
+    };
     let fc = didymos_hydro::warning::discharge_forecast(
         &filter,
-        &model,
+        &future,
         &data,
         twin.area_m2,
         horizon,
@@ -218,7 +255,7 @@ pub fn forecast(ck: &Path, meta: &serde_json::Value, horizon: usize, out: &Path)
     bundle.write(&bpath)?;
     crate::prov_cmd::generated(&mut prov, "output", &bpath)?;
     println!(
-        "{}: discharge forecast from {} (mm/day; 90% of forecasts fall in the range)",
+        "{}: discharge forecast from {} (mm/day; 90% of forecasts fall in the range); forcing after the origin: {driven_by}",
         twin.spec.name, fc.origin
     );
     for (h, ((lo, mid), hi)) in q[0].iter().zip(&q[2]).zip(&q[4]).enumerate() {

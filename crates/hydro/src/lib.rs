@@ -23,6 +23,7 @@ pub mod backtest;
 pub mod calibrate;
 pub mod camels;
 pub mod forcing;
+pub mod forecast_forcing;
 pub mod gr4j;
 pub mod metrics;
 pub mod model;

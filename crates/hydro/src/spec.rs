@@ -25,6 +25,7 @@
 //! | `forecast.thresholds` | discharge thresholds, mm/day |
 //! | `forecast.return_period_years` | also warn for the T-year flow of the observed record |
 //! | `forecast.return_period_method` | `"gumbel"` (default) or `"empirical"` |
+//! | `forecast.forcing` | forecast forcing CSV for `didymos forecast` (default: none, a hindcast on the record; format in [`crate::forecast_forcing`]) |
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,8 @@ pub struct FloodSpec {
     pub horizon: usize,
     pub thresholds: Vec<f64>,
     pub return_period: Option<(f64, ReturnPeriodMethod)>,
+    /// Default forecast forcing file (`forecast.forcing`).
+    pub forecast_forcing: Option<PathBuf>,
 }
 
 const PRIOR_EXAMPLE: &str = "{ dist = \"uniform\", low = 20, high = 2500 }";
@@ -170,13 +173,22 @@ pub fn parse_flood_spec(path: &Path, text: &str) -> Result<FloodSpec> {
     };
 
     let (mut horizon, mut thresholds, mut return_period) = (7, Vec::new(), None);
+    let mut forecast_forcing = None;
     if let Some(t) = root.opt_section("forecast")? {
         t.check_keys(&[
             "horizon",
             "thresholds",
             "return_period_years",
             "return_period_method",
+            "forcing",
         ])?;
+        if let Some(f) = t.get("forcing") {
+            let s = f.str()?;
+            if s.trim().is_empty() {
+                return Err(f.error("empty file name"));
+            }
+            forecast_forcing = Some(dir.join(s));
+        }
         if let Some(f) = t.get("horizon") {
             horizon = f.int_in(1, 366)? as usize;
         }
@@ -222,6 +234,7 @@ pub fn parse_flood_spec(path: &Path, text: &str) -> Result<FloodSpec> {
         horizon,
         thresholds,
         return_period,
+        forecast_forcing,
     })
 }
 

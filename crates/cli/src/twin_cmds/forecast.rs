@@ -24,6 +24,11 @@ pub struct ForecastArgs {
     /// Also write every member's trajectory.
     #[arg(long)]
     trajectories: bool,
+    /// Flood twins: forecast forcing CSV (date, trace, precip_mm, tmean_c or
+    /// tmin_c/tmax_c) for the days after the origin (default: the spec's
+    /// forecast.forcing, else the observed record, a hindcast).
+    #[arg(long)]
+    forcing: Option<PathBuf>,
     #[arg(long, default_value = "out/forecast")]
     out: PathBuf,
 }
@@ -31,7 +36,18 @@ pub struct ForecastArgs {
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     let peek = checkpoint::read_meta(&args.checkpoint)?;
     if peek["domain"] == "flood" {
-        return crate::flood_cmds::forecast(&args.checkpoint, &peek, args.horizon, &args.out);
+        return crate::flood_cmds::forecast(
+            &args.checkpoint,
+            &peek,
+            args.horizon,
+            args.forcing.as_deref(),
+            &args.out,
+        );
+    }
+    if args.forcing.is_some() {
+        return Err(Error::Other(
+            "--forcing is for flood twins; this checkpoint is an epidemic twin's".into(),
+        ));
     }
     let mut prov = crate::prov_cmd::start("forecast");
     let spec = args
