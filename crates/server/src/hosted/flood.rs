@@ -1,9 +1,10 @@
 //! The flood (GR4J + CemaNeige) twin in the service: calibrated once when
 //! it is registered (its parameters are then stored, so a restart does not
 //! calibrate again), fed by discharge streams in any of a few units
-//! (converted to the model's mm/day), and forecast as a hindcast: forcing
-//! after the origin is the spec's forcing file, i.e. the observed weather,
-//! as `didymos forecast` does for a flood twin.
+//! (converted to the model's mm/day), and forecast with the spec's
+//! `forecast.forcing` file after the origin when it has one (re-read for
+//! each forecast), else as a hindcast on the observed weather, as `didymos
+//! forecast` does for a flood twin.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::path::Path;
 use didymos_core::observation::StreamSet;
 use didymos_core::{Date, Model};
 use didymos_hydro::assimilate::{discharge_streams, filter_options, make_filter, STREAM};
+use didymos_hydro::forecast_forcing::read_forecast_forcing;
 use didymos_hydro::twin::FloodTwin;
 use didymos_hydro::warning::{
     annual_maxima, discharge_forecast, return_period_flow, ReturnPeriodMethod,
@@ -179,9 +181,30 @@ impl LiveTwin for FloodHosted {
         horizon: usize,
     ) -> Result<Vec<StreamForecast>, String> {
         let seed = filter.ensemble().seed();
-        // The filter's own model: its forcing goes on past the origin with
-        // the observed weather (a hindcast).
-        let fc = discharge_forecast(filter, &self.noisy, data, self.twin.area_m2, horizon, seed)
+        // After the origin: the spec's forecast forcing file, read afresh for
+        // every forecast (so a feed that rewrites it is followed), or else the
+        // filter's own model, whose forcing goes on with the observed weather
+        // (a hindcast).
+        let future = match &self.twin.spec.forecast_forcing {
+            Some(file) => {
+                let origin = self.noisy.calendar().date_of(filter.ensemble().day());
+                let forcing = self.noisy.forcing();
+                let traces = read_forecast_forcing(file, origin, horizon, forcing.latitude())
+                    .map_err(|e| e.to_string())?;
+                let forcing = forcing
+                    .until(origin)
+                    .and_then(|f| f.with_forecast(traces))
+                    .map_err(|e| e.to_string())?;
+                Some(
+                    self.noisy
+                        .with_forcing(forcing)
+                        .map_err(|e| e.to_string())?,
+                )
+            }
+            None => None,
+        };
+        let model = future.as_ref().unwrap_or(&self.noisy);
+        let fc = discharge_forecast(filter, model, data, self.twin.area_m2, horizon, seed)
             .map_err(|e| e.to_string())?;
         let basin = self.noisy.layout().units[0].clone();
         Ok(vec![StreamForecast {
