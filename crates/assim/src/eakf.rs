@@ -58,6 +58,8 @@ pub type Localizer = Box<dyn Fn(usize, usize, Quantity) -> f64 + Send + Sync>;
 pub struct EakfOptions {
     /// Multiplicative inflation λ of the prior spread, applied to every
     /// updated quantity before the update: x ← x̄ + λ(x − x̄). 1 = none.
+    /// With a localiser, only quantities that some observation of the day
+    /// reaches (weight > 0) are inflated.
     pub inflation: f64,
     /// Parameters to estimate, by name; `None`: those whose prior is neither
     /// absent nor fixed.
@@ -200,8 +202,28 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
         }
         let lambda = self.opts.inflation;
         if lambda != 1.0 {
-            inflate(&mut xs, lambda);
-            inflate(&mut ys, lambda);
+            // With localisation, only what some observation of the day can
+            // update is inflated: spreading a quantity no observation
+            // touches would only add noise to it, day after day.
+            let n_est = self.est.len();
+            let touched = |q: Quantity| match &self.opts.localize {
+                None => true,
+                Some(f) => (0..z.len()).any(|j| z[j].is_finite() && f(day, j, q) > 0.0),
+            };
+            let keep_x: Vec<bool> = (0..xs.first().map_or(0, Vec::len))
+                .map(|c| {
+                    touched(if c < n_est {
+                        Quantity::Param(self.est[c])
+                    } else {
+                        Quantity::State(c - n_est)
+                    })
+                })
+                .collect();
+            let keep_y: Vec<bool> = (0..z.len())
+                .map(|k| touched(Quantity::Predicted(k)))
+                .collect();
+            inflate(&mut xs, lambda, &keep_x);
+            inflate(&mut ys, lambda, &keep_y);
         }
         for (j, &zj) in z.iter().enumerate() {
             if !zj.is_finite() {
@@ -301,11 +323,14 @@ fn column_mean<'x>(rows: impl ExactSizeIterator<Item = &'x [f64]>) -> Vec<f64> {
 }
 
 /// x ← x̄ + λ(x − x̄), column by column.
-fn inflate(rows: &mut [Vec<f64>], lambda: f64) {
+/// x ← x̄ + λ(x − x̄) for the columns marked in `keep`.
+fn inflate(rows: &mut [Vec<f64>], lambda: f64, keep: &[bool]) {
     let mean = column_mean(rows.iter().map(|r| r.as_slice()));
     for r in rows.iter_mut() {
-        for (v, m) in r.iter_mut().zip(&mean) {
-            *v = m + lambda * (*v - m);
+        for ((v, m), k) in r.iter_mut().zip(&mean).zip(keep) {
+            if *k {
+                *v = m + lambda * (*v - m);
+            }
         }
     }
 }

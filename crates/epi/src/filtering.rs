@@ -4,11 +4,14 @@
 //! scale cannot follow 52 different local epidemics. So the EAKF estimates
 //! each patch's own multiplier `beta_scale.<patch>`, and it is localised:
 //! an observation of a location updates only the multipliers and states of
-//! the patches that make it up (Pei & Shaman's county-level scheme).
+//! the patches that make it up (Pei & Shaman's county-level scheme): one
+//! patch for a stream reported per patch, all patches of a group for a
+//! stream aggregated through a lookup.
 //! Compartment shares are clamped at ≥ 0 and renormalised per (patch,
 //! stratum) after each update, so population stays conserved.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use didymos_assim::{EakfOptions, Quantity, StateRepair};
 use didymos_core::observation::StreamSet;
@@ -21,23 +24,33 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
     let layout = model.layout();
     let g_n = layout.strata.len();
     let first = model.first_patch_scale();
-    let unit_of: HashMap<&str, usize> = layout
-        .units
+    // The model units behind each (stream, location): one unit for a
+    // stream reported per unit, several for one aggregated to coarser
+    // locations (an observation of a province updates all its zones).
+    let units_of: Vec<Vec<Arc<[usize]>>> = data
+        .streams()
         .iter()
-        .enumerate()
-        .map(|(i, u)| (u.as_str(), i))
+        .map(|s| {
+            s.aggregation
+                .cells()
+                .iter()
+                .map(|cells| {
+                    let mut u: Vec<usize> = cells.iter().map(|c| c / g_n).collect();
+                    u.sort_unstable();
+                    u.dedup();
+                    Arc::from(u)
+                })
+                .collect()
+        })
         .collect();
-    // Per day with data, the patch of each observation (in `observed` order).
-    let obs_unit: BTreeMap<usize, Vec<Option<usize>>> = data
+    // Per day with data, the units of each observation (in `observed` order).
+    let obs_units: BTreeMap<usize, Vec<Arc<[usize]>>> = data
         .days()
         .map(|day| {
             let units = data
                 .entries(day)
                 .iter()
-                .map(|&(s, l)| {
-                    let loc = &data.streams()[s].aggregation.locations()[l];
-                    unit_of.get(loc.location.as_str()).copied()
-                })
+                .map(|&(s, l)| units_of[s][l].clone())
                 .collect();
             (day, units)
         })
@@ -45,19 +58,27 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
     let stride = model.stride();
     let per_patch = g_n * stride;
     let localize = move |day: usize, j: usize, q: Quantity| -> f64 {
-        let units = match obs_unit.get(&day) {
-            Some(u) => u,
-            None => return 0.0,
-        };
-        let Some(Some(unit)) = units.get(j) else {
+        let Some(units) = obs_units.get(&day) else {
             return 0.0;
         };
-        let same = |u: usize| if u == *unit { 1.0 } else { 0.0 };
+        let Some(mine) = units.get(j) else {
+            return 0.0;
+        };
+        let has = |u: usize| {
+            if mine.len() == 1 {
+                mine[0] == u
+            } else {
+                mine.binary_search(&u).is_ok()
+            }
+        };
+        let weight = |yes: bool| if yes { 1.0 } else { 0.0 };
         match q {
-            Quantity::Param(k) if k >= first => same(k - first),
+            Quantity::Param(k) if k >= first => weight(has(k - first)),
             Quantity::Param(_) => 0.0,
-            Quantity::State(i) => same(i / per_patch),
-            Quantity::Predicted(k) => units.get(k).copied().flatten().map_or(0.0, same),
+            Quantity::State(i) => weight(has(i / per_patch)),
+            Quantity::Predicted(k) => units
+                .get(k)
+                .map_or(0.0, |other| weight(other.iter().any(|&u| has(u)))),
         }
     };
     let pop = model.network().pop.clone();

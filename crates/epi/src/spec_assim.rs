@@ -12,15 +12,15 @@
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1), `dispersion` (negative binomial; omit for Poisson), `delay_mean`/`delay_sd`/`delay_max` (discretised gamma, days; omit for none), `per_stratum` (default false) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial; omit for Poisson), `delay_mean`/`delay_sd`/`delay_max` (discretised gamma, days; omit for none), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself) |
 
 use std::path::PathBuf;
 
-use didymos_core::observation::{Ascertainment, Delay, Noise};
+use didymos_core::observation::{Delay, Noise};
 use didymos_core::Result;
-use didymos_spec::Section;
+use didymos_spec::{Field, Section};
 
-use crate::streams::StreamSpec;
+use crate::streams::{DatedAscertainment, StreamSpec};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssimilationSpec {
@@ -53,7 +53,8 @@ const KEYS: [&str; 12] = [
     "resample_threshold",
     "stream",
 ];
-const STREAM_KEYS: [&str; 8] = [
+const STREAM_KEYS: [&str; 9] = [
+    "aggregation",
     "column",
     "observable",
     "ascertainment",
@@ -140,8 +141,8 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .transpose()?
             .unwrap_or_else(|| column.clone());
         let ascertainment = match s.get("ascertainment") {
-            Some(f) => f.positive()?,
-            None => 1.0,
+            Some(f) => read_ascertainment(&f)?,
+            None => DatedAscertainment::Constant(1.0),
         };
         let noise = match s.get("dispersion") {
             Some(f) => Noise::NegBinomial {
@@ -167,14 +168,46 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             Some(f) => f.bool()?,
             None => false,
         };
+        let aggregation = s
+            .get("aggregation")
+            .map(|f| f.str().map(|p| base.join(p)))
+            .transpose()?;
         spec.streams.push(StreamSpec {
+            aggregation,
             column,
             observable,
             delay,
-            ascertainment: Ascertainment::Constant(ascertainment),
+            ascertainment,
             noise,
             per_stratum,
         });
     }
     Ok(spec)
+}
+
+/// `ascertainment = 0.7` or `ascertainment = [{ from = 2020-02-09, value =
+/// 0.1 }, { from = 2020-06-01, value = 0.7 }]`.
+fn read_ascertainment(f: &Field) -> Result<DatedAscertainment> {
+    if f.array().is_err() {
+        return Ok(DatedAscertainment::Constant(f.positive()?));
+    }
+    let mut points = Vec::new();
+    for item in f.array()? {
+        let t = item.table()?;
+        t.check_keys(&["from", "value"])?;
+        let from = t.req("from")?;
+        let date = from.date()?;
+        if let Some(&(prev, _)) = points.last() {
+            if date <= prev {
+                return Err(from.error(format!(
+                    "dates must increase: {date} does not come after {prev}"
+                )));
+            }
+        }
+        points.push((date, t.req("value")?.positive()?));
+    }
+    if points.is_empty() {
+        return Err(f.error("expected a number or at least one { from = DATE, value = X }"));
+    }
+    Ok(DatedAscertainment::From(points))
 }

@@ -4,6 +4,8 @@
 use didymos_core::observation::{
     Aggregation, Ascertainment, Delay, Noise, StrataMode, Stream, StreamSet,
 };
+use std::path::PathBuf;
+
 use didymos_core::{Date, Error, Located, Model, Result};
 
 use crate::inputs::ObservationTable;
@@ -17,10 +19,102 @@ pub struct StreamSpec {
     /// Model observable it measures, e.g. `new_hospitalized`.
     pub observable: String,
     pub delay: Delay,
-    pub ascertainment: Ascertainment,
+    pub ascertainment: DatedAscertainment,
     pub noise: Noise,
     /// Fit each stratum separately instead of the per-location total.
     pub per_stratum: bool,
+    /// A `unit,location` CSV mapping model units onto the locations the
+    /// stream reports (e.g. 2,850 zones onto 52 provinces); `None`: each
+    /// unit reports as itself.
+    pub aggregation: Option<PathBuf>,
+}
+
+/// The share of the model flow that is reported, as the spec gives it:
+/// one value, or values that hold from a date on (the first also before
+/// it), so a stream such as confirmed cases can follow changes in testing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatedAscertainment {
+    Constant(f64),
+    /// `(from, value)` with strictly increasing dates.
+    From(Vec<(Date, f64)>),
+}
+
+impl DatedAscertainment {
+    /// On the model's day axis: a date before day 1 holds from day 1 (the
+    /// latest such date wins), a date after the calendar is never reached.
+    fn on_calendar(&self, cal: &didymos_core::Calendar) -> Ascertainment {
+        match self {
+            DatedAscertainment::Constant(a) => Ascertainment::Constant(*a),
+            DatedAscertainment::From(points) => {
+                let mut steps: Vec<(usize, f64)> = Vec::with_capacity(points.len());
+                for &(date, value) in points {
+                    let day = cal.day_of(date).max(1);
+                    if day > cal.n_days() as i64 {
+                        break;
+                    }
+                    let day = day as usize;
+                    match steps.last_mut() {
+                        Some(last) if last.0 == day => last.1 = value,
+                        _ => steps.push((day, value)),
+                    }
+                }
+                if steps.is_empty() {
+                    // Every date lies after the calendar: the first value
+                    // holds throughout.
+                    steps.push((1, points[0].1));
+                }
+                Ascertainment::Daily(steps)
+            }
+        }
+    }
+}
+
+/// How `spec`'s stream sums the model's cells into its locations.
+pub fn stream_aggregation(model: &MmcaModel, spec: &StreamSpec) -> Result<Aggregation> {
+    let layout = model.layout();
+    let mode = if spec.per_stratum {
+        StrataMode::PerStratum
+    } else {
+        StrataMode::AllStrata
+    };
+    let n_strata = layout.strata.len();
+    match &spec.aggregation {
+        None => Aggregation::identity(&layout.units, n_strata, mode),
+        Some(path) => {
+            let a = Aggregation::from_csv(path, &layout.units, n_strata, mode)?;
+            if a.is_empty() {
+                return Err(Error::input(
+                    Located::file(path),
+                    "the aggregation maps no model unit to a location",
+                ));
+            }
+            Ok(a)
+        }
+    }
+}
+
+/// Every location an observation file may name: the model's units for
+/// streams without an aggregation, and the locations of those with one
+/// (in that order, without repeats).
+pub fn observation_locations(model: &MmcaModel, specs: &[StreamSpec]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |name: &str, out: &mut Vec<String>| {
+        if seen.insert(name.to_string()) {
+            out.push(name.to_string());
+        }
+    };
+    if specs.is_empty() || specs.iter().any(|s| s.aggregation.is_none()) {
+        for u in &model.layout().units {
+            add(u, &mut out);
+        }
+    }
+    for spec in specs.iter().filter(|s| s.aggregation.is_some()) {
+        for loc in stream_aggregation(model, spec)?.locations() {
+            add(&loc.location, &mut out);
+        }
+    }
+    Ok(out)
 }
 
 /// Streams for `specs`, using only observations dated on or before
@@ -59,15 +153,10 @@ pub fn build_streams(
                 format!("the observation file has no column `{}`", spec.column),
             )
         })?;
-        let mode = if spec.per_stratum {
-            StrataMode::PerStratum
-        } else {
-            StrataMode::AllStrata
-        };
-        let aggregation = Aggregation::identity(&layout.units, n_strata, mode)?;
+        let aggregation = stream_aggregation(model, spec)?;
         let mut stream = Stream::new(spec.column.clone(), observable, aggregation)
             .with_delay(spec.delay.clone())
-            .with_ascertainment(spec.ascertainment.clone())
+            .with_ascertainment(spec.ascertainment.on_calendar(&cal))
             .with_noise(spec.noise);
         for (&(date, loc, stratum), values) in &table.rows {
             if cutoff.is_some_and(|c| date > c) {

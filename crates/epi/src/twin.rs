@@ -13,7 +13,7 @@ use crate::inputs::{read_observations, ObservationColumns, ObservationTable};
 use crate::mmca::{MmcaModel, ProcessNoise};
 use crate::spec::{load_spec, TwinSpec};
 use crate::spec_assim::AssimilationSpec;
-use crate::streams::build_streams;
+use crate::streams::{build_streams, observation_locations};
 
 /// A twin spec with its model and observations, ready to filter.
 pub struct LoadedTwin {
@@ -44,12 +44,8 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
         stratum: assim.stratum_column.clone(),
         variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
     };
-    let table = read_observations(
-        &observations,
-        &cols,
-        &model.layout().units,
-        &model.layout().strata,
-    )?;
+    let locations = observation_locations(&model, &assim.streams)?;
+    let table = read_observations(&observations, &cols, &locations, &model.layout().strata)?;
     Ok(LoadedTwin {
         spec,
         assim,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use didymos_core::observation::{Ascertainment, Delay, Noise};
+use didymos_core::observation::{Delay, Noise};
 use didymos_core::{DataModel, Date, Ensemble, Model, RunOptions};
 use didymos_epi::inputs::{read_observations, ObservationColumns};
 use didymos_epi::mmca::MmcaModel;
@@ -34,9 +34,10 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
         column: "new_hospitalized".into(),
         observable: "new_hospitalized".into(),
         delay: Delay::discretised_gamma(4.0, 2.0, 14).unwrap(),
-        ascertainment: Ascertainment::Constant(1.0),
+        ascertainment: didymos_epi::streams::DatedAscertainment::Constant(1.0),
         noise: Noise::NegBinomial { dispersion: 10.0 },
         per_stratum: false,
+        aggregation: None,
     };
     let cutoff: Date = "2020-04-15".parse().unwrap();
     let data = build_streams(&model, &table, std::slice::from_ref(&stream), Some(cutoff)).unwrap();

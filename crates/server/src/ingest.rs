@@ -232,14 +232,14 @@ pub fn validate(
         (l, b) => l.clone().or(b.clone()),
     };
     let location = match location {
-        Some(l) if twin.units().contains(&l) => l,
+        Some(l) if twin.locations().contains(&l) => l,
         Some(l) => {
             return Err(pos.locate(
-                Problem::unprocessable(unknown("location", &l, twin.units())),
+                Problem::unprocessable(unknown("location", &l, twin.locations())),
                 "location",
             ))
         }
-        None if twin.units().len() == 1 => twin.units()[0].clone(),
+        None if twin.locations().len() == 1 => twin.locations()[0].clone(),
         None => {
             return Err(pos.locate(
                 Problem::unprocessable(format!(

@@ -96,7 +96,7 @@ fn day_complete(state: &AppState, twin: &TwinEntry, day: i32) -> Result<bool, St
             Some(_) => e.1 += 1,
         }
     }
-    Ok(twin.units().iter().all(|u| {
+    Ok(twin.locations().iter().all(|u| {
         per_location
             .get(u.as_str())
             .is_some_and(|&(total, strata)| total || strata >= n_strata)

@@ -23,8 +23,8 @@ impl TwinEntry {
     pub fn end(&self) -> Date {
         self.hosted.calendar().end
     }
-    pub fn units(&self) -> &[String] {
-        self.hosted.units()
+    pub fn locations(&self) -> &[String] {
+        self.hosted.locations()
     }
     pub fn strata(&self) -> &[String] {
         self.hosted.strata()

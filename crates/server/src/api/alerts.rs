@@ -111,7 +111,7 @@ pub async fn create_rule(
         ))
         .at("/target"));
     }
-    if req.location != "total" && !entry.units().contains(&req.location) {
+    if req.location != "total" && !entry.locations().contains(&req.location) {
         return Err(Problem::unprocessable(format!(
             "twin `{twin}` has no location `{}` (use one of its locations or `total`)",
             req.location

@@ -137,7 +137,7 @@ pub async fn register_stream(
         .at("/observable"));
     }
     if let Some(l) = &req.location {
-        if !entry.units().contains(l) {
+        if !entry.locations().contains(l) {
             return Err(
                 Problem::unprocessable(format!("twin `{twin}` has no location `{l}`"))
                     .at("/location"),

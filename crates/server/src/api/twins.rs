@@ -80,7 +80,7 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
         Some(e) => (
             e.start().to_string(),
             e.end().to_string(),
-            e.units().to_vec(),
+            e.locations().to_vec(),
             e.strata().to_vec(),
             e.observables(),
         ),

@@ -10,7 +10,7 @@ use didymos_core::{Date, Model};
 use didymos_epi::inputs::ObservationTable;
 use didymos_epi::mmca::MmcaModel;
 use didymos_epi::spec::load_spec;
-use didymos_epi::streams::build_streams;
+use didymos_epi::streams::{build_streams, observation_locations};
 use didymos_epi::twin::{twin_model, LoadedTwin};
 use didymos_twin::checkpoint::{self, Saved};
 use didymos_twin::filter::Filter;
@@ -27,9 +27,10 @@ pub fn load(path: &Path) -> Result<LoadedTwin, String> {
         tracing::warn!("{}: {w}", path.display());
     }
     let (spec, assim, model) = twin_model(spec).map_err(|e| e.to_string())?;
+    let locations = observation_locations(&model, &assim.streams).map_err(|e| e.to_string())?;
     let table = ObservationTable {
         variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
-        locations: model.layout().units.clone(),
+        locations,
         strata: model.layout().strata.clone(),
         rows: BTreeMap::new(),
     };
@@ -56,7 +57,9 @@ pub fn table_of(
         .iter()
         .map(|s| s.column.clone())
         .collect();
-    let (units, strata) = (&twin.model.layout().units, &twin.model.layout().strata);
+    // The locations records may name: the model's units, or the locations
+    // of streams aggregated through a lookup (set when the twin was loaded).
+    let (units, strata) = (&twin.table.locations, &twin.model.layout().strata);
     let mut cells: BTreeMap<(Date, usize, Option<usize>, usize), f64> = BTreeMap::new();
     for o in rows {
         let Some(s) = streams.get(&o.stream) else {

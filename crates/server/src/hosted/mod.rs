@@ -1,6 +1,6 @@
 //! The kinds of twin the service hosts, behind one face: an epidemic
 //! (MMCA) twin or a flood (GR4J) twin. The API, ingest and the alert rules
-//! ask [`Hosted`] what a twin has (calendar, locations, observables, units);
+//! ask [`Hosted`] what a twin has (calendar, locations, observables, strata);
 //! the live loop runs every kind through the same steps with [`LiveTwin`].
 
 pub mod epidemic;
@@ -86,9 +86,12 @@ impl Hosted {
             Hosted::Flood(f) => *f.noisy.calendar(),
         }
     }
-    pub fn units(&self) -> &[String] {
+    /// The locations records, streams and alert rules may name: the
+    /// model's units, or the locations of streams reported through a
+    /// `unit,location` lookup.
+    pub fn locations(&self) -> &[String] {
         match self {
-            Hosted::Epidemic(l) => &l.model.layout().units,
+            Hosted::Epidemic(l) => &l.table.locations,
             Hosted::Flood(f) => &f.noisy.layout().units,
         }
     }

@@ -1,0 +1,329 @@
+//! Streams reported at coarser locations than the model's units, through a
+//! `unit,location` lookup: the 52 provinces' twin fitted to hospitalisations
+//! summed per autonomous community (CCAA), as a 2,850-zone twin would be
+//! fitted to provincial data. Also dated ascertainment in the spec.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use didymos_core::observation::Aggregation;
+use didymos_core::observation::StrataMode;
+use didymos_core::Model;
+use didymos_epi::twin::{load_twin, LoadedTwin};
+
+fn spain() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/spain")
+}
+
+/// The bundled lookup is checked against an independent file: the CCAA
+/// populations of episim-models' CCAA twin equal the sums of its province
+/// populations under the lookup, to the person.
+#[test]
+fn province_to_ccaa_lookup_matches_the_ccaa_populations() {
+    let read = |name: &str| -> Vec<(String, f64)> {
+        let mut r = csv::Reader::from_path(spain().join(name)).unwrap();
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (rec[0].to_string(), rec[5].parse().unwrap())
+            })
+            .collect()
+    };
+    let provinces = read("metapopulation_data.csv");
+    let units: Vec<String> = provinces.iter().map(|p| p.0.clone()).collect();
+    let agg = Aggregation::from_csv(
+        &spain().join("province_to_ccaa.csv"),
+        &units,
+        1,
+        StrataMode::AllStrata,
+    )
+    .unwrap();
+    assert_eq!(agg.len(), 19, "19 CCAA (17 communities, Ceuta, Melilla)");
+    let pop: Vec<f64> = provinces.iter().map(|p| p.1).collect();
+    let summed: HashMap<&str, f64> = agg
+        .locations()
+        .iter()
+        .zip(agg.cells())
+        .map(|(l, cells)| (l.location.as_str(), cells.iter().map(|&c| pop[c]).sum()))
+        .collect();
+    let ccaa = read("ccaa_metapopulation_data.csv");
+    assert_eq!(ccaa.len(), 19);
+    for (id, total) in ccaa {
+        assert_eq!(summed[id.as_str()], total, "CCAA {id}");
+    }
+}
+
+/// A temporary copy of the 2020 twin: same data files, a shorter calendar,
+/// `extra` appended to `[assimilation]`'s stream, observations from `obs`.
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(end: &str, stream_extra: &str, assim_extra: &str, obs: &str) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "metapopulation_data.csv",
+            "R_mobility_matrix.csv",
+            "A0_initial_conditions_seeds.csv",
+            "kappa0_from_mitma.csv",
+            "province_to_ccaa.csv",
+        ] {
+            std::fs::copy(spain().join(f), dir.path().join(f)).unwrap();
+        }
+        let text = std::fs::read_to_string(spain().join("twin-2020.toml")).unwrap();
+        let text = text
+            .replace("end = \"2020-12-31\"", &format!("end = \"{end}\""))
+            .replace(
+                "observations = \"spain_provinces_covid19_daily_by_age_2020.csv\"",
+                "observations = \"obs.csv\"",
+            )
+            .replace(
+                "[assimilation]\n",
+                &format!("[assimilation]\n{assim_extra}\n"),
+            )
+            .replace(
+                "delay_max = 14\n",
+                &format!("delay_max = 14\n{stream_extra}\n"),
+            );
+        std::fs::write(dir.path().join("twin.toml"), text).unwrap();
+        std::fs::write(dir.path().join("obs.csv"), obs).unwrap();
+        Case { dir }
+    }
+    fn twin(&self) -> didymos_core::Result<LoadedTwin> {
+        load_twin(&self.dir.path().join("twin.toml"), None)
+    }
+}
+
+/// Real 2020 hospitalisations per (date, location, age group), with
+/// provinces mapped through `map` (summed) and only locations in `keep`.
+fn observations(map: &dyn Fn(&str) -> String, keep: &dyn Fn(&str) -> bool) -> String {
+    let mut r =
+        csv::Reader::from_path(spain().join("spain_provinces_covid19_daily_by_age_2020.csv"))
+            .unwrap();
+    let mut sums: BTreeMap<(String, String, String), f64> = BTreeMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let loc = map(&rec[1]);
+        if !keep(&loc) {
+            continue;
+        }
+        let v: f64 = rec[4].parse().unwrap();
+        *sums
+            .entry((rec[0].to_string(), loc, rec[2].to_string()))
+            .or_default() += v;
+    }
+    let mut out = String::from("date,province_ine,age_group,new_hospitalized\n");
+    for ((d, l, g), v) in sums {
+        out.push_str(&format!("{d},{l},{g},{v}\n"));
+    }
+    out
+}
+
+fn ccaa_of() -> HashMap<String, String> {
+    let mut r = csv::Reader::from_path(spain().join("province_to_ccaa.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].to_string(), rec[1].to_string())
+        })
+        .collect()
+}
+
+/// Runs the spec's filter over the whole calendar with `members` members.
+fn posterior(twin: &LoadedTwin, members: usize) -> (Vec<f64>, Vec<f64>) {
+    let data = twin.streams(None).unwrap();
+    let mut f = twin.filter(&data, members, 7).unwrap();
+    f.advance_to(twin.model.calendar().n_days()).unwrap();
+    let e = f.ensemble();
+    (e.flat_params().to_vec(), e.flat_states().to_vec())
+}
+
+#[test]
+fn a_lookup_of_each_unit_to_itself_changes_nothing() {
+    let obs = observations(&|p| p.to_string(), &|_| true);
+    let identity: String = std::iter::once("unit,location\n".to_string())
+        .chain(ccaa_of().keys().map(|p| format!("{p},{p}\n")))
+        .collect();
+    let plain = Case::new("2020-04-10", "", "", &obs);
+    let looked_up = Case::new("2020-04-10", "aggregation = \"identity.csv\"", "", &obs);
+    std::fs::write(looked_up.dir.path().join("identity.csv"), identity).unwrap();
+    let a = posterior(&plain.twin().unwrap(), 24);
+    let b = posterior(&looked_up.twin().unwrap(), 24);
+    assert!(a == b, "same ensemble, bit for bit");
+}
+
+#[test]
+fn a_community_observation_updates_its_provinces_and_no_others() {
+    // Without pooling, a province's multiplier moves only by its own walk
+    // and by the filter's updates, so provinces outside the observed
+    // community must keep their open-loop multipliers exactly.
+    let ccaa = ccaa_of();
+    let catalonia = ["08", "17", "25", "43"];
+    let obs = observations(&|p| ccaa[p].clone(), &|c| c == "09");
+    let no_pooling = |case: &Case| {
+        let path = case.dir.path().join("twin.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("log_beta_pooling = 0.1 "));
+        let text = text.replace("log_beta_pooling = 0.1 ", "log_beta_pooling = 0.0 ");
+        std::fs::write(&path, text).unwrap();
+    };
+    let fitted = Case::new(
+        "2020-04-10",
+        "aggregation = \"province_to_ccaa.csv\"",
+        "",
+        &obs,
+    );
+    no_pooling(&fitted);
+    let twin = fitted.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    assert_eq!(data.streams()[0].aggregation.len(), 19);
+    assert!(data.days().count() > 30, "CCAA 09 has data from March");
+    let (fit, _) = posterior(&twin, 24);
+    // Open loop: the same twin with no observation inside its calendar.
+    let empty = Case::new(
+        "2020-04-10",
+        "aggregation = \"province_to_ccaa.csv\"",
+        "",
+        "date,province_ine,age_group,new_hospitalized\n2021-01-01,09,Y,1\n",
+    );
+    no_pooling(&empty);
+    let (open, _) = posterior(&empty.twin().unwrap(), 24);
+    let first = twin.model.first_patch_scale();
+    let n_params = twin.model.parameters().len();
+    let units = &twin.model.layout().units;
+    let mut moved = 0;
+    for m in 0..24 {
+        for (u, unit) in units.iter().enumerate() {
+            let k = m * n_params + first + u;
+            if catalonia.contains(&unit.as_str()) {
+                moved += usize::from(fit[k] != open[k]);
+            } else {
+                assert_eq!(fit[k], open[k], "member {m}, province {unit}");
+            }
+        }
+    }
+    assert_eq!(moved, 24 * 4, "every Catalan multiplier was updated");
+}
+
+#[test]
+fn community_observations_are_fitted_and_forecast_per_community() {
+    let ccaa = ccaa_of();
+    let obs = observations(&|p| ccaa[p].clone(), &|_| true);
+    let case = Case::new(
+        "2020-04-30",
+        "aggregation = \"province_to_ccaa.csv\"",
+        "",
+        &obs,
+    );
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let stream = &data.streams()[0];
+    let names: Vec<&str> = stream
+        .aggregation
+        .locations()
+        .iter()
+        .map(|l| l.location.as_str())
+        .collect();
+    assert_eq!(names.len(), 19);
+    assert_eq!(names[0], "01");
+    assert_eq!(names[18], "19");
+    // The fit follows the data: over the last week, the ensemble's mean
+    // 1-day-ahead prediction of Madrid's (CCAA 13) admissions is within a
+    // factor 2 of what was reported, where the open loop is far off.
+    let mut f = twin.filter(&data, 24, 7).unwrap();
+    let n = twin.model.calendar().n_days();
+    f.advance_to(n).unwrap();
+    let madrid = names.iter().position(|l| *l == "13").unwrap();
+    let n_obs = twin.model.observables().len();
+    let expected = (0..24)
+        .map(|m| stream.expected_at(n, madrid, &f.history().rows(m), n_obs))
+        .sum::<f64>()
+        / 24.0;
+    let observed = stream.data[&n][madrid].unwrap();
+    assert!(
+        expected > observed / 2.0 && expected < observed * 2.0,
+        "Madrid on the last day: predicted {expected}, reported {observed}"
+    );
+    // The same members with no data inside the calendar (the open loop).
+    let empty = Case::new(
+        "2020-04-30",
+        "aggregation = \"province_to_ccaa.csv\"",
+        "",
+        "date,province_ine,age_group,new_hospitalized\n2021-01-01,13,Y,1\n",
+    );
+    let open_twin = empty.twin().unwrap();
+    let open_data = open_twin.streams(None).unwrap();
+    let mut open = open_twin.filter(&open_data, 24, 7).unwrap();
+    open.advance_to(n).unwrap();
+    let open_expected = (0..24)
+        .map(|m| stream.expected_at(n, madrid, &open.history().rows(m), n_obs))
+        .sum::<f64>()
+        / 24.0;
+    assert!(
+        !(open_expected > observed / 2.0 && open_expected < observed * 2.0),
+        "the open loop predicts {open_expected}: this check would not see a broken fit"
+    );
+}
+
+#[test]
+fn observations_at_a_location_outside_the_lookup_are_an_error() {
+    let obs =
+        "date,province_ine,age_group,new_hospitalized\n2020-03-01,09,Y,1\n2020-03-01,28,Y,2\n";
+    let case = Case::new(
+        "2020-04-10",
+        "aggregation = \"province_to_ccaa.csv\"",
+        "",
+        obs,
+    );
+    let err = case
+        .twin()
+        .err()
+        .expect("28 is a province, not a CCAA")
+        .to_string();
+    assert!(err.contains("obs.csv"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("`28`"), "{err}");
+}
+
+#[test]
+fn a_lookup_naming_an_unknown_unit_is_an_error_with_its_line() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    let case = Case::new("2020-04-10", "aggregation = \"bad.csv\"", "", &obs);
+    std::fs::write(
+        case.dir.path().join("bad.csv"),
+        "unit,location\n28,13\n99,13\n",
+    )
+    .unwrap();
+    let err = case.twin().err().expect("99 is no province").to_string();
+    assert!(err.contains("bad.csv"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("`99`"), "{err}");
+}
+
+#[test]
+fn dated_ascertainment_holds_from_each_date_on() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    let asc =
+        "ascertainment = [{ from = 2020-01-01, value = 2.0 }, { from = 2020-03-01, value = 4.0 }]";
+    let case = Case::new("2020-04-10", "", "", &obs);
+    let path = case.dir.path().join("twin.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("ascertainment = 3.0", asc);
+    std::fs::write(&path, &text).unwrap();
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let a = &data.streams()[0].ascertainment;
+    let day = |d: &str| twin.model.calendar().day_of(d.parse().unwrap()) as usize;
+    assert_eq!(a.at(1), 2.0, "a date before the calendar holds from day 1");
+    assert_eq!(a.at(day("2020-02-29")), 2.0);
+    assert_eq!(a.at(day("2020-03-01")), 4.0);
+    assert_eq!(a.at(day("2020-04-10")), 4.0);
+    // Dates must increase, and the error says where.
+    std::fs::write(&path, text.replace("2020-03-01", "2019-12-01")).unwrap();
+    let err = case.twin().err().unwrap().to_string();
+    assert!(err.contains("twin.toml"), "{err}");
+    assert!(err.contains("dates must increase"), "{err}");
+    assert!(err.contains("ascertainment"), "{err}");
+}
