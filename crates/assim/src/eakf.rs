@@ -55,6 +55,24 @@ pub enum Quantity {
 /// skips the quantity entirely.
 pub type Localizer = Box<dyn Fn(usize, usize, Quantity) -> f64 + Send + Sync>;
 
+/// What observation `j` of a day can reach at all: a superset of the
+/// quantities its [`Localizer`] weighs above zero. With a support the
+/// filter asks the localiser only about these, which matters when each
+/// observation reaches a small part of a large state (one province's
+/// zones out of 2,850).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Support {
+    /// Parameters, by index in the model's parameter space.
+    pub params: Vec<usize>,
+    /// State variables, as ranges of indices in the member's state.
+    pub states: Vec<std::ops::Range<usize>>,
+    /// Other predicted observations of the same day.
+    pub predicted: Vec<usize>,
+}
+
+/// `(day, j) → Support` of observation `j` of `day`.
+pub type SupportFn = Box<dyn Fn(usize, usize) -> Support + Send + Sync>;
+
 pub struct EakfOptions {
     /// Multiplicative inflation λ of the prior spread, applied to every
     /// updated quantity before the update: x ← x̄ + λ(x − x̄). 1 = none.
@@ -68,6 +86,9 @@ pub struct EakfOptions {
     pub run: RunOptions,
     /// `None`: every observation updates everything.
     pub localize: Option<Localizer>,
+    /// With `localize`: where each observation's weights can be non-zero,
+    /// so the rest is skipped without asking (`None`: ask about all).
+    pub support: Option<SupportFn>,
 }
 
 impl Default for EakfOptions {
@@ -78,6 +99,7 @@ impl Default for EakfOptions {
             repair: StateRepair::NonNegative,
             run: RunOptions::default(),
             localize: None,
+            support: None,
         }
     }
 }
@@ -205,23 +227,8 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
             // With localisation, only what some observation of the day can
             // update is inflated: spreading a quantity no observation
             // touches would only add noise to it, day after day.
-            let n_est = self.est.len();
-            let touched = |q: Quantity| match &self.opts.localize {
-                None => true,
-                Some(f) => (0..z.len()).any(|j| z[j].is_finite() && f(day, j, q) > 0.0),
-            };
-            let keep_x: Vec<bool> = (0..xs.first().map_or(0, Vec::len))
-                .map(|c| {
-                    touched(if c < n_est {
-                        Quantity::Param(self.est[c])
-                    } else {
-                        Quantity::State(c - n_est)
-                    })
-                })
-                .collect();
-            let keep_y: Vec<bool> = (0..z.len())
-                .map(|k| touched(Quantity::Predicted(k)))
-                .collect();
+            let n_cols = xs.first().map_or(0, Vec::len);
+            let (keep_x, keep_y) = self.reached(day, &z, n_cols);
             inflate(&mut xs, lambda, &keep_x);
             inflate(&mut ys, lambda, &keep_y);
         }
@@ -248,33 +255,9 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
                 .iter()
                 .map(|y| post_mean + shrink * (y - mean) - y)
                 .collect();
-            let (wx, wy) = match &self.opts.localize {
-                None => (None, None),
-                Some(f) => {
-                    let n_est = self.est.len();
-                    let wx: Vec<f64> = (0..xs[0].len())
-                        .map(|c| {
-                            if c < n_est {
-                                f(day, j, Quantity::Param(self.est[c]))
-                            } else {
-                                f(day, j, Quantity::State(c - n_est))
-                            }
-                        })
-                        .collect();
-                    let wy: Vec<f64> = (0..z.len())
-                        .map(|k| {
-                            if k == j {
-                                1.0
-                            } else {
-                                f(day, j, Quantity::Predicted(k))
-                            }
-                        })
-                        .collect();
-                    (Some(wx), Some(wy))
-                }
-            };
-            regress(&mut xs, &yj, mean, var, &dy, wx.as_deref());
-            regress(&mut ys, &yj, mean, var, &dy, wy.as_deref());
+            let (wx, wy) = self.weights(day, j, z.len(), xs[0].len());
+            regress(&mut xs, &yj, mean, var, &dy, wx.as_ref());
+            regress(&mut ys, &yj, mean, var, &dy, wy.as_ref());
         }
         for (m, x) in xs.iter().enumerate() {
             if let Some(v) = x.iter().position(|v| !v.is_finite()) {
@@ -294,6 +277,88 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
             }
         }
         Ok(())
+    }
+
+    /// The columns (estimated parameters, then states) and the other
+    /// predicted observations that observation `j` updates, with their
+    /// localisation weights; `None`: all, with weight 1.
+    fn weights(&self, day: usize, j: usize, n_obs: usize, n_cols: usize) -> (Weights, Weights) {
+        let Some(f) = &self.opts.localize else {
+            return (None, None);
+        };
+        let n_est = self.est.len();
+        let column = |c: usize| {
+            if c < n_est {
+                Quantity::Param(self.est[c])
+            } else {
+                Quantity::State(c - n_est)
+            }
+        };
+        let keep = |pairs: Vec<(usize, f64)>| -> Vec<(usize, f64)> {
+            pairs.into_iter().filter(|p| p.1 != 0.0).collect()
+        };
+        match &self.opts.support {
+            None => {
+                let wx = (0..n_cols).map(|c| (c, f(day, j, column(c))));
+                let wy = (0..n_obs).map(|k| {
+                    let w = if k == j {
+                        1.0
+                    } else {
+                        f(day, j, Quantity::Predicted(k))
+                    };
+                    (k, w)
+                });
+                (Some(keep(wx.collect())), Some(keep(wy.collect())))
+            }
+            Some(support) => {
+                let s = support(day, j);
+                let mut cols: Vec<usize> = s
+                    .params
+                    .iter()
+                    .filter_map(|p| self.est.iter().position(|e| e == p))
+                    .collect();
+                for r in &s.states {
+                    cols.extend(r.start + n_est..r.end.min(n_cols - n_est) + n_est);
+                }
+                cols.sort_unstable();
+                cols.dedup();
+                let wx = cols.into_iter().map(|c| (c, f(day, j, column(c))));
+                let mut ks: Vec<usize> =
+                    s.predicted.iter().copied().filter(|&k| k < n_obs).collect();
+                ks.push(j);
+                ks.sort_unstable();
+                ks.dedup();
+                let wy = ks.into_iter().map(|k| {
+                    let w = if k == j {
+                        1.0
+                    } else {
+                        f(day, j, Quantity::Predicted(k))
+                    };
+                    (k, w)
+                });
+                (Some(keep(wx.collect())), Some(keep(wy.collect())))
+            }
+        }
+    }
+
+    /// Which columns and predicted observations some observation of `day`
+    /// reaches (all of them without a localiser).
+    fn reached(&self, day: usize, z: &[f64], n_cols: usize) -> (Vec<bool>, Vec<bool>) {
+        if self.opts.localize.is_none() {
+            return (vec![true; n_cols], vec![true; z.len()]);
+        }
+        let mut keep_x = vec![false; n_cols];
+        let mut keep_y = vec![false; z.len()];
+        for j in (0..z.len()).filter(|&j| z[j].is_finite()) {
+            let (wx, wy) = self.weights(day, j, z.len(), n_cols);
+            for (c, _) in wx.into_iter().flatten() {
+                keep_x[c] = true;
+            }
+            for (k, _) in wy.into_iter().flatten() {
+                keep_y[k] = true;
+            }
+        }
+        (keep_x, keep_y)
     }
 
     pub fn ensemble(&self) -> &Ensemble<'a, M> {
@@ -335,19 +400,23 @@ fn inflate(rows: &mut [Vec<f64>], lambda: f64, keep: &[bool]) {
     }
 }
 
-/// Add cov(x, y)/var · Δyᵢ to every column x of `rows`.
+/// Columns with their localisation weights (`None`: all, weight 1).
+type Weights = Option<Vec<(usize, f64)>>;
+
+/// Add w · cov(x, y)/var · Δyᵢ to every column x of `rows` listed in
+/// `weights` (all columns with w = 1 when `None`).
 fn regress(
     rows: &mut [Vec<f64>],
     y: &[f64],
     y_mean: f64,
     y_var: f64,
     dy: &[f64],
-    weights: Option<&[f64]>,
+    weights: Option<&Vec<(usize, f64)>>,
 ) {
     let n = rows.len();
-    let cols: Vec<usize> = match weights {
-        None => (0..rows[0].len()).collect(),
-        Some(w) => (0..rows[0].len()).filter(|&c| w[c] != 0.0).collect(),
+    let (cols, w): (Vec<usize>, Vec<f64>) = match weights {
+        None => ((0..rows[0].len()).collect(), vec![1.0; rows[0].len()]),
+        Some(pairs) => pairs.iter().copied().unzip(),
     };
     let mut mean = vec![0.0; cols.len()];
     for r in rows.iter() {
@@ -365,8 +434,8 @@ fn regress(
     }
     let beta: Vec<f64> = cov
         .iter()
-        .zip(&cols)
-        .map(|(cv, &c)| cv / (n - 1) as f64 / y_var * weights.map_or(1.0, |w| w[c]))
+        .zip(&w)
+        .map(|(cv, wc)| cv / (n - 1) as f64 / y_var * wc)
         .collect();
     for (r, d) in rows.iter_mut().zip(dy) {
         for (b, &c) in beta.iter().zip(&cols) {

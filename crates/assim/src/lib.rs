@@ -29,7 +29,7 @@ pub mod pf;
 pub mod scale;
 pub mod stats;
 
-pub use eakf::{Eakf, EakfOptions, Localizer, Quantity, StateRepair};
+pub use eakf::{Eakf, EakfOptions, Localizer, Quantity, StateRepair, Support, SupportFn};
 pub use history::ObsHistory;
 pub use if2::{if2, If2Options, If2Result};
 pub use liu_west::{LiuWest, LiuWestOptions};
