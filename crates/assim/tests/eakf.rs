@@ -159,7 +159,11 @@ fn a_support_changes_nothing_but_what_is_asked() {
     };
     let support: SupportFn = Box::new(|_d, j| Support {
         params: if j == 0 { vec![P_OFFSET] } else { vec![] },
-        states: if j == 0 { vec![0..1, 2..3] } else { vec![1..2, 3..4] },
+        states: if j == 0 {
+            vec![0..1, 2..3]
+        } else {
+            vec![1..2, 3..4]
+        },
         predicted: vec![],
     });
     let all = run(None);

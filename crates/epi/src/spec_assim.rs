@@ -12,7 +12,7 @@
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial; omit for Poisson), `delay_mean`/`delay_sd`/`delay_max` (discretised gamma, days; omit for none), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself) |
 
 use std::path::PathBuf;
 
@@ -53,8 +53,10 @@ const KEYS: [&str; 12] = [
     "resample_threshold",
     "stream",
 ];
-const STREAM_KEYS: [&str; 9] = [
+const STREAM_KEYS: [&str; 11] = [
     "aggregation",
+    "log_sd",
+    "delay_dist",
     "column",
     "observable",
     "ascertainment",
@@ -144,22 +146,46 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             Some(f) => read_ascertainment(&f)?,
             None => DatedAscertainment::Constant(1.0),
         };
-        let noise = match s.get("dispersion") {
-            Some(f) => Noise::NegBinomial {
+        let noise = match (s.get("dispersion"), s.get("log_sd")) {
+            (Some(_), Some(l)) => {
+                return Err(l.error("give either dispersion (negative binomial) or log_sd (Gaussian on log counts), not both"))
+            }
+            (Some(f), None) => Noise::NegBinomial {
                 dispersion: f.positive()?,
             },
-            None => Noise::Poisson,
+            (None, Some(f)) => Noise::LogNormal { sd: f.positive()? },
+            (None, None) => Noise::Poisson,
+        };
+        let lognormal_delay = match s.get("delay_dist") {
+            None => false,
+            Some(f) => match f.str()? {
+                "gamma" => false,
+                "lognormal" => true,
+                other => {
+                    return Err(f.error(format!(
+                        "unknown delay distribution `{other}`; valid ones are: gamma, lognormal"
+                    )))
+                }
+            },
         };
         let delay = match (s.get("delay_mean"), s.get("delay_sd")) {
-            (None, None) => Delay::none(),
+            (None, None) => match s.get("delay_dist") {
+                Some(f) => return Err(f.error("delay_dist needs delay_mean and delay_sd")),
+                None => Delay::none(),
+            },
             (Some(m), Some(sd)) => {
                 let max = match s.get("delay_max") {
                     Some(f) => usize::try_from(f.int()?)
                         .map_err(|_| f.error("expected a whole number of days ≥ 0"))?,
                     None => 21,
                 };
-                Delay::discretised_gamma(m.positive()?, sd.positive()?, max)
-                    .map_err(|e| m.error(e.to_string()))?
+                let (mean, sd) = (m.positive()?, sd.positive()?);
+                if lognormal_delay {
+                    Delay::discretised_lognormal(mean, sd, max)
+                } else {
+                    Delay::discretised_gamma(mean, sd, max)
+                }
+                .map_err(|e| m.error(e.to_string()))?
             }
             (Some(m), None) => return Err(m.error("delay_mean needs delay_sd too")),
             (None, Some(sd)) => return Err(sd.error("delay_sd needs delay_mean too")),

@@ -302,3 +302,43 @@ fn assimilation_pooling_is_read_and_checked() {
         ],
     );
 }
+
+/// The stream's noise and delay families: negative binomial, Gaussian on
+/// log counts or Poisson; a discretised gamma or lognormal delay.
+#[test]
+fn stream_noise_and_delay_families_are_read_and_checked() {
+    use didymos_core::observation::{Delay, Noise};
+    let section = |stream: &str| {
+        format!(
+            "{}\n[assimilation]\nobservations = \"x.csv\"\n[[assimilation.stream]]\ncolumn = \"new_hospitalized\"\n{stream}\n",
+            demo_spec()
+        )
+    };
+    let stream_of = |text: &str| load(text).assimilation.unwrap().streams.remove(0);
+    let s = stream_of(&section("log_sd = 0.3\ndelay_mean = 5.0\ndelay_sd = 3.0\ndelay_max = 20\ndelay_dist = \"lognormal\""));
+    assert_eq!(s.noise, Noise::LogNormal { sd: 0.3 });
+    assert_eq!(s.delay, Delay::discretised_lognormal(5.0, 3.0, 20).unwrap());
+    assert_ne!(s.delay, Delay::discretised_gamma(5.0, 3.0, 20).unwrap());
+    let s = stream_of(&section(
+        "dispersion = 10.0\ndelay_mean = 5.0\ndelay_sd = 3.0\ndelay_max = 20",
+    ));
+    assert_eq!(s.noise, Noise::NegBinomial { dispersion: 10.0 });
+    assert_eq!(s.delay, Delay::discretised_gamma(5.0, 3.0, 20).unwrap());
+    assert_eq!(stream_of(&section("")).noise, Noise::Poisson);
+
+    let both = section("dispersion = 10.0\nlog_sd = 0.3");
+    spec_error(&both, &[&line_of(&both, "log_sd"), "not both"]);
+    let bad = section("delay_mean = 5.0\ndelay_sd = 3.0\ndelay_dist = \"weibull\"");
+    spec_error(
+        &bad,
+        &[
+            &line_of(&bad, "delay_dist"),
+            "`weibull`",
+            "gamma, lognormal",
+        ],
+    );
+    let alone = section("delay_dist = \"lognormal\"");
+    spec_error(&alone, &[&line_of(&alone, "delay_dist"), "delay_mean"]);
+    let negative = section("log_sd = -1.0");
+    spec_error(&negative, &[&line_of(&negative, "log_sd")]);
+}
