@@ -210,6 +210,11 @@ pub fn load_spec(path: &Path) -> Result<(TwinSpec, Vec<Warning>)> {
         .opt_section("assimilation")?
         .map(|sec| read_assimilation(&sec, base))
         .transpose()?;
+    // A stream's lookup decides what the twin is fitted to: it is an input
+    // like the data files (recorded in PROV, checked by `didymos rerun`).
+    if let Some(a) = &assimilation {
+        inputs.extend(a.streams.iter().filter_map(|s| s.aggregation.clone()));
+    }
 
     let spec = TwinSpec {
         assimilation,

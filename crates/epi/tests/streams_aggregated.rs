@@ -228,6 +228,15 @@ fn community_observations_are_fitted_and_forecast_per_community() {
     assert_eq!(names.len(), 19);
     assert_eq!(names[0], "01");
     assert_eq!(names[18], "19");
+    // The lookup is an input of the twin (recorded in PROV, checked on rerun).
+    assert!(
+        twin.spec
+            .inputs
+            .iter()
+            .any(|p| p.ends_with("province_to_ccaa.csv")),
+        "{:?}",
+        twin.spec.inputs
+    );
     // The fit follows the data: over the last week, the ensemble's mean
     // 1-day-ahead prediction of Madrid's (CCAA 13) admissions is within a
     // factor 2 of what was reported, where the open loop is far off.
