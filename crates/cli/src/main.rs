@@ -42,7 +42,7 @@ enum Command {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
     },
-    /// Fit the twin to observations with a particle filter; save the posterior.
+    /// Fit the twin to observations (particle filter or EAKF, as the spec says); save the posterior.
     Assimilate(twin_cmds::AssimilateArgs),
     /// Forecast from a saved posterior: quantiles in Forecast Hub CSV and Parquet.
     Forecast(twin_cmds::ForecastArgs),

@@ -102,12 +102,13 @@ fn bad_flood_input_is_refused_and_nothing_is_stored() {
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/target");
 
-    // Scenario jobs are the epidemic twin's for now: a clear 422, not a 500.
+    // Scenario jobs branch from a posterior: none yet, a clear 409.
     let a = c.post(
         "/v1/twins/flood/scenarios",
         &json!({"scenarios_path": repo().join("data/flood/scenarios.toml")}),
     );
-    assert_problem(&a, 422);
+    assert_problem(&a, 409);
+    assert!(a.body.to_string().contains("no posterior"), "{a:?}");
 
     let status = c.get("/v1/twins/flood/status");
     assert_eq!(status.body["observations"], 0, "{}", status.body);

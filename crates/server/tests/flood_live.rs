@@ -224,6 +224,75 @@ fn flood_twin_assimilates_forecasts_and_alerts() {
         "{events:?}"
     );
 
+    // Forcing scenarios branched from the live posterior (2002-06-21): three
+    // times the rain of 23 June – 5 July, and none, against the record.
+    let bad = c.post(
+        "/v1/twins/flood/scenarios",
+        &json!({"scenarios_toml": FLOOD_SCENARIOS.replace("factor = 0.0", "factor = -1.0")}),
+    );
+    assert_problem(&bad, 422);
+    assert_eq!(bad.body["pointer"], "/scenarios_toml", "{bad:?}");
+    let job = c.post(
+        "/v1/twins/flood/scenarios",
+        &json!({"scenarios_toml": FLOOD_SCENARIOS, "members": 60, "seed": 5}),
+    );
+    assert_eq!(job.status, 202, "{job:?}");
+    let id = job.body["id"].as_str().unwrap().to_string();
+    let done = wait_for("the flood scenario job", Duration::from_secs(120), || {
+        let r = c.get(&format!("/v1/jobs/{id}"));
+        matches!(r.body["status"].as_str(), Some("succeeded" | "failed")).then_some(r.body)
+    });
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let result = &done["result"];
+    assert_eq!(result["branch"], "2002-06-21", "{result}");
+    assert_eq!(result["horizon"], "2002-07-12", "{result}");
+    assert_eq!(result["members"], 60);
+    let by = |n: &str| {
+        result["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let peak = |n: &str| by(n)["peak_discharge_mm_per_day"]["q50"].as_f64().unwrap();
+    assert!(
+        peak("wet") > peak("as-observed") && peak("as-observed") > peak("dry"),
+        "{result}"
+    );
+    assert!(by("as-observed")["runoff_vs_baseline_mm"].is_null());
+    let added = |n: &str| by(n)["runoff_vs_baseline_mm"].clone();
+    assert!(added("wet")["q05"].as_f64().unwrap() > 0.0, "{result}");
+    assert!(added("dry")["q95"].as_f64().unwrap() < 0.0, "{result}");
+    for level in by("wet")["warning_levels"].as_array().unwrap() {
+        let p = level["probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{level}");
+    }
+    let prov = c.get(&format!("/v1/runs/{id}/prov"));
+    assert!(
+        prov.body.to_string().contains("scenarios.toml"),
+        "{:?}",
+        prov.body
+    );
+    // A window before the branch fails the job with the reason.
+    let early = FLOOD_SCENARIOS.replace("2002-06-23", "2002-06-10");
+    let job = c.post(
+        "/v1/twins/flood/scenarios",
+        &json!({"scenarios_toml": early}),
+    );
+    assert_eq!(job.status, 202, "{job:?}");
+    let id = job.body["id"].as_str().unwrap().to_string();
+    let failed = wait_for("the failing job", Duration::from_secs(60), || {
+        let r = c.get(&format!("/v1/jobs/{id}"));
+        matches!(r.body["status"].as_str(), Some("succeeded" | "failed")).then_some(r.body)
+    });
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("not after"),
+        "{failed}"
+    );
+
     // A restart keeps the calibrated parameters (stored, not refitted) and
     // the next day resumes from the last checkpoint.
     let previous = c.get("/v1/runs?twin=flood&kind=assimilate&limit=1").body[0]["id"]
@@ -265,6 +334,29 @@ fn flood_twin_assimilates_forecasts_and_alerts() {
     let resumed = runs.body[0]["result"]["resumed_from"].as_str().unwrap();
     assert!(resumed.contains(&previous), "{resumed} vs {previous}");
 }
+
+const FLOOD_SCENARIOS: &str = r#"
+[scenarios]
+horizon = "2002-07-12"
+baseline = "as-observed"
+
+[[scenario]]
+name = "as-observed"
+
+[[scenario]]
+name = "wet"
+[[scenario.precipitation]]
+from = "2002-06-23"
+to = "2002-07-05"
+factor = 3.0
+
+[[scenario]]
+name = "dry"
+[[scenario.precipitation]]
+from = "2002-06-23"
+to = "2002-07-05"
+factor = 0.0
+"#;
 
 /// One ft³/s over the bundled basin in mm/day.
 fn cfs_to_mm_day() -> f64 {

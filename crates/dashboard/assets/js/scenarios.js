@@ -31,7 +31,46 @@ delta = 0.8
 `;
 }
 
+// A flood twin's scenarios scale the rain of chosen days.
+function floodExample(branch) {
+  const day = branch ? dayNumber(branch) : null;
+  const at = (n) => (day === null ? 'YYYY-MM-DD' : dateOfDay(day + n));
+  return `[scenarios]
+horizon = "${at(14)}"
+baseline = "as-observed"
+
+[[scenario]]
+name = "as-observed"
+
+[[scenario]]
+name = "rain-plus-50"
+description = "50% more rain over the next week."
+[[scenario.precipitation]]
+from = "${at(1)}"
+to = "${at(7)}"
+factor = 1.5
+`;
+}
+
+// A flood job's result: peak discharge, added runoff and warning levels.
+function floodTable(result) {
+  const range = (q) => (q ? `${number(q.q50)} (${number(q.q05)} – ${number(q.q95)})` : '—');
+  const levels = (sc) => (sc.warning_levels || []).map((l) => `${l.level}: ${percent(l.probability)}`).join('; ') || '—';
+  return h(
+    'table',
+    { class: 'differences' },
+    h('caption', {}, `Against "${result.baseline}" (${result.members} paired runs, ${result.branch} to ${result.horizon}); middle and 90% range`),
+    h('thead', {}, h('tr', {}, ['Scenario', 'Peak discharge (mm/day)', 'Runoff added (mm)', 'Chance of exceeding'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, (result.scenarios || []).map((sc) => h('tr', {},
+      h('th', { scope: 'row' }, sc.name),
+      h('td', { class: 'num' }, range(sc.peak_discharge_mm_per_day)),
+      h('td', { class: 'num' }, range(sc.runoff_vs_baseline_mm)),
+      h('td', {}, levels(sc))))),
+  );
+}
+
 function differences(result) {
+  if ((result.scenarios || []).some((sc) => sc.peak_discharge_mm_per_day)) return floodTable(result);
   const rows = [];
   for (const sc of result.scenarios || []) {
     for (const d of sc.averted_vs_baseline || []) rows.push(d);
@@ -64,7 +103,8 @@ function jobView(job) {
 }
 
 export function renderScenarios(section, twin, statusNow) {
-  const textarea = h('textarea', { id: 'scenario-toml', rows: 14, spellcheck: 'false' }, example(statusNow()?.assimilated_through));
+  const start = twin.kind === 'flood' ? floodExample : example;
+  const textarea = h('textarea', { id: 'scenario-toml', rows: 14, spellcheck: 'false' }, start(statusNow()?.assimilated_through));
   const members = h('input', { id: 'scenario-members', type: 'number', min: 2, step: 1, placeholder: 'all' });
   const message = h('p', { id: 'scenario-message', class: 'form-message', role: 'alert' });
   const jobs = h('div', { id: 'scenario-jobs', 'aria-live': 'polite' });

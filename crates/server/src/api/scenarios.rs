@@ -18,7 +18,9 @@ use crate::store::{self, now_ms, RunRow};
 use crate::SharedState;
 
 /// What-if scenarios to branch from the twin's latest posterior, in the
-/// scenarios TOML format of `didymos scenario` (data/spain/scenarios-2020.toml).
+/// scenarios TOML format of `didymos scenario`: interventions for an
+/// epidemic twin (data/spain/scenarios-2020.toml), forcing for a flood twin
+/// (data/flood/scenarios.toml).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitScenarios {
@@ -47,9 +49,6 @@ pub async fn submit_scenarios(
     ApiJson(req): ApiJson<SubmitScenarios>,
 ) -> ApiResult<(StatusCode, Json<Run>)> {
     let entry = twin_entry(&state, &twin)?;
-    if entry.hosted.epidemic().is_none() {
-        return Err(Problem::unprocessable(scenario::EPIDEMIC_ONLY));
-    }
     let t = twin.clone();
     let row = state.store.read(move |c| store::get_twin(c, &t)).await?;
     let checkpoint = row.checkpoint_path.clone().ok_or_else(|| {

@@ -2,6 +2,7 @@
 //! scenario run gets a folder under `runs/` with its outputs and a W3C
 //! PROV-JSON `prov.json` (crates/prov), and a row in the `runs` table.
 
+mod flood_scenario;
 mod forecast;
 pub mod scenario;
 

@@ -1,17 +1,21 @@
 //! Scenario jobs: what-if scenarios branched from the twin's latest
 //! checkpoint with common random numbers (crates/scenario), as the CLI's
 //! `didymos scenario --from-checkpoint` does, run on a blocking thread
-//! with progress and cancellation between stages.
+//! with progress and cancellation between stages: an epidemic twin's
+//! interventions here, a flood twin's forcing scenarios in
+//! [`super::flood_scenario`].
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use didymos_core::Model;
-use didymos_epi::scenarios::{load_scenarios, ScenarioFile};
+use didymos_epi::mmca::MmcaModel;
+use didymos_epi::scenarios::load_scenarios;
 use didymos_scenario::{difference, exceedance, summarise, Options, Posterior};
 use didymos_twin::checkpoint;
 
+use crate::hosted::Hosted;
 use crate::registry::TwinEntry;
 use crate::store::{self, now_ms};
 use crate::AppState;
@@ -29,14 +33,14 @@ pub struct ScenarioJob {
     pub seed: u64,
 }
 
-/// Scenario jobs run the epidemic twin's scenarios file (interventions);
-/// a flood twin's forcing scenarios are the CLI's (`didymos scenario`).
-pub const EPIDEMIC_ONLY: &str = "scenario jobs are served for epidemic twins; run a flood twin's forcing scenarios with `didymos scenario SPEC --scenarios FILE`";
-
 /// Loads the scenarios file against the twin (the CLI's errors on failure).
-pub fn check(twin: &TwinEntry, path: &Path) -> Result<ScenarioFile, String> {
-    let loaded = twin.hosted.epidemic().ok_or(EPIDEMIC_ONLY)?;
-    load_scenarios(path, &loaded.model).map_err(|e| e.to_string())
+pub fn check(twin: &TwinEntry, path: &Path) -> Result<(), String> {
+    match &twin.hosted {
+        Hosted::Epidemic(loaded) => load_scenarios(path, &loaded.model)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Hosted::Flood(flood) => super::flood_scenario::check(flood, path).map(|_| ()),
+    }
 }
 
 fn set(
@@ -97,16 +101,41 @@ fn execute(
     job: &ScenarioJob,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Option<serde_json::Value>, String> {
-    let err = |e: didymos_core::Error| e.to_string();
     let mut prov = super::recorder("scenario", &[&twin.id]);
     super::record_spec(&mut prov, &twin.hosted)?;
     prov.used("scenarios", &job.scenarios)
         .map_err(|e| e.to_string())?;
     prov.used("checkpoint", &job.checkpoint)
         .map_err(|e| e.to_string())?;
-    let model = &twin.hosted.epidemic().ok_or(EPIDEMIC_ONLY)?.model;
+    let stage = |progress: f64| {
+        set(state, &job.run_id, "running", progress, None, None);
+        !cancelled()
+    };
+    let result = match &twin.hosted {
+        Hosted::Epidemic(loaded) => epidemic(&loaded.model, job, &stage)?,
+        Hosted::Flood(flood) => super::flood_scenario::execute(flood, job, &stage)?,
+    };
+    let Some(result) = result else {
+        return Ok(None);
+    };
+    let out = job.dir.join("result.json");
+    didymos_core::fs::write_atomic(&out, result.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    prov.generated("output", &out).map_err(|e| e.to_string())?;
+    prov.finish(&job.dir).map_err(|e| e.to_string())?;
+    Ok(Some(result))
+}
+
+/// An epidemic twin's intervention scenarios; `stage(progress)` reports
+/// progress and returns false when the job was cancelled.
+fn epidemic(
+    model: &MmcaModel,
+    job: &ScenarioJob,
+    stage: &dyn Fn(f64) -> bool,
+) -> Result<Option<serde_json::Value>, String> {
+    let err = |e: didymos_core::Error| e.to_string();
     let cal = *model.calendar();
-    let file = check(twin, &job.scenarios)?;
+    let file = load_scenarios(&job.scenarios, model).map_err(err)?;
     let (ens, _hist, saved) = checkpoint::load_parts(&job.checkpoint, model).map_err(err)?;
     let branch = saved.day;
     if let Some(d) = file.branch {
@@ -126,8 +155,7 @@ fn execute(
     file.check_window(branch, horizon_day).map_err(err)?;
     let post = Posterior::from_ensemble(&ens, saved.log_w.clone());
     drop(ens);
-    set(state, &job.run_id, "running", 0.2, None, None);
-    if cancelled() {
+    if !stage(0.2) {
         return Ok(None);
     }
     let base = model.with_containments_until(branch).map_err(err)?;
@@ -137,8 +165,7 @@ fn execute(
         members: job.members,
     };
     let outcomes = didymos_epi::scenarios::run_file(&file, &base, &post, &opts).map_err(err)?;
-    set(state, &job.run_id, "running", 0.8, None, None);
-    if cancelled() {
+    if !stage(0.8) {
         return Ok(None);
     }
     let baseline = &outcomes[file.baseline];
@@ -179,17 +206,12 @@ fn execute(
             "capacity_exceedance": capacity,
         }));
     }
-    let result = serde_json::json!({
+    Ok(Some(serde_json::json!({
         "branch": cal.date_of(branch).to_string(),
         "horizon": cal.date_of(horizon_day).to_string(),
         "baseline": baseline.name,
         "members": baseline.members(),
         "seed": job.seed,
         "scenarios": per_scenario,
-    });
-    let out = job.dir.join("result.json");
-    didymos_core::fs::write_atomic(&out, result.to_string().as_bytes()).map_err(err)?;
-    prov.generated("output", &out).map_err(|e| e.to_string())?;
-    prov.finish(&job.dir).map_err(|e| e.to_string())?;
-    Ok(Some(result))
+    })))
 }
