@@ -172,7 +172,11 @@ fn a_support_changes_nothing_but_what_is_asked() {
     // A support that leaves out x₃ stops its update: the result differs.
     let narrow: SupportFn = Box::new(|_d, j| Support {
         params: if j == 0 { vec![P_OFFSET] } else { vec![] },
-        states: if j == 0 { vec![0..1] } else { vec![1..2, 3..4] },
+        states: if j == 0 {
+            std::iter::once(0..1).collect()
+        } else {
+            vec![1..2, 3..4]
+        },
         predicted: vec![],
     });
     assert_ne!(all.0, run(Some(narrow)).0);
