@@ -125,6 +125,34 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         members,
         started.elapsed().as_secs_f64()
     );
+    // One block per stream: WIS is on each stream's own scale, so summing
+    // hospitalisations and deaths into one figure would let the larger
+    // stream decide it.
+    let mut streams: Vec<&str> = Vec::new();
+    for s in &bt.scores {
+        if !streams.contains(&s.stream.as_str()) {
+            streams.push(&s.stream);
+        }
+    }
+    for stream in &streams {
+        let mine: Vec<_> = bt
+            .scores
+            .iter()
+            .filter(|s| s.stream == *stream)
+            .cloned()
+            .collect();
+        let prefix = if streams.len() > 1 {
+            format!("{stream} ")
+        } else {
+            String::new()
+        };
+        print_summary(&prefix, &mine, weeks);
+    }
+    println!("wrote {}", path.display());
+    crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+fn print_summary(prefix: &str, scores: &[didymos_twin::backtest::Score], weeks: usize) {
     for (label, keep) in [
         (
             "locations",
@@ -132,13 +160,14 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         ),
         ("total", &|l: &str| l == "total"),
     ] {
+        println!("{prefix}{label}:");
         println!(
-            "{label}: {:>5} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
             "weeks", "n", "WIS", "baseline", "rel WIS", "cov50", "cov90"
         );
-        for h in summarise(&bt.scores, weeks, keep) {
+        for h in summarise(scores, weeks, keep) {
             println!(
-                "{:>16} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
+                "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
                 h.weeks_ahead,
                 h.n,
                 h.model_wis,
@@ -149,6 +178,4 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
             );
         }
     }
-    println!("wrote {}", path.display());
-    crate::prov_cmd::finish(prov, &args.out, false)
 }
