@@ -14,6 +14,7 @@ pub mod twins;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -102,7 +103,38 @@ pub fn router(state: SharedState) -> Router {
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                match declared_too_large(&req, limit) {
+                    Some(p) => p.into_response(),
+                    None => next.run(req).await,
+                }
+            },
+        ))
         .with_state(state)
+}
+
+/// A request whose Content-Length is over the limit is answered 413 before
+/// any of its body is read. The body limit alone answers only after reading
+/// up to the limit, and the client, still sending, may then see the
+/// connection close under it (a broken pipe) instead of the answer; a
+/// client that sends `Expect: 100-continue` now gets the 413 and sends
+/// nothing.
+fn declared_too_large(req: &axum::extract::Request, limit: usize) -> Option<Problem> {
+    let declared: u64 = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (declared > limit as u64).then(|| {
+        Problem::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is {declared} bytes; at most {limit} are accepted"),
+        )
+    })
 }
 
 /// The twin, loaded, or 404.
