@@ -144,6 +144,9 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
         }),
     )?;
     crate::prov_cmd::generated(&mut prov, "output", &path)?;
+    let parquet = a.out.join("scores.parquet");
+    write_scores_parquet(&parquet, &bt.scores)?;
+    crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
     let summary = bt.summary();
     let spath = a.out.join("summary.csv");
     write_csv(
@@ -222,6 +225,59 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
     }
     println!("wrote {} and {}", path.display(), spath.display());
     crate::prov_cmd::finish(prov, a.out, false)
+}
+
+/// The same scores as `scores.csv`, typed (dates, INT32 lead, DOUBLE
+/// values, BOOLEAN coverage).
+fn write_scores_parquet(path: &Path, scores: &[didymos_hydro::backtest::LeadScore]) -> Result<()> {
+    use didymos_store::Column;
+    let float = |f: fn(&didymos_hydro::backtest::LeadScore) -> f64| {
+        Column::Float(scores.iter().map(f).collect())
+    };
+    let leads = scores
+        .iter()
+        .map(|s| i32::try_from(s.lead))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    didymos_store::write_parquet_table(
+        path,
+        &[
+            (
+                "origin",
+                Column::Date(scores.iter().map(|s| s.origin).collect()),
+            ),
+            (
+                "target_date",
+                Column::Date(scores.iter().map(|s| s.target).collect()),
+            ),
+            ("lead_days", Column::Int(leads)),
+            (
+                "forecaster",
+                Column::Text(
+                    scores
+                        .iter()
+                        .map(|s| s.forecaster.name().to_string())
+                        .collect(),
+                ),
+            ),
+            ("observed_mm_day", float(|s| s.observed)),
+            ("median", float(|s| s.median)),
+            ("q05", float(|s| s.q05)),
+            ("q25", float(|s| s.q25)),
+            ("q75", float(|s| s.q75)),
+            ("q95", float(|s| s.q95)),
+            ("crps", float(|s| s.crps)),
+            ("wis", float(|s| s.wis)),
+            (
+                "covered_50",
+                Column::Bool(scores.iter().map(|s| s.covered_50).collect()),
+            ),
+            (
+                "covered_90",
+                Column::Bool(scores.iter().map(|s| s.covered_90).collect()),
+            ),
+        ],
+    )
 }
 
 #[cfg(test)]

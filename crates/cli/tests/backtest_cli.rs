@@ -57,4 +57,46 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
             "no {stream} rows in scores.csv"
         );
     }
+    parquet_holds_the_csv_rows(&out);
+}
+
+/// pyarrow (an independent reader) finds in scores.parquet the rows of
+/// scores.csv, typed.
+fn parquet_holds_the_csv_rows(out: &Path) {
+    let script = r#"
+import csv, sys
+import pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1] + "/scores.parquet")
+types = {f.name: str(f.type) for f in t.schema}
+assert types["origin"] == "date32[day]" and types["weeks_ahead"] == "int32", types
+assert types["wis"] == "double" and types["covered_90"] == "bool", types
+rows = list(csv.DictReader(open(sys.argv[1] + "/scores.csv")))
+got = t.to_pylist()
+assert len(rows) == len(got) > 0, (len(rows), len(got))
+for r, g in zip(rows, got):
+    assert r["origin"] == g["origin"].isoformat(), (r, g)
+    for k in ("stream", "location", "forecaster"):
+        assert r[k] == g[k], (r, g)
+    assert int(r["weeks_ahead"]) == g["weeks_ahead"], (r, g)
+    for k in ("truth", "median", "wis"):
+        assert float(r[k]) == g[k], (k, r, g)
+    for k in ("covered_50", "covered_90"):
+        assert (r[k] == "true") == g[k], (k, r, g)
+print(len(got))
+"#;
+    let Ok(run) = Command::new("python3")
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+    else {
+        didymos_core::skipped!("python3 not found — scores.parquet not checked by pyarrow");
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    if stderr.contains("No module named 'pyarrow'") {
+        didymos_core::skipped!(
+            "pyarrow not installed (pip install pyarrow) — scores.parquet not checked by an independent reader"
+        );
+        return;
+    }
+    assert!(run.status.success(), "{stderr}");
 }

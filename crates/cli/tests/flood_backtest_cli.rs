@@ -54,6 +54,26 @@ fn flood_backtest_scores_three_forecasters_per_lead() {
         );
     }
 
+    // scores.parquet: the same rows, typed.
+    let parquet = std::fs::read(out.join("scores.parquet")).unwrap();
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+    let counted = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); \
+             print(t.num_rows, t.schema.field('lead_days').type, t.schema.field('covered_90').type)",
+            s(&out.join("scores.parquet")),
+        ])
+        .output();
+    match counted {
+        Ok(o) if o.status.success() => {
+            assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "195 int32 bool")
+        }
+        _ => didymos_core::skipped!(
+            "pyarrow not installed (pip install pyarrow) — scores.parquet not read back"
+        ),
+    }
+
     // summary.csv: per lead and forecaster; persistence is the reference.
     let summary = read(&out.join("summary.csv"));
     let rows: Vec<Vec<&str>> = summary
@@ -81,7 +101,7 @@ fn flood_backtest_scores_three_forecasters_per_lead() {
     let rec = didymos_prov::load(&out).unwrap();
     assert_eq!(rec.command, "backtest");
     let again = ok(&["rerun", s(&out), "--out", s(&dir.path().join("again"))]);
-    assert!(again.contains("bit-identical: 2 outputs"), "{again}");
+    assert!(again.contains("bit-identical: 3 outputs"), "{again}");
     assert_all_valid(dir.path(), 2);
 }
 

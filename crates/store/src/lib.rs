@@ -13,6 +13,7 @@
 
 mod csv_sink;
 mod parquet_sink;
+mod table;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -24,6 +25,7 @@ use didymos_core::{Date, Error, Located, Result};
 
 use csv_sink::CsvSink;
 use parquet_sink::ParquetSink;
+pub use table::{write_parquet_table, Column};
 
 /// Column names, in file order. Shared by both formats.
 pub const COLUMNS: [&str; 5] = ["date", "patch", "age_group", "variable", "value"];

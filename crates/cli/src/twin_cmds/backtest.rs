@@ -116,6 +116,9 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     }
     write_csv(&path, w)?;
     crate::prov_cmd::generated(&mut prov, "output", &path)?;
+    let parquet = args.out.join("scores.parquet");
+    write_scores_parquet(&parquet, &bt.scores, |d| cal.date_of(d))?;
+    crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
     println!(
         "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
         twin.spec.name,
@@ -148,7 +151,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         };
         print_summary(&prefix, &mine, weeks);
     }
-    println!("wrote {}", path.display());
+    println!("wrote {} and {}", path.display(), parquet.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
@@ -178,4 +181,49 @@ fn print_summary(prefix: &str, scores: &[didymos_twin::backtest::Score], weeks: 
             );
         }
     }
+}
+
+/// The same scores as `scores.csv`, typed: origin a DATE, weeks ahead an
+/// INT32, truth/median/WIS DOUBLE, coverage BOOLEAN.
+fn write_scores_parquet(
+    path: &Path,
+    scores: &[didymos_twin::backtest::Score],
+    date_of: impl Fn(usize) -> Date,
+) -> Result<()> {
+    use didymos_store::Column;
+    let text = |f: &dyn Fn(&didymos_twin::backtest::Score) -> String| {
+        Column::Text(scores.iter().map(f).collect())
+    };
+    let float = |f: &dyn Fn(&didymos_twin::backtest::Score) -> f64| {
+        Column::Float(scores.iter().map(f).collect())
+    };
+    let weeks = scores
+        .iter()
+        .map(|s| i32::try_from(s.weeks_ahead))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    didymos_store::write_parquet_table(
+        path,
+        &[
+            (
+                "origin",
+                Column::Date(scores.iter().map(|s| date_of(s.origin)).collect()),
+            ),
+            ("stream", text(&|s| s.stream.clone())),
+            ("location", text(&|s| s.location.clone())),
+            ("weeks_ahead", Column::Int(weeks)),
+            ("forecaster", text(&|s| s.forecaster.to_string())),
+            ("truth", float(&|s| s.truth)),
+            ("median", float(&|s| s.median)),
+            ("wis", float(&|s| s.wis)),
+            (
+                "covered_50",
+                Column::Bool(scores.iter().map(|s| s.covered_50).collect()),
+            ),
+            (
+                "covered_90",
+                Column::Bool(scores.iter().map(|s| s.covered_90).collect()),
+            ),
+        ],
+    )
 }
