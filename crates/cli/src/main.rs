@@ -46,7 +46,7 @@ enum Command {
     Assimilate(twin_cmds::AssimilateArgs),
     /// Forecast from a saved posterior: quantiles in Forecast Hub CSV and Parquet.
     Forecast(twin_cmds::ForecastArgs),
-    /// Rolling-origin forecasts scored against the data and a baseline.
+    /// Rolling-origin forecasts scored against the data and a baseline (scores.csv and .parquet).
     Backtest(twin_cmds::BacktestArgs),
     /// What-if scenarios branched from the posterior, compared with the baseline.
     Scenario(twin_cmds::ScenarioArgs),
