@@ -9,6 +9,7 @@
 //! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
 //! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
 //! | `assimilation.log_beta_pooling` | θ per day in [0, 1): each patch's log multiplier is pulled towards the mean over patches (partial pooling; default 0: independent walks) |
+//! | `assimilation.binomial_chain` | draw each day's transitions (binomial chain: demographic noise) instead of taking their expectation (default false) |
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
@@ -32,6 +33,7 @@ pub struct AssimilationSpec {
     pub log_beta_sd: f64,
     pub log_beta_patch_sd: f64,
     pub log_beta_pooling: f64,
+    pub binomial_chain: bool,
     /// "pf" or "eakf".
     pub filter: String,
     pub inflation: f64,
@@ -39,7 +41,8 @@ pub struct AssimilationSpec {
     pub streams: Vec<StreamSpec>,
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
+    "binomial_chain",
     "log_beta_patch_sd",
     "log_beta_pooling",
     "filter",
@@ -91,6 +94,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         log_beta_sd: 0.05,
         log_beta_patch_sd: 0.0,
         log_beta_pooling: 0.0,
+        binomial_chain: false,
         filter: "pf".into(),
         inflation: 1.0,
         resample_threshold: 0.5,
@@ -113,6 +117,9 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         if spec.log_beta_pooling >= 1.0 {
             return Err(f.error("expected a rate per day in [0, 1), found 1"));
         }
+    }
+    if let Some(f) = sec.get("binomial_chain") {
+        spec.binomial_chain = f.bool()?;
     }
     if let Some(f) = sec.get("filter") {
         let s = f.str()?;

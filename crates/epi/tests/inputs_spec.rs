@@ -303,6 +303,28 @@ fn assimilation_pooling_is_read_and_checked() {
     );
 }
 
+#[test]
+fn binomial_chain_is_read_and_checked() {
+    let section = "[assimilation]\nobservations = \"x.csv\"\nbinomial_chain = true\n[[assimilation.stream]]\ncolumn = \"new_hospitalized\"\n";
+    let spec = load(&format!("{}\n{section}", demo_spec()));
+    assert!(spec.assimilation.unwrap().binomial_chain);
+    let without = section.replace("binomial_chain = true\n", "");
+    let spec = load(&format!("{}\n{without}", demo_spec()));
+    assert!(!spec.assimilation.unwrap().binomial_chain);
+    let s = format!(
+        "{}\n{}",
+        demo_spec(),
+        section.replace("binomial_chain = true", "binomial_chain = \"yes\"")
+    );
+    spec_error(
+        &s,
+        &[
+            &line_of(&s, "binomial_chain"),
+            "assimilation.binomial_chain",
+        ],
+    );
+}
+
 /// The stream's noise and delay families: negative binomial, Gaussian on
 /// log counts or Poisson; a discretised gamma or lognormal delay.
 #[test]

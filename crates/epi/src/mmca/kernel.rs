@@ -5,8 +5,9 @@
 //! then run a short contiguous loop over members (which the compiler
 //! vectorises).
 
-use didymos_core::math;
+use didymos_core::{math, MemberRng};
 
+use super::binomial::advance_binomial;
 use super::network::Network;
 use super::regime::Regime;
 use super::setup::Containment;
@@ -146,11 +147,14 @@ pub struct DayContext<'a> {
 
 /// Advance `states` (one flat state per member) from day t to t+1. `W` is
 /// the record stride: 11, or 15 with the vaccinated compartments (a
-/// constant, so the plain model's loops compile exactly as before).
+/// constant, so the plain model's loops compile exactly as before). With
+/// `rngs` (one per member), the transitions are drawn: the binomial chain
+/// (`binomial.rs`); the vaccinated compartments stay deterministic.
 pub fn step_batch<const W: usize>(
     day: &DayContext<'_>,
     rates: &[MemberRates],
     states: &mut [&mut [f64]],
+    mut rngs: Option<&mut [&mut MemberRng]>,
     s: &mut Scratch,
 ) {
     let DayContext {
@@ -295,7 +299,13 @@ pub fn step_batch<const W: usize>(
                     sus += x[C::CH as usize];
                     x[C::CH as usize] = ch * sus;
                 }
-                advance(x, sus, big_pi, ch, &r.strata[g]);
+                match rngs.as_deref_mut() {
+                    None => advance(x, sus, big_pi, ch, &r.strata[g]),
+                    Some(rngs) => {
+                        let n = net.pop[i * g_n + g];
+                        advance_binomial(x, sus, big_pi, ch, &r.strata[g], n, rngs[b]);
+                    }
+                }
                 if vaccinated {
                     advance_vaccinated(x, big_pi, &r.strata[g], &vaccine);
                 }

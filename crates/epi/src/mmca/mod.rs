@@ -5,6 +5,7 @@
 //! stratum's (rounded) population, so they sum to 1; scenario models with
 //! vaccination append 4 more (see [`vaccination`]).
 
+mod binomial;
 pub mod interventions;
 pub mod kernel;
 pub mod model;

@@ -60,6 +60,9 @@ pub struct ProcessNoise {
     /// θ per day, in [0, 1): the pull of each patch's log multiplier
     /// towards the member's mean over patches.
     pub log_beta_pooling: f64,
+    /// Draw each day's transitions (binomial chain) instead of taking their
+    /// expectation: demographic noise, which matters where counts are small.
+    pub binomial_chain: bool,
 }
 
 #[derive(Clone)]
@@ -359,7 +362,11 @@ impl Model for MmcaModel {
             }
         }
         let rates: Vec<MemberRates> = batch.iter().map(|m| self.rates(m.params)).collect();
-        let mut states: Vec<&mut [f64]> = batch.iter_mut().map(|m| &mut *m.state).collect();
+        let (mut states, mut rngs): (Vec<&mut [f64]>, Vec<&mut MemberRng>) = batch
+            .iter_mut()
+            .map(|m| (&mut *m.state, &mut *m.rng))
+            .unzip();
+        let rngs = self.noise.binomial_chain.then_some(rngs.as_mut_slice());
         let ctx = DayContext {
             net,
             contact: &self.setup.population.contact,
@@ -369,9 +376,9 @@ impl Model for MmcaModel {
             vaccine: self.vaccine,
         };
         if self.stride == N_COMPARTMENTS {
-            step_batch::<N_COMPARTMENTS>(&ctx, &rates, &mut states, scratch);
+            step_batch::<N_COMPARTMENTS>(&ctx, &rates, &mut states, rngs, scratch);
         } else {
-            step_batch::<{ N_COMPARTMENTS + 4 }>(&ctx, &rates, &mut states, scratch);
+            step_batch::<{ N_COMPARTMENTS + 4 }>(&ctx, &rates, &mut states, rngs, scratch);
         }
     }
 
