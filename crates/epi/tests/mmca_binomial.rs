@@ -50,12 +50,9 @@ fn one_step_from(m: &MmcaModel, start: &[f64], day: usize, members: usize) -> Ve
         .collect()
 }
 
-#[test]
-fn one_transition_is_binomial() {
-    // Patch 0, stratum 0 (15,000 persons): 1,000 exposed, everyone else
-    // susceptible and nobody infectious anywhere, so tomorrow's A holds
-    // exactly the E → A moves: Binomial(1000, η).
-    let m = model(5, true);
+/// Everyone susceptible, except `persons` of patch 0, stratum 0 in
+/// compartment `c`.
+fn susceptible_but(c: usize, persons: f64) -> Vec<f64> {
     let mut start = vec![0.0; TOY3_POP.len() * NC];
     for (ig, &n) in TOY3_POP.iter().enumerate() {
         if n > 0.0 {
@@ -63,8 +60,19 @@ fn one_transition_is_binomial() {
         }
     }
     let n = TOY3_POP[0];
-    start[sx(G, 0, 0, S)] = (n - 1000.0) / n;
-    start[sx(G, 0, 0, E)] = 1000.0 / n;
+    start[sx(G, 0, 0, S)] = (n - persons) / n;
+    start[sx(G, 0, 0, c)] = persons / n;
+    start
+}
+
+#[test]
+fn one_transition_is_binomial() {
+    // Patch 0, stratum 0 (15,000 persons): 1,000 exposed, everyone else
+    // susceptible and nobody infectious anywhere, so tomorrow's A holds
+    // exactly the E → A moves: Binomial(1000, η).
+    let m = model(5, true);
+    let start = susceptible_but(E, 1000.0);
+    let n = TOY3_POP[0];
     let eta = config_epi().eta[0];
     let members = 4000;
     let (mean, sd) = one_step_from(&m, &start, 0, members)[sx(G, 0, 0, A)];
@@ -162,15 +170,7 @@ fn a_single_case_can_fade_out() {
     // transmission breaks at once, in others it takes off. The
     // deterministic chain always takes off (it has no chance events).
     let m = model(60, true);
-    let mut start = vec![0.0; TOY3_POP.len() * NC];
-    for (ig, &n) in TOY3_POP.iter().enumerate() {
-        if n > 0.0 {
-            start[ig * NC + S] = 1.0;
-        }
-    }
-    let n = TOY3_POP[0];
-    start[sx(G, 0, 0, S)] = (n - 1.0) / n;
-    start[sx(G, 0, 0, A)] = 1.0 / n;
+    let start = susceptible_but(A, 1.0);
     let members = 1000;
     let mut ens = Ensemble::with_params(&m, vec![m.parameters().values(); members], 8).unwrap();
     for k in 0..members {
