@@ -21,6 +21,7 @@
 //! fewer than `window()` days exist, the history is shorter.
 #![forbid(unsafe_code)]
 
+pub mod diagnose;
 pub mod eakf;
 pub mod history;
 pub mod if2;

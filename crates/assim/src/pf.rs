@@ -15,6 +15,7 @@ use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
 use rand::Rng;
 use rayon::prelude::*;
 
+use crate::diagnose::{dominant_observation, DEGENERATE_ESS};
 use crate::history::ObsHistory;
 use crate::stats::{ancestors_from_ends, offspring_end, weight, weighted_mean};
 
@@ -94,6 +95,9 @@ pub struct DayRecord {
     /// Effective sample size after weighting, before any resampling.
     pub ess: f64,
     pub resampled: bool,
+    /// When the ESS fell below [`DEGENERATE_ESS`]: the observation that
+    /// separated the members most, in words.
+    pub dominant: Option<String>,
 }
 
 pub struct ParticleFilter<'a, M: Model, D: DataModel> {
@@ -254,9 +258,12 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         let finite: usize = stats.iter().map(|s| s.1).sum();
         let bad = stats.iter().any(|s| s.2);
         if finite == 0 || bad || !mx.is_finite() {
+            let culprit = dominant_observation(data, day, ens, hist)
+                .map_or(String::new(), |d| format!("; {d}"));
+            let date = ens.model().calendar().date_of(day);
             return Err(Error::Numerical(format!(
-                "particle filter collapsed on day {day}: {finite} of {n} members have a \
-                 finite weight (every log-likelihood is -inf or NaN, or one is +inf); \
+                "particle filter collapsed on {date} (day {day}): {finite} of {n} members have a \
+                 finite weight (every log-likelihood is -inf or NaN, or one is +inf){culprit}; \
                  check the data and observation model for that day"
             )));
         }
@@ -277,6 +284,11 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         let cond = mx + s.ln() - nf.ln();
         self.log_lik += cond;
         let e = s * s / s2;
+        let dominant = if e < DEGENERATE_ESS {
+            dominant_observation(self.data, day, &self.ens, &self.hist)
+        } else {
+            None
+        };
         let resample = self.opts.resample_threshold >= 1.0 || e < self.opts.resample_threshold * nf;
         if resample {
             let u: f64 = member_rng(self.ens.seed(), day as u64, STREAM_RESAMPLE).gen();
@@ -313,6 +325,7 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             log_lik: cond,
             ess: e,
             resampled: resample,
+            dominant,
         });
         Ok(())
     }

@@ -1,29 +1,25 @@
 //! `didymos backtest` on the bundled 2020 Spain twin with two streams:
 //! each stream gets its own summary, since WIS is on each stream's scale.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn spain() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/spain")
-}
+mod common;
+use common::spain_inputs;
 
 #[test]
 fn two_streams_are_summarised_separately_and_scored_in_one_file() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in [
-        "metapopulation_data.csv",
-        "R_mobility_matrix.csv",
-        "A0_initial_conditions_seeds.csv",
-        "kappa0_from_mitma.csv",
-        "spain_provinces_covid19_daily_by_age_2020.csv",
-    ] {
-        std::fs::copy(spain().join(f), dir.path().join(f)).unwrap();
-    }
+    let (dir, spain) = spain_inputs();
+    std::fs::copy(
+        spain.join("spain_provinces_covid19_daily_by_age_2020.csv"),
+        dir.path()
+            .join("spain_provinces_covid19_daily_by_age_2020.csv"),
+    )
+    .unwrap();
     let deaths = "\n[[assimilation.stream]]\ncolumn = \"new_deaths\"\n\
                   observable = \"new_deaths\"\ndispersion = 10.0\n\
                   delay_mean = 3.0\ndelay_sd = 2.0\ndelay_max = 14\n";
-    let text = std::fs::read_to_string(spain().join("twin-2020.toml"))
+    let text = std::fs::read_to_string(spain.join("twin-2020.toml"))
         .unwrap()
         .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
         .replace("delay_max = 14\n", &format!("delay_max = 14\n{deaths}"));

@@ -30,4 +30,17 @@ pub trait DataModel: Sync {
     /// Observation error variance of value `index` on `day`, given the
     /// ensemble's mean prediction (for Kalman-type updates).
     fn error_variance(&self, day: usize, index: usize, predicted_mean: f64) -> f64;
+
+    /// Each observation's own log-likelihood term on `day`, in `observed`
+    /// order (their sum is `log_lik`), so that a filter whose weights
+    /// collapse can say which observation did it. `None`: this data model
+    /// does not split its likelihood.
+    fn log_lik_terms(&self, _day: usize, _params: &[f64], _history: &[&[f64]]) -> Option<Vec<f64>> {
+        None
+    }
+
+    /// Observation `index` of `day` in words, for diagnostics.
+    fn describe(&self, _day: usize, index: usize) -> String {
+        format!("observation {index}")
+    }
 }

@@ -48,25 +48,34 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         "transmission_q05",
         "transmission_q50",
         "transmission_q95",
+        "degenerate_by",
     ];
     trace
         .write_record(header)
         .map_err(|e| Error::Other(e.to_string()))?;
     let bar = crate::run::progress_bar(last as u64, false);
     let mut min_ess = f64::INFINITY;
+    let mut degenerate: Vec<(Date, String)> = Vec::new();
     for day in 1..=last {
         filter.advance_to(day)?;
         bar.set_position(day as u64);
         if !data.has_data(day) {
             continue;
         }
-        let (ess, ll) = match &filter {
+        let (ess, ll, by) = match &filter {
             Filter::Particle(pf) => match pf.records().last().filter(|r| r.day == day) {
-                Some(r) => (r.ess.to_string(), r.log_lik.to_string()),
-                None => (String::new(), String::new()),
+                Some(r) => (
+                    r.ess.to_string(),
+                    r.log_lik.to_string(),
+                    r.dominant.clone().unwrap_or_default(),
+                ),
+                None => Default::default(),
             },
-            Filter::Eakf(_) => (String::new(), String::new()),
+            Filter::Eakf(_) => Default::default(),
         };
+        if !by.is_empty() {
+            degenerate.push((cal.date_of(day), by.clone()));
+        }
         if let Ok(e) = ess.parse::<f64>() {
             min_ess = min_ess.min(e);
         }
@@ -78,6 +87,7 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
             q[0].to_string(),
             q[1].to_string(),
             q[2].to_string(),
+            by,
         ];
         trace
             .write_record(row)
@@ -104,6 +114,14 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     );
     if let Some(ll) = filter.log_lik() {
         println!("log-likelihood {ll:.1}; lowest ESS {min_ess:.0}");
+    }
+    if let Some((date, by)) = degenerate.first() {
+        eprintln!(
+            "warning: the particle filter's weights fell on a single member (ESS < 2) on {} \
+             day(s) with data; first on {date}, decided by {by}. Every such day is in filter.csv, \
+             column degenerate_by.",
+            degenerate.len()
+        );
     }
     println!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);
     println!("wrote {} and {}", ck.display(), trace_path.display());

@@ -94,3 +94,19 @@ pub fn assert_all_valid(dir: &Path, n: usize) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A temporary copy of the 2020 Spain twin's model inputs (not its spec or
+/// observations, which a test writes itself), and the bundled data folder.
+pub fn spain_inputs() -> (tempfile::TempDir, PathBuf) {
+    let spain = repo().join("data/spain");
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "metapopulation_data.csv",
+        "R_mobility_matrix.csv",
+        "A0_initial_conditions_seeds.csv",
+        "kappa0_from_mitma.csv",
+    ] {
+        std::fs::copy(spain.join(f), dir.path().join(f)).unwrap();
+    }
+    (dir, spain)
+}

@@ -382,6 +382,12 @@ impl StreamSet {
         out
     }
 
+    fn log_lik_term(&self, day: usize, si: usize, li: usize, history: &[&[f64]]) -> f64 {
+        let s = &self.streams[si];
+        let mu = s.expected_at(day, li, history, self.n_observables);
+        s.noise.log_pmf(self.value(day, si, li), mu.max(MIN_MEAN))
+    }
+
     fn value(&self, day: usize, stream: usize, loc: usize) -> f64 {
         self.streams[stream].data[&day][loc].expect("entries index observed values only")
     }
@@ -414,12 +420,39 @@ impl DataModel for StreamSet {
         self.check_history(history);
         self.entries(day)
             .iter()
-            .map(|&(si, li)| {
-                let s = &self.streams[si];
-                let mu = s.expected_at(day, li, history, self.n_observables);
-                s.noise.log_pmf(self.value(day, si, li), mu.max(MIN_MEAN))
-            })
+            .map(|&(si, li)| self.log_lik_term(day, si, li, history))
             .sum()
+    }
+
+    fn log_lik_terms(&self, day: usize, _params: &[f64], history: &[&[f64]]) -> Option<Vec<f64>> {
+        self.check_history(history);
+        Some(
+            self.entries(day)
+                .iter()
+                .map(|&(si, li)| self.log_lik_term(day, si, li, history))
+                .collect(),
+        )
+    }
+
+    /// "stream `name`, location `id`" (with the stratum where the stream
+    /// keeps strata apart).
+    fn describe(&self, day: usize, index: usize) -> String {
+        let Some(&(si, li)) = self.entries(day).get(index) else {
+            return format!("observation {index}");
+        };
+        let s = &self.streams[si];
+        let loc = &s.aggregation.locations()[li];
+        let value = self.value(day, si, li);
+        match loc.stratum {
+            Some(g) => format!(
+                "stream `{}`, location `{}`, stratum {g}: observed {value}",
+                s.name, loc.location
+            ),
+            None => format!(
+                "stream `{}`, location `{}`: observed {value}",
+                s.name, loc.location
+            ),
+        }
     }
 
     fn observed(&self, day: usize) -> Vec<f64> {
