@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use didymos_core::{Date, Error, Result};
-use didymos_hydro::backtest::{backtest as run_backtest, BacktestOptions, Forecaster};
+use didymos_hydro::backtest::{backtest as run_backtest, BacktestOptions, Forecaster, LeadScore};
+use didymos_store::Column;
 
 use crate::flood_cmds::{calibrated, record_inputs, write_csv};
 
@@ -105,47 +106,12 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
     let bt = run_backtest(&twin, &opts)?;
     std::fs::create_dir_all(a.out).map_err(|e| Error::io(a.out, e))?;
 
+    let scores = score_columns(&bt.scores)?;
     let path = a.out.join("scores.csv");
-    write_csv(
-        &path,
-        &[
-            "origin",
-            "target_date",
-            "lead_days",
-            "forecaster",
-            "observed_mm_day",
-            "median",
-            "q05",
-            "q25",
-            "q75",
-            "q95",
-            "crps",
-            "wis",
-            "covered_50",
-            "covered_90",
-        ],
-        bt.scores.iter().map(|s| {
-            vec![
-                s.origin.to_string(),
-                s.target.to_string(),
-                s.lead.to_string(),
-                s.forecaster.name().to_string(),
-                s.observed.to_string(),
-                s.median.to_string(),
-                s.q05.to_string(),
-                s.q25.to_string(),
-                s.q75.to_string(),
-                s.q95.to_string(),
-                s.crps.to_string(),
-                s.wis.to_string(),
-                s.covered_50.to_string(),
-                s.covered_90.to_string(),
-            ]
-        }),
-    )?;
+    didymos_store::write_csv_table(&path, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &path)?;
     let parquet = a.out.join("scores.parquet");
-    write_scores_parquet(&parquet, &bt.scores)?;
+    didymos_store::write_parquet_table(&parquet, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
     let summary = bt.summary();
     let spath = a.out.join("summary.csv");
@@ -227,57 +193,37 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
     crate::prov_cmd::finish(prov, a.out, false)
 }
 
-/// The same scores as `scores.csv`, typed (dates, INT32 lead, DOUBLE
-/// values, BOOLEAN coverage).
-fn write_scores_parquet(path: &Path, scores: &[didymos_hydro::backtest::LeadScore]) -> Result<()> {
-    use didymos_store::Column;
-    let float = |f: fn(&didymos_hydro::backtest::LeadScore) -> f64| {
-        Column::Float(scores.iter().map(f).collect())
-    };
+/// The scores as typed columns, written both as `scores.csv` and as
+/// `scores.parquet` (dates, INT32 lead, DOUBLE values, BOOLEAN coverage).
+fn score_columns(scores: &[LeadScore]) -> Result<Vec<(&'static str, Column)>> {
+    let date = |f: fn(&LeadScore) -> Date| Column::Date(scores.iter().map(f).collect());
+    let float = |f: fn(&LeadScore) -> f64| Column::Float(scores.iter().map(f).collect());
+    let flag = |f: fn(&LeadScore) -> bool| Column::Bool(scores.iter().map(f).collect());
     let leads = scores
         .iter()
         .map(|s| i32::try_from(s.lead))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::Other(e.to_string()))?;
-    didymos_store::write_parquet_table(
-        path,
-        &[
-            (
-                "origin",
-                Column::Date(scores.iter().map(|s| s.origin).collect()),
-            ),
-            (
-                "target_date",
-                Column::Date(scores.iter().map(|s| s.target).collect()),
-            ),
-            ("lead_days", Column::Int(leads)),
-            (
-                "forecaster",
-                Column::Text(
-                    scores
-                        .iter()
-                        .map(|s| s.forecaster.name().to_string())
-                        .collect(),
-                ),
-            ),
-            ("observed_mm_day", float(|s| s.observed)),
-            ("median", float(|s| s.median)),
-            ("q05", float(|s| s.q05)),
-            ("q25", float(|s| s.q25)),
-            ("q75", float(|s| s.q75)),
-            ("q95", float(|s| s.q95)),
-            ("crps", float(|s| s.crps)),
-            ("wis", float(|s| s.wis)),
-            (
-                "covered_50",
-                Column::Bool(scores.iter().map(|s| s.covered_50).collect()),
-            ),
-            (
-                "covered_90",
-                Column::Bool(scores.iter().map(|s| s.covered_90).collect()),
-            ),
-        ],
-    )
+    let forecasters = scores
+        .iter()
+        .map(|s| s.forecaster.name().to_string())
+        .collect();
+    Ok(vec![
+        ("origin", date(|s| s.origin)),
+        ("target_date", date(|s| s.target)),
+        ("lead_days", Column::Int(leads)),
+        ("forecaster", Column::Text(forecasters)),
+        ("observed_mm_day", float(|s| s.observed)),
+        ("median", float(|s| s.median)),
+        ("q05", float(|s| s.q05)),
+        ("q25", float(|s| s.q25)),
+        ("q75", float(|s| s.q75)),
+        ("q95", float(|s| s.q95)),
+        ("crps", float(|s| s.crps)),
+        ("wis", float(|s| s.wis)),
+        ("covered_50", flag(|s| s.covered_50)),
+        ("covered_90", flag(|s| s.covered_90)),
+    ])
 }
 
 #[cfg(test)]

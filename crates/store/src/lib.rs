@@ -25,7 +25,7 @@ use didymos_core::{Date, Error, Located, Result};
 
 use csv_sink::CsvSink;
 use parquet_sink::ParquetSink;
-pub use table::{write_parquet_table, Column};
+pub use table::{write_csv_table, write_parquet_table, Column};
 
 /// Column names, in file order. Shared by both formats.
 pub const COLUMNS: [&str; 5] = ["date", "patch", "age_group", "variable", "value"];

@@ -1,8 +1,10 @@
-//! A small typed table as one Parquet file, for result tables whose columns
-//! are not the tidy five (backtest scores: dates, names, horizons, scores
-//! and coverage flags). Such tables hold thousands of rows, so the whole
-//! file is built in memory and written atomically in one go.
+//! A small typed table as one Parquet or CSV file, for result tables whose
+//! columns are not the tidy five (backtest scores: dates, names, horizons,
+//! scores and coverage flags). Such tables hold thousands of rows, so the
+//! whole file is built in memory and written atomically in one go. One set
+//! of columns feeds both formats, so they cannot drift apart.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
@@ -35,6 +37,18 @@ impl Column {
         }
     }
 
+    /// Row `i` as CSV text (Rust's `Display`: dates ISO, floats shortest
+    /// round-trip, booleans `true`/`false`).
+    fn cell(&self, i: usize) -> String {
+        match self {
+            Column::Date(v) => v[i].to_string(),
+            Column::Text(v) => v[i].clone(),
+            Column::Int(v) => v[i].to_string(),
+            Column::Float(v) => v[i].to_string(),
+            Column::Bool(v) => v[i].to_string(),
+        }
+    }
+
     fn field(&self, name: &str) -> std::result::Result<Type, ParquetError> {
         let (physical, logical) = match self {
             Column::Date(_) => (PhysicalType::INT32, Some(LogicalType::Date)),
@@ -58,17 +72,40 @@ impl Column {
 
 /// Writes `columns` (name, values; all the same length) to `path` as one
 /// row group, replacing the file atomically.
-pub fn write_parquet_table(path: &std::path::Path, columns: &[(&str, Column)]) -> Result<()> {
+pub fn write_parquet_table(path: &Path, columns: &[(&str, Column)]) -> Result<()> {
+    check_lengths(path, columns)?;
+    let bytes = encode(columns).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    didymos_core::fs::write_atomic(path, &bytes)
+}
+
+/// The same table as CSV with a header row, replacing the file atomically.
+pub fn write_csv_table(path: &Path, columns: &[(&str, Column)]) -> Result<()> {
+    let rows = check_lengths(path, columns)?;
+    let e = |e: csv::Error| Error::Other(format!("{}: {e}", path.display()));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns.iter().map(|(name, _)| *name))
+        .map_err(e)?;
+    for i in 0..rows {
+        w.write_record(columns.iter().map(|(_, c)| c.cell(i)))
+            .map_err(e)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    didymos_core::fs::write_atomic(path, &bytes)
+}
+
+/// The common row count, or an error naming the column that differs.
+fn check_lengths(path: &Path, columns: &[(&str, Column)]) -> Result<usize> {
     let rows = columns.first().map_or(0, |(_, c)| c.len());
-    if let Some((name, c)) = columns.iter().find(|(_, c)| c.len() != rows) {
-        return Err(Error::Other(format!(
+    match columns.iter().find(|(_, c)| c.len() != rows) {
+        Some((name, c)) => Err(Error::Other(format!(
             "{}: column `{name}` has {} rows, the first has {rows}",
             path.display(),
             c.len()
-        )));
+        ))),
+        None => Ok(rows),
     }
-    let bytes = encode(columns).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-    didymos_core::fs::write_atomic(path, &bytes)
 }
 
 fn encode(columns: &[(&str, Column)]) -> std::result::Result<Vec<u8>, ParquetError> {

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use didymos_core::Date;
-use didymos_store::{write_parquet_table, Column};
+use didymos_store::{write_csv_table, write_parquet_table, Column};
 
 const PY_READ: &str = r#"
 import sys
@@ -79,4 +79,26 @@ fn columns_of_different_lengths_are_an_error_and_write_nothing() {
         "{err}"
     );
     assert!(!path.exists());
+}
+
+#[test]
+fn the_same_columns_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    write_csv_table(&path, &columns()).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], ["when", "name", "n", "x", "ok"]);
+    assert_eq!(
+        lines[1],
+        ["2020-09-01", "Álava", "1", "0.30000000000000004", "true"]
+    );
+    assert_eq!(lines[2][..3], ["2020-12-15", "total", "-4"]);
+    // Floats round-trip exactly.
+    assert_eq!(
+        lines[2][3].parse::<f64>().unwrap().to_bits(),
+        1e300_f64.to_bits()
+    );
+    assert_eq!(lines[2][4], "false");
 }

@@ -190,18 +190,18 @@ fn score_stream(
 }
 
 /// Relative WIS (Σ model WIS / Σ baseline WIS) and coverage per horizon,
-/// over the scores whose location passes `keep`.
+/// over the scores that pass `keep` (a stream, some locations).
 pub fn summarise(
     scores: &[Score],
     weeks: usize,
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(&Score) -> bool,
 ) -> Vec<HorizonSummary> {
     (1..=weeks)
         .map(|k| {
             let pick = |who: &str| -> Vec<&Score> {
                 scores
                     .iter()
-                    .filter(|s| s.weeks_ahead == k && s.forecaster == who && keep(&s.location))
+                    .filter(|s| s.weeks_ahead == k && s.forecaster == who && keep(s))
                     .collect()
             };
             let (model, base) = (pick("model"), pick("baseline"));

@@ -55,7 +55,8 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         .map_err(|e| Error::Other(e.to_string()))?;
     let bar = crate::run::progress_bar(last as u64, false);
     let mut min_ess = f64::INFINITY;
-    let mut degenerate: Vec<(Date, String)> = Vec::new();
+    // Days whose weights fell on one member: how many, and the first.
+    let (mut degenerate_days, mut first_degenerate) = (0usize, None);
     for day in 1..=last {
         filter.advance_to(day)?;
         bar.set_position(day as u64);
@@ -74,7 +75,8 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
             Filter::Eakf(_) => Default::default(),
         };
         if !by.is_empty() {
-            degenerate.push((cal.date_of(day), by.clone()));
+            degenerate_days += 1;
+            first_degenerate.get_or_insert_with(|| (cal.date_of(day), by.clone()));
         }
         if let Ok(e) = ess.parse::<f64>() {
             min_ess = min_ess.min(e);
@@ -115,12 +117,12 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     if let Some(ll) = filter.log_lik() {
         println!("log-likelihood {ll:.1}; lowest ESS {min_ess:.0}");
     }
-    if let Some((date, by)) = degenerate.first() {
+    if let Some((date, by)) = first_degenerate {
         eprintln!(
             "warning: the particle filter's weights fell on a single member (ESS < 2) on {} \
              day(s) with data; first on {date}, decided by {by}. Every such day is in filter.csv, \
              column degenerate_by.",
-            degenerate.len()
+            degenerate_days
         );
     }
     println!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);

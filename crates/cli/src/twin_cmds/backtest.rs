@@ -1,6 +1,9 @@
 //! `didymos backtest`: rolling-origin forecasts scored against the data
 //! and the persistence baseline.
 
+use didymos_store::Column;
+use didymos_twin::backtest::Score;
+
 use super::*;
 
 #[derive(clap::Args)]
@@ -84,40 +87,12 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         frozen,
     )?;
     let cal = twin.calendar();
+    let scores = score_columns(&bt.scores, |d| cal.date_of(d))?;
     let path = args.out.join("scores.csv");
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "origin",
-        "stream",
-        "location",
-        "weeks_ahead",
-        "forecaster",
-        "truth",
-        "median",
-        "wis",
-        "covered_50",
-        "covered_90",
-    ])
-    .map_err(|e| Error::Other(e.to_string()))?;
-    for s in &bt.scores {
-        w.write_record([
-            cal.date_of(s.origin).to_string(),
-            s.stream.clone(),
-            s.location.clone(),
-            s.weeks_ahead.to_string(),
-            s.forecaster.to_string(),
-            s.truth.to_string(),
-            s.median.to_string(),
-            s.wis.to_string(),
-            s.covered_50.to_string(),
-            s.covered_90.to_string(),
-        ])
-        .map_err(|e| Error::Other(e.to_string()))?;
-    }
-    write_csv(&path, w)?;
+    didymos_store::write_csv_table(&path, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &path)?;
     let parquet = args.out.join("scores.parquet");
-    write_scores_parquet(&parquet, &bt.scores, |d| cal.date_of(d))?;
+    didymos_store::write_parquet_table(&parquet, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
     println!(
         "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
@@ -138,36 +113,25 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         }
     }
     for stream in &streams {
-        let mine: Vec<_> = bt
-            .scores
-            .iter()
-            .filter(|s| s.stream == *stream)
-            .cloned()
-            .collect();
         let prefix = if streams.len() > 1 {
             format!("{stream} ")
         } else {
             String::new()
         };
-        print_summary(&prefix, &mine, weeks);
+        print_summary(&prefix, &bt.scores, stream, weeks);
     }
     println!("wrote {} and {}", path.display(), parquet.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
-fn print_summary(prefix: &str, scores: &[didymos_twin::backtest::Score], weeks: usize) {
-    for (label, keep) in [
-        (
-            "locations",
-            &(|l: &str| l != "total") as &dyn Fn(&str) -> bool,
-        ),
-        ("total", &|l: &str| l == "total"),
-    ] {
+fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
+    for (label, total) in [("locations", false), ("total", true)] {
         println!("{prefix}{label}:");
         println!(
             "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
             "weeks", "n", "WIS", "baseline", "rel WIS", "cov50", "cov90"
         );
+        let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
         for h in summarise(scores, weeks, keep) {
             println!(
                 "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
@@ -183,47 +147,34 @@ fn print_summary(prefix: &str, scores: &[didymos_twin::backtest::Score], weeks: 
     }
 }
 
-/// The same scores as `scores.csv`, typed: origin a DATE, weeks ahead an
-/// INT32, truth/median/WIS DOUBLE, coverage BOOLEAN.
-fn write_scores_parquet(
-    path: &Path,
-    scores: &[didymos_twin::backtest::Score],
+/// The scores as typed columns, written both as `scores.csv` and as
+/// `scores.parquet` (origin a DATE, weeks ahead an INT32, truth/median/WIS
+/// DOUBLE, coverage BOOLEAN).
+fn score_columns(
+    scores: &[Score],
     date_of: impl Fn(usize) -> Date,
-) -> Result<()> {
-    use didymos_store::Column;
-    let text = |f: &dyn Fn(&didymos_twin::backtest::Score) -> String| {
-        Column::Text(scores.iter().map(f).collect())
-    };
-    let float = |f: &dyn Fn(&didymos_twin::backtest::Score) -> f64| {
-        Column::Float(scores.iter().map(f).collect())
-    };
+) -> Result<Vec<(&'static str, Column)>> {
+    let text = |f: fn(&Score) -> String| Column::Text(scores.iter().map(f).collect());
+    let float = |f: fn(&Score) -> f64| Column::Float(scores.iter().map(f).collect());
+    let flag = |f: fn(&Score) -> bool| Column::Bool(scores.iter().map(f).collect());
     let weeks = scores
         .iter()
         .map(|s| i32::try_from(s.weeks_ahead))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::Other(e.to_string()))?;
-    didymos_store::write_parquet_table(
-        path,
-        &[
-            (
-                "origin",
-                Column::Date(scores.iter().map(|s| date_of(s.origin)).collect()),
-            ),
-            ("stream", text(&|s| s.stream.clone())),
-            ("location", text(&|s| s.location.clone())),
-            ("weeks_ahead", Column::Int(weeks)),
-            ("forecaster", text(&|s| s.forecaster.to_string())),
-            ("truth", float(&|s| s.truth)),
-            ("median", float(&|s| s.median)),
-            ("wis", float(&|s| s.wis)),
-            (
-                "covered_50",
-                Column::Bool(scores.iter().map(|s| s.covered_50).collect()),
-            ),
-            (
-                "covered_90",
-                Column::Bool(scores.iter().map(|s| s.covered_90).collect()),
-            ),
-        ],
-    )
+    Ok(vec![
+        (
+            "origin",
+            Column::Date(scores.iter().map(|s| date_of(s.origin)).collect()),
+        ),
+        ("stream", text(|s| s.stream.clone())),
+        ("location", text(|s| s.location.clone())),
+        ("weeks_ahead", Column::Int(weeks)),
+        ("forecaster", text(|s| s.forecaster.to_string())),
+        ("truth", float(|s| s.truth)),
+        ("median", float(|s| s.median)),
+        ("wis", float(|s| s.wis)),
+        ("covered_50", flag(|s| s.covered_50)),
+        ("covered_90", flag(|s| s.covered_90)),
+    ])
 }

@@ -362,10 +362,20 @@ impl Model for MmcaModel {
             }
         }
         let rates: Vec<MemberRates> = batch.iter().map(|m| self.rates(m.params)).collect();
-        let (mut states, mut rngs): (Vec<&mut [f64]>, Vec<&mut MemberRng>) = batch
-            .iter_mut()
-            .map(|m| (&mut *m.state, &mut *m.rng))
-            .unzip();
+        // The deterministic chain needs no random streams: only the binomial
+        // one gathers them.
+        let (mut states, mut rngs): (Vec<&mut [f64]>, Vec<&mut MemberRng>) =
+            if self.noise.binomial_chain {
+                batch
+                    .iter_mut()
+                    .map(|m| (&mut *m.state, &mut *m.rng))
+                    .unzip()
+            } else {
+                (
+                    batch.iter_mut().map(|m| &mut *m.state).collect(),
+                    Vec::new(),
+                )
+            };
         let rngs = self.noise.binomial_chain.then_some(rngs.as_mut_slice());
         let ctx = DayContext {
             net,
