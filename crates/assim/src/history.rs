@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use didymos_core::ensemble::gather_rows;
-use didymos_core::{Ensemble, Model};
+use didymos_core::{BlockColumns, Ensemble, Model};
 
 /// For each member, its last `window` rows of model observables, oldest
 /// first; the last row is the ensemble's current day.
@@ -128,6 +128,21 @@ impl ObsHistory {
             let r = self.plane(i);
             let src = &self.data[r.clone()];
             gather_rows(src, &mut self.spare[r], self.n_obs, ancestors);
+        }
+        std::mem::swap(&mut self.data, &mut self.spare);
+    }
+
+    /// Each block's columns of member i take the history of member
+    /// `ancestors[b][i]` (see [`BlockColumns`]); other columns stay.
+    pub fn resample_blocks(&mut self, cols: &BlockColumns, ancestors: &[Vec<usize>]) {
+        if self.n_obs == 0 || cols.is_empty() {
+            return;
+        }
+        assert_eq!(cols.width(), self.n_obs, "block columns of the history");
+        self.spare.resize(self.data.len(), 0.0);
+        for i in 0..self.len {
+            let r = self.plane(i);
+            cols.gather(&self.data[r.clone()], &mut self.spare[r], ancestors);
         }
         std::mem::swap(&mut self.data, &mut self.spare);
     }

@@ -112,6 +112,7 @@ pub fn if2<M: Model, D: DataModel>(
         let pf_opts = PfOptions {
             resample_threshold: 1.0,
             run: opts.run.clone(),
+            blocks: None,
         };
         let mut pf = ParticleFilter::from_ensemble(ens, data, pf_opts)?;
         pf.advance_with(last_day, |_, ens, _| {

@@ -3,6 +3,7 @@
 //! traits so that it works for any domain.
 //!
 //! - [`pf`]: bootstrap particle filter with a log-likelihood estimate.
+//! - [`block_pf`]: its block-by-block resampling for many loosely coupled places.
 //! - [`eakf`]: ensemble adjustment Kalman filter (Anderson 2001).
 //! - [`mod@if2`]: iterated filtering (Ionides et al. 2015) for maximum likelihood.
 //! - [`liu_west`]: Liu–West kernel shrinkage for online parameter learning.
@@ -21,6 +22,7 @@
 //! fewer than `window()` days exist, the history is shorter.
 #![forbid(unsafe_code)]
 
+pub mod block_pf;
 pub mod diagnose;
 pub mod eakf;
 pub mod history;
@@ -30,6 +32,7 @@ pub mod pf;
 pub mod scale;
 pub mod stats;
 
+pub use block_pf::{Block, Blocks, ObservationBlock};
 pub use eakf::{Eakf, EakfOptions, Localizer, Quantity, StateRepair, Support, SupportFn};
 pub use history::ObsHistory;
 pub use if2::{if2, If2Options, If2Result};

@@ -15,6 +15,9 @@ use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
 use rand::Rng;
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
+use crate::block_pf::{self, Blocks};
 use crate::diagnose::{dominant_observation, DEGENERATE_ESS};
 use crate::history::ObsHistory;
 use crate::stats::{ancestors_from_ends, offspring_end, weight, weighted_mean};
@@ -75,6 +78,10 @@ pub struct PfOptions {
     pub resample_threshold: f64,
     /// Batch size for stepping (observables are always computed).
     pub run: RunOptions,
+    /// Resample block by block (see [`crate::block_pf`]): every day with
+    /// data, each block by its own observations' likelihood;
+    /// `resample_threshold` is then not used. `None`: the whole member.
+    pub blocks: Option<Arc<Blocks>>,
 }
 
 impl Default for PfOptions {
@@ -82,6 +89,7 @@ impl Default for PfOptions {
         PfOptions {
             resample_threshold: 0.5,
             run: RunOptions::default(),
+            blocks: None,
         }
     }
 }
@@ -226,6 +234,12 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         if !self.data.has_data(day) {
             return Ok(());
         }
+        if let Some(blocks) = &self.opts.blocks {
+            let rec = block_pf::assimilate(blocks, self.data, day, &mut self.ens, &mut self.hist)?;
+            self.log_lik += rec.log_lik;
+            self.records.push(rec);
+            return Ok(());
+        }
         let (data, ens, hist) = (self.data, &self.ens, &self.hist);
         let n = ens.len();
         let planes: Vec<&[f64]> = hist.planes().collect();
@@ -333,6 +347,11 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
     /// The last day whose data has been assimilated (0: none yet).
     pub fn assimilated_through(&self) -> usize {
         self.done
+    }
+
+    /// The blocks it resamples by, if it is a block filter.
+    pub fn blocks(&self) -> Option<&Blocks> {
+        self.opts.blocks.as_deref()
     }
 
     /// Sum of the conditional log-likelihood estimates so far.

@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+use crate::blocks::BlockColumns;
 use crate::error::{Error, Result};
 use crate::model::{MemberMut, Model};
 use crate::rng::{member_rng, MemberRng};
@@ -337,6 +338,38 @@ impl<'m, M: Model> Ensemble<'m, M> {
         gather(&mut self.params, sp, self.n_params, ancestors);
         gather(&mut self.states, ss, self.n_state, ancestors);
         gather(&mut self.observations, so, self.n_obs, ancestors);
+    }
+
+    /// Block resampling: each block's parameter, state and observable
+    /// columns of member i are copied from member `ancestors[b][i]`;
+    /// columns in no block, and every member's random stream, stay.
+    /// Panics if a layout's width does not match the ensemble's.
+    pub fn resample_blocks(
+        &mut self,
+        params: &BlockColumns,
+        states: &BlockColumns,
+        observables: &BlockColumns,
+        ancestors: &[Vec<usize>],
+    ) {
+        let (np, ns, no) = (self.n_params, self.n_state, self.n_obs);
+        assert_eq!(
+            (params.width(), states.width(), observables.width()),
+            (np, ns, no),
+            "block columns must match the ensemble's widths"
+        );
+        let [sp, ss, so] = &mut self.spare;
+        for (rows, spare, cols) in [
+            (&mut self.params, sp, params),
+            (&mut self.states, ss, states),
+            (&mut self.observations, so, observables),
+        ] {
+            if cols.is_empty() {
+                continue;
+            }
+            spare.resize(rows.len(), 0.0);
+            cols.gather(rows, spare, ancestors);
+            std::mem::swap(rows, spare);
+        }
     }
 
     /// Advance all members by one day.

@@ -7,6 +7,7 @@
 //! names a domain.
 #![forbid(unsafe_code)]
 
+pub mod blocks;
 pub mod data_model;
 pub mod ensemble;
 pub mod error;
@@ -37,6 +38,7 @@ macro_rules! skipped {
     }};
 }
 
+pub use blocks::BlockColumns;
 pub use data_model::DataModel;
 pub use ensemble::{Ensemble, RunOptions};
 pub use error::{Error, Located, Result};
