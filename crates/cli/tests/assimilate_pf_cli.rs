@@ -5,7 +5,7 @@
 use std::process::Command;
 
 mod common;
-use common::spain_inputs;
+use common::{spain_inputs, spain_inputs_with_observations};
 
 #[test]
 fn a_planted_reporting_error_is_named_where_the_weights_collapse() {
@@ -63,5 +63,95 @@ fn a_planted_reporting_error_is_named_where_the_weights_collapse() {
     assert!(
         day.contains("stream `new_hospitalized`, location `42`: observed"),
         "{day}"
+    );
+}
+
+/// `log-likelihood X; lowest … ESS Y` from `didymos assimilate`'s output.
+fn log_lik_of(stdout: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("log-likelihood "))
+        .unwrap_or_else(|| panic!("no log-likelihood in {stdout}"));
+    line["log-likelihood ".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
+    // Same twin, data and members; provincial walks fast enough for a
+    // particle filter to follow (sd 0.03 a day, not pooled). Whole members
+    // must match all 52 provinces at once and fall far behind; blocks
+    // (one per province) are each selected by their own admissions.
+    let (dir, spain) = spain_inputs_with_observations();
+    let base = std::fs::read_to_string(spain.join("twin-2020.toml"))
+        .unwrap()
+        .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
+        .replace("log_beta_patch_sd = 0.005", "log_beta_patch_sd = 0.03")
+        .replace("log_beta_pooling = 0.1", "log_beta_pooling = 0.0");
+    let run = |filter: &str| {
+        let spec = dir.path().join(format!("{filter}.toml"));
+        let text = base.replace("filter = \"eakf\"", &format!("filter = \"{filter}\""));
+        assert!(text.contains(&format!("filter = \"{filter}\"")));
+        std::fs::write(&spec, text).unwrap();
+        let out = dir.path().join(filter);
+        let r = Command::new(env!("CARGO_BIN_EXE_didymos"))
+            .args([
+                "assimilate",
+                spec.to_str().unwrap(),
+                "--until",
+                "2020-06-01",
+            ])
+            .args(["--members", "100", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&r.stdout).to_string();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        (stdout, out)
+    };
+    let (whole, _) = run("pf");
+    let (block, out) = run("block-pf");
+    assert!(block.contains("block-pf filter, 100 members"), "{block}");
+    assert!(block.contains("lowest block ESS"), "{block}");
+    let (lw, lb) = (log_lik_of(&whole), log_lik_of(&block));
+    // Measured: about −51,600 (whole) against −14,300 (blocks).
+    assert!(lb > lw + 0.5 * lw.abs(), "block {lb:.0} vs whole {lw:.0}");
+    // The checkpoint resumes as a block filter: the live loop assimilates
+    // four more days, then forecasts.
+    let fc = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args([
+            "forecast",
+            "--checkpoint",
+            out.join("checkpoint.bin").to_str().unwrap(),
+        ])
+        .args(["--until", "2020-06-05", "--horizon", "7"])
+        .args(["--out", dir.path().join("fc").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        fc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fc.stderr)
+    );
+    // Resuming it under a spec that asks for whole-member particles is
+    // refused, not silently switched.
+    let other = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args([
+            "forecast",
+            "--checkpoint",
+            out.join("checkpoint.bin").to_str().unwrap(),
+        ])
+        .args(["--spec", dir.path().join("pf.toml").to_str().unwrap()])
+        .args(["--out", dir.path().join("fc2").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success());
+    assert!(
+        stderr.contains("written by the `block-pf` filter but the spec asks for `pf`"),
+        "{stderr}"
     );
 }

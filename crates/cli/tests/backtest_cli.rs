@@ -5,17 +5,11 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::spain_inputs;
+use common::spain_inputs_with_observations;
 
 #[test]
 fn two_streams_are_summarised_separately_and_scored_in_one_file() {
-    let (dir, spain) = spain_inputs();
-    std::fs::copy(
-        spain.join("spain_provinces_covid19_daily_by_age_2020.csv"),
-        dir.path()
-            .join("spain_provinces_covid19_daily_by_age_2020.csv"),
-    )
-    .unwrap();
+    let (dir, spain) = spain_inputs_with_observations();
     let deaths = "\n[[assimilation.stream]]\ncolumn = \"new_deaths\"\n\
                   observable = \"new_deaths\"\ndispersion = 10.0\n\
                   delay_mean = 3.0\ndelay_sd = 2.0\ndelay_max = 14\n";

@@ -13,22 +13,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use didymos_assim::{EakfOptions, Quantity, StateRepair, Support};
+use didymos_assim::{Block, Blocks, EakfOptions, Quantity, StateRepair, Support};
 use didymos_core::observation::StreamSet;
-use didymos_core::Model;
+use didymos_core::{Model, Result};
 
 use crate::mmca::MmcaModel;
 
-/// EAKF options for `model` observed through `data`.
-pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) -> EakfOptions {
-    let layout = model.layout();
-    let g_n = layout.strata.len();
-    let first = model.first_patch_scale();
-    // The model units behind each (stream, location): one unit for a
-    // stream reported per unit, several for one aggregated to coarser
-    // locations (an observation of a province updates all its zones).
-    let units_of: Vec<Vec<Arc<[usize]>>> = data
-        .streams()
+/// The model units behind each (stream, location), sorted: one unit for a
+/// stream reported per unit, several for one aggregated to coarser
+/// locations (an observation of a province covers all its zones).
+fn observed_units(model: &MmcaModel, data: &StreamSet) -> Vec<Vec<Vec<usize>>> {
+    let g_n = model.layout().strata.len();
+    data.streams()
         .iter()
         .map(|s| {
             s.aggregation
@@ -38,10 +34,21 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
                     let mut u: Vec<usize> = cells.iter().map(|c| c / g_n).collect();
                     u.sort_unstable();
                     u.dedup();
-                    Arc::from(u)
+                    u
                 })
                 .collect()
         })
+        .collect()
+}
+
+/// EAKF options for `model` observed through `data`.
+pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) -> EakfOptions {
+    let layout = model.layout();
+    let g_n = layout.strata.len();
+    let first = model.first_patch_scale();
+    let units_of: Vec<Vec<Arc<[usize]>>> = observed_units(model, data)
+        .into_iter()
+        .map(|s| s.into_iter().map(Arc::from).collect())
         .collect();
     // Per day with data, the units of each observation (in `observed` order).
     let obs_units: Arc<BTreeMap<usize, Vec<Arc<[usize]>>>> = Arc::new(
@@ -128,4 +135,102 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
         support: Some(Box::new(support)),
         ..EakfOptions::default()
     }
+}
+
+/// Blocks for the block particle filter: the patches that some observation
+/// reports on together (one patch for a stream reported per patch, all
+/// patches of a group for one aggregated through a lookup; groups that
+/// share a patch merge). A block owns its patches' compartments,
+/// multipliers `beta_scale.<patch>` and observables; the national
+/// multiplier and patches no stream observes stay with their member.
+pub fn mmca_blocks(model: &MmcaModel, data: &StreamSet) -> Result<Blocks> {
+    let layout = model.layout();
+    let (p_n, g_n) = (layout.units.len(), layout.strata.len());
+    let n_o = model.observables().len();
+    // Union-find over patches, joined by each observation's patches.
+    let mut parent: Vec<usize> = (0..p_n).collect();
+    fn root(parent: &mut [usize], mut u: usize) -> usize {
+        while parent[u] != u {
+            parent[u] = parent[parent[u]];
+            u = parent[u];
+        }
+        u
+    }
+    let units_of = observed_units(model, data);
+    let mut observed = vec![false; p_n];
+    for us in units_of.iter().flatten() {
+        for &u in us {
+            observed[u] = true;
+            let (a, b) = (root(&mut parent, us[0]), root(&mut parent, u));
+            parent[b] = a;
+        }
+    }
+    // Blocks in order of their first patch.
+    let mut block_of_root = vec![usize::MAX; p_n];
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for u in (0..p_n).filter(|&u| observed[u]) {
+        let r = root(&mut parent, u);
+        if block_of_root[r] == usize::MAX {
+            block_of_root[r] = members.len();
+            members.push(Vec::new());
+        }
+        members[block_of_root[r]].push(u);
+    }
+    let block_of_unit: Vec<usize> = (0..p_n)
+        .map(|u| {
+            if observed[u] {
+                block_of_root[root(&mut parent, u)]
+            } else {
+                usize::MAX
+            }
+        })
+        .collect();
+    let per_patch = g_n * model.stride();
+    let first = model.first_patch_scale();
+    let parts = members
+        .iter()
+        .map(|us| Block {
+            name: us
+                .iter()
+                .map(|&u| layout.units[u].as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+            params: us.iter().map(|u| first + u).collect(),
+            states: us
+                .iter()
+                .map(|u| u * per_patch..(u + 1) * per_patch)
+                .collect(),
+            observables: us
+                .iter()
+                .map(|u| u * g_n * n_o..(u + 1) * g_n * n_o)
+                .collect(),
+        })
+        .collect();
+    // Per day with data, each observation's block.
+    let by_day: BTreeMap<usize, Vec<usize>> = data
+        .days()
+        .map(|day| {
+            let blocks = data
+                .entries(day)
+                .iter()
+                .map(|&(s, l)| {
+                    units_of[s][l]
+                        .first()
+                        .map_or(usize::MAX, |&u| block_of_unit[u])
+                })
+                .collect();
+            (day, blocks)
+        })
+        .collect();
+    Blocks::new(
+        model,
+        parts,
+        Arc::new(move |day, j| {
+            by_day
+                .get(&day)
+                .and_then(|b| b.get(j))
+                .copied()
+                .filter(|&b| b != usize::MAX)
+        }),
+    )
 }

@@ -10,9 +10,9 @@
 //! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
 //! | `assimilation.log_beta_pooling` | θ per day in [0, 1): each patch's log multiplier is pulled towards the mean over patches (partial pooling; default 0: independent walks) |
 //! | `assimilation.binomial_chain` | draw each day's transitions (binomial chain: demographic noise) instead of taking their expectation (default false) |
-//! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
+//! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default), `"block-pf"` (the same, resampling each group of observed patches by its own data every day) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
-//! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5) |
+//! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
 //! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself) |
 
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ pub struct AssimilationSpec {
     pub log_beta_patch_sd: f64,
     pub log_beta_pooling: f64,
     pub binomial_chain: bool,
-    /// "pf" or "eakf".
+    /// "pf", "block-pf" or "eakf".
     pub filter: String,
     pub inflation: f64,
     pub resample_threshold: f64,
@@ -123,8 +123,10 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
     }
     if let Some(f) = sec.get("filter") {
         let s = f.str()?;
-        if !["pf", "eakf"].contains(&s) {
-            return Err(f.error(format!("unknown filter `{s}`; valid filters are: pf, eakf")));
+        if !["pf", "block-pf", "eakf"].contains(&s) {
+            return Err(f.error(format!(
+                "unknown filter `{s}`; valid filters are: pf, block-pf, eakf"
+            )));
         }
         spec.filter = s.to_string();
     }

@@ -2,13 +2,14 @@
 //! assimilate`, `forecast`, `scenario` and the service share.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
 use didymos_core::observation::StreamSet;
 use didymos_core::{Calendar, Date, Error, Model, Result};
 use didymos_twin::filter::Filter;
 
-use crate::filtering::mmca_eakf_options;
+use crate::filtering::{mmca_blocks, mmca_eakf_options};
 use crate::inputs::{read_observations, ObservationColumns, ObservationTable};
 use crate::mmca::{MmcaModel, ProcessNoise};
 use crate::spec::{load_spec, TwinSpec};
@@ -101,18 +102,25 @@ impl LoadedTwin {
                 data,
                 members,
                 seed,
-                self.pf_options(),
+                self.pf_options(data)?,
             )?),
         })
     }
     pub fn eakf_options(&self, data: &StreamSet) -> EakfOptions {
         mmca_eakf_options(&self.model, data, self.assim.inflation)
     }
-    pub fn pf_options(&self) -> PfOptions {
-        PfOptions {
+    /// Particle filter options; with `filter = "block-pf"`, the blocks of
+    /// the patches that `data` observes.
+    pub fn pf_options(&self, data: &StreamSet) -> Result<PfOptions> {
+        let blocks = match self.assim.filter.as_str() {
+            "block-pf" => Some(Arc::new(mmca_blocks(&self.model, data)?)),
+            _ => None,
+        };
+        Ok(PfOptions {
             resample_threshold: self.assim.resample_threshold,
+            blocks,
             ..PfOptions::default()
-        }
+        })
     }
     pub fn calendar(&self) -> Calendar {
         *self.model.calendar()

@@ -336,3 +336,79 @@ fn dated_ascertainment_holds_from_each_date_on() {
     assert!(err.contains("dates must increase"), "{err}");
     assert!(err.contains("ascertainment"), "{err}");
 }
+
+#[test]
+fn the_block_filter_resamples_only_the_observed_community() {
+    // A stream reported per community makes one block per community (its
+    // provinces together). Only Catalonia has data, so only its block is
+    // ever resampled. Without pooling, every other province's multiplier
+    // and the national one (in no block) follow their own walks exactly as
+    // in an open-loop run, while the Catalan ones are selected by the data.
+    let ccaa = ccaa_of();
+    let obs = observations(&|p| ccaa[p].clone(), &|c| c == "09");
+    let spec = |case: &Case| {
+        let path = case.dir.path().join("twin.toml");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("log_beta_pooling = 0.1 ", "log_beta_pooling = 0.0 ")
+            .replace("filter = \"eakf\"", "filter = \"block-pf\"");
+        assert!(text.contains("filter = \"block-pf\""));
+        std::fs::write(&path, text).unwrap();
+    };
+    let agg = "aggregation = \"province_to_ccaa.csv\"";
+    let fitted = Case::new("2020-04-10", agg, "", &obs);
+    spec(&fitted);
+    let twin = fitted.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let blocks = didymos_epi::filtering::mmca_blocks(&twin.model, &data).unwrap();
+    assert_eq!(blocks.len(), 19);
+    assert!(blocks.names().iter().any(|b| b == "08+17+25+43"));
+    assert!(
+        blocks.names().iter().any(|b| b == "28"),
+        "Madrid is a community alone"
+    );
+    let (fit, _) = posterior(&twin, 40);
+    let empty = Case::new(
+        "2020-04-10",
+        agg,
+        "",
+        "date,province_ine,age_group,new_hospitalized\n2021-01-01,09,Y,1\n",
+    );
+    spec(&empty);
+    let (open, _) = posterior(&empty.twin().unwrap(), 40);
+    let first = twin.model.first_patch_scale();
+    let n_params = twin.model.parameters().len();
+    let units = &twin.model.layout().units;
+    let catalan: Vec<usize> = ["08", "17", "25", "43"]
+        .iter()
+        .map(|c| units.iter().position(|u| u == c).unwrap())
+        .collect();
+    let mut selected = 0;
+    for m in 0..40 {
+        let row = &fit[m * n_params..(m + 1) * n_params];
+        let open_row = &open[m * n_params..(m + 1) * n_params];
+        for k in 0..first {
+            assert_eq!(
+                row[k], open_row[k],
+                "member {m}: parameter {k} is in no block"
+            );
+        }
+        for u in (0..units.len()).filter(|u| !catalan.contains(u)) {
+            assert_eq!(
+                row[first + u],
+                open_row[first + u],
+                "member {m}, {}",
+                units[u]
+            );
+        }
+        selected += usize::from(
+            catalan
+                .iter()
+                .any(|&u| row[first + u] != open_row[first + u]),
+        );
+    }
+    assert!(
+        selected >= 30,
+        "{selected} of 40 members took another's Catalonia"
+    );
+}

@@ -62,7 +62,24 @@ pub fn resume<'a, M: Model, D: DataModel>(
     let through = saved.meta["assimilated_through"]
         .as_u64()
         .map_or(saved.day, |d| d as usize);
-    let filter = match saved.meta["filter"].as_str() {
+    let kind = saved.meta["filter"].as_str();
+    // A block filter's members are not whole-member particles (nor the
+    // reverse): resuming with the other kind would change the method
+    // mid-record without saying so.
+    let saved_blocked = kind == Some("block-pf");
+    if kind != Some("eakf") && saved_blocked != pf.blocks.is_some() {
+        let (was, asked) = if saved_blocked {
+            ("block-pf", "pf")
+        } else {
+            ("pf", "block-pf")
+        };
+        return Err(Error::Other(format!(
+            "{}: the checkpoint was written by the `{was}` filter but the spec asks for \
+             `{asked}`; assimilate again from the start, or use the spec it was made with",
+            path.display()
+        )));
+    }
+    let filter = match kind {
         Some("eakf") => Filter::Eakf(Eakf::resume(ens, hist, through, data, eakf)?),
         _ => Filter::Particle(ParticleFilter::resume(
             ens,

@@ -53,6 +53,7 @@ impl<'a, M: Model, D: DataModel> Filter<'a, M, D> {
     }
     pub fn kind(&self) -> &'static str {
         match self {
+            Filter::Particle(f) if f.blocks().is_some() => "block-pf",
             Filter::Particle(_) => "pf",
             Filter::Eakf(_) => "eakf",
         }

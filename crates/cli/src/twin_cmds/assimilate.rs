@@ -114,12 +114,24 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         filter.kind(),
         started.elapsed().as_secs_f64()
     );
+    // The block filter records the smallest of its blocks' ESS.
+    let blocked = filter.kind() == "block-pf";
     if let Some(ll) = filter.log_lik() {
-        println!("log-likelihood {ll:.1}; lowest ESS {min_ess:.0}");
+        let what = if blocked {
+            "lowest block ESS"
+        } else {
+            "lowest ESS"
+        };
+        println!("log-likelihood {ll:.1}; {what} {min_ess:.0}");
     }
     if let Some((date, by)) = first_degenerate {
+        let whose = if blocked {
+            "a block's weights"
+        } else {
+            "the particle filter's weights"
+        };
         eprintln!(
-            "warning: the particle filter's weights fell on a single member (ESS < 2) on {} \
+            "warning: {whose} fell on a single member (ESS < 2) on {} \
              day(s) with data; first on {date}, decided by {by}. Every such day is in filter.csv, \
              column degenerate_by.",
             degenerate_days

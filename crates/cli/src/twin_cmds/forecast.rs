@@ -70,7 +70,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         &args.checkpoint,
         &twin.model,
         &data,
-        twin.pf_options(),
+        twin.pf_options(&data)?,
         twin.eakf_options(&data),
     )?;
     let cal = twin.calendar();

@@ -110,3 +110,11 @@ pub fn spain_inputs() -> (tempfile::TempDir, PathBuf) {
     }
     (dir, spain)
 }
+
+/// [`spain_inputs`] with the 2020 observations copied too.
+pub fn spain_inputs_with_observations() -> (tempfile::TempDir, PathBuf) {
+    let (dir, spain) = spain_inputs();
+    let obs = "spain_provinces_covid19_daily_by_age_2020.csv";
+    std::fs::copy(spain.join(obs), dir.path().join(obs)).unwrap();
+    (dir, spain)
+}

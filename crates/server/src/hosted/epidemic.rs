@@ -136,7 +136,7 @@ impl LiveTwin for LoadedTwin {
             ck,
             &self.model,
             data,
-            self.pf_options(),
+            self.pf_options(data).map_err(|e| e.to_string())?,
             self.eakf_options(data),
         )
         .map_err(|e| e.to_string())
