@@ -95,11 +95,12 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     didymos_store::write_parquet_table(&parquet, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
     println!(
-        "{}: {} origins {}..{} every {every} d, {} particles, {:.1} s",
+        "{}: {} origins {}..{} every {every} d, {} filter, {} members, {:.1} s",
         twin.spec.name,
         opts.origins.len(),
         args.from,
         args.to,
+        twin.assim.filter,
         members,
         started.elapsed().as_secs_f64()
     );
