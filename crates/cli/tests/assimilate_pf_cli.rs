@@ -92,12 +92,15 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
         .replace("log_beta_patch_sd = 0.005", "log_beta_patch_sd = 0.03")
         .replace("log_beta_pooling = 0.1", "log_beta_pooling = 0.0");
-    let run = |filter: &str| {
-        let spec = dir.path().join(format!("{filter}.toml"));
-        let text = base.replace("filter = \"eakf\"", &format!("filter = \"{filter}\""));
+    // `name`: the run's spec and output; `extra`: keys added to [assimilation].
+    let run = |name: &str, filter: &str, extra: &str| {
+        let spec = dir.path().join(format!("{name}.toml"));
+        let text = base
+            .replace("filter = \"eakf\"", &format!("filter = \"{filter}\""))
+            .replace("[assimilation]\n", &format!("[assimilation]\n{extra}\n"));
         assert!(text.contains(&format!("filter = \"{filter}\"")));
         std::fs::write(&spec, text).unwrap();
-        let out = dir.path().join(filter);
+        let out = dir.path().join(name);
         let r = Command::new(env!("CARGO_BIN_EXE_didymos"))
             .args([
                 "assimilate",
@@ -112,13 +115,21 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         (stdout, out)
     };
-    let (whole, _) = run("pf");
-    let (block, out) = run("block-pf");
+    let (whole, _) = run("pf", "pf", "");
+    let (block, out) = run("block-pf", "block-pf", "");
+    // Noise on each province's level lets selection correct it too.
+    let (level, _) = run("level", "block-pf", "log_infected_sd = 0.15");
     assert!(block.contains("block-pf filter, 100 members"), "{block}");
     assert!(block.contains("lowest block ESS"), "{block}");
     let (lw, lb) = (log_lik_of(&whole), log_lik_of(&block));
     // Measured: about −51,600 (whole) against −14,300 (blocks).
     assert!(lb > lw + 0.5 * lw.abs(), "block {lb:.0} vs whole {lw:.0}");
+    // Measured: about −13,200.
+    let ll = log_lik_of(&level);
+    assert!(
+        ll > lb + 300.0,
+        "with level noise {ll:.0} vs without {lb:.0}"
+    );
     // The checkpoint resumes as a block filter: the live loop assimilates
     // four more days, then forecasts.
     let fc = Command::new(env!("CARGO_BIN_EXE_didymos"))

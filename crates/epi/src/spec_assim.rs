@@ -9,6 +9,7 @@
 //! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
 //! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
 //! | `assimilation.log_beta_pooling` | θ per day in [0, 1): each patch's log multiplier is pulled towards the mean over patches (partial pooling; default 0: independent walks) |
+//! | `assimilation.log_infected_sd` | σ of a daily log-normal factor (mean 1) on each patch's infected compartments E, A, I, exchanged with S (model error in the level; default 0: off) |
 //! | `assimilation.binomial_chain` | draw each day's transitions (binomial chain: demographic noise) instead of taking their expectation (default false) |
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default), `"block-pf"` (the same, resampling each group of observed patches by its own data every day) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
@@ -34,6 +35,7 @@ pub struct AssimilationSpec {
     pub log_beta_patch_sd: f64,
     pub log_beta_pooling: f64,
     pub binomial_chain: bool,
+    pub log_infected_sd: f64,
     /// "pf", "block-pf" or "eakf".
     pub filter: String,
     pub inflation: f64,
@@ -41,8 +43,9 @@ pub struct AssimilationSpec {
     pub streams: Vec<StreamSpec>,
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "binomial_chain",
+    "log_infected_sd",
     "log_beta_patch_sd",
     "log_beta_pooling",
     "filter",
@@ -95,6 +98,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         log_beta_patch_sd: 0.0,
         log_beta_pooling: 0.0,
         binomial_chain: false,
+        log_infected_sd: 0.0,
         filter: "pf".into(),
         inflation: 1.0,
         resample_threshold: 0.5,
@@ -117,6 +121,9 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         if spec.log_beta_pooling >= 1.0 {
             return Err(f.error("expected a rate per day in [0, 1), found 1"));
         }
+    }
+    if let Some(f) = sec.get("log_infected_sd") {
+        spec.log_infected_sd = f.f64_in(0.0, 2.0, "a log-scale sd in [0, 2]")?;
     }
     if let Some(f) = sec.get("binomial_chain") {
         spec.binomial_chain = f.bool()?;

@@ -71,6 +71,7 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
         log_beta_patch_sd: assim.log_beta_patch_sd,
         log_beta_pooling: assim.log_beta_pooling,
         binomial_chain: assim.binomial_chain,
+        log_infected_sd: assim.log_infected_sd,
     })?;
     for (name, prior, at) in &spec.priors {
         model.parameters_mut().set_prior(name, prior.clone(), at)?;

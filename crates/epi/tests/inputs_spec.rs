@@ -325,6 +325,22 @@ fn binomial_chain_is_read_and_checked() {
     );
 }
 
+#[test]
+fn log_infected_sd_is_read_and_checked() {
+    let section = "[assimilation]\nobservations = \"x.csv\"\nlog_infected_sd = 0.15\n[[assimilation.stream]]\ncolumn = \"new_hospitalized\"\n";
+    let spec = load(&format!("{}\n{section}", demo_spec()));
+    assert_eq!(spec.assimilation.unwrap().log_infected_sd, 0.15);
+    let s = format!("{}\n{}", demo_spec(), section.replace("0.15", "-0.1"));
+    spec_error(
+        &s,
+        &[
+            &line_of(&s, "log_infected_sd"),
+            "assimilation.log_infected_sd",
+            "[0, 2]",
+        ],
+    );
+}
+
 /// The stream's noise and delay families: negative binomial, Gaussian on
 /// log counts or Poisson; a discretised gamma or lognormal delay.
 #[test]

@@ -63,6 +63,13 @@ pub struct ProcessNoise {
     /// Draw each day's transitions (binomial chain) instead of taking their
     /// expectation: demographic noise, which matters where counts are small.
     pub binomial_chain: bool,
+    /// σ of a daily multiplicative noise on each patch's infected
+    /// compartments (E, A, I together, every stratum by the same factor
+    /// exp(σε − σ²/2), mean 1), taken from or given back to S so each
+    /// (patch, stratum) still sums to 1. Model error in the epidemic's
+    /// level, which a particle filter can only correct by choosing among
+    /// members that differ in it; 0 (the default) draws nothing.
+    pub log_infected_sd: f64,
 }
 
 #[derive(Clone)]
@@ -152,6 +159,36 @@ impl MmcaModel {
         Ok(model)
     }
 
+    /// Scale each patch's E, A and I by one log-normal factor (mean 1),
+    /// moving the difference from or to S; a factor that would take more
+    /// than S is cut to take exactly S.
+    fn jitter_infected(&self, m: &mut MemberMut<'_>) {
+        let sd = self.noise.log_infected_sd;
+        let g_n = self.layout.strata.len();
+        let w = self.stride;
+        let (s, e, a, i) = (
+            Compartment::S as usize,
+            Compartment::E as usize,
+            Compartment::A as usize,
+            Compartment::I as usize,
+        );
+        for p in 0..self.layout.units.len() {
+            let eps: f64 = m.rng.sample(StandardNormal);
+            let f = (sd * eps - 0.5 * sd * sd).exp();
+            for block in m.state[p * g_n * w..(p + 1) * g_n * w].chunks_exact_mut(w) {
+                let infected = block[e] + block[a] + block[i];
+                if infected <= 0.0 {
+                    continue;
+                }
+                let f = f.min((infected + block[s]) / infected);
+                block[s] = (block[s] - infected * (f - 1.0)).max(0.0);
+                block[e] *= f;
+                block[a] *= f;
+                block[i] *= f;
+            }
+        }
+    }
+
     /// The stochastic variant (see [`ProcessNoise`]).
     pub fn with_process_noise(mut self, noise: ProcessNoise) -> Result<MmcaModel> {
         let ok = |x: f64| x.is_finite() && x >= 0.0;
@@ -159,6 +196,12 @@ impl MmcaModel {
             return Err(Error::input(
                 Located::default().field("log_beta_sd"),
                 "must be a finite number ≥ 0",
+            ));
+        }
+        if !(ok(noise.log_infected_sd) && noise.log_infected_sd <= 2.0) {
+            return Err(Error::input(
+                Located::default().field("log_infected_sd"),
+                "must be a finite number in [0, 2]",
             ));
         }
         if !(ok(noise.log_beta_pooling) && noise.log_beta_pooling < 1.0) {
@@ -343,6 +386,11 @@ impl Model for MmcaModel {
                     };
                     *x = ((1.0 - theta) * x.ln() + theta * centre + sd * eps).exp();
                 }
+            }
+        }
+        if self.noise.log_infected_sd > 0.0 {
+            for m in batch.iter_mut() {
+                self.jitter_infected(m);
             }
         }
         let regime = self.regime(day);
