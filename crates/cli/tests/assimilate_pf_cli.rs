@@ -5,7 +5,7 @@
 use std::process::Command;
 
 mod common;
-use common::{spain_inputs, spain_inputs_with_observations};
+use common::{spain_inputs, spain_inputs_with_observations, with_key};
 
 #[test]
 fn a_planted_reporting_error_is_named_where_the_weights_collapse() {
@@ -27,14 +27,13 @@ fn a_planted_reporting_error_is_named_where_the_weights_collapse() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(dir.path().join("obs.csv"), planted).unwrap();
-    let text = std::fs::read_to_string(spain.join("twin-2020.toml"))
-        .unwrap()
+    let text = std::fs::read_to_string(spain.join("twin-2020.toml")).unwrap();
+    let text = with_key(&text, "filter", "\"pf\"")
         .replace("end = \"2020-12-31\"", "end = \"2020-04-15\"")
         .replace(
             "observations = \"spain_provinces_covid19_daily_by_age_2020.csv\"",
             "observations = \"obs.csv\"",
-        )
-        .replace("filter = \"eakf\"", "filter = \"pf\"");
+        );
     let spec = dir.path().join("twin.toml");
     std::fs::write(&spec, text).unwrap();
     let out = dir.path().join("a");
@@ -87,18 +86,21 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
     // must match all 52 provinces at once and fall far behind; blocks
     // (one per province) are each selected by their own admissions.
     let (dir, spain) = spain_inputs_with_observations();
-    let base = std::fs::read_to_string(spain.join("twin-2020.toml"))
+    let mut base = std::fs::read_to_string(spain.join("twin-2020.toml"))
         .unwrap()
-        .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
-        .replace("log_beta_patch_sd = 0.005", "log_beta_patch_sd = 0.03")
-        .replace("log_beta_pooling = 0.1", "log_beta_pooling = 0.0");
-    // `name`: the run's spec and output; `extra`: keys added to [assimilation].
-    let run = |name: &str, filter: &str, extra: &str| {
+        .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"");
+    for (key, value) in [
+        ("log_beta_patch_sd", "0.03"),
+        ("log_beta_pooling", "0.0"),
+        ("log_beta_sd", "0.03"),
+    ] {
+        base = with_key(&base, key, value);
+    }
+    // `name`: the run's spec and output; `infected_sd`: log_infected_sd.
+    let run = |name: &str, filter: &str, infected_sd: &str| {
         let spec = dir.path().join(format!("{name}.toml"));
-        let text = base
-            .replace("filter = \"eakf\"", &format!("filter = \"{filter}\""))
-            .replace("[assimilation]\n", &format!("[assimilation]\n{extra}\n"));
-        assert!(text.contains(&format!("filter = \"{filter}\"")));
+        let text = with_key(&base, "filter", &format!("\"{filter}\""));
+        let text = with_key(&text, "log_infected_sd", infected_sd);
         std::fs::write(&spec, text).unwrap();
         let out = dir.path().join(name);
         let r = Command::new(env!("CARGO_BIN_EXE_didymos"))
@@ -115,10 +117,10 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         (stdout, out)
     };
-    let (whole, _) = run("pf", "pf", "");
-    let (block, out) = run("block-pf", "block-pf", "");
+    let (whole, _) = run("pf", "pf", "0.0");
+    let (block, out) = run("block-pf", "block-pf", "0.0");
     // Noise on each province's level lets selection correct it too.
-    let (level, _) = run("level", "block-pf", "log_infected_sd = 0.15");
+    let (level, _) = run("level", "block-pf", "0.15");
     assert!(block.contains("block-pf filter, 100 members"), "{block}");
     assert!(block.contains("lowest block ESS"), "{block}");
     let (lw, lb) = (log_lik_of(&whole), log_lik_of(&block));

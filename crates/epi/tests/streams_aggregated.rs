@@ -90,10 +90,30 @@ impl Case {
         std::fs::write(dir.path().join("obs.csv"), obs).unwrap();
         Case { dir }
     }
+    /// Change settings of the spec (each line `key = …` must exist).
+    fn set(&self, settings: &[(&str, &str)]) {
+        let path = self.dir.path().join("twin.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for (key, value) in settings {
+            text = didymos_spec::with_setting(&text, key, value).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+    }
     fn twin(&self) -> didymos_core::Result<LoadedTwin> {
         load_twin(&self.dir.path().join("twin.toml"), None)
     }
 }
+
+/// The EAKF's settings (the spec's documented alternative), for the tests
+/// of its localisation.
+const EAKF: [(&str, &str); 6] = [
+    ("filter", "\"eakf\""),
+    ("members", "300"),
+    ("log_beta_patch_sd", "0.005"),
+    ("log_beta_pooling", "0.1"),
+    ("log_beta_sd", "0.03"),
+    ("log_infected_sd", "0.0"),
+];
 
 /// Real 2020 hospitalisations per (date, location, age group), with
 /// provinces mapped through `map` (summed) and only locations in `keep`.
@@ -162,11 +182,8 @@ fn a_community_observation_updates_its_provinces_and_no_others() {
     let catalonia = ["08", "17", "25", "43"];
     let obs = observations(&|p| ccaa[p].clone(), &|c| c == "09");
     let no_pooling = |case: &Case| {
-        let path = case.dir.path().join("twin.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("log_beta_pooling = 0.1 "));
-        let text = text.replace("log_beta_pooling = 0.1 ", "log_beta_pooling = 0.0 ");
-        std::fs::write(&path, text).unwrap();
+        case.set(&EAKF);
+        case.set(&[("log_beta_pooling", "0.0")]);
     };
     let fitted = Case::new(
         "2020-04-10",
@@ -216,6 +233,7 @@ fn community_observations_are_fitted_and_forecast_per_community() {
         "",
         &obs,
     );
+    case.set(&EAKF);
     let twin = case.twin().unwrap();
     let data = twin.streams(None).unwrap();
     let stream = &data.streams()[0];
@@ -261,6 +279,7 @@ fn community_observations_are_fitted_and_forecast_per_community() {
         "",
         "date,province_ine,age_group,new_hospitalized\n2021-01-01,13,Y,1\n",
     );
+    empty.set(&EAKF);
     let open_twin = empty.twin().unwrap();
     let open_data = open_twin.streams(None).unwrap();
     let mut open = open_twin.filter(&open_data, 24, 7).unwrap();
@@ -346,15 +365,7 @@ fn the_block_filter_resamples_only_the_observed_community() {
     // in an open-loop run, while the Catalan ones are selected by the data.
     let ccaa = ccaa_of();
     let obs = observations(&|p| ccaa[p].clone(), &|c| c == "09");
-    let spec = |case: &Case| {
-        let path = case.dir.path().join("twin.toml");
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("log_beta_pooling = 0.1 ", "log_beta_pooling = 0.0 ")
-            .replace("filter = \"eakf\"", "filter = \"block-pf\"");
-        assert!(text.contains("filter = \"block-pf\""));
-        std::fs::write(&path, text).unwrap();
-    };
+    let spec = |case: &Case| case.set(&[("filter", "\"block-pf\""), ("log_beta_pooling", "0.0")]);
     let agg = "aggregation = \"province_to_ccaa.csv\"";
     let fitted = Case::new("2020-04-10", agg, "", &obs);
     spec(&fitted);

@@ -28,9 +28,11 @@
 
 mod toml_doc;
 mod tree;
+mod variant;
 
 pub use toml_doc::Doc;
 pub use tree::{Field, Item, Node, Section};
+pub use variant::with_setting;
 
 use didymos_core::Date;
 

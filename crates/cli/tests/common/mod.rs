@@ -118,3 +118,9 @@ pub fn spain_inputs_with_observations() -> (tempfile::TempDir, PathBuf) {
     std::fs::copy(spain.join(obs), dir.path().join(obs)).unwrap();
     (dir, spain)
 }
+
+/// `text` (a spec) with the line setting `key` replaced by `key = value`;
+/// panics if there is none (see `didymos_spec::with_setting`).
+pub fn with_key(text: &str, key: &str, value: &str) -> String {
+    didymos_spec::with_setting(text, key, value).unwrap_or_else(|e| panic!("{e}"))
+}
