@@ -140,3 +140,38 @@ fn eakf_pipeline_is_thread_count_invariant() {
         pipeline(make, data, seed)
     });
 }
+
+#[test]
+fn block_particle_filter_pipeline_is_thread_count_invariant() {
+    // Patchwise walks and noise on each patch's level: every block's
+    // resampling and every member's draws are exercised.
+    let model = leak(
+        model_patchwise(DAYS, 0.04)
+            .with_process_noise(didymos_epi::mmca::ProcessNoise {
+                log_beta_patch_sd: 0.04,
+                log_infected_sd: 0.1,
+                ..Default::default()
+            })
+            .expect("noise"),
+    );
+    let data = leak(data(model));
+    let blocks =
+        std::sync::Arc::new(didymos_epi::filtering::mmca_blocks(model, data).expect("blocks"));
+    assert_eq!(
+        blocks.len(),
+        model.layout().units.len(),
+        "one block per patch"
+    );
+    check("block-pf", |batch, seed| {
+        let blocks = blocks.clone();
+        let make = move || {
+            let opts = PfOptions {
+                run: run_opts(batch),
+                blocks: Some(blocks.clone()),
+                ..PfOptions::default()
+            };
+            Filter::Particle(ParticleFilter::new(model, data, MEMBERS, 8, opts).expect("block-pf"))
+        };
+        pipeline(make, data, seed)
+    });
+}
