@@ -152,9 +152,9 @@ pub(crate) fn assimilate<M: Model, D: DataModel>(
         let (e, h) = (&*ens, &*hist);
         (0..n)
             .into_par_iter()
-            .map(|m| {
-                let rows = h.rows(m);
-                data.log_lik_terms(day, e.params(m), &rows).ok_or_else(|| {
+            .map_init(Vec::new, |rows, m| {
+                h.rows_into(m, rows);
+                data.log_lik_terms(day, e.params(m), rows).ok_or_else(|| {
                     Error::Other(
                         "the block particle filter needs a data model that splits its \
                          log-likelihood by observation (DataModel::log_lik_terms)"
