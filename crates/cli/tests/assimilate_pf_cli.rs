@@ -140,7 +140,7 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
             "--checkpoint",
             out.join("checkpoint.bin").to_str().unwrap(),
         ])
-        .args(["--until", "2020-06-05", "--horizon", "7"])
+        .args(["--until", "2020-06-05", "--horizon", "14", "--ensemble"])
         .args(["--out", dir.path().join("fc").to_str().unwrap()])
         .output()
         .unwrap();
@@ -149,6 +149,24 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         "{}",
         String::from_utf8_lossy(&fc.stderr)
     );
+    // The ensemble file: Hub CSV, weeks 1-2 for the 52 provinces and the
+    // total, 23 quantiles and a point each; non-negative values.
+    let ens = std::fs::read_to_string(dir.path().join("fc/2020-06-05-didymos-ensemble.csv"))
+        .expect("ensemble csv");
+    let mut lines = ens.lines();
+    assert_eq!(
+        lines.next(),
+        Some("forecast_date,target,target_end_date,location,type,quantile,value")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 53 * 2 * 24);
+    assert!(rows.iter().all(|r| r[6].parse::<f64>().unwrap() >= 0.0));
+    assert!(rows
+        .iter()
+        .any(|r| r[1] == "2 wk ahead inc new_hospitalized"
+            && r[2] == "2020-06-19"
+            && r[3] == "total"));
+    assert!(String::from_utf8_lossy(&fc.stdout).contains("ensemble with the damped trend"));
     // Resuming it under a spec that asks for whole-member particles is
     // refused, not silently switched.
     let other = Command::new(env!("CARGO_BIN_EXE_didymos"))

@@ -1,5 +1,6 @@
 //! `didymos backtest` on the bundled 2020 Spain twin with two streams:
-//! each stream gets its own summary, since WIS is on each stream's scale.
+//! each stream gets its own summary, since WIS is on each stream's scale,
+//! with the trend and ensemble companions beside the twin.
 
 use std::path::Path;
 use std::process::Command;
@@ -40,12 +41,24 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     ] {
         assert!(stdout.contains(block), "no {block:?} in\n{stdout}");
     }
+    // The companions are summarised under each block and scored per row.
+    assert_eq!(
+        stdout.matches("ensemble (twin + trend)").count(),
+        4,
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("trend (damped, log scale)").count(), 4);
     let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     for stream in ["new_hospitalized", "new_deaths"] {
-        assert!(
-            scores.lines().any(|l| l.split(',').nth(1) == Some(stream)),
-            "no {stream} rows in scores.csv"
-        );
+        for who in ["model", "baseline", "trend", "ensemble"] {
+            assert!(
+                scores.lines().any(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    f[1] == stream && f[4] == who
+                }),
+                "no {stream} {who} rows in scores.csv"
+            );
+        }
     }
     parquet_holds_the_csv_rows(&out);
 }

@@ -10,7 +10,11 @@
 //! Forecasts are scored per stream, location (and total) and horizon in
 //! weeks: week k sums days origin+7(k−1)+1 … origin+7k. They are compared
 //! with the Forecast Hub's persistence baseline fitted to the weekly sums
-//! that end at the origin.
+//! that end at the origin. Two companions are scored beside them from the
+//! same information: a damped trend on those weekly sums (log scale; only
+//! where they are all ≥ 0) and the ensemble of the model with that trend
+//! (equal-weight quantile average), the way forecast hubs combine a
+//! mechanistic model with statistical ones.
 
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
@@ -19,6 +23,7 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 
+use crate::companions::{ensemble_of, observed_sum, trend_forecasts, weekly_history};
 use crate::filter::Filter;
 use crate::predict::{forecast_with, StreamForecast};
 
@@ -37,7 +42,7 @@ pub struct Score {
     pub stream: String,
     pub location: String,
     pub weeks_ahead: usize,
-    /// "model" or "baseline".
+    /// [`MODEL`], [`BASELINE`], [`TREND`] or [`ENSEMBLE`].
     pub forecaster: &'static str,
     pub truth: f64,
     pub median: f64,
@@ -45,6 +50,15 @@ pub struct Score {
     pub covered_50: bool,
     pub covered_90: bool,
 }
+
+/// The twin's own forecasts.
+pub const MODEL: &str = "model";
+/// The Forecast Hub's persistence baseline (the yardstick).
+pub const BASELINE: &str = "baseline";
+/// The damped trend on the weekly sums ([`didymos_forecast::trend`]).
+pub const TREND: &str = "trend";
+/// The equal-weight quantile average of the model and the trend.
+pub const ENSEMBLE: &str = "ensemble";
 
 /// Relative WIS and coverage for one horizon.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,24 +122,6 @@ pub fn backtest_with<M: Model>(
     Ok(Backtest { scores, forecasts })
 }
 
-/// The observed sum over days `from..=to` at `loc` (`None` if any is
-/// missing); `loc == n_locations` means the total over locations.
-fn observed_sum(stream: &Stream, loc: usize, from: usize, to: usize) -> Option<f64> {
-    let n_loc = stream.aggregation.len();
-    let mut sum = 0.0;
-    for d in from..=to {
-        let row = stream.data.get(&d)?;
-        if loc == n_loc {
-            for v in row {
-                sum += (*v)?;
-            }
-        } else {
-            sum += row.get(loc).copied().flatten()?;
-        }
-    }
-    Some(sum)
-}
-
 fn score_stream(
     stream: &Stream,
     f: &StreamForecast,
@@ -135,17 +131,7 @@ fn score_stream(
 ) -> Result<()> {
     let horizons: Vec<u32> = (1..=opts.weeks as u32).collect();
     for (l, location) in f.locations.iter().enumerate() {
-        // Weekly sums ending at the origin, oldest first, for the baseline.
-        let mut past = Vec::new();
-        let mut end = origin;
-        while end >= 7 {
-            match observed_sum(stream, l, end - 6, end) {
-                Some(v) => past.push(v),
-                None => break,
-            }
-            end -= 7;
-        }
-        past.reverse();
+        let past = weekly_history(stream, l, origin);
         let baseline = if past.len() >= 2 {
             let b = BaselineOptions {
                 seed: opts.seed,
@@ -155,6 +141,9 @@ fn score_stream(
         } else {
             None
         };
+        // A series with a negative value gets no trend (nor ensemble) rows
+        // rather than failing the backtest.
+        let trend = trend_forecasts(&past, opts.weeks)?;
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {
@@ -181,8 +170,12 @@ fn score_stream(
             // Score the model only where the baseline can be scored too, so
             // relative WIS compares like with like.
             if let Some(b) = &baseline {
-                push("model", &q)?;
-                push("baseline", &b[k - 1])?;
+                push(MODEL, &q)?;
+                push(BASELINE, &b[k - 1])?;
+                if let Some(t) = &trend {
+                    push(TREND, &t[k - 1])?;
+                    push(ENSEMBLE, &ensemble_of(&q, &t[k - 1])?)?;
+                }
             }
         }
     }
@@ -196,15 +189,35 @@ pub fn summarise(
     weeks: usize,
     keep: impl Fn(&Score) -> bool,
 ) -> Vec<HorizonSummary> {
+    summarise_forecaster(scores, weeks, MODEL, keep)
+}
+
+/// As [`summarise`] for forecaster `who` ([`TREND`], [`ENSEMBLE`], …):
+/// `model_wis` and the coverages are then `who`'s, and the baseline is
+/// summed over the same forecasts (those `who` has).
+pub fn summarise_forecaster(
+    scores: &[Score],
+    weeks: usize,
+    who: &str,
+    keep: impl Fn(&Score) -> bool,
+) -> Vec<HorizonSummary> {
     (1..=weeks)
         .map(|k| {
-            let pick = |who: &str| -> Vec<&Score> {
-                scores
-                    .iter()
-                    .filter(|s| s.weeks_ahead == k && s.forecaster == who && keep(s))
-                    .collect()
-            };
-            let (model, base) = (pick("model"), pick("baseline"));
+            let model: Vec<&Score> = scores
+                .iter()
+                .filter(|s| s.weeks_ahead == k && s.forecaster == who && keep(s))
+                .collect();
+            let key = |s: &Score| (s.origin, s.stream.clone(), s.location.clone());
+            let has: std::collections::HashSet<_> = model.iter().map(|s| key(s)).collect();
+            let base: Vec<&Score> = scores
+                .iter()
+                .filter(|s| {
+                    s.weeks_ahead == k
+                        && s.forecaster == BASELINE
+                        && keep(s)
+                        && has.contains(&key(s))
+                })
+                .collect();
             let n = model.len();
             let mw: f64 = model.iter().map(|s| s.wis).sum();
             let bw: f64 = base.iter().map(|s| s.wis).sum();

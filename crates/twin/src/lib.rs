@@ -7,9 +7,12 @@
 //!   streams will report (predictive distribution, not just the mean).
 //! - [`backtest`]: rolling-origin forecasts that only use data available at
 //!   each origin, scored against what happened and against a baseline.
+//! - [`companions`]: a damped trend on the observed weekly sums and its
+//!   ensemble with the twin, scored beside it and written on request.
 #![forbid(unsafe_code)]
 
 pub mod backtest;
 pub mod checkpoint;
+pub mod companions;
 pub mod filter;
 pub mod predict;

@@ -2,7 +2,7 @@
 //! and the persistence baseline.
 
 use didymos_store::Column;
-use didymos_twin::backtest::Score;
+use didymos_twin::backtest::{summarise_forecaster, Score, ENSEMBLE, TREND};
 
 use super::*;
 
@@ -144,6 +144,22 @@ fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
                 h.coverage_50,
                 h.coverage_90
             );
+        }
+        // The companions, from the same data (relative WIS against the
+        // same baseline, then 90% coverage), one line each.
+        for (who, what) in [
+            (TREND, "trend (damped, log scale)"),
+            (ENSEMBLE, "ensemble (twin + trend)"),
+        ] {
+            let hs = summarise_forecaster(scores, weeks, who, keep);
+            if hs.iter().all(|h| h.n == 0) {
+                continue;
+            }
+            let cells: Vec<String> = hs
+                .iter()
+                .map(|h| format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90))
+                .collect();
+            println!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
         }
     }
 }

@@ -24,6 +24,11 @@ pub struct ForecastArgs {
     /// Also write every member's trajectory.
     #[arg(long)]
     trajectories: bool,
+    /// Also write the weekly ensemble of the twin with a damped trend on
+    /// the observed weekly sums (equal-weight quantile average; see
+    /// `didymos backtest`, which scores it), as `<origin>-didymos-ensemble.csv`.
+    #[arg(long)]
+    ensemble: bool,
     /// Flood twins: forecast forcing CSV (date, trace, precip_mm, tmean_c or
     /// tmin_c/tmax_c) for the days after the origin (default: the spec's
     /// forecast.forcing, else the observed record, a hindcast).
@@ -115,6 +120,15 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         let traj = args.out.join("trajectories.parquet");
         crate::prov_cmd::generated(&mut prov, "output", &traj)?;
     }
+    let ensemble = match args.ensemble {
+        true => {
+            let path = args.out.join(format!("{origin}-didymos-ensemble.csv"));
+            let totals = write_ensemble(&fc, &data, saved.day, origin, &path)?;
+            crate::prov_cmd::generated(&mut prov, "output", &path)?;
+            totals
+        }
+        false => Vec::new(),
+    };
     for f in &fc {
         let total = f.locations.len() - 1;
         println!(
@@ -129,6 +143,19 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             let mut s = f.summed(total, 7 * (k - 1) + 1, 7 * k);
             let q = quantiles(&mut s, &[0.05, 0.5, 0.95])?;
             println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
+        }
+        if let Some((_, weeks)) = ensemble.iter().find(|(s, _)| *s == f.stream) {
+            println!("ensemble with the damped trend (same columns):");
+            for (k, q) in weeks.iter().enumerate() {
+                let at = |l: f64| q.value_at(l).unwrap_or(f64::NAN);
+                println!(
+                    "{:>6} {:>12.0} {:>12.0} – {:<12.0}",
+                    k + 1,
+                    at(0.5),
+                    at(0.05),
+                    at(0.95)
+                );
+            }
         }
     }
     println!(
@@ -210,4 +237,61 @@ pub fn write_forecast(
         w.finish()?;
     }
     Ok(())
+}
+
+/// The weekly ensemble (twin + damped trend on the observed weekly sums up
+/// to day `origin_day`) per location and in total, as Hub CSV at `path`.
+/// Locations whose trend is undefined (under two weeks of data, or a
+/// negative sum) are left out and named on stderr. Returns each stream's
+/// total-over-locations forecasts by week, for the summary.
+fn write_ensemble(
+    fc: &[StreamForecast],
+    data: &StreamSet,
+    origin_day: usize,
+    origin: Date,
+    path: &Path,
+) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
+    let mut hub: Vec<HubRow> = Vec::new();
+    let mut totals = Vec::new();
+    for (stream, f) in data.streams().iter().zip(fc) {
+        let weeks = f.values[0].len() / 7;
+        let total = f.locations.len() - 1;
+        let mut skipped = Vec::new();
+        for (l, loc) in f.locations.iter().enumerate() {
+            let past = weekly_history(stream, l, origin_day);
+            let Some(trend) = trend_forecasts(&past, weeks)? else {
+                skipped.push(loc.as_str());
+                continue;
+            };
+            let mut by_week = Vec::with_capacity(weeks);
+            for k in 1..=weeks {
+                let mut s = f.summed(l, 7 * k - 6, 7 * k);
+                let q =
+                    QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
+                let e = ensemble_of(&q, &trend[k - 1])?;
+                let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream));
+                hub.extend(forecast_rows(
+                    origin,
+                    &target,
+                    origin.add_days(7 * k as i32),
+                    loc,
+                    &e,
+                )?);
+                by_week.push(e);
+            }
+            if l == total {
+                totals.push((f.stream.clone(), by_week));
+            }
+        }
+        if !skipped.is_empty() {
+            eprintln!(
+                "ensemble: {} has no damped trend (under two whole weeks of data before \
+                 {origin}, or a negative weekly sum) at {}; left out",
+                f.stream,
+                skipped.join(", ")
+            );
+        }
+    }
+    write_hub_csv(path, &hub)?;
+    Ok(totals)
 }

@@ -28,6 +28,7 @@ use didymos_forecast::{
 use didymos_store::{Format, TidyWriter};
 use didymos_twin::backtest::{backtest_with, summarise, BacktestOptions};
 use didymos_twin::checkpoint;
+use didymos_twin::companions::{ensemble_of, trend_forecasts, weekly_history};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast};
 
