@@ -167,6 +167,15 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
             && r[2] == "2020-06-19"
             && r[3] == "total"));
     assert!(String::from_utf8_lossy(&fc.stdout).contains("ensemble with the damped trend"));
+    let short = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args(["forecast", "--checkpoint"])
+        .arg(out.join("checkpoint.bin"))
+        .args(["--horizon", "6", "--ensemble", "--out"])
+        .arg(dir.path().join("fc3"))
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("give --horizon 7 or more"));
     // Resuming it under a spec that asks for whole-member particles is
     // refused, not silently switched.
     let other = Command::new(env!("CARGO_BIN_EXE_didymos"))

@@ -51,6 +51,11 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
         s(&d("fc")),
     ]);
     assert!(fc.contains("2-year flow"), "{fc}");
+    // The weekly-count ensemble is the epidemic twin's: refused, not ignored.
+    let ens = common::didymos(&["forecast", "--checkpoint", s(&ck), "--ensemble"]);
+    assert!(!ens.status.success());
+    let err = String::from_utf8_lossy(&ens.stderr);
+    assert!(err.contains("--ensemble is for epidemic twins"), "{err}");
     let table = read(&d("fc").join("discharge_forecast.csv"));
     assert_eq!(table.lines().count(), 1 + 7);
     for row in table.lines().skip(1) {

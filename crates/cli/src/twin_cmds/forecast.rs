@@ -41,6 +41,13 @@ pub struct ForecastArgs {
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     let peek = checkpoint::read_meta(&args.checkpoint)?;
     if peek["domain"] == "flood" {
+        if args.ensemble {
+            return Err(Error::Other(
+                "--ensemble is for epidemic twins (weekly counts); this checkpoint is a flood \
+                 twin's, whose backtest compares it with persistence and climatology instead"
+                    .into(),
+            ));
+        }
         return crate::flood_cmds::forecast(
             &args.checkpoint,
             &peek,
@@ -48,6 +55,12 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             args.forcing.as_deref(),
             &args.out,
         );
+    }
+    if args.ensemble && args.horizon < 7 {
+        return Err(Error::Other(format!(
+            "--ensemble forecasts whole weeks: give --horizon 7 or more (got {})",
+            args.horizon
+        )));
     }
     if args.forcing.is_some() {
         return Err(Error::Other(
