@@ -60,6 +60,30 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
             );
         }
     }
+    // summary.csv: the printed tables as rows, the twin's matching stdout.
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "stream,scope,forecaster,weeks_ahead,n,wis,baseline_wis,relative_wis,\
+             coverage_50,coverage_90"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 2 streams × 2 scopes × 3 forecasters × 2 weeks.
+    assert_eq!(rows.len(), 24, "{summary}");
+    let twin_week1 = rows
+        .iter()
+        .find(|r| {
+            r[0] == "new_hospitalized" && r[1] == "locations" && r[2] == "model" && r[3] == "1"
+        })
+        .expect("twin week 1 row");
+    let rel: f64 = twin_week1[7].parse().unwrap();
+    assert!(
+        stdout.contains(&format!("{rel:.3}")),
+        "relative WIS {rel} not printed:\n{stdout}"
+    );
     parquet_holds_the_csv_rows(&out);
 }
 

@@ -2,7 +2,7 @@
 //! and the persistence baseline.
 
 use didymos_store::Column;
-use didymos_twin::backtest::{summarise_forecaster, Score, ENSEMBLE, TREND};
+use didymos_twin::backtest::{summarise_forecaster, HorizonSummary, Score, ENSEMBLE, MODEL, TREND};
 
 use super::*;
 
@@ -121,7 +121,15 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         };
         print_summary(&prefix, &bt.scores, stream, weeks);
     }
-    println!("wrote {} and {}", path.display(), parquet.display());
+    let summary = args.out.join("summary.csv");
+    didymos_store::write_csv_table(&summary, &summary_columns(&bt.scores, &streams, weeks)?)?;
+    crate::prov_cmd::generated(&mut prov, "output", &summary)?;
+    println!(
+        "wrote {}, {} and {}",
+        path.display(),
+        parquet.display(),
+        summary.display()
+    );
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
@@ -162,6 +170,54 @@ fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
             println!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
         }
     }
+}
+
+/// (stream, scope, forecaster, one horizon's summary).
+type SummaryRow<'a> = (String, &'a str, &'a str, HorizonSummary);
+
+/// What the printed tables say, as columns: per stream, scope
+/// (`locations` or `total`), forecaster and horizon, the forecaster's mean
+/// WIS, the baseline's over the same forecasts, relative WIS and coverage.
+fn summary_columns(
+    scores: &[Score],
+    streams: &[&str],
+    weeks: usize,
+) -> Result<Vec<(&'static str, Column)>> {
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    for &stream in streams {
+        for (scope, total) in [("locations", false), ("total", true)] {
+            let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
+            for who in [MODEL, TREND, ENSEMBLE] {
+                for h in summarise_forecaster(scores, weeks, who, keep) {
+                    if h.n > 0 {
+                        rows.push((stream.to_string(), scope, who, h));
+                    }
+                }
+            }
+        }
+    }
+    let text = |f: &dyn Fn(&SummaryRow) -> String| Column::Text(rows.iter().map(f).collect());
+    let float =
+        |f: fn(&HorizonSummary) -> f64| Column::Float(rows.iter().map(|r| f(&r.3)).collect());
+    let int = |f: fn(&HorizonSummary) -> usize| -> Result<Column> {
+        rows.iter()
+            .map(|r| i32::try_from(f(&r.3)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(Column::Int)
+            .map_err(|e| Error::Other(e.to_string()))
+    };
+    Ok(vec![
+        ("stream", text(&|r| r.0.clone())),
+        ("scope", text(&|r| r.1.to_string())),
+        ("forecaster", text(&|r| r.2.to_string())),
+        ("weeks_ahead", int(|h| h.weeks_ahead)?),
+        ("n", int(|h| h.n)?),
+        ("wis", float(|h| h.model_wis)),
+        ("baseline_wis", float(|h| h.baseline_wis)),
+        ("relative_wis", float(|h| h.relative_wis)),
+        ("coverage_50", float(|h| h.coverage_50)),
+        ("coverage_90", float(|h| h.coverage_90)),
+    ])
 }
 
 /// The scores as typed columns, written both as `scores.csv` and as
