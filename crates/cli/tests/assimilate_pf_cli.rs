@@ -166,7 +166,9 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         .any(|r| r[1] == "2 wk ahead inc new_hospitalized"
             && r[2] == "2020-06-19"
             && r[3] == "total"));
-    assert!(String::from_utf8_lossy(&fc.stdout).contains("ensemble with the damped trend"));
+    assert!(
+        String::from_utf8_lossy(&fc.stdout).contains("ensemble with the statistical companions")
+    );
     let short = Command::new(env!("CARGO_BIN_EXE_didymos"))
         .args(["forecast", "--checkpoint"])
         .arg(out.join("checkpoint.bin"))

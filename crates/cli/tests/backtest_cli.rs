@@ -17,7 +17,7 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     let text = std::fs::read_to_string(spain.join("twin-2020.toml"))
         .unwrap()
         .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
-        .replace("delay_max = 14\n", &format!("delay_max = 14\n{deaths}"));
+        + deaths;
     let spec = dir.path().join("twin.toml");
     std::fs::write(&spec, text).unwrap();
     let out = dir.path().join("bt");
@@ -41,25 +41,26 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     ] {
         assert!(stdout.contains(block), "no {block:?} in\n{stdout}");
     }
-    // The companions are summarised under each block and scored per row.
-    assert_eq!(
-        stdout.matches("ensemble (twin + trend)").count(),
-        4,
-        "{stdout}"
-    );
-    assert_eq!(stdout.matches("trend (damped, log scale)").count(), 4);
+    // The companions are summarised under each block and scored per row;
+    // only admissions have a leading column (cases) in the spec.
+    let count = |what: &str| stdout.matches(what).count();
+    assert_eq!(count("ensemble (twin + companions)"), 4, "{stdout}");
+    assert_eq!(count("trend (damped, log scale)"), 4);
+    assert_eq!(count("lead (ratio to leading column)"), 2);
     let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    let has = |stream: &str, who: &str| {
+        scores.lines().any(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[1] == stream && f[4] == who
+        })
+    };
     for stream in ["new_hospitalized", "new_deaths"] {
         for who in ["model", "baseline", "trend", "ensemble"] {
-            assert!(
-                scores.lines().any(|l| {
-                    let f: Vec<&str> = l.split(',').collect();
-                    f[1] == stream && f[4] == who
-                }),
-                "no {stream} {who} rows in scores.csv"
-            );
+            assert!(has(stream, who), "no {stream} {who} rows in scores.csv");
         }
     }
+    assert!(has("new_hospitalized", "lead"));
+    assert!(!has("new_deaths", "lead"));
     // summary.csv: the printed tables as rows, the twin's matching stdout.
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let mut lines = summary.lines();
@@ -71,8 +72,8 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    // 2 streams × 2 scopes × 3 forecasters × 2 weeks.
-    assert_eq!(rows.len(), 24, "{summary}");
+    // 2 scopes × 2 weeks × (4 forecasters for admissions, 3 for deaths).
+    assert_eq!(rows.len(), 28, "{summary}");
     let twin_week1 = rows
         .iter()
         .find(|r| {

@@ -14,7 +14,7 @@
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default), `"block-pf"` (the same, resampling each group of observed patches by its own data every day) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it) |
 
 use std::path::PathBuf;
 
@@ -59,8 +59,9 @@ const KEYS: [&str; 14] = [
     "resample_threshold",
     "stream",
 ];
-const STREAM_KEYS: [&str; 11] = [
+const STREAM_KEYS: [&str; 12] = [
     "aggregation",
+    "leading_column",
     "log_sd",
     "delay_dist",
     "column",
@@ -214,7 +215,12 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .get("aggregation")
             .map(|f| f.str().map(|p| base.join(p)))
             .transpose()?;
+        let leading = s
+            .get("leading_column")
+            .map(|f| f.str().map(String::from))
+            .transpose()?;
         spec.streams.push(StreamSpec {
+            leading,
             aggregation,
             column,
             observable,

@@ -27,6 +27,10 @@ pub struct StreamSpec {
     /// stream reports (e.g. 2,850 zones onto 52 provinces); `None`: each
     /// unit reports as itself.
     pub aggregation: Option<PathBuf>,
+    /// Another column of the observation table that this one follows with
+    /// a lag (cases before admissions): not fitted, only read by the lead
+    /// forecaster that companions the twin's forecasts.
+    pub leading: Option<String>,
 }
 
 /// The share of the model flow that is reported, as the spec gives it:
@@ -184,4 +188,30 @@ pub fn build_streams(
         n_strata,
         model.observables().len(),
     )
+}
+
+/// For each of `specs`, the stream of its leading column (same locations,
+/// strata handling and cutoff; no observation model, never fitted), or
+/// `None` where it has none.
+pub fn build_leading_streams(
+    model: &MmcaModel,
+    table: &ObservationTable,
+    specs: &[StreamSpec],
+    cutoff: Option<Date>,
+) -> Result<Vec<Option<Stream>>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let Some(column) = &spec.leading else {
+                return Ok(None);
+            };
+            let as_stream = StreamSpec {
+                column: column.clone(),
+                leading: None,
+                ..spec.clone()
+            };
+            let set = build_streams(model, table, std::slice::from_ref(&as_stream), cutoff)?;
+            Ok(set.streams().first().cloned())
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
-use didymos_core::observation::StreamSet;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Calendar, Date, Error, Model, Result};
 use didymos_twin::filter::Filter;
 
@@ -14,7 +14,19 @@ use crate::inputs::{read_observations, ObservationColumns, ObservationTable};
 use crate::mmca::{MmcaModel, ProcessNoise};
 use crate::spec::{load_spec, TwinSpec};
 use crate::spec_assim::AssimilationSpec;
-use crate::streams::{build_streams, observation_locations};
+use crate::streams::{build_leading_streams, build_streams, observation_locations};
+
+/// The observation file's columns a twin reads: each stream's, then the
+/// leading columns not already among them.
+fn observation_columns(assim: &AssimilationSpec) -> Vec<String> {
+    let mut cols: Vec<String> = assim.streams.iter().map(|s| s.column.clone()).collect();
+    for lead in assim.streams.iter().filter_map(|s| s.leading.as_ref()) {
+        if !cols.contains(lead) {
+            cols.push(lead.clone());
+        }
+    }
+    cols
+}
 
 /// A twin spec with its model and observations, ready to filter.
 pub struct LoadedTwin {
@@ -43,7 +55,7 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
         date: assim.date_column.clone(),
         location: assim.location_column.clone(),
         stratum: assim.stratum_column.clone(),
-        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
+        variables: observation_columns(&assim),
     };
     let locations = observation_locations(&model, &assim.streams)?;
     let table = read_observations(&observations, &cols, &locations, &model.layout().strata)?;
@@ -82,6 +94,11 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
 impl LoadedTwin {
     pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
         build_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+    }
+    /// Each stream's leading series (`leading_column`), same cutoff; `None`
+    /// where a stream has none.
+    pub fn leading_streams(&self, cutoff: Option<Date>) -> Result<Vec<Option<Stream>>> {
+        build_leading_streams(&self.model, &self.table, &self.assim.streams, cutoff)
     }
     /// A fresh filter of the spec's kind on day 1.
     pub fn filter<'a>(

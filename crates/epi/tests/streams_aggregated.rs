@@ -72,6 +72,12 @@ impl Case {
             std::fs::copy(spain().join(f), dir.path().join(f)).unwrap();
         }
         let text = std::fs::read_to_string(spain().join("twin-2020.toml")).unwrap();
+        // These observation files hold admissions only: no leading column.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("leading_column"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         let text = text
             .replace("end = \"2020-12-31\"", &format!("end = \"{end}\""))
             .replace(
@@ -421,5 +427,53 @@ fn the_block_filter_resamples_only_the_observed_community() {
     assert!(
         selected >= 30,
         "{selected} of 40 members took another's Catalonia"
+    );
+}
+
+/// `leading_column` names a column the stream follows (not fitted): the
+/// twin reads it into a stream at the same locations, and a column the file
+/// lacks is an error that names it and the file.
+#[test]
+fn a_leading_column_is_read_at_the_streams_locations() {
+    let obs = "date,province_ine,age_group,new_hospitalized,new_cases\n\
+               2020-03-01,28,Y,1,10\n2020-03-01,28,M,2,20\n2020-03-01,28,O,3,30\n\
+               2020-03-01,08,Y,0,4\n2020-03-01,08,M,1,5\n2020-03-01,08,O,2,6\n";
+    let case = Case::new("2020-04-10", "leading_column = \"new_cases\"", "", obs);
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let leading = twin.leading_streams(None).unwrap();
+    assert_eq!(leading.len(), 1);
+    let lead = leading[0].as_ref().expect("a leading stream");
+    assert_eq!(lead.name, "new_cases");
+    let target = &data.streams()[0];
+    assert_eq!(lead.aggregation.locations(), target.aggregation.locations());
+    let day = twin.model.calendar().day_of("2020-03-01".parse().unwrap()) as usize;
+    let at = |s: &didymos_core::observation::Stream, loc: &str| {
+        let i = s
+            .aggregation
+            .locations()
+            .iter()
+            .position(|l| l.location == loc)
+            .unwrap();
+        s.data[&day][i]
+    };
+    assert_eq!(
+        at(lead, "28"),
+        Some(60.0),
+        "the strata summed, as the target's"
+    );
+    assert_eq!(at(target, "28"), Some(6.0));
+    assert_eq!(at(lead, "08"), Some(15.0));
+    // Nothing after a cutoff, as for the fitted streams.
+    let cut = twin
+        .leading_streams(Some("2020-02-29".parse().unwrap()))
+        .unwrap();
+    assert!(!cut[0].as_ref().unwrap().data.contains_key(&day));
+
+    let bad = Case::new("2020-04-10", "leading_column = \"new_casez\"", "", obs);
+    let err = bad.twin().err().expect("unknown column").to_string();
+    assert!(
+        err.contains("obs.csv") && err.contains("new_casez"),
+        "{err}"
     );
 }

@@ -31,6 +31,7 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
     )
     .unwrap();
     let stream = StreamSpec {
+        leading: None,
         column: "new_hospitalized".into(),
         observable: "new_hospitalized".into(),
         delay: Delay::discretised_gamma(4.0, 2.0, 14).unwrap(),
@@ -71,6 +72,7 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
     }
     assert!(total < 0.0);
     let unknown = StreamSpec {
+        leading: None,
         observable: "new_hospitalised".into(),
         ..stream
     };

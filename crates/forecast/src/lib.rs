@@ -1,7 +1,8 @@
 //! Probabilistic forecasts for Didymos: quantiles and epidemiological
 //! weeks, proper scores (WIS with its decomposition, sample CRPS, coverage,
 //! bias), Forecast Hub CSV files, the Hub's persistence baseline, a
-//! damped-trend forecaster and quantile-average ensembles.
+//! damped-trend forecaster, a leading-indicator forecaster and quantile-average
+//! ensembles.
 //!
 //! Domain-neutral: a forecast is of some `target` value at a `location`;
 //! what the value measures is the caller's business.
@@ -10,6 +11,7 @@
 pub mod baseline;
 pub mod ensemble;
 pub mod hub;
+pub mod lead;
 pub mod normal;
 pub mod quantiles;
 pub mod scores;
@@ -20,6 +22,7 @@ pub use ensemble::quantile_average;
 pub use hub::{
     forecast_rows, read_hub_csv, write_hub_csv, HorizonUnit, HubRow, RowKind, Target, HUB_COLUMNS,
 };
+pub use lead::lead_ratio;
 pub use normal::normal_quantile;
 pub use quantiles::{epiweek, epiweek_end, quantile, quantiles, HUB_LEVELS};
 pub use scores::{bias, crps_samples, interval_coverage, wis, QuantileForecast, WisBreakdown};

@@ -78,25 +78,41 @@ pub fn damped_trend(
         )));
     }
     let x: Vec<f64> = history.iter().map(|v| v.ln_1p()).collect();
-    let changes: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
-    let slope = *changes.last().expect("two observations give one change");
-    let recent = &changes[changes.len().saturating_sub(opts.window)..];
-    let mean = recent.iter().sum::<f64>() / recent.len() as f64;
-    let var = recent.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / recent.len() as f64;
-    let sd = var.sqrt().max(opts.min_sd);
-    let z: Vec<f64> = opts.levels.iter().map(|&l| normal_quantile(l)).collect();
+    let slope = x[x.len() - 1] - x[x.len() - 2];
+    let sd = log_change_sd(history, opts.window, opts.min_sd);
     let last = *x.last().expect("length checked above");
     horizons
         .iter()
         .map(|&h| {
             let steps: f64 = (1..=h as i32).map(|j| opts.damping.powi(j)).sum();
-            let centre = last + slope * steps;
-            let spread = sd * f64::from(h).sqrt();
-            let values = z
-                .iter()
-                .map(|&zq| (centre + spread * zq).exp_m1().max(0.0))
-                .collect();
-            QuantileForecast::new(opts.levels.clone(), values)
+            log_scale_quantiles(last + slope * steps, sd * f64::from(h).sqrt(), &opts.levels)
         })
         .collect()
+}
+
+/// The population sd of the last `window` changes of ln(1 + y) (at least
+/// `min_sd`; `min_sd` for a single value).
+pub(crate) fn log_change_sd(history: &[f64], window: usize, min_sd: f64) -> f64 {
+    let x: Vec<f64> = history.iter().map(|v| v.ln_1p()).collect();
+    let changes: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+    if changes.is_empty() {
+        return min_sd;
+    }
+    let recent = &changes[changes.len().saturating_sub(window)..];
+    let mean = recent.iter().sum::<f64>() / recent.len() as f64;
+    let var = recent.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / recent.len() as f64;
+    var.sqrt().max(min_sd)
+}
+
+/// Quantiles exp(centre + spread·Φ⁻¹(level)) − 1, floored at 0.
+pub(crate) fn log_scale_quantiles(
+    centre: f64,
+    spread: f64,
+    levels: &[f64],
+) -> Result<QuantileForecast> {
+    let values = levels
+        .iter()
+        .map(|&l| (centre + spread * normal_quantile(l)).exp_m1().max(0.0))
+        .collect();
+    QuantileForecast::new(levels.to_vec(), values)
 }

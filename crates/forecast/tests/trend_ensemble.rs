@@ -1,6 +1,8 @@
 //! The damped trend and quantile averaging against values worked by hand.
 
-use didymos_forecast::{damped_trend, quantile_average, QuantileForecast, TrendOptions};
+use didymos_forecast::{
+    damped_trend, lead_ratio, quantile_average, QuantileForecast, TrendOptions,
+};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * b.abs().max(1.0)
@@ -114,4 +116,41 @@ fn quantile_average_refuses_mismatched_levels_and_bad_weights() {
     let e = quantile_average(&[(&a, 0.0)]).unwrap_err().to_string();
     assert!(e.contains("weight 0 is 0"), "{e}");
     assert!(quantile_average(&[]).is_err());
+}
+
+/// Target 10, 20, 30 and leading 100, 100, 300 (weekly): the ratio is
+/// (30 + 20)/(100 + 100) = 0.25 a week later, so the median is
+/// 0.25 · 300 = 75 at every horizon; the spread is the target's log-change
+/// sd, (ln 31 − ln 21 and ln 21 − ln 11: population sd = half their
+/// difference), times √h.
+#[test]
+fn lead_ratio_matches_hand_values() {
+    let opts = TrendOptions {
+        levels: vec![0.1, 0.5, 0.9],
+        ..TrendOptions::default()
+    };
+    let f = lead_ratio(&[10.0, 20.0, 30.0], &[100.0, 100.0, 300.0], &[1, 4], &opts)
+        .unwrap()
+        .unwrap();
+    let sd = ((21.0f64 / 11.0).ln() - (31.0f64 / 21.0).ln()) / 2.0;
+    let z90 = 1.281_551_565_544_600_4;
+    for (q, h) in f.iter().zip([1.0f64, 4.0]) {
+        assert!(close(q.values()[1], 75.0), "{:?}", q.values());
+        assert!(close(
+            q.values()[2],
+            76.0 * (sd * h.sqrt() * z90).exp() - 1.0
+        ));
+    }
+    // A leading series that showed nothing for two weeks gives no ratio.
+    assert!(lead_ratio(&[1.0, 2.0, 3.0], &[0.0, 0.0, 5.0], &[1], &opts)
+        .unwrap()
+        .is_none());
+    let e = lead_ratio(&[1.0, 2.0], &[1.0, 2.0, 3.0], &[1], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("three weeks of the target"), "{e}");
+    let e = lead_ratio(&[1.0, 2.0, 3.0], &[1.0, -2.0, 3.0], &[1], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("leading week 1 is -2"), "{e}");
 }

@@ -10,11 +10,12 @@
 //! Forecasts are scored per stream, location (and total) and horizon in
 //! weeks: week k sums days origin+7(k−1)+1 … origin+7k. They are compared
 //! with the Forecast Hub's persistence baseline fitted to the weekly sums
-//! that end at the origin. Two companions are scored beside them from the
-//! same information: a damped trend on those weekly sums (log scale; only
-//! where they are all ≥ 0) and the ensemble of the model with that trend
-//! (equal-weight quantile average), the way forecast hubs combine a
-//! mechanistic model with statistical ones.
+//! that end at the origin. Companions are scored beside them from the same
+//! information: a damped trend on those weekly sums (log scale; only where
+//! they are all ≥ 0), a leading-indicator ratio for streams given a leading
+//! series, and the ensemble of the model with them (equal-weight quantile
+//! average), the way forecast hubs combine a mechanistic model with
+//! statistical ones.
 
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
@@ -23,7 +24,9 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 
-use crate::companions::{ensemble_of, observed_sum, trend_forecasts, weekly_history};
+use crate::companions::{
+    ensemble_of, lead_forecasts, observed_sum, trend_forecasts, weekly_history,
+};
 use crate::filter::Filter;
 use crate::predict::{forecast_with, StreamForecast};
 
@@ -42,7 +45,7 @@ pub struct Score {
     pub stream: String,
     pub location: String,
     pub weeks_ahead: usize,
-    /// [`MODEL`], [`BASELINE`], [`TREND`] or [`ENSEMBLE`].
+    /// [`MODEL`], [`BASELINE`], [`TREND`], [`LEAD`] or [`ENSEMBLE`].
     pub forecaster: &'static str,
     pub truth: f64,
     pub median: f64,
@@ -57,7 +60,10 @@ pub const MODEL: &str = "model";
 pub const BASELINE: &str = "baseline";
 /// The damped trend on the weekly sums ([`didymos_forecast::trend`]).
 pub const TREND: &str = "trend";
-/// The equal-weight quantile average of the model and the trend.
+/// The leading-indicator ratio ([`didymos_forecast::lead`]).
+pub const LEAD: &str = "lead";
+/// The equal-weight quantile average of the model, the trend and (where
+/// there is one) the lead forecaster.
 pub const ENSEMBLE: &str = "ensemble";
 
 /// Relative WIS and coverage for one horizon.
@@ -93,8 +99,21 @@ pub fn backtest<M: Model>(
 /// `forecast_model(origin)` gives (`None`: the filter's own), e.g. one whose
 /// interventions are frozen at the origin.
 pub fn backtest_with<M: Model>(
+    filter: Filter<'_, M, StreamSet>,
+    data: &StreamSet,
+    opts: &BacktestOptions,
+    forecast_model: impl Fn(usize) -> Result<Option<M>>,
+) -> Result<Backtest> {
+    backtest_leading(filter, data, &[], opts, forecast_model)
+}
+
+/// As [`backtest_with`], with a leading series for some streams
+/// (`leading[s]` for stream `s` of `data`, reported at the same locations;
+/// `None` or absent: none) from which the [`LEAD`] companion forecasts.
+pub fn backtest_leading<M: Model>(
     mut filter: Filter<'_, M, StreamSet>,
     data: &StreamSet,
+    leading: &[Option<Stream>],
     opts: &BacktestOptions,
     forecast_model: impl Fn(usize) -> Result<Option<M>>,
 ) -> Result<Backtest> {
@@ -114,8 +133,9 @@ pub fn backtest_with<M: Model>(
             horizon,
             opts.seed,
         )?;
-        for (stream, f) in data.streams().iter().zip(&fc) {
-            score_stream(stream, f, origin, opts, &mut scores)?;
+        for (s, (stream, f)) in data.streams().iter().zip(&fc).enumerate() {
+            let lead = leading.get(s).and_then(Option::as_ref);
+            score_stream(stream, lead, f, origin, opts, &mut scores)?;
         }
         forecasts.push((origin, fc));
     }
@@ -124,6 +144,7 @@ pub fn backtest_with<M: Model>(
 
 fn score_stream(
     stream: &Stream,
+    leading: Option<&Stream>,
     f: &StreamForecast,
     origin: usize,
     opts: &BacktestOptions,
@@ -144,6 +165,10 @@ fn score_stream(
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
         let trend = trend_forecasts(&past, opts.weeks)?;
+        let lead = match leading {
+            Some(x) => lead_forecasts(&past, &weekly_history(x, l, origin), opts.weeks)?,
+            None => None,
+        };
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {
@@ -174,7 +199,12 @@ fn score_stream(
                 push(BASELINE, &b[k - 1])?;
                 if let Some(t) = &trend {
                     push(TREND, &t[k - 1])?;
-                    push(ENSEMBLE, &ensemble_of(&q, &t[k - 1])?)?;
+                    let mut parts = vec![&q, &t[k - 1]];
+                    if let Some(ld) = &lead {
+                        push(LEAD, &ld[k - 1])?;
+                        parts.push(&ld[k - 1]);
+                    }
+                    push(ENSEMBLE, &ensemble_of(&parts)?)?;
                 }
             }
         }

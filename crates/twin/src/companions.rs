@@ -1,11 +1,15 @@
 //! Statistical companions of a twin's weekly forecasts: a damped trend on
-//! the observed weekly sums and the ensemble of the twin with it. Both use
-//! only the data up to the origin. `backtest` scores them beside the twin;
-//! `didymos forecast --ensemble` writes the ensemble.
+//! the observed weekly sums, a leading-indicator ratio where the stream has
+//! a leading series (cases before admissions, say), and the equal-weight
+//! ensemble of the twin with them. All use only the data up to the origin.
+//! `backtest` scores them beside the twin; `didymos forecast --ensemble`
+//! writes the ensemble.
 
 use didymos_core::observation::Stream;
 use didymos_core::Result;
-use didymos_forecast::{damped_trend, quantile_average, QuantileForecast, TrendOptions};
+use didymos_forecast::{
+    damped_trend, lead_ratio, quantile_average, QuantileForecast, TrendOptions,
+};
 
 /// The observed sum over days `from..=to` at `loc` (`None` if any is
 /// missing); `loc == n_locations` means the total over locations.
@@ -52,7 +56,26 @@ pub fn trend_forecasts(past: &[f64], weeks: usize) -> Result<Option<Vec<Quantile
     damped_trend(past, &horizons, &TrendOptions::default()).map(Some)
 }
 
-/// The equal-weight quantile average of the twin's forecast and the trend's.
-pub fn ensemble_of(model: &QuantileForecast, trend: &QuantileForecast) -> Result<QuantileForecast> {
-    quantile_average(&[(model, 1.0), (trend, 1.0)])
+/// The lead forecaster of `past` from `past_leading` (weekly sums ending on
+/// the same day) for weeks 1..=`weeks`; `None` when undefined: under three
+/// weeks of either, a negative value, or a leading series at 0 for the two
+/// weeks the ratio needs.
+pub fn lead_forecasts(
+    past: &[f64],
+    past_leading: &[f64],
+    weeks: usize,
+) -> Result<Option<Vec<QuantileForecast>>> {
+    let usable = |xs: &[f64]| xs.len() >= 3 && xs.iter().all(|&v| v >= 0.0);
+    if !(usable(past) && usable(past_leading)) {
+        return Ok(None);
+    }
+    let horizons: Vec<u32> = (1..=weeks as u32).collect();
+    lead_ratio(past, past_leading, &horizons, &TrendOptions::default())
+}
+
+/// The equal-weight quantile average of the twin's forecast and its
+/// companions'.
+pub fn ensemble_of(parts: &[&QuantileForecast]) -> Result<QuantileForecast> {
+    let weighted: Vec<(&QuantileForecast, f64)> = parts.iter().map(|&q| (q, 1.0)).collect();
+    quantile_average(&weighted)
 }

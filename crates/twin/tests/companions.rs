@@ -1,18 +1,20 @@
-//! The backtest's companions (damped trend, ensemble with the twin): they
-//! use only data up to each origin, every scored twin forecast has them,
-//! and the ensemble is no worse than the average of its parts (WIS is
-//! convex in the quantiles, so the quantile average scores at most the mean
-//! of the two scores).
+//! The backtest's companions (damped trend, lead ratio, ensemble with the
+//! twin): they use only data up to each origin, every scored twin forecast
+//! has them, and the ensemble is no worse than the average of its parts
+//! (WIS is convex in the quantiles, so the equal-weight quantile average
+//! scores at most the mean of its parts' scores).
 
 mod common;
 
 use std::collections::HashMap;
 
 use common::*;
-use didymos_core::observation::StreamSet;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::Model;
 use didymos_epi::mmca::MmcaModel;
-use didymos_twin::backtest::{backtest, BacktestOptions, Score, BASELINE, ENSEMBLE, MODEL, TREND};
+use didymos_twin::backtest::{
+    backtest_leading, BacktestOptions, Score, BASELINE, ENSEMBLE, LEAD, MODEL, TREND,
+};
 
 const DAYS: usize = 49;
 const ORIGINS: [usize; 3] = [21, 28, 35];
@@ -46,19 +48,41 @@ fn simulated(model: &MmcaModel) -> StreamSet {
     observed(model, &stream, &truth, DAYS)
 }
 
-fn run(model: &MmcaModel, data: &StreamSet) -> Vec<Score> {
-    backtest(pf(model, data, 40, 5), data, &opts())
+/// A leading series at the stream's locations: five times its values plus
+/// three (what a count reported earlier in the chain might look like).
+fn leading_of(data: &StreamSet) -> Stream {
+    let mut s = data.streams()[0].clone();
+    for row in s.data.values_mut() {
+        for v in row.iter_mut() {
+            *v = v.map(|x| 5.0 * x + 3.0);
+        }
+    }
+    s
+}
+
+/// `s` with every value on `day` changed.
+fn perturbed(s: &Stream, day: usize) -> Stream {
+    let mut s = s.clone();
+    for v in s.data.get_mut(&day).expect("day with data").iter_mut() {
+        *v = Some(v.unwrap_or(0.0) * 3.0 + 17.0);
+    }
+    s
+}
+
+fn run(model: &MmcaModel, data: &StreamSet, leading: &Stream) -> Vec<Score> {
+    let lead = [Some(leading.clone())];
+    backtest_leading(pf(model, data, 40, 5), data, &lead, &opts(), |_| Ok(None))
         .expect("backtest")
         .scores
 }
 
 #[test]
-fn every_twin_forecast_has_a_trend_and_an_ensemble_no_worse_than_their_mean() {
+fn every_twin_forecast_has_its_companions_and_an_ensemble_no_worse_than_their_mean() {
     let model = model(DAYS, 0.04, 0.2);
     let data = simulated(&model);
-    let scores = run(&model, &data);
+    let scores = run(&model, &data, &leading_of(&data));
     let f = by_forecaster(&scores);
-    let (m, b, t, e) = (&f[MODEL], &f[BASELINE], &f[TREND], &f[ENSEMBLE]);
+    let (m, b, t, l, e) = (&f[MODEL], &f[BASELINE], &f[TREND], &f[LEAD], &f[ENSEMBLE]);
     assert!(!m.is_empty());
     assert_eq!(m.len(), b.len());
     assert_eq!(
@@ -66,17 +90,27 @@ fn every_twin_forecast_has_a_trend_and_an_ensemble_no_worse_than_their_mean() {
         t.len(),
         "counts are ≥ 0, so every location has a trend"
     );
+    assert_eq!(
+        m.len(),
+        l.len(),
+        "three weeks before every origin: a lead everywhere"
+    );
     assert_eq!(m.len(), e.len());
     for (key, ms) in m {
-        let (ts, es) = (&t[key], &e[key]);
+        let parts = [ms, &t[key], &l[key]];
+        let es = &e[key];
         assert_eq!(es.truth, ms.truth);
-        let (lo, hi) = (ms.median.min(ts.median), ms.median.max(ts.median));
+        let lo = parts.iter().map(|s| s.median).fold(f64::INFINITY, f64::min);
+        let hi = parts
+            .iter()
+            .map(|s| s.median)
+            .fold(f64::NEG_INFINITY, f64::max);
         assert!(
             lo - 1e-9 <= es.median && es.median <= hi + 1e-9,
             "{key:?}: ensemble median {} outside [{lo}, {hi}]",
             es.median
         );
-        let mean = 0.5 * (ms.wis + ts.wis);
+        let mean = parts.iter().map(|s| s.wis).sum::<f64>() / 3.0;
         assert!(
             es.wis <= mean + 1e-9 * mean.max(1.0),
             "{key:?}: ensemble WIS {} > mean of parts {mean}",
@@ -86,17 +120,11 @@ fn every_twin_forecast_has_a_trend_and_an_ensemble_no_worse_than_their_mean() {
 }
 
 #[test]
-fn the_trend_uses_only_weeks_up_to_each_origin() {
+fn companions_use_only_weeks_up_to_each_origin() {
     let model = model(DAYS, 0.04, 0.2);
     let full = simulated(&model);
+    let leading = leading_of(&full);
     let first = ORIGINS[0];
-    let perturbed = |day: usize| {
-        let mut s = full.streams()[0].clone();
-        for v in s.data.get_mut(&day).expect("day with data").iter_mut() {
-            *v = Some(v.unwrap_or(0.0) * 3.0 + 17.0);
-        }
-        stream_set(&model, vec![s])
-    };
     let medians = |scores: &[Score], who: &str| -> Vec<(Key, u64)> {
         let mut v: Vec<(Key, u64)> = scores
             .iter()
@@ -111,20 +139,44 @@ fn the_trend_uses_only_weeks_up_to_each_origin() {
         v.sort();
         v
     };
-    let base = run(&model, &full);
-    // The day after the first origin: its trend must not move.
-    let after = run(&model, &perturbed(first + 1));
-    assert_eq!(
-        medians(&base, TREND),
-        medians(&after, TREND),
-        "data after the origin reached the trend"
+    let with_target = |s: Stream| stream_set(&model, vec![s]);
+    let base = run(&model, &full, &leading);
+    // The day after the first origin, in the target and in the leading
+    // series: that origin's companions must not move.
+    let after = run(
+        &model,
+        &with_target(perturbed(&full.streams()[0], first + 1)),
+        &leading,
     );
-    assert_eq!(medians(&base, ENSEMBLE), medians(&after, ENSEMBLE));
-    // The origin itself is in its last week: the trend must see it.
-    let at = run(&model, &perturbed(first));
+    let lead_after = run(&model, &full, &perturbed(&leading, first + 1));
+    for who in [TREND, LEAD, ENSEMBLE] {
+        assert_eq!(
+            medians(&base, who),
+            medians(&after, who),
+            "{who}: target after origin"
+        );
+        assert_eq!(
+            medians(&base, who),
+            medians(&lead_after, who),
+            "{who}: leading after origin"
+        );
+    }
+    // The origin's own day is in its last week: both must see it.
+    let at = run(
+        &model,
+        &with_target(perturbed(&full.streams()[0], first)),
+        &leading,
+    );
     assert_ne!(
         medians(&base, TREND),
         medians(&at, TREND),
-        "the origin's own day did not reach the trend"
+        "target's origin day unseen"
     );
+    let lead_at = run(&model, &full, &perturbed(&leading, first));
+    assert_ne!(
+        medians(&base, LEAD),
+        medians(&lead_at, LEAD),
+        "leading origin day unseen"
+    );
+    assert_eq!(medians(&base, TREND), medians(&lead_at, TREND));
 }

@@ -2,7 +2,9 @@
 //! and the persistence baseline.
 
 use didymos_store::Column;
-use didymos_twin::backtest::{summarise_forecaster, HorizonSummary, Score, ENSEMBLE, MODEL, TREND};
+use didymos_twin::backtest::{
+    backtest_leading, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD, MODEL, TREND,
+};
 
 use super::*;
 
@@ -80,9 +82,11 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     // Each origin forecasts with the measures in force then, held constant:
     // no covariate from after the origin enters a forecast.
     let frozen = |origin: usize| twin.model.with_containments_until(origin).map(Some);
-    let bt = backtest_with(
+    let leading = twin.leading_streams(None)?;
+    let bt = backtest_leading(
         twin.filter(&data, members, opts.seed)?,
         &data,
+        &leading,
         &opts,
         frozen,
     )?;
@@ -157,7 +161,8 @@ fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
         // same baseline, then 90% coverage), one line each.
         for (who, what) in [
             (TREND, "trend (damped, log scale)"),
-            (ENSEMBLE, "ensemble (twin + trend)"),
+            (LEAD, "lead (ratio to leading column)"),
+            (ENSEMBLE, "ensemble (twin + companions)"),
         ] {
             let hs = summarise_forecaster(scores, weeks, who, keep);
             if hs.iter().all(|h| h.n == 0) {
@@ -187,7 +192,7 @@ fn summary_columns(
     for &stream in streams {
         for (scope, total) in [("locations", false), ("total", true)] {
             let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
-            for who in [MODEL, TREND, ENSEMBLE] {
+            for who in [MODEL, TREND, LEAD, ENSEMBLE] {
                 for h in summarise_forecaster(scores, weeks, who, keep) {
                     if h.n > 0 {
                         rows.push((stream.to_string(), scope, who, h));

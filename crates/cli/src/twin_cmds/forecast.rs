@@ -25,8 +25,9 @@ pub struct ForecastArgs {
     #[arg(long)]
     trajectories: bool,
     /// Also write the weekly ensemble of the twin with a damped trend on
-    /// the observed weekly sums (equal-weight quantile average; see
-    /// `didymos backtest`, which scores it), as `<origin>-didymos-ensemble.csv`.
+    /// the observed weekly sums and, for streams with a `leading_column`,
+    /// the ratio to it (equal-weight quantile average; `didymos backtest`
+    /// scores it), as `<origin>-didymos-ensemble.csv`.
     #[arg(long)]
     ensemble: bool,
     /// Flood twins: forecast forcing CSV (date, trace, precip_mm, tmean_c or
@@ -136,7 +137,8 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     let ensemble = match args.ensemble {
         true => {
             let path = args.out.join(format!("{origin}-didymos-ensemble.csv"));
-            let totals = write_ensemble(&fc, &data, saved.day, origin, &path)?;
+            let leading = twin.leading_streams(cutoff)?;
+            let totals = write_ensemble(&fc, &data, &leading, saved.day, origin, &path)?;
             crate::prov_cmd::generated(&mut prov, "output", &path)?;
             totals
         }
@@ -158,7 +160,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
         }
         if let Some((_, weeks)) = ensemble.iter().find(|(s, _)| *s == f.stream) {
-            println!("ensemble with the damped trend (same columns):");
+            println!("ensemble with the statistical companions (same columns):");
             for (k, q) in weeks.iter().enumerate() {
                 let at = |l: f64| q.value_at(l).unwrap_or(f64::NAN);
                 println!(
@@ -260,13 +262,15 @@ pub fn write_forecast(
 fn write_ensemble(
     fc: &[StreamForecast],
     data: &StreamSet,
+    leading: &[Option<Stream>],
     origin_day: usize,
     origin: Date,
     path: &Path,
 ) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
     let mut hub: Vec<HubRow> = Vec::new();
     let mut totals = Vec::new();
-    for (stream, f) in data.streams().iter().zip(fc) {
+    for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
+        let lead_of = leading.get(s).and_then(Option::as_ref);
         let weeks = f.values[0].len() / 7;
         let total = f.locations.len() - 1;
         let mut skipped = Vec::new();
@@ -276,12 +280,20 @@ fn write_ensemble(
                 skipped.push(loc.as_str());
                 continue;
             };
+            let lead = match lead_of {
+                Some(x) => lead_forecasts(&past, &weekly_history(x, l, origin_day), weeks)?,
+                None => None,
+            };
             let mut by_week = Vec::with_capacity(weeks);
             for k in 1..=weeks {
                 let mut s = f.summed(l, 7 * k - 6, 7 * k);
                 let q =
                     QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
-                let e = ensemble_of(&q, &trend[k - 1])?;
+                let mut parts = vec![&q, &trend[k - 1]];
+                if let Some(ld) = &lead {
+                    parts.push(&ld[k - 1]);
+                }
+                let e = ensemble_of(&parts)?;
                 let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream));
                 hub.extend(forecast_rows(
                     origin,

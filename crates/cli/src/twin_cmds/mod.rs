@@ -16,7 +16,7 @@ pub use scenario::{scenario_cmd, ScenarioArgs};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use didymos_core::observation::StreamSet;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Calendar, DataModel, Date, Error, Model, Result};
 use didymos_epi::mmca::{MmcaModel, BETA_SCALE};
 use didymos_epi::spec::{load_spec, TwinSpec};
@@ -26,9 +26,9 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 use didymos_store::{Format, TidyWriter};
-use didymos_twin::backtest::{backtest_with, summarise, BacktestOptions};
+use didymos_twin::backtest::{summarise, BacktestOptions};
 use didymos_twin::checkpoint;
-use didymos_twin::companions::{ensemble_of, trend_forecasts, weekly_history};
+use didymos_twin::companions::{ensemble_of, lead_forecasts, trend_forecasts, weekly_history};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast};
 
