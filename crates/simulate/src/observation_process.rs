@@ -2,7 +2,7 @@
 //! records. For each location (and stratum when `per_stratum`), on each
 //! report day r:
 //!
-//! 1. expected = w(weekday of r) · Σ_d delay[d] · ascertainment(r−d) · truth(r−d):
+//! 1. expected = w(weekday of r) · Σ_d delay(d) · ascertainment(r−d) · truth(r−d):
 //!    the delay spreads a day's events over later report days, the weekday
 //!    factor (mean 1 over a week) moves reports between weekdays;
 //! 2. count ~ Poisson or negative binomial (overdispersion) around it;

@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct AssimilateArgs {
-    /// Twin spec with an [assimilation] section.
+    /// Twin spec with an `[assimilation]` section.
     spec: PathBuf,
     /// Observation CSV (default: assimilation.observations).
     #[arg(long)]

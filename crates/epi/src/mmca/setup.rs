@@ -62,7 +62,7 @@ pub struct Metapopulation {
     pub ids: Vec<String>,
     /// sᵢ in km².
     pub area: Vec<f64>,
-    /// population[patch][stratum].
+    /// `population[patch][stratum]`.
     pub population: Vec<Vec<f64>>,
 }
 

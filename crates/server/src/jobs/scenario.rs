@@ -3,7 +3,7 @@
 //! `didymos scenario --from-checkpoint` does, run on a blocking thread
 //! with progress and cancellation between stages: an epidemic twin's
 //! interventions here, a flood twin's forcing scenarios in
-//! [`super::flood_scenario`].
+//! `super::flood_scenario`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
