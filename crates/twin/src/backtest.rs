@@ -24,9 +24,7 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 
-use crate::companions::{
-    ensemble_of, lead_forecasts, observed_sum, trend_forecasts, weekly_history,
-};
+use crate::companions::{observed_sum, weekly_history, Companions};
 use crate::filter::Filter;
 use crate::predict::{forecast_with, StreamForecast};
 
@@ -164,11 +162,7 @@ fn score_stream(
         };
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
-        let trend = trend_forecasts(&past, opts.weeks)?;
-        let lead = match leading {
-            Some(x) => lead_forecasts(&past, &weekly_history(x, l, origin), opts.weeks)?,
-            None => None,
-        };
+        let companions = Companions::new(&past, leading, l, origin, opts.weeks)?;
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {
@@ -197,14 +191,12 @@ fn score_stream(
             if let Some(b) = &baseline {
                 push(MODEL, &q)?;
                 push(BASELINE, &b[k - 1])?;
-                if let Some(t) = &trend {
-                    push(TREND, &t[k - 1])?;
-                    let mut parts = vec![&q, &t[k - 1]];
-                    if let Some(ld) = &lead {
-                        push(LEAD, &ld[k - 1])?;
-                        parts.push(&ld[k - 1]);
+                if let Some(c) = &companions {
+                    push(TREND, c.trend(k))?;
+                    if let Some(ld) = c.lead(k) {
+                        push(LEAD, ld)?;
                     }
-                    push(ENSEMBLE, &ensemble_of(&parts)?)?;
+                    push(ENSEMBLE, &c.ensemble(k, &q)?)?;
                 }
             }
         }

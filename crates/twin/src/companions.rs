@@ -45,37 +45,68 @@ pub fn weekly_history(stream: &Stream, loc: usize, origin: usize) -> Vec<f64> {
     past
 }
 
-/// The damped trend of `past` (weekly sums) for weeks 1..=`weeks`; `None`
-/// when it is undefined: fewer than two weeks, or a negative value (it
-/// works on ln(1 + y)).
-pub fn trend_forecasts(past: &[f64], weeks: usize) -> Result<Option<Vec<QuantileForecast>>> {
-    if past.len() < 2 || past.iter().any(|&v| v < 0.0) {
-        return Ok(None);
-    }
-    let horizons: Vec<u32> = (1..=weeks as u32).collect();
-    damped_trend(past, &horizons, &TrendOptions::default()).map(Some)
+/// One location's companion forecasts at an origin, weeks 1..=`weeks`.
+pub struct Companions {
+    trend: Vec<QuantileForecast>,
+    lead: Option<Vec<QuantileForecast>>,
 }
 
-/// The lead forecaster of `past` from `past_leading` (weekly sums ending on
-/// the same day) for weeks 1..=`weeks`; `None` when undefined: under three
-/// weeks of either, a negative value, or a leading series at 0 for the two
-/// weeks the ratio needs.
-pub fn lead_forecasts(
-    past: &[f64],
-    past_leading: &[f64],
-    weeks: usize,
-) -> Result<Option<Vec<QuantileForecast>>> {
-    let usable = |xs: &[f64]| xs.len() >= 3 && xs.iter().all(|&v| v >= 0.0);
-    if !(usable(past) && usable(past_leading)) {
-        return Ok(None);
+impl Companions {
+    /// From `past`, the location's weekly sums ending at `origin` (see
+    /// [`weekly_history`]), and the stream's leading series if it has one.
+    /// `None` when the trend is undefined (fewer than two weeks, or a
+    /// negative value: it works on ln(1 + y)); the lead is left out where
+    /// it is undefined (under three weeks of either series, a negative
+    /// value, or a leading series at 0 for the two weeks its ratio needs).
+    pub fn new(
+        past: &[f64],
+        leading: Option<&Stream>,
+        loc: usize,
+        origin: usize,
+        weeks: usize,
+    ) -> Result<Option<Self>> {
+        let usable = |xs: &[f64], min: usize| xs.len() >= min && xs.iter().all(|&v| v >= 0.0);
+        if !usable(past, 2) {
+            return Ok(None);
+        }
+        let horizons: Vec<u32> = (1..=weeks as u32).collect();
+        let opts = TrendOptions::default();
+        let trend = damped_trend(past, &horizons, &opts)?;
+        let lead = match leading {
+            Some(x) => {
+                let past_leading = weekly_history(x, loc, origin);
+                if usable(past, 3) && usable(&past_leading, 3) {
+                    lead_ratio(past, &past_leading, &horizons, &opts)?
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        Ok(Some(Companions { trend, lead }))
     }
-    let horizons: Vec<u32> = (1..=weeks as u32).collect();
-    lead_ratio(past, past_leading, &horizons, &TrendOptions::default())
-}
 
-/// The equal-weight quantile average of the twin's forecast and its
-/// companions'.
-pub fn ensemble_of(parts: &[&QuantileForecast]) -> Result<QuantileForecast> {
-    let weighted: Vec<(&QuantileForecast, f64)> = parts.iter().map(|&q| (q, 1.0)).collect();
-    quantile_average(&weighted)
+    /// The damped trend's forecast `weeks_ahead` (≥ 1).
+    pub fn trend(&self, weeks_ahead: usize) -> &QuantileForecast {
+        &self.trend[weeks_ahead - 1]
+    }
+
+    /// The lead forecaster's, where there is one.
+    pub fn lead(&self, weeks_ahead: usize) -> Option<&QuantileForecast> {
+        self.lead.as_ref().map(|l| &l[weeks_ahead - 1])
+    }
+
+    /// The equal-weight quantile average of the twin's forecast `model`
+    /// with the companions' `weeks_ahead`.
+    pub fn ensemble(
+        &self,
+        weeks_ahead: usize,
+        model: &QuantileForecast,
+    ) -> Result<QuantileForecast> {
+        let mut parts = vec![(model, 1.0), (self.trend(weeks_ahead), 1.0)];
+        if let Some(l) = self.lead(weeks_ahead) {
+            parts.push((l, 1.0));
+        }
+        quantile_average(&parts)
+    }
 }

@@ -117,16 +117,17 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
             streams.push(&s.stream);
         }
     }
+    let rows = summary_rows(&bt.scores, &streams, weeks);
     for stream in &streams {
         let prefix = if streams.len() > 1 {
             format!("{stream} ")
         } else {
             String::new()
         };
-        print_summary(&prefix, &bt.scores, stream, weeks);
+        print_summary(&prefix, &rows, stream);
     }
     let summary = args.out.join("summary.csv");
-    didymos_store::write_csv_table(&summary, &summary_columns(&bt.scores, &streams, weeks)?)?;
+    didymos_store::write_csv_table(&summary, &summary_columns(&rows)?)?;
     crate::prov_cmd::generated(&mut prov, "output", &summary)?;
     println!(
         "wrote {}, {} and {}",
@@ -137,15 +138,59 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
-fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
-    for (label, total) in [("locations", false), ("total", true)] {
+/// One horizon's summary of one forecaster over one stream's locations or
+/// its total.
+struct SummaryRow<'a> {
+    stream: &'a str,
+    /// `locations` or `total`.
+    scope: &'static str,
+    forecaster: &'static str,
+    h: HorizonSummary,
+}
+
+/// Every forecaster's summary, computed once for the printed tables and
+/// `summary.csv`: per stream, scope, forecaster and horizon.
+fn summary_rows<'a>(scores: &[Score], streams: &[&'a str], weeks: usize) -> Vec<SummaryRow<'a>> {
+    let mut rows = Vec::new();
+    for &stream in streams {
+        for (scope, total) in [("locations", false), ("total", true)] {
+            let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
+            for forecaster in [MODEL, TREND, LEAD, ENSEMBLE] {
+                for h in summarise_forecaster(scores, weeks, forecaster, keep) {
+                    rows.push(SummaryRow {
+                        stream,
+                        scope,
+                        forecaster,
+                        h,
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The horizons of forecaster `who` for `stream` and `scope`.
+fn horizons<'r>(
+    rows: &'r [SummaryRow],
+    stream: &'r str,
+    scope: &'r str,
+    who: &'static str,
+) -> impl Iterator<Item = &'r HorizonSummary> {
+    rows.iter()
+        .filter(move |r| r.stream == stream && r.scope == scope && r.forecaster == who)
+        .map(|r| &r.h)
+}
+
+fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
+    for label in ["locations", "total"] {
         println!("{prefix}{label}:");
         println!(
             "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
             "weeks", "n", "WIS", "baseline", "rel WIS", "cov50", "cov90"
         );
-        let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
-        for h in summarise(scores, weeks, keep) {
+        let of = |who: &'static str| horizons(rows, stream, label, who);
+        for h in of(MODEL) {
             println!(
                 "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
                 h.weeks_ahead,
@@ -164,12 +209,10 @@ fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
             (LEAD, "lead (ratio to leading column)"),
             (ENSEMBLE, "ensemble (twin + companions)"),
         ] {
-            let hs = summarise_forecaster(scores, weeks, who, keep);
-            if hs.iter().all(|h| h.n == 0) {
+            if of(who).all(|h| h.n == 0) {
                 continue;
             }
-            let cells: Vec<String> = hs
-                .iter()
+            let cells: Vec<String> = of(who)
                 .map(|h| format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90))
                 .collect();
             println!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
@@ -177,44 +220,25 @@ fn print_summary(prefix: &str, scores: &[Score], stream: &str, weeks: usize) {
     }
 }
 
-/// (stream, scope, forecaster, one horizon's summary).
-type SummaryRow<'a> = (String, &'a str, &'a str, HorizonSummary);
-
-/// What the printed tables say, as columns: per stream, scope
-/// (`locations` or `total`), forecaster and horizon, the forecaster's mean
-/// WIS, the baseline's over the same forecasts, relative WIS and coverage.
-fn summary_columns(
-    scores: &[Score],
-    streams: &[&str],
-    weeks: usize,
-) -> Result<Vec<(&'static str, Column)>> {
-    let mut rows: Vec<SummaryRow> = Vec::new();
-    for &stream in streams {
-        for (scope, total) in [("locations", false), ("total", true)] {
-            let keep = |s: &Score| s.stream == stream && (s.location == "total") == total;
-            for who in [MODEL, TREND, LEAD, ENSEMBLE] {
-                for h in summarise_forecaster(scores, weeks, who, keep) {
-                    if h.n > 0 {
-                        rows.push((stream.to_string(), scope, who, h));
-                    }
-                }
-            }
-        }
-    }
-    let text = |f: &dyn Fn(&SummaryRow) -> String| Column::Text(rows.iter().map(f).collect());
+/// The summary rows with forecasts (n > 0) as columns: the forecaster's
+/// mean WIS, the baseline's over the same forecasts, relative WIS and
+/// coverage.
+fn summary_columns(rows: &[SummaryRow]) -> Result<Vec<(&'static str, Column)>> {
+    let rows: Vec<&SummaryRow> = rows.iter().filter(|r| r.h.n > 0).collect();
+    let text = |f: fn(&SummaryRow) -> String| Column::Text(rows.iter().map(|r| f(r)).collect());
     let float =
-        |f: fn(&HorizonSummary) -> f64| Column::Float(rows.iter().map(|r| f(&r.3)).collect());
+        |f: fn(&HorizonSummary) -> f64| Column::Float(rows.iter().map(|r| f(&r.h)).collect());
     let int = |f: fn(&HorizonSummary) -> usize| -> Result<Column> {
         rows.iter()
-            .map(|r| i32::try_from(f(&r.3)))
+            .map(|r| i32::try_from(f(&r.h)))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map(Column::Int)
             .map_err(|e| Error::Other(e.to_string()))
     };
     Ok(vec![
-        ("stream", text(&|r| r.0.clone())),
-        ("scope", text(&|r| r.1.to_string())),
-        ("forecaster", text(&|r| r.2.to_string())),
+        ("stream", text(|r| r.stream.to_string())),
+        ("scope", text(|r| r.scope.to_string())),
+        ("forecaster", text(|r| r.forecaster.to_string())),
         ("weeks_ahead", int(|h| h.weeks_ahead)?),
         ("n", int(|h| h.n)?),
         ("wis", float(|h| h.model_wis)),

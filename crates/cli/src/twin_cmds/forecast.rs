@@ -276,24 +276,16 @@ fn write_ensemble(
         let mut skipped = Vec::new();
         for (l, loc) in f.locations.iter().enumerate() {
             let past = weekly_history(stream, l, origin_day);
-            let Some(trend) = trend_forecasts(&past, weeks)? else {
+            let Some(companions) = Companions::new(&past, lead_of, l, origin_day, weeks)? else {
                 skipped.push(loc.as_str());
                 continue;
-            };
-            let lead = match lead_of {
-                Some(x) => lead_forecasts(&past, &weekly_history(x, l, origin_day), weeks)?,
-                None => None,
             };
             let mut by_week = Vec::with_capacity(weeks);
             for k in 1..=weeks {
                 let mut s = f.summed(l, 7 * k - 6, 7 * k);
                 let q =
                     QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
-                let mut parts = vec![&q, &trend[k - 1]];
-                if let Some(ld) = &lead {
-                    parts.push(&ld[k - 1]);
-                }
-                let e = ensemble_of(&parts)?;
+                let e = companions.ensemble(k, &q)?;
                 let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream));
                 hub.extend(forecast_rows(
                     origin,

@@ -26,9 +26,9 @@ use didymos_forecast::{
     HUB_LEVELS,
 };
 use didymos_store::{Format, TidyWriter};
-use didymos_twin::backtest::{summarise, BacktestOptions};
+use didymos_twin::backtest::BacktestOptions;
 use didymos_twin::checkpoint;
-use didymos_twin::companions::{ensemble_of, lead_forecasts, trend_forecasts, weekly_history};
+use didymos_twin::companions::{weekly_history, Companions};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast};
 
