@@ -20,8 +20,7 @@
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
 use didymos_forecast::{
-    interval_coverage, persistence_baseline, quantiles, wis, BaselineOptions, QuantileForecast,
-    HUB_LEVELS,
+    interval_coverage, persistence_baseline, wis, BaselineOptions, QuantileForecast,
 };
 
 use crate::companions::{observed_sum, weekly_history, Companions};
@@ -168,9 +167,7 @@ fn score_stream(
             else {
                 continue;
             };
-            let mut samples = f.summed(l, 7 * (k - 1) + 1, 7 * k);
-            let q =
-                QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut samples, &HUB_LEVELS)?)?;
+            let q = f.hub_quantiles(l, 7 * (k - 1) + 1, 7 * k)?;
             let mut push = |forecaster: &'static str, q: &QuantileForecast| -> Result<()> {
                 out.push(Score {
                     origin,

@@ -14,6 +14,7 @@ use didymos_assim::ObsHistory;
 use didymos_core::observation::StreamSet;
 use didymos_core::rng::member_rng;
 use didymos_core::{Ensemble, Error, Model, Result, RunOptions};
+use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
 use rand::Rng;
 
 const STREAM_PICK: u64 = 0x5049_434b;
@@ -40,6 +41,17 @@ impl StreamForecast {
         (0..v[0].len())
             .map(|m| (from..=to).map(|h| v[h - 1][m]).sum())
             .collect()
+    }
+
+    /// The Hub's quantiles of the sum over days `from..=to`.
+    pub fn hub_quantiles(
+        &self,
+        location: usize,
+        from: usize,
+        to: usize,
+    ) -> Result<QuantileForecast> {
+        let mut s = self.summed(location, from, to);
+        QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)
     }
 }
 

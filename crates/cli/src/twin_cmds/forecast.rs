@@ -220,9 +220,7 @@ pub fn write_forecast(
                 )
             }));
             for (target, from, to) in blocks {
-                let mut s = f.summed(l, from, to);
-                let q =
-                    QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
+                let q = f.hub_quantiles(l, from, to)?;
                 let end = origin.add_days(to as i32);
                 hub.extend(forecast_rows(origin, &target, end, loc, &q)?);
                 if from == to {
@@ -282,9 +280,7 @@ fn write_ensemble(
             };
             let mut by_week = Vec::with_capacity(weeks);
             for k in 1..=weeks {
-                let mut s = f.summed(l, 7 * k - 6, 7 * k);
-                let q =
-                    QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)?;
+                let q = f.hub_quantiles(l, 7 * k - 6, 7 * k)?;
                 let e = companions.ensemble(k, &q)?;
                 let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream));
                 hub.extend(forecast_rows(

@@ -23,7 +23,6 @@ use didymos_epi::spec::{load_spec, TwinSpec};
 pub use didymos_epi::twin::{load_twin, LoadedTwin};
 use didymos_forecast::{
     forecast_rows, quantiles, write_hub_csv, HorizonUnit, HubRow, QuantileForecast, Target,
-    HUB_LEVELS,
 };
 use didymos_store::{Format, TidyWriter};
 use didymos_twin::backtest::BacktestOptions;
