@@ -24,7 +24,7 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     let run = Command::new(env!("CARGO_BIN_EXE_didymos"))
         .args(["backtest", spec.to_str().unwrap(), "--from", "2020-05-01"])
         .args(["--to", "2020-05-08", "--horizon", "14", "--members", "20"])
-        .args(["--out", out.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--keep-forecasts"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -86,6 +86,64 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
         "relative WIS {rel} not printed:\n{stdout}"
     );
     parquet_holds_the_csv_rows(&out);
+    kept_forecasts_give_the_scores(&out, &scores);
+}
+
+/// forecasts.csv holds, for every row of scores.csv, the 23 Hub quantiles
+/// that were scored: recomputing WIS from them (pinball form, independent
+/// of the crate's interval form) and reading off the median give the
+/// scored values.
+fn kept_forecasts_give_the_scores(out: &Path, scores: &str) {
+    use std::collections::BTreeMap;
+    let kept = std::fs::read_to_string(out.join("forecasts.csv")).unwrap();
+    let mut lines = kept.lines();
+    assert_eq!(
+        lines.next(),
+        Some("origin,stream,location,weeks_ahead,forecaster,quantile,value,truth")
+    );
+    // origin, stream, location, weeks ahead, forecaster.
+    type Key = Vec<String>;
+    let key_of = |f: &[&str]| -> Key { f[..5].iter().map(|x| x.to_string()).collect() };
+    let mut by_key: BTreeMap<Key, (Vec<(f64, f64)>, f64)> = BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let key = key_of(&f);
+        let e = by_key.entry(key).or_insert((Vec::new(), 0.0));
+        e.0.push((f[5].parse().unwrap(), f[6].parse().unwrap()));
+        e.1 = f[7].parse().unwrap();
+    }
+    let scored: Vec<Vec<&str>> = scores
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(by_key.len(), scored.len());
+    for r in &scored {
+        let key = key_of(r);
+        let (q, truth) = &by_key[&key];
+        assert_eq!(q.len(), 23, "{key:?}");
+        assert_eq!(*truth, r[5].parse::<f64>().unwrap());
+        let y = *truth;
+        let pinball: f64 = q
+            .iter()
+            .map(|&(tau, v)| {
+                if y >= v {
+                    tau * (y - v)
+                } else {
+                    (1.0 - tau) * (v - y)
+                }
+            })
+            .sum();
+        // WIS = 2/(2K+1) Σ pinball over the 2K+1 = 23 levels.
+        let wis = 2.0 * pinball / 23.0;
+        let scored_wis: f64 = r[7].parse().unwrap();
+        assert!(
+            (wis - scored_wis).abs() <= 1e-9 * (1.0 + wis),
+            "{key:?}: {wis} vs {scored_wis}"
+        );
+        let median = q.iter().find(|p| p.0 == 0.5).unwrap().1;
+        assert_eq!(median, r[6].parse::<f64>().unwrap(), "{key:?}");
+    }
 }
 
 /// pyarrow (an independent reader) finds in scores.parquet the rows of

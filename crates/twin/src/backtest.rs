@@ -45,6 +45,8 @@ pub struct Score {
     /// [`MODEL`], [`BASELINE`], [`TREND`], [`LEAD`] or [`ENSEMBLE`].
     pub forecaster: &'static str,
     pub truth: f64,
+    /// The forecast's quantiles at the Hub's levels.
+    pub quantiles: QuantileForecast,
     pub median: f64,
     pub wis: f64,
     pub covered_50: bool,
@@ -176,6 +178,7 @@ fn score_stream(
                     weeks_ahead: k,
                     forecaster,
                     truth,
+                    quantiles: q.clone(),
                     median: q.median().unwrap_or(f64::NAN),
                     wis: wis(q, truth)?.wis,
                     covered_50: interval_coverage(q, truth, 0.5)?,

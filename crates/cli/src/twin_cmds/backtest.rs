@@ -31,6 +31,11 @@ pub struct BacktestArgs {
     seed: Option<u64>,
     #[arg(long, default_value = "out/backtest")]
     out: PathBuf,
+    /// Also keep every scored forecast's quantiles (all forecasters, the 23
+    /// Hub levels) with its truth, as forecasts.csv and forecasts.parquet,
+    /// for scoring or combining them elsewhere.
+    #[arg(long)]
+    keep_forecasts: bool,
 }
 
 pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
@@ -125,6 +130,18 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
             String::new()
         };
         print_summary(&prefix, &rows, stream);
+    }
+    if args.keep_forecasts {
+        let columns = forecast_columns(&bt.scores, |d| cal.date_of(d))?;
+        for name in ["forecasts.csv", "forecasts.parquet"] {
+            let path = args.out.join(name);
+            match name.ends_with(".csv") {
+                true => didymos_store::write_csv_table(&path, &columns)?,
+                false => didymos_store::write_parquet_table(&path, &columns)?,
+            }
+            crate::prov_cmd::generated(&mut prov, "output", &path)?;
+            println!("wrote {}", path.display());
+        }
     }
     let summary = args.out.join("summary.csv");
     didymos_store::write_csv_table(&summary, &summary_columns(&rows)?)?;
@@ -278,5 +295,49 @@ fn score_columns(
         ("wis", float(|s| s.wis)),
         ("covered_50", flag(|s| s.covered_50)),
         ("covered_90", flag(|s| s.covered_90)),
+    ])
+}
+
+/// Every scored forecast's quantiles, one row per level: origin, stream,
+/// location, weeks ahead, forecaster, quantile level, value and the truth
+/// it was scored against.
+fn forecast_columns(
+    scores: &[Score],
+    date_of: impl Fn(usize) -> Date,
+) -> Result<Vec<(&'static str, Column)>> {
+    let rows: Vec<(&Score, f64, f64)> = scores
+        .iter()
+        .flat_map(|s| {
+            let q = &s.quantiles;
+            q.levels()
+                .iter()
+                .zip(q.values())
+                .map(move |(l, v)| (s, *l, *v))
+        })
+        .collect();
+    let text = |f: fn(&Score) -> String| Column::Text(rows.iter().map(|r| f(r.0)).collect());
+    let weeks = rows
+        .iter()
+        .map(|r| i32::try_from(r.0.weeks_ahead))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    Ok(vec![
+        (
+            "origin",
+            Column::Date(rows.iter().map(|r| date_of(r.0.origin)).collect()),
+        ),
+        ("stream", text(|s| s.stream.clone())),
+        ("location", text(|s| s.location.clone())),
+        ("weeks_ahead", Column::Int(weeks)),
+        ("forecaster", text(|s| s.forecaster.to_string())),
+        (
+            "quantile",
+            Column::Float(rows.iter().map(|r| r.1).collect()),
+        ),
+        ("value", Column::Float(rows.iter().map(|r| r.2).collect())),
+        (
+            "truth",
+            Column::Float(rows.iter().map(|r| r.0.truth).collect()),
+        ),
     ])
 }
