@@ -17,6 +17,9 @@ use crate::normal::normal_quantile;
 use crate::quantiles::HUB_LEVELS;
 use crate::scores::QuantileForecast;
 
+/// The default number of weekly changes that give the spread.
+pub const DEFAULT_WINDOW: usize = 8;
+
 /// Settings of [`damped_trend`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendOptions {
@@ -39,7 +42,7 @@ impl Default for TrendOptions {
         TrendOptions {
             levels: HUB_LEVELS.to_vec(),
             damping: 0.5,
-            window: 8,
+            window: DEFAULT_WINDOW,
             min_sd: 0.05,
         }
     }

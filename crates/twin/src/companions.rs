@@ -5,11 +5,13 @@
 //! `backtest` scores them beside the twin; `didymos forecast --ensemble`
 //! writes the ensemble.
 
-use didymos_core::observation::Stream;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::Result;
 use didymos_forecast::{
     damped_trend, lead_ratio, quantile_average, QuantileForecast, TrendOptions,
 };
+
+use crate::predict::StreamForecast;
 
 /// The observed sum over days `from..=to` at `loc` (`None` if any is
 /// missing); `loc == n_locations` means the total over locations.
@@ -109,4 +111,62 @@ impl Companions {
         }
         quantile_average(&parts)
     }
+}
+
+/// How many days of a stream's record (ending at the origin) the
+/// companions read: the trend's window of weekly changes needs one more
+/// week than the window. A service that keeps only recent rows in memory
+/// reads this many and gets the same companions as from the whole record
+/// (unless an older week was negative, which the whole record's trend
+/// would refuse).
+pub const HISTORY_DAYS: usize = 7 * (didymos_forecast::trend::DEFAULT_WINDOW + 1);
+
+/// One location's weekly ensemble forecasts, weeks 1..=W after the origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyEnsemble {
+    pub stream: String,
+    /// A location of the stream, or [`crate::predict::TOTAL`].
+    pub location: String,
+    /// `weeks[k - 1]`: the sum over days origin+7(k−1)+1 … origin+7k.
+    pub weeks: Vec<QuantileForecast>,
+}
+
+/// The ensemble of each stream's forecast in `fc` (made at day `origin`,
+/// whole weeks of it) with its companions from `data` and `leading`, per
+/// location and in total, as `didymos forecast --ensemble` writes and the
+/// live service publishes. The second value names, per stream, the
+/// locations left out because their trend is undefined (see
+/// [`Companions::new`]).
+pub fn weekly_ensembles(
+    fc: &[StreamForecast],
+    data: &StreamSet,
+    leading: &[Option<Stream>],
+    origin: usize,
+) -> Result<(Vec<WeeklyEnsemble>, Vec<(String, Vec<String>)>)> {
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
+        let lead_of = leading.get(s).and_then(Option::as_ref);
+        let weeks = f.values.first().map_or(0, Vec::len) / 7;
+        let mut left_out = Vec::new();
+        for (l, location) in f.locations.iter().enumerate() {
+            let past = weekly_history(stream, l, origin);
+            let Some(companions) = Companions::new(&past, lead_of, l, origin, weeks)? else {
+                left_out.push(location.clone());
+                continue;
+            };
+            let weeks = (1..=weeks)
+                .map(|k| companions.ensemble(k, &f.hub_quantiles(l, 7 * k - 6, 7 * k)?))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(WeeklyEnsemble {
+                stream: f.stream.clone(),
+                location: location.clone(),
+                weeks,
+            });
+        }
+        if !left_out.is_empty() {
+            skipped.push((f.stream.clone(), left_out));
+        }
+    }
+    Ok((out, skipped))
 }

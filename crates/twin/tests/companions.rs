@@ -15,6 +15,8 @@ use didymos_epi::mmca::MmcaModel;
 use didymos_twin::backtest::{
     backtest_leading, BacktestOptions, Score, BASELINE, ENSEMBLE, LEAD, MODEL, TREND,
 };
+use didymos_twin::companions::{weekly_ensembles, HISTORY_DAYS};
+use didymos_twin::predict::{StreamForecast, TOTAL};
 
 const DAYS: usize = 49;
 const ORIGINS: [usize; 3] = [21, 28, 35];
@@ -179,4 +181,56 @@ fn companions_use_only_weeks_up_to_each_origin() {
         "leading origin day unseen"
     );
     assert_eq!(medians(&base, TREND), medians(&lead_at, TREND));
+}
+
+/// The last `days` days up to `origin` of `s` (and nothing else).
+fn recent(s: &Stream, origin: usize, days: usize) -> Stream {
+    let mut s = s.clone();
+    s.data.retain(|&d, _| d + days > origin && d <= origin);
+    s
+}
+
+/// The live service reads only the last `HISTORY_DAYS` of the record: its
+/// weekly ensemble must equal the one from the whole record, and one week
+/// fewer must not (else the constant could be anything).
+#[test]
+fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
+    const LONG: usize = 13 * 7;
+    const ORIGIN: usize = 12 * 7;
+    let model = model(LONG, 0.04, 0.2);
+    let stream = infections_stream(&model, 20.0);
+    let template = stream_set(&model, vec![stream.clone()]);
+    let truth = simulate_truth(&model, model.parameters().values(), &template, LONG, 9);
+    let full = observed(&model, &stream, &truth, LONG);
+    let leading = leading_of(&full);
+    assert!(
+        ORIGIN > HISTORY_DAYS + 7,
+        "the record must be longer than the window"
+    );
+    // A forecast to combine with: any samples do, two weeks, 30 members.
+    let n_loc = full.streams()[0].aggregation.len();
+    let mut locations: Vec<String> = (0..n_loc).map(|l| format!("p{l}")).collect();
+    locations.push(TOTAL.to_string());
+    let values = (0..=n_loc)
+        .map(|l| {
+            (1..=14)
+                .map(|h| (0..30).map(|m| (l * 7 + h * 3 + m) as f64).collect())
+                .collect()
+        })
+        .collect();
+    let fc = [StreamForecast {
+        stream: "cases".into(),
+        locations,
+        values,
+    }];
+    let whole = weekly_ensembles(&fc, &full, &[Some(leading.clone())], ORIGIN).unwrap();
+    assert_eq!(whole.0.len(), n_loc + 1, "every location and the total");
+    assert!(whole.1.is_empty());
+    let cut = |days: usize| {
+        let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
+        let lead = recent(&leading, ORIGIN, days);
+        weekly_ensembles(&fc, &target, &[Some(lead)], ORIGIN).unwrap()
+    };
+    assert_eq!(cut(HISTORY_DAYS), whole);
+    assert_ne!(cut(HISTORY_DAYS - 7), whole);
 }

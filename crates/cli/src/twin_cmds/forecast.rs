@@ -253,10 +253,11 @@ pub fn write_forecast(
 }
 
 /// The weekly ensemble (twin + damped trend on the observed weekly sums up
-/// to day `origin_day`) per location and in total, as Hub CSV at `path`.
-/// Locations whose trend is undefined (under two weeks of data, or a
-/// negative sum) are left out and named on stderr. Returns each stream's
-/// total-over-locations forecasts by week, for the summary.
+/// to day `origin_day`, and the lead where the stream has one) per location
+/// and in total, as Hub CSV at `path`. Locations whose trend is undefined
+/// (under two weeks of data, or a negative sum) are left out and named on
+/// stderr. Returns each stream's total-over-locations forecasts by week,
+/// for the summary.
 fn write_ensemble(
     fc: &[StreamForecast],
     data: &StreamSet,
@@ -265,45 +266,26 @@ fn write_ensemble(
     origin: Date,
     path: &Path,
 ) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
+    let (ensembles, skipped) = weekly_ensembles(fc, data, leading, origin_day)?;
     let mut hub: Vec<HubRow> = Vec::new();
     let mut totals = Vec::new();
-    for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
-        let lead_of = leading.get(s).and_then(Option::as_ref);
-        let weeks = f.values[0].len() / 7;
-        let total = f.locations.len() - 1;
-        let mut skipped = Vec::new();
-        for (l, loc) in f.locations.iter().enumerate() {
-            let past = weekly_history(stream, l, origin_day);
-            let Some(companions) = Companions::new(&past, lead_of, l, origin_day, weeks)? else {
-                skipped.push(loc.as_str());
-                continue;
-            };
-            let mut by_week = Vec::with_capacity(weeks);
-            for k in 1..=weeks {
-                let q = f.hub_quantiles(l, 7 * k - 6, 7 * k)?;
-                let e = companions.ensemble(k, &q)?;
-                let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream));
-                hub.extend(forecast_rows(
-                    origin,
-                    &target,
-                    origin.add_days(7 * k as i32),
-                    loc,
-                    &e,
-                )?);
-                by_week.push(e);
-            }
-            if l == total {
-                totals.push((f.stream.clone(), by_week));
-            }
+    for e in ensembles {
+        for (k, q) in e.weeks.iter().enumerate() {
+            let k = k + 1;
+            let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", e.stream));
+            let end = origin.add_days(7 * k as i32);
+            hub.extend(forecast_rows(origin, &target, end, &e.location, q)?);
         }
-        if !skipped.is_empty() {
-            eprintln!(
-                "ensemble: {} has no damped trend (under two whole weeks of data before \
-                 {origin}, or a negative weekly sum) at {}; left out",
-                f.stream,
-                skipped.join(", ")
-            );
+        if e.location == TOTAL {
+            totals.push((e.stream, e.weeks));
         }
+    }
+    for (stream, locations) in skipped {
+        eprintln!(
+            "ensemble: {stream} has no damped trend (under two whole weeks of data before \
+             {origin}, or a negative weekly sum) at {}; left out",
+            locations.join(", ")
+        );
     }
     write_hub_csv(path, &hub)?;
     Ok(totals)

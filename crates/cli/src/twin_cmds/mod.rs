@@ -27,9 +27,9 @@ use didymos_forecast::{
 use didymos_store::{Format, TidyWriter};
 use didymos_twin::backtest::BacktestOptions;
 use didymos_twin::checkpoint;
-use didymos_twin::companions::{weekly_history, Companions};
+use didymos_twin::companions::weekly_ensembles;
 use didymos_twin::filter::Filter;
-use didymos_twin::predict::{forecast_with, StreamForecast};
+use didymos_twin::predict::{forecast_with, StreamForecast, TOTAL};
 
 /// Records the spec, the data files it read and the observations as inputs.
 fn record_twin_inputs(prov: &mut didymos_prov::Recorder, twin: &LoadedTwin) -> Result<()> {
