@@ -131,18 +131,25 @@ pub struct WeeklyEnsemble {
     pub weeks: Vec<QuantileForecast>,
 }
 
+/// Every stream's weekly ensembles, and the locations left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyEnsembles {
+    pub forecasts: Vec<WeeklyEnsemble>,
+    /// Per stream, the locations whose trend is undefined (see
+    /// [`Companions::new`]), which have no ensemble.
+    pub left_out: Vec<(String, Vec<String>)>,
+}
+
 /// The ensemble of each stream's forecast in `fc` (made at day `origin`,
 /// whole weeks of it) with its companions from `data` and `leading`, per
 /// location and in total, as `didymos forecast --ensemble` writes and the
-/// live service publishes. The second value names, per stream, the
-/// locations left out because their trend is undefined (see
-/// [`Companions::new`]).
+/// live service publishes.
 pub fn weekly_ensembles(
     fc: &[StreamForecast],
     data: &StreamSet,
     leading: &[Option<Stream>],
     origin: usize,
-) -> Result<(Vec<WeeklyEnsemble>, Vec<(String, Vec<String>)>)> {
+) -> Result<WeeklyEnsembles> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
@@ -168,5 +175,8 @@ pub fn weekly_ensembles(
             skipped.push((f.stream.clone(), left_out));
         }
     }
-    Ok((out, skipped))
+    Ok(WeeklyEnsembles {
+        forecasts: out,
+        left_out: skipped,
+    })
 }

@@ -203,10 +203,8 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
     let truth = simulate_truth(&model, model.parameters().values(), &template, LONG, 9);
     let full = observed(&model, &stream, &truth, LONG);
     let leading = leading_of(&full);
-    assert!(
-        ORIGIN > HISTORY_DAYS + 7,
-        "the record must be longer than the window"
-    );
+    // The record must be longer than the window.
+    const { assert!(ORIGIN > HISTORY_DAYS + 7) };
     // A forecast to combine with: any samples do, two weeks, 30 members.
     let n_loc = full.streams()[0].aggregation.len();
     let mut locations: Vec<String> = (0..n_loc).map(|l| format!("p{l}")).collect();
@@ -224,8 +222,12 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         values,
     }];
     let whole = weekly_ensembles(&fc, &full, &[Some(leading.clone())], ORIGIN).unwrap();
-    assert_eq!(whole.0.len(), n_loc + 1, "every location and the total");
-    assert!(whole.1.is_empty());
+    assert_eq!(
+        whole.forecasts.len(),
+        n_loc + 1,
+        "every location and the total"
+    );
+    assert!(whole.left_out.is_empty());
     let cut = |days: usize| {
         let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
         let lead = recent(&leading, ORIGIN, days);

@@ -266,10 +266,10 @@ fn write_ensemble(
     origin: Date,
     path: &Path,
 ) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
-    let (ensembles, skipped) = weekly_ensembles(fc, data, leading, origin_day)?;
+    let ensembles = weekly_ensembles(fc, data, leading, origin_day)?;
     let mut hub: Vec<HubRow> = Vec::new();
     let mut totals = Vec::new();
-    for e in ensembles {
+    for e in ensembles.forecasts {
         for (k, q) in e.weeks.iter().enumerate() {
             let k = k + 1;
             let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", e.stream));
@@ -280,7 +280,7 @@ fn write_ensemble(
             totals.push((e.stream, e.weeks));
         }
     }
-    for (stream, locations) in skipped {
+    for (stream, locations) in ensembles.left_out {
         eprintln!(
             "ensemble: {stream} has no damped trend (under two whole weeks of data before \
              {origin}, or a negative weekly sum) at {}; left out",
