@@ -107,6 +107,24 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
     );
     let after = b.eval("document.querySelector('#fan-chart .band-90').getAttribute('points')");
     assert_ne!(before, after, "the bands changed with the area");
+    // Under the chart, Madrid's weekly totals from the ensemble with the
+    // statistical companions: two weeks of the 14-day horizon, each a
+    // middle forecast inside its 50% range inside its 90% range.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#weekly-ensemble tbody tr').length"),
+        json!(2)
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#weekly-ensemble caption').textContent.includes('Madrid')"),
+        json!(true)
+    );
+    let nested = b.eval(
+        "[...document.querySelectorAll('#weekly-ensemble tbody tr')].every((tr) => { \
+           const n = (t) => t.split('–').map((x) => Number(x.trim().replace(/,/g, ''))); \
+           const [m] = n(tr.cells[1].textContent), [a, b] = n(tr.cells[2].textContent), [c, d] = n(tr.cells[3].textContent); \
+           return c <= a && a <= m && m <= b && b <= d && d > 0; })",
+    );
+    assert_eq!(nested, json!(true), "weekly ranges not nested");
     assert_eq!(
         b.eval(
             "document.querySelector('#map path[data-area=\"28\"]').getAttribute('aria-pressed')"

@@ -18,7 +18,7 @@ use crate::streams::{build_leading_streams, build_streams, observation_locations
 
 /// The observation file's columns a twin reads: each stream's, then the
 /// leading columns not already among them.
-fn observation_columns(assim: &AssimilationSpec) -> Vec<String> {
+pub fn observation_columns(assim: &AssimilationSpec) -> Vec<String> {
     let mut cols: Vec<String> = assim.streams.iter().map(|s| s.column.clone()).collect();
     for lead in assim.streams.iter().filter_map(|s| s.leading.as_ref()) {
         if !cols.contains(lead) {

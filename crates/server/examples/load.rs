@@ -296,8 +296,9 @@ fn live_latency(members: usize, warm_until: &str, measured_days: usize) {
         percentile(&mut v, 0.5)
     };
     println!(
-        "  forecast parts (medians): simulate {:.0} ms, quantiles + JSON {:.0} ms",
+        "  forecast parts (medians): simulate {:.0} ms, weekly ensemble (store read + companions) {:.0} ms, quantiles + JSON {:.0} ms",
         part("simulate_ms"),
+        part("weekly_ensemble_ms"),
         part("summarise_ms")
     );
     println!(

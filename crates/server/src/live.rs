@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use didymos_core::Date;
 use didymos_twin::checkpoint;
+use didymos_twin::companions::WeeklyEnsemble;
+use didymos_twin::predict::StreamForecast;
 
 use crate::hosted::{Hosted, LiveTwin};
 use crate::registry::TwinEntry;
@@ -161,13 +163,16 @@ fn run<T: LiveTwin>(
             let origin = cal.date_of(filter.ensemble().day());
             let members = filter.ensemble().len();
             let simulate_ms = t0.elapsed().as_millis() as u64;
+            let t1 = Instant::now();
+            let weekly = weekly_ensemble(state, twin, domain, target, target_date, &fc)?;
+            let ensemble_ms = t1.elapsed().as_millis() as u64;
             Some(crate::jobs::publish_forecast(
                 state,
                 twin,
-                &fc,
+                (&fc, &weekly),
                 (origin, members),
                 started,
-                simulate_ms,
+                (simulate_ms, ensemble_ms),
             )?)
         }
     };
@@ -225,6 +230,35 @@ fn run<T: LiveTwin>(
     }
     prune_checkpoints(state, &twin.id);
     Ok(())
+}
+
+/// The forecast's weekly ensemble with its companions, from the last
+/// `history_days` of the stored record (not the whole record: the step
+/// stays within its latency budget however long the twin has run). Empty
+/// for twins without one and for horizons under a week.
+fn weekly_ensemble<T: LiveTwin>(
+    state: &AppState,
+    twin: &TwinEntry,
+    domain: &T,
+    target: i32,
+    target_date: Date,
+    fc: &[StreamForecast],
+) -> Result<Vec<WeeklyEnsemble>, String> {
+    let days = domain.history_days();
+    let horizon = fc
+        .first()
+        .and_then(|f| f.values.first())
+        .map_or(0, Vec::len);
+    if days == 0 || horizon < 7 {
+        return Ok(Vec::new());
+    }
+    let id = twin.id.clone();
+    let from = target - days as i32;
+    let rows = state
+        .store
+        .read_blocking(move |c| store::observations_between_days(c, &id, from, target))
+        .map_err(|e| e.to_string())?;
+    domain.weekly_ensemble(&twin.streams(), &rows, target_date, fc)
 }
 
 fn write_observations(path: &Path, rows: &[StoredObservation]) -> Result<(), String> {

@@ -1,6 +1,8 @@
 //! Running the `didymos` binary from tests, in the repository root.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

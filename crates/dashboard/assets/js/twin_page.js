@@ -54,6 +54,7 @@ export async function renderTwin(main, twinId) {
   const targetSelect = h('select', { id: 'target-select' });
   const areaSelect = h('select', { id: 'area-select' });
   const chart = h('div', { id: 'fan-chart', class: 'chart' });
+  const weekly = h('div', { id: 'weekly-ensemble' });
   const metricSelect = h(
     'select',
     { id: 'metric-select' },
@@ -82,7 +83,7 @@ export async function renderTwin(main, twinId) {
         h('div', { class: 'controls' },
           h('label', { for: 'target-select' }, 'What'), targetSelect,
           h('label', { for: 'area-select' }, 'Area'), areaSelect),
-        chart),
+        chart, weekly),
       h('section', { id: 'map-section', tabindex: -1, 'aria-labelledby': 'map-title' },
         h('h2', { id: 'map-title' }, 'Map of all areas'),
         h('div', { class: 'controls' },
@@ -104,6 +105,29 @@ export async function renderTwin(main, twinId) {
       area: page.area,
     });
     chart.dataset.origin = page.forecast?.origin || '';
+    drawWeekly();
+  }
+
+  // The weekly totals of the twin combined with its statistical companions,
+  // where the forecast has them (epidemic twins, a week or more ahead).
+  function drawWeekly() {
+    const w = page.forecast?.weekly_ensemble?.find((t) => t.target === page.target && t.location === page.area);
+    if (!w) {
+      fill(weekly);
+      return;
+    }
+    const levels = page.forecast.levels;
+    const at = (row, p) => row[levels.findIndex((l) => Math.abs(l - p) < 1e-9)];
+    const range = (row, lo, hi) => `${number(at(row, lo))} – ${number(at(row, hi))}`;
+    fill(weekly, h('table', { class: 'weekly-ensemble' },
+      h('caption', {}, `Weekly totals of ${page.target}, ${nameOf(page.area)}: the twin combined with statistical forecasters ` +
+        '(a damped trend, and a leading series where the twin has one), which scored better than the twin alone in backtests.'),
+      h('thead', {}, h('tr', {}, ['Week ending', 'Middle forecast', '50% range', '90% range'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, w.week_ends.map((end, k) => h('tr', {},
+        h('th', { scope: 'row' }, end),
+        h('td', { class: 'num' }, number(at(w.quantiles[k], 0.5))),
+        h('td', { class: 'num' }, range(w.quantiles[k], 0.25, 0.75)),
+        h('td', { class: 'num' }, range(w.quantiles[k], 0.05, 0.95)))))));
   }
 
   function drawMap() {

@@ -36,10 +36,13 @@ pub struct Forecast {
 fn view(row: ForecastRow, filter: &ForecastFilter) -> ApiResult<Forecast> {
     let mut body: ForecastBody =
         serde_json::from_str(&row.body).map_err(|e| Problem::internal(e.to_string()))?;
-    body.targets.retain(|t| {
-        filter.target.as_ref().is_none_or(|x| *x == t.target)
-            && filter.location.as_ref().is_none_or(|x| *x == t.location)
-    });
+    let wanted = |target: &str, location: &str| {
+        filter.target.as_ref().is_none_or(|x| x == target)
+            && filter.location.as_ref().is_none_or(|x| x == location)
+    };
+    body.targets.retain(|t| wanted(&t.target, &t.location));
+    body.weekly_ensemble
+        .retain(|t| wanted(&t.target, &t.location));
     Ok(Forecast {
         id: row.id,
         twin: row.twin_id,

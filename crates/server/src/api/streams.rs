@@ -128,9 +128,17 @@ pub async fn register_stream(
         .at("/name"));
     }
     let observables = entry.observables();
-    if !observables.contains(&req.observable) {
+    let leading = entry.hosted.leading_observables();
+    if !observables.contains(&req.observable) && !leading.contains(&req.observable) {
+        let also = match leading.is_empty() {
+            true => String::new(),
+            false => format!(
+                "; it also reads, without fitting them, the leading series: {}",
+                leading.join(", ")
+            ),
+        };
         return Err(Problem::unprocessable(format!(
-            "twin `{twin}` assimilates no `{}`; its observables are: {}",
+            "twin `{twin}` assimilates no `{}`; its observables are: {}{also}",
             req.observable,
             observables.join(", ")
         ))

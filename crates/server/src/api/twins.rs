@@ -69,6 +69,11 @@ pub struct Twin {
     /// What streams can feed: the spec's `[[assimilation.stream]]` columns
     /// (epidemic), or `discharge` (flood).
     pub observables: Vec<String>,
+    /// Series streams can also feed that the filter does not fit: the
+    /// streams' `leading_column`s, which the weekly ensemble's lead
+    /// forecaster reads (e.g. cases before admissions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leading_observables: Vec<String>,
     /// A flood twin's model parameters as calibrated at registration.
     pub parameters: Option<std::collections::BTreeMap<String, f64>>,
     pub created: String,
@@ -102,6 +107,10 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
         locations,
         strata,
         observables,
+        leading_observables: entry
+            .as_ref()
+            .map(|e| e.hosted.leading_observables())
+            .unwrap_or_default(),
         created: time_text(row.created_ms),
     }
 }

@@ -10,9 +10,10 @@ use didymos_core::{Date, Model};
 use didymos_epi::inputs::ObservationTable;
 use didymos_epi::mmca::MmcaModel;
 use didymos_epi::spec::load_spec;
-use didymos_epi::streams::{build_streams, observation_locations};
-use didymos_epi::twin::{twin_model, LoadedTwin};
+use didymos_epi::streams::{build_leading_streams, build_streams, observation_locations};
+use didymos_epi::twin::{observation_columns, twin_model, LoadedTwin};
 use didymos_twin::checkpoint::{self, Saved};
+use didymos_twin::companions::{weekly_ensembles, WeeklyEnsemble, HISTORY_DAYS};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast};
 
@@ -29,7 +30,7 @@ pub fn load(path: &Path) -> Result<LoadedTwin, String> {
     let (spec, assim, model) = twin_model(spec).map_err(|e| e.to_string())?;
     let locations = observation_locations(&model, &assim.streams).map_err(|e| e.to_string())?;
     let table = ObservationTable {
-        variables: assim.streams.iter().map(|s| s.column.clone()).collect(),
+        variables: observation_columns(&assim),
         locations,
         strata: model.layout().strata.clone(),
         rows: BTreeMap::new(),
@@ -51,12 +52,9 @@ pub fn table_of(
     streams: &HashMap<String, StreamRow>,
     rows: &[StoredObservation],
 ) -> ObservationTable {
-    let variables: Vec<String> = twin
-        .assim
-        .streams
-        .iter()
-        .map(|s| s.column.clone())
-        .collect();
+    // The fitted columns and the leading ones (which only the weekly
+    // ensemble reads).
+    let variables = twin.table.variables.clone();
     // The locations records may name: the model's units, or the locations
     // of streams aggregated through a lookup (set when the twin was loaded).
     let (units, strata) = (&twin.table.locations, &twin.model.layout().strata);
@@ -164,5 +162,36 @@ impl LiveTwin for LoadedTwin {
             ens.seed(),
         )
         .map_err(|e| e.to_string())
+    }
+
+    fn history_days(&self) -> usize {
+        HISTORY_DAYS
+    }
+
+    fn weekly_ensemble(
+        &self,
+        streams: &HashMap<String, StreamRow>,
+        rows: &[StoredObservation],
+        cutoff: Date,
+        fc: &[StreamForecast],
+    ) -> Result<Vec<WeeklyEnsemble>, String> {
+        let err = |e: didymos_core::Error| e.to_string();
+        let table = table_of(self, streams, rows);
+        let specs = &self.assim.streams;
+        let data = build_streams(&self.model, &table, specs, Some(cutoff)).map_err(err)?;
+        let leading =
+            build_leading_streams(&self.model, &table, specs, Some(cutoff)).map_err(err)?;
+        let origin = self
+            .calendar()
+            .day_in_range(cutoff)
+            .ok_or_else(|| format!("{cutoff} is outside the twin's range"))?;
+        let ensembles = weekly_ensembles(fc, &data, &leading, origin).map_err(err)?;
+        for (stream, locations) in &ensembles.left_out {
+            tracing::debug!(
+                "weekly ensemble: {stream} has no trend at {} (under two weeks of data, or a negative week)",
+                locations.join(", ")
+            );
+        }
+        Ok(ensembles.forecasts)
     }
 }

@@ -13,6 +13,7 @@ use didymos_core::observation::StreamSet;
 use didymos_core::{Calendar, Date, Model};
 use didymos_epi::twin::LoadedTwin;
 use didymos_twin::checkpoint::Saved;
+use didymos_twin::companions::WeeklyEnsemble;
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::StreamForecast;
 use serde::Serialize;
@@ -107,6 +108,17 @@ impl Hosted {
         match self {
             Hosted::Epidemic(l) => l.assim.streams.iter().map(|s| s.column.clone()).collect(),
             Hosted::Flood(_) => vec![flood::OBSERVABLE.to_string()],
+        }
+    }
+    /// What streams can feed besides: series that forecasts follow but the
+    /// filter does not fit (an epidemic stream's `leading_column`).
+    pub fn leading_observables(&self) -> Vec<String> {
+        match self {
+            Hosted::Epidemic(l) => didymos_epi::twin::observation_columns(&l.assim)
+                .into_iter()
+                .filter(|c| !l.assim.streams.iter().any(|s| s.column == *c))
+                .collect(),
+            Hosted::Flood(_) => Vec::new(),
         }
     }
     /// Whether `observable` is fitted per stratum (records then need one).
@@ -232,4 +244,21 @@ pub trait LiveTwin {
     ) -> Result<Vec<StreamForecast>, String>;
     /// Adds what a checkpoint of this kind records besides the ensemble.
     fn checkpoint_meta(&self, _meta: &mut serde_json::Value) {}
+    /// Days of the record, ending at the origin, that [`Self::weekly_ensemble`]
+    /// reads (0: this kind has none).
+    fn history_days(&self) -> usize {
+        0
+    }
+    /// The weekly ensemble of the forecast `fc` with its statistical
+    /// companions, from `rows` (the last [`Self::history_days`] up to
+    /// `cutoff`, the origin).
+    fn weekly_ensemble(
+        &self,
+        _streams: &HashMap<String, StreamRow>,
+        _rows: &[StoredObservation],
+        _cutoff: Date,
+        _fc: &[StreamForecast],
+    ) -> Result<Vec<WeeklyEnsemble>, String> {
+        Ok(Vec::new())
+    }
 }
