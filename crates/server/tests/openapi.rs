@@ -56,6 +56,14 @@ fn the_document_describes_the_api() {
     );
     let twin = &d["components"]["schemas"]["Twin"]["properties"];
     assert!(twin["kind"].is_object(), "{twin}");
+    assert!(twin["leading_observables"].is_object(), "{twin}");
+    // Forecasts carry the weekly ensemble, its item schema resolvable.
+    let forecast = d["components"]["schemas"]["ForecastBody"].to_string();
+    assert!(forecast.contains("weekly_ensemble"), "{forecast}");
+    let weekly = &d["components"]["schemas"]["WeeklyQuantiles"]["properties"];
+    for key in ["target", "location", "week_ends", "quantiles"] {
+        assert!(weekly[key].is_object(), "WeeklyQuantiles lacks {key}: {weekly}");
+    }
     assert!(d["components"]["securitySchemes"]["bearer"].is_object());
 }
 
