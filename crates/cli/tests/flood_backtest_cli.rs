@@ -120,6 +120,10 @@ fn flood_backtest_rejects_bad_arguments() {
     };
     let span = ["--from", "2002-03-04", "--to", "2002-04-01"];
     fails(
+        &[&span[..], &["--horizon", "7", "--keep-forecasts"]].concat(),
+        "--keep-forecasts is for epidemic twins",
+    );
+    fails(
         &[
             "--from",
             "2001-06-01",

@@ -62,7 +62,10 @@ fn the_document_describes_the_api() {
     assert!(forecast.contains("weekly_ensemble"), "{forecast}");
     let weekly = &d["components"]["schemas"]["WeeklyQuantiles"]["properties"];
     for key in ["target", "location", "week_ends", "quantiles"] {
-        assert!(weekly[key].is_object(), "WeeklyQuantiles lacks {key}: {weekly}");
+        assert!(
+            weekly[key].is_object(),
+            "WeeklyQuantiles lacks {key}: {weekly}"
+        );
     }
     assert!(d["components"]["securitySchemes"]["bearer"].is_object());
 }

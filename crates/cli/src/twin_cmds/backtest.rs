@@ -40,6 +40,13 @@ pub struct BacktestArgs {
 
 pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     if crate::flood_cmds::is_flood_spec(&args.spec) {
+        if args.keep_forecasts {
+            return Err(Error::Other(
+                "--keep-forecasts is for epidemic twins; a flood backtest's scores.csv already \
+                 holds each forecast's 5/25/50/75/95% quantiles"
+                    .into(),
+            ));
+        }
         return crate::flood_cmds::backtest(&crate::flood_cmds::FloodBacktestArgs {
             spec: &args.spec,
             observations: args.observations.as_deref(),
