@@ -17,7 +17,9 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     let text = std::fs::read_to_string(spain.join("twin-2020.toml"))
         .unwrap()
         .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"")
-        + deaths;
+        + deaths
+        // Persistence for the trend: its median must then be flat.
+        + "\n[assimilation.companions]\ndamping = 0.0\n";
     let spec = dir.path().join("twin.toml");
     std::fs::write(&spec, text).unwrap();
     let out = dir.path().join("bt");
@@ -87,6 +89,25 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     );
     parquet_holds_the_csv_rows(&out);
     kept_forecasts_give_the_scores(&out, &scores);
+    trend_medians_are_flat(&scores);
+}
+
+/// With `damping = 0` in `[assimilation.companions]` the trend holds last
+/// week's level: the same median at every horizon of an origin.
+fn trend_medians_are_flat(scores: &str) {
+    use std::collections::BTreeMap;
+    let mut medians: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
+    for l in scores.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[4] == "trend" {
+            let key = (f[0].to_string(), f[1].to_string(), f[2].to_string());
+            medians.entry(key).or_default().push(f[6].parse().unwrap());
+        }
+    }
+    assert!(medians.values().any(|m| m.len() == 2));
+    for (key, m) in &medians {
+        assert!(m.iter().all(|x| x == &m[0]), "{key:?}: {m:?}");
+    }
 }
 
 /// forecasts.csv holds, for every row of scores.csv, the 23 Hub quantiles

@@ -14,6 +14,7 @@
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default), `"block-pf"` (the same, resampling each group of observed patches by its own data every day) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
+//! | `[assimilation.companions]` | the statistical forecasters beside the twin (backtests, `forecast --ensemble`, the live service's weekly ensemble): `damping` (φ in [0, 1] per week: 0 holds last week's level, 1 carries its change on undamped; default 0.5), `window` (how many recent weekly changes give the spread, whole ≥ 1; default 8), `min_sd` (floor of that spread on the log scale, ≥ 0; default 0.05) |
 //! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it) |
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use didymos_core::observation::{Delay, Noise};
 use didymos_core::Result;
 use didymos_spec::{Field, Section};
+use didymos_twin::companions::TrendOptions;
 
 use crate::streams::{DatedAscertainment, StreamSpec};
 
@@ -41,9 +43,12 @@ pub struct AssimilationSpec {
     pub inflation: f64,
     pub resample_threshold: f64,
     pub streams: Vec<StreamSpec>,
+    /// The statistical companions' settings.
+    pub companions: TrendOptions,
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
+    "companions",
     "binomial_chain",
     "log_infected_sd",
     "log_beta_patch_sd",
@@ -104,6 +109,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         inflation: 1.0,
         resample_threshold: 0.5,
         streams: Vec::new(),
+        companions: TrendOptions::default(),
     };
     if let Some(f) = sec.get("members") {
         spec.members = usize::try_from(f.int()?)
@@ -143,6 +149,9 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
     }
     if let Some(f) = sec.get("resample_threshold") {
         spec.resample_threshold = f.f64_in(0.0, 1.0, "a share of the ensemble size")?;
+    }
+    if let Some(f) = sec.get("companions") {
+        spec.companions = read_companions(&f)?;
     }
     let streams = sec.req("stream")?.array()?;
     if streams.is_empty() {
@@ -231,6 +240,26 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         });
     }
     Ok(spec)
+}
+
+/// `[assimilation.companions]`: the damped trend's settings.
+fn read_companions(f: &Field) -> Result<TrendOptions> {
+    let t = f.table()?;
+    t.check_keys(&["damping", "window", "min_sd"])?;
+    let mut opts = TrendOptions::default();
+    if let Some(f) = t.get("damping") {
+        opts.damping = f.f64_in(0.0, 1.0, "a damping factor per week in [0, 1]")?;
+    }
+    if let Some(f) = t.get("window") {
+        opts.window = usize::try_from(f.int()?)
+            .ok()
+            .filter(|&w| (1..=520).contains(&w))
+            .ok_or_else(|| f.error("expected a whole number of weekly changes, 1 to 520"))?;
+    }
+    if let Some(f) = t.get("min_sd") {
+        opts.min_sd = f.f64_in(0.0, 5.0, "a log-scale sd in [0, 5]")?;
+    }
+    Ok(opts)
 }
 
 /// `ascertainment = 0.7` or `ascertainment = [{ from = 2020-02-09, value =

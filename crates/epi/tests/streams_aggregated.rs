@@ -477,3 +477,42 @@ fn a_leading_column_is_read_at_the_streams_locations() {
         "{err}"
     );
 }
+
+/// `[assimilation.companions]` sets the statistical companions' trend;
+/// left out, the defaults; a bad value is an error naming the key.
+#[test]
+fn the_companions_settings_are_read_and_checked() {
+    let obs = "date,province_ine,age_group,new_hospitalized\n2020-03-01,28,Y,1\n";
+    let case = Case::new("2020-04-10", "", "", obs);
+    assert_eq!(
+        case.twin().unwrap().assim.companions,
+        didymos_twin::companions::TrendOptions::default()
+    );
+    let path = case.dir.path().join("twin.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let with = |table: &str| {
+        std::fs::write(
+            &path,
+            format!("{base}\n[assimilation.companions]\n{table}\n"),
+        )
+        .unwrap();
+        case.twin()
+    };
+    let c = with("damping = 0.25\nwindow = 4\nmin_sd = 0.1")
+        .unwrap()
+        .assim
+        .companions;
+    assert_eq!((c.damping, c.window, c.min_sd), (0.25, 4, 0.1));
+    for (table, key) in [
+        ("damping = 1.5", "damping"),
+        ("window = 0", "window"),
+        ("min_sd = -0.1", "min_sd"),
+        ("dampng = 0.5", "dampng"),
+    ] {
+        let err = with(table).err().expect(table).to_string();
+        assert!(
+            err.contains(key) && err.contains("twin.toml"),
+            "{table}: {err}"
+        );
+    }
+}

@@ -159,6 +159,7 @@ fn generic_backtest_runs_on_the_flood_twin() {
             origins,
             weeks: 1,
             seed: 3,
+            companions: Default::default(),
         },
     )
     .unwrap();

@@ -23,7 +23,7 @@ use didymos_forecast::{
     interval_coverage, persistence_baseline, wis, BaselineOptions, QuantileForecast,
 };
 
-use crate::companions::{observed_sum, weekly_history, Companions};
+use crate::companions::{observed_sum, weekly_history, Companions, TrendOptions};
 use crate::filter::Filter;
 use crate::predict::{forecast_with, StreamForecast};
 
@@ -33,6 +33,8 @@ pub struct BacktestOptions {
     pub origins: Vec<usize>,
     pub weeks: usize,
     pub seed: u64,
+    /// The companions' settings (the spec's `[assimilation.companions]`).
+    pub companions: TrendOptions,
 }
 
 /// One scored forecast.
@@ -163,7 +165,8 @@ fn score_stream(
         };
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
-        let companions = Companions::new(&past, leading, l, origin, opts.weeks)?;
+        let companions =
+            Companions::new(&past, leading, (l, origin, opts.weeks), &opts.companions)?;
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {

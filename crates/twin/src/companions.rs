@@ -7,9 +7,8 @@
 
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::Result;
-use didymos_forecast::{
-    damped_trend, lead_ratio, quantile_average, QuantileForecast, TrendOptions,
-};
+pub use didymos_forecast::TrendOptions;
+use didymos_forecast::{damped_trend, lead_ratio, quantile_average, QuantileForecast};
 
 use crate::predict::StreamForecast;
 
@@ -60,25 +59,25 @@ impl Companions {
     /// negative value: it works on ln(1 + y)); the lead is left out where
     /// it is undefined (under three weeks of either series, a negative
     /// value, or a leading series at 0 for the two weeks its ratio needs).
+    /// `opts` sets the trend (damping, window, spread floor; the lead takes
+    /// its spread the same way); its levels must be the twin's.
     pub fn new(
         past: &[f64],
         leading: Option<&Stream>,
-        loc: usize,
-        origin: usize,
-        weeks: usize,
+        (loc, origin, weeks): (usize, usize, usize),
+        opts: &TrendOptions,
     ) -> Result<Option<Self>> {
         let usable = |xs: &[f64], min: usize| xs.len() >= min && xs.iter().all(|&v| v >= 0.0);
         if !usable(past, 2) {
             return Ok(None);
         }
         let horizons: Vec<u32> = (1..=weeks as u32).collect();
-        let opts = TrendOptions::default();
-        let trend = damped_trend(past, &horizons, &opts)?;
+        let trend = damped_trend(past, &horizons, opts)?;
         let lead = match leading {
             Some(x) => {
                 let past_leading = weekly_history(x, loc, origin);
                 if usable(past, 3) && usable(&past_leading, 3) {
-                    lead_ratio(past, &past_leading, &horizons, &opts)?
+                    lead_ratio(past, &past_leading, &horizons, opts)?
                 } else {
                     None
                 }
@@ -114,12 +113,14 @@ impl Companions {
 }
 
 /// How many days of a stream's record (ending at the origin) the
-/// companions read: the trend's window of weekly changes needs one more
-/// week than the window. A service that keeps only recent rows in memory
-/// reads this many and gets the same companions as from the whole record
-/// (unless an older week was negative, which the whole record's trend
-/// would refuse).
-pub const HISTORY_DAYS: usize = 7 * (didymos_forecast::trend::DEFAULT_WINDOW + 1);
+/// companions read with `opts`: the trend's window of weekly changes needs
+/// one more week than the window (the lead needs three weeks). A service
+/// that keeps only recent rows reads this many and gets the same
+/// companions as from the whole record (unless an older week was
+/// negative, which the whole record's trend would refuse).
+pub fn history_days(opts: &TrendOptions) -> usize {
+    7 * (opts.window + 1).max(3)
+}
 
 /// One location's weekly ensemble forecasts, weeks 1..=W after the origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,9 +147,9 @@ pub struct WeeklyEnsembles {
 /// live service publishes.
 pub fn weekly_ensembles(
     fc: &[StreamForecast],
-    data: &StreamSet,
-    leading: &[Option<Stream>],
+    (data, leading): (&StreamSet, &[Option<Stream>]),
     origin: usize,
+    opts: &TrendOptions,
 ) -> Result<WeeklyEnsembles> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
@@ -158,7 +159,8 @@ pub fn weekly_ensembles(
         let mut left_out = Vec::new();
         for (l, location) in f.locations.iter().enumerate() {
             let past = weekly_history(stream, l, origin);
-            let Some(companions) = Companions::new(&past, lead_of, l, origin, weeks)? else {
+            let Some(companions) = Companions::new(&past, lead_of, (l, origin, weeks), opts)?
+            else {
                 left_out.push(location.clone());
                 continue;
             };

@@ -15,7 +15,7 @@ use didymos_epi::mmca::MmcaModel;
 use didymos_twin::backtest::{
     backtest_leading, BacktestOptions, Score, BASELINE, ENSEMBLE, LEAD, MODEL, TREND,
 };
-use didymos_twin::companions::{weekly_ensembles, HISTORY_DAYS};
+use didymos_twin::companions::{history_days, weekly_ensembles, TrendOptions};
 use didymos_twin::predict::{StreamForecast, TOTAL};
 
 const DAYS: usize = 49;
@@ -27,6 +27,7 @@ fn opts() -> BacktestOptions {
         origins: ORIGINS.to_vec(),
         weeks: WEEKS,
         seed: 77,
+        companions: Default::default(),
     }
 }
 
@@ -190,9 +191,10 @@ fn recent(s: &Stream, origin: usize, days: usize) -> Stream {
     s
 }
 
-/// The live service reads only the last `HISTORY_DAYS` of the record: its
-/// weekly ensemble must equal the one from the whole record, and one week
-/// fewer must not (else the constant could be anything).
+/// The live service reads only the last `history_days(opts)` of the
+/// record: its weekly ensemble must equal the one from the whole record,
+/// and one week fewer must not (else the figure could be anything), for
+/// the default settings and a shorter window.
 #[test]
 fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
     const LONG: usize = 13 * 7;
@@ -203,8 +205,6 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
     let truth = simulate_truth(&model, model.parameters().values(), &template, LONG, 9);
     let full = observed(&model, &stream, &truth, LONG);
     let leading = leading_of(&full);
-    // The record must be longer than the window.
-    const { assert!(ORIGIN > HISTORY_DAYS + 7) };
     // A forecast to combine with: any samples do, two weeks, 30 members.
     let n_loc = full.streams()[0].aggregation.len();
     let mut locations: Vec<String> = (0..n_loc).map(|l| format!("p{l}")).collect();
@@ -221,18 +221,30 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         locations,
         values,
     }];
-    let whole = weekly_ensembles(&fc, &full, &[Some(leading.clone())], ORIGIN).unwrap();
-    assert_eq!(
-        whole.forecasts.len(),
-        n_loc + 1,
-        "every location and the total"
-    );
-    assert!(whole.left_out.is_empty());
-    let cut = |days: usize| {
-        let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
-        let lead = recent(&leading, ORIGIN, days);
-        weekly_ensembles(&fc, &target, &[Some(lead)], ORIGIN).unwrap()
+    let short = TrendOptions {
+        window: 3,
+        ..TrendOptions::default()
     };
-    assert_eq!(cut(HISTORY_DAYS), whole);
-    assert_ne!(cut(HISTORY_DAYS - 7), whole);
+    for opts in [TrendOptions::default(), short] {
+        let days = history_days(&opts);
+        assert!(
+            ORIGIN > days + 7,
+            "the record must be longer than the window"
+        );
+        let lead = [Some(leading.clone())];
+        let whole = weekly_ensembles(&fc, (&full, &lead), ORIGIN, &opts).unwrap();
+        assert_eq!(
+            whole.forecasts.len(),
+            n_loc + 1,
+            "every location and the total"
+        );
+        assert!(whole.left_out.is_empty());
+        let cut = |days: usize| {
+            let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
+            let lead = [Some(recent(&leading, ORIGIN, days))];
+            weekly_ensembles(&fc, (&target, &lead), ORIGIN, &opts).unwrap()
+        };
+        assert_eq!(cut(days), whole, "window {}", opts.window);
+        assert_ne!(cut(days - 7), whole, "window {}", opts.window);
+    }
 }

@@ -57,6 +57,7 @@ fn pipeline(
         origins: vec![14, 21],
         weeks: 2,
         seed,
+        companions: Default::default(),
     };
     let bt = backtest(filter(), data, &opts).expect("backtest");
     for (_, fc) in &bt.forecasts {

@@ -34,6 +34,7 @@ fn opts() -> BacktestOptions {
         origins: ORIGINS.to_vec(),
         weeks: WEEKS,
         seed: FORECAST_SEED,
+        companions: Default::default(),
     }
 }
 

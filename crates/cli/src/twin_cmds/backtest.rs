@@ -89,6 +89,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         origins,
         weeks,
         seed: args.seed.unwrap_or(twin.spec.seed),
+        companions: twin.assim.companions.clone(),
     };
     let members = args.members.unwrap_or(twin.assim.members);
     // Each origin forecasts with the measures in force then, held constant:

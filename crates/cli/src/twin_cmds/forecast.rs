@@ -138,7 +138,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         true => {
             let path = args.out.join(format!("{origin}-didymos-ensemble.csv"));
             let leading = twin.leading_streams(cutoff)?;
-            let totals = write_ensemble(&fc, &data, &leading, saved.day, origin, &path)?;
+            let totals = write_ensemble(&fc, &twin, (&data, &leading), (saved.day, origin), &path)?;
             crate::prov_cmd::generated(&mut prov, "output", &path)?;
             totals
         }
@@ -260,13 +260,13 @@ pub fn write_forecast(
 /// for the summary.
 fn write_ensemble(
     fc: &[StreamForecast],
-    data: &StreamSet,
-    leading: &[Option<Stream>],
-    origin_day: usize,
-    origin: Date,
+    twin: &LoadedTwin,
+    (data, leading): (&StreamSet, &[Option<Stream>]),
+    (origin_day, origin): (usize, Date),
     path: &Path,
 ) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
-    let ensembles = weekly_ensembles(fc, data, leading, origin_day)?;
+    let companions = &twin.assim.companions;
+    let ensembles = weekly_ensembles(fc, (data, leading), origin_day, companions)?;
     let mut hub: Vec<HubRow> = Vec::new();
     let mut totals = Vec::new();
     for e in ensembles.forecasts {

@@ -13,7 +13,7 @@ use didymos_epi::spec::load_spec;
 use didymos_epi::streams::{build_leading_streams, build_streams, observation_locations};
 use didymos_epi::twin::{observation_columns, twin_model, LoadedTwin};
 use didymos_twin::checkpoint::{self, Saved};
-use didymos_twin::companions::{weekly_ensembles, WeeklyEnsemble, HISTORY_DAYS};
+use didymos_twin::companions::{history_days, weekly_ensembles, WeeklyEnsemble};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast};
 
@@ -165,7 +165,7 @@ impl LiveTwin for LoadedTwin {
     }
 
     fn history_days(&self) -> usize {
-        HISTORY_DAYS
+        history_days(&self.assim.companions)
     }
 
     fn weekly_ensemble(
@@ -185,7 +185,8 @@ impl LiveTwin for LoadedTwin {
             .calendar()
             .day_in_range(cutoff)
             .ok_or_else(|| format!("{cutoff} is outside the twin's range"))?;
-        let ensembles = weekly_ensembles(fc, &data, &leading, origin).map_err(err)?;
+        let ensembles =
+            weekly_ensembles(fc, (&data, &leading), origin, &self.assim.companions).map_err(err)?;
         for (stream, locations) in &ensembles.left_out {
             tracing::debug!(
                 "weekly ensemble: {stream} has no trend at {} (under two weeks of data, or a negative week)",
