@@ -5,7 +5,9 @@
 //! compartments by a per-stratum mobility weight that depends on the
 //! current mobility share pᵍ. Factoring pᵍ out,
 //!
-//!   Σ_e ρ[h,i]·n[h,i]·((1−pₕ)δᵢⱼ + pₕRᵢⱼ) = (1−pₕ)·x[h,j] + pₕ·Σ_{i→j} Rᵢⱼ·x[h,i],
+//! ```text
+//! Σ_e ρ[h,i]·n[h,i]·((1−pₕ)δᵢⱼ + pₕRᵢⱼ) = (1−pₕ)·x[h,j] + pₕ·Σ_{i→j} Rᵢⱼ·x[h,i],
+//! ```
 //!
 //! turns the hot loop into a plain sparse product with the fixed matrix Rᵀ,
 //! independent of confinement, so the edges are never rebuilt when κ₀
