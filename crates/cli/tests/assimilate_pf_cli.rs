@@ -149,8 +149,10 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         "{}",
         String::from_utf8_lossy(&fc.stderr)
     );
-    // The ensemble file: Hub CSV, weeks 1-2 for the 52 provinces and the
-    // total, 23 quantiles and a point each; non-negative values.
+    // The ensemble file: Hub CSV, the Hub's epiweeks within the 14 days (a
+    // Friday origin: only the one ending Saturday 2020-06-13) for the 52
+    // provinces and the total, 23 quantiles and a point each; non-negative
+    // values.
     let ens = std::fs::read_to_string(dir.path().join("fc/2020-06-05-didymos-ensemble.csv"))
         .expect("ensemble csv");
     let mut lines = ens.lines();
@@ -159,25 +161,36 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         Some("forecast_date,target,target_end_date,location,type,quantile,value")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), 53 * 2 * 24);
+    assert_eq!(rows.len(), 53 * 24);
     assert!(rows.iter().all(|r| r[6].parse::<f64>().unwrap() >= 0.0));
     assert!(rows
         .iter()
-        .any(|r| r[1] == "2 wk ahead inc new_hospitalized"
-            && r[2] == "2020-06-19"
-            && r[3] == "total"));
+        .all(|r| r[1] == "1 wk ahead inc new_hospitalized" && r[2] == "2020-06-13"));
+    // The twin's own Hub file dates its weekly rows the same way.
+    let own = std::fs::read_to_string(dir.path().join("fc/2020-06-05-didymos-mmca.csv")).unwrap();
+    let weekly: Vec<&str> = own.lines().filter(|l| l.contains(" wk ahead ")).collect();
+    assert_eq!(weekly.len(), 53 * 24);
+    assert!(weekly
+        .iter()
+        .all(|l| l.contains(",1 wk ahead inc new_hospitalized,2020-06-13,")));
     assert!(
         String::from_utf8_lossy(&fc.stdout).contains("ensemble with the statistical companions")
     );
+    // From Monday 2020-06-01 (the checkpoint's day) the epiweek under way
+    // ends on Saturday 06-06, 5 days on: 4 days reach no epiweek.
     let short = Command::new(env!("CARGO_BIN_EXE_didymos"))
         .args(["forecast", "--checkpoint"])
         .arg(out.join("checkpoint.bin"))
-        .args(["--horizon", "6", "--ensemble", "--out"])
+        .args(["--horizon", "4", "--ensemble", "--out"])
         .arg(dir.path().join("fc3"))
         .output()
         .unwrap();
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("give --horizon 7 or more"));
+    let why = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        why.contains("ends on 2020-06-06, 5 days on: give --horizon 5 or more (got 4)"),
+        "{why}"
+    );
     // Resuming it under a spec that asks for whole-member particles is
     // refused, not silently switched.
     let other = Command::new(env!("CARGO_BIN_EXE_didymos"))

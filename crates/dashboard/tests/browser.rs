@@ -108,11 +108,16 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
     let after = b.eval("document.querySelector('#fan-chart .band-90').getAttribute('points')");
     assert_ne!(before, after, "the bands changed with the area");
     // Under the chart, Madrid's weekly totals from the ensemble with the
-    // statistical companions: two weeks of the 14-day horizon, each a
-    // middle forecast inside its 50% range inside its 90% range.
+    // statistical companions: from Tuesday 2020-03-10, the one epiweek that
+    // ends within the 14-day horizon (Saturday 03-21), its middle forecast
+    // inside its 50% range inside its 90% range.
     assert_eq!(
         b.eval("document.querySelectorAll('#weekly-ensemble tbody tr').length"),
-        json!(2)
+        json!(1)
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#weekly-ensemble tbody th').textContent"),
+        json!("2020-03-21")
     );
     assert_eq!(
         b.eval("document.querySelector('#weekly-ensemble caption').textContent.includes('Madrid')"),

@@ -12,7 +12,7 @@
 use didymos_core::{Error, Result};
 
 use crate::scores::QuantileForecast;
-use crate::trend::{log_change_sd, log_scale_quantiles, TrendOptions};
+use crate::trend::{check_horizons, log_change_sd, log_scale_quantiles, TrendOptions};
 
 /// Quantile forecasts of `target` at `horizons` from `leading`; `None` when
 /// the ratio is undefined (the leading series summed to 0 over the two
@@ -23,6 +23,21 @@ pub fn lead_ratio(
     target: &[f64],
     leading: &[f64],
     horizons: &[u32],
+    opts: &TrendOptions,
+) -> Result<Option<Vec<QuantileForecast>>> {
+    if horizons.contains(&0) {
+        return Err(Error::Other("horizons start at 1".into()));
+    }
+    let h: Vec<f64> = horizons.iter().map(|&h| f64::from(h)).collect();
+    lead_ratio_at(target, leading, &h, opts)
+}
+
+/// As [`lead_ratio`] at horizons in weeks that may fall between whole
+/// weeks (> 0): the same median, spread sd·√h.
+pub fn lead_ratio_at(
+    target: &[f64],
+    leading: &[f64],
+    horizons: &[f64],
     opts: &TrendOptions,
 ) -> Result<Option<Vec<QuantileForecast>>> {
     for (name, xs) in [("target", target), ("leading", leading)] {
@@ -39,9 +54,7 @@ pub fn lead_ratio(
             )));
         }
     }
-    if horizons.contains(&0) {
-        return Err(Error::Other("horizons start at 1".into()));
-    }
+    check_horizons(horizons)?;
     let (n, m) = (target.len(), leading.len());
     let before = leading[m - 2] + leading[m - 3];
     if before <= 0.0 {
@@ -52,7 +65,7 @@ pub fn lead_ratio(
     let sd = log_change_sd(target, opts.window, opts.min_sd);
     horizons
         .iter()
-        .map(|&h| log_scale_quantiles(centre, sd * f64::from(h).sqrt(), &opts.levels))
+        .map(|&h| log_scale_quantiles(centre, sd * h.sqrt(), &opts.levels))
         .collect::<Result<Vec<_>>>()
         .map(Some)
 }

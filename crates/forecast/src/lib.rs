@@ -22,8 +22,8 @@ pub use ensemble::quantile_average;
 pub use hub::{
     forecast_rows, read_hub_csv, write_hub_csv, HorizonUnit, HubRow, RowKind, Target, HUB_COLUMNS,
 };
-pub use lead::lead_ratio;
+pub use lead::{lead_ratio, lead_ratio_at};
 pub use normal::normal_quantile;
 pub use quantiles::{epiweek, epiweek_end, quantile, quantiles, HUB_LEVELS};
 pub use scores::{bias, crps_samples, interval_coverage, wis, QuantileForecast, WisBreakdown};
-pub use trend::{damped_trend, TrendOptions};
+pub use trend::{damped_trend, damped_trend_at, TrendOptions};

@@ -55,6 +55,22 @@ pub fn damped_trend(
     horizons: &[u32],
     opts: &TrendOptions,
 ) -> Result<Vec<QuantileForecast>> {
+    if horizons.contains(&0) {
+        return Err(Error::Other("horizons start at 1".into()));
+    }
+    let h: Vec<f64> = horizons.iter().map(|&h| f64::from(h)).collect();
+    damped_trend_at(history, &h, opts)
+}
+
+/// As [`damped_trend`] at horizons that may fall between steps (> 0; e.g.
+/// 5/7 of a week: a 7-day window ending five days on). The damped sum of
+/// steps φ + φ² + … + φʰ extends to φ(1 − φʰ)/(1 − φ) between whole steps
+/// (h for φ = 1), and the spread is sd·√h as at whole steps.
+pub fn damped_trend_at(
+    history: &[f64],
+    horizons: &[f64],
+    opts: &TrendOptions,
+) -> Result<Vec<QuantileForecast>> {
     if history.len() < 2 {
         return Err(Error::Other(format!(
             "the damped trend needs at least two observations, got {}",
@@ -67,9 +83,7 @@ pub fn damped_trend(
             history[i]
         )));
     }
-    if horizons.contains(&0) {
-        return Err(Error::Other("horizons start at 1".into()));
-    }
+    check_horizons(horizons)?;
     if !(0.0..=1.0).contains(&opts.damping)
         || opts.window == 0
         || opts.min_sd.is_nan()
@@ -87,10 +101,32 @@ pub fn damped_trend(
     horizons
         .iter()
         .map(|&h| {
-            let steps: f64 = (1..=h as i32).map(|j| opts.damping.powi(j)).sum();
-            log_scale_quantiles(last + slope * steps, sd * f64::from(h).sqrt(), &opts.levels)
+            let steps = damped_steps(opts.damping, h);
+            log_scale_quantiles(last + slope * steps, sd * h.sqrt(), &opts.levels)
         })
         .collect()
+}
+
+/// φ + φ² + … + φʰ, summed term by term at whole h (so whole horizons give
+/// the same bits as they always have) and in closed form between.
+fn damped_steps(phi: f64, h: f64) -> f64 {
+    if h.fract() == 0.0 {
+        (1..=h as i32).map(|j| phi.powi(j)).sum()
+    } else if phi == 1.0 {
+        h
+    } else {
+        phi * (1.0 - phi.powf(h)) / (1.0 - phi)
+    }
+}
+
+/// Horizons are finite and > 0.
+pub(crate) fn check_horizons(horizons: &[f64]) -> Result<()> {
+    match horizons.iter().find(|h| !(h.is_finite() && **h > 0.0)) {
+        Some(h) => Err(Error::Other(format!(
+            "horizon {h}: horizons are finite and > 0"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The population sd of the last `window` changes of ln(1 + y) (at least

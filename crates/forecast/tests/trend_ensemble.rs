@@ -154,3 +154,56 @@ fn lead_ratio_matches_hand_values() {
         .to_string();
     assert!(e.contains("leading week 1 is -2"), "{e}");
 }
+
+/// Between whole steps (an epiweek ending h = 5/7 of a week on): the damped
+/// sum φ + … + φʰ is φ(1 − φʰ)/(1 − φ), the spread sd·√h; whole steps give
+/// the term-by-term sum bit for bit.
+#[test]
+fn horizons_between_whole_steps_extend_the_damped_sum() {
+    use didymos_forecast::{damped_trend_at, lead_ratio_at};
+    let opts = TrendOptions {
+        levels: vec![0.1, 0.5, 0.9],
+        ..TrendOptions::default()
+    };
+    let history = [0.0, 3.0, 8.0];
+    let whole = damped_trend(&history, &[1, 2, 3], &opts).unwrap();
+    let at = damped_trend_at(&history, &[1.0, 2.0, 3.0], &opts).unwrap();
+    assert_eq!(whole, at);
+    let h = 5.0 / 7.0;
+    let f = damped_trend_at(&history, &[h], &opts).unwrap();
+    let slope = 2.0 * 1.5f64.ln();
+    let sd = (4.0f64 / 2.25).ln() / 2.0;
+    let steps = 0.5 * (1.0 - 0.5f64.powf(h)) / 0.5;
+    let centre = 9.0f64.ln() + slope * steps;
+    assert!(close(f[0].values()[1], centre.exp() - 1.0));
+    let z90 = 1.281_551_565_544_600_4;
+    assert!(close(
+        f[0].values()[2],
+        (centre + sd * h.sqrt() * z90).exp() - 1.0
+    ));
+    // The median lies between the origin's level and one step's.
+    let (m0, m1) = (8.0, whole[0].values()[1]);
+    assert!(m0 < f[0].values()[1] && f[0].values()[1] < m1);
+    // φ = 1: h steps of the slope; φ = 0: the last level.
+    for (damping, want) in [(1.0, 9.0 * (slope * h).exp() - 1.0), (0.0, 8.0)] {
+        let o = TrendOptions {
+            damping,
+            ..opts.clone()
+        };
+        let f = damped_trend_at(&history, &[h], &o).unwrap();
+        assert!(close(f[0].values()[1], want), "φ = {damping}");
+    }
+    // The lead: the same median at any horizon, spread √h.
+    let lead = lead_ratio_at(&[1.0, 2.0, 4.0], &[10.0, 10.0, 20.0], &[h, 1.0], &opts)
+        .unwrap()
+        .unwrap();
+    assert_eq!(lead[0].values()[1], lead[1].values()[1]);
+    assert!(lead[0].values()[2] < lead[1].values()[2]);
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let err = damped_trend_at(&history, &[bad], &opts).unwrap_err();
+        assert!(
+            err.to_string().contains("horizons are finite and > 0"),
+            "{err}"
+        );
+    }
+}

@@ -245,11 +245,7 @@ fn weekly_ensemble<T: LiveTwin>(
     fc: &[StreamForecast],
 ) -> Result<Vec<WeeklyEnsemble>, String> {
     let days = domain.history_days();
-    let horizon = fc
-        .first()
-        .and_then(|f| f.values.first())
-        .map_or(0, Vec::len);
-    if days == 0 || horizon < 7 {
+    if days == 0 {
         return Ok(Vec::new());
     }
     let id = twin.id.clone();

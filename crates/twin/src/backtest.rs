@@ -165,8 +165,8 @@ fn score_stream(
         };
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
-        let companions =
-            Companions::new(&past, leading, (l, origin, opts.weeks), &opts.companions)?;
+        let horizons: Vec<f64> = (1..=opts.weeks).map(|k| k as f64).collect();
+        let companions = Companions::new(&past, leading, (l, origin), &horizons, &opts.companions)?;
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {

@@ -6,10 +6,11 @@
 //! writes the ensemble.
 
 use didymos_core::observation::{Stream, StreamSet};
-use didymos_core::Result;
+use didymos_core::{Date, Result};
 pub use didymos_forecast::TrendOptions;
-use didymos_forecast::{damped_trend, lead_ratio, quantile_average, QuantileForecast};
+use didymos_forecast::{damped_trend_at, lead_ratio_at, quantile_average, QuantileForecast};
 
+use crate::epiweeks::{epiweek_targets, observed_part, EpiweekTarget};
 use crate::predict::StreamForecast;
 
 /// The observed sum over days `from..=to` at `loc` (`None` if any is
@@ -59,25 +60,28 @@ impl Companions {
     /// negative value: it works on ln(1 + y)); the lead is left out where
     /// it is undefined (under three weeks of either series, a negative
     /// value, or a leading series at 0 for the two weeks its ratio needs).
-    /// `opts` sets the trend (damping, window, spread floor; the lead takes
-    /// its spread the same way); its levels must be the twin's.
+    /// Forecasts are made at `horizons`, in weeks from the origin (whole
+    /// weeks in the backtest; an epiweek ending five days on is 5/7); the
+    /// accessors take the 1-based position in it. `opts` sets the trend
+    /// (damping, window, spread floor; the lead takes its spread the same
+    /// way); its levels must be the twin's.
     pub fn new(
         past: &[f64],
         leading: Option<&Stream>,
-        (loc, origin, weeks): (usize, usize, usize),
+        (loc, origin): (usize, usize),
+        horizons: &[f64],
         opts: &TrendOptions,
     ) -> Result<Option<Self>> {
         let usable = |xs: &[f64], min: usize| xs.len() >= min && xs.iter().all(|&v| v >= 0.0);
         if !usable(past, 2) {
             return Ok(None);
         }
-        let horizons: Vec<u32> = (1..=weeks as u32).collect();
-        let trend = damped_trend(past, &horizons, opts)?;
+        let trend = damped_trend_at(past, horizons, opts)?;
         let lead = match leading {
             Some(x) => {
                 let past_leading = weekly_history(x, loc, origin);
                 if usable(past, 3) && usable(&past_leading, 3) {
-                    lead_ratio(past, &past_leading, &horizons, opts)?
+                    lead_ratio_at(past, &past_leading, horizons, opts)?
                 } else {
                     None
                 }
@@ -87,25 +91,21 @@ impl Companions {
         Ok(Some(Companions { trend, lead }))
     }
 
-    /// The damped trend's forecast `weeks_ahead` (≥ 1).
-    pub fn trend(&self, weeks_ahead: usize) -> &QuantileForecast {
-        &self.trend[weeks_ahead - 1]
+    /// The damped trend's forecast at the `k`-th horizon (k ≥ 1).
+    pub fn trend(&self, k: usize) -> &QuantileForecast {
+        &self.trend[k - 1]
     }
 
     /// The lead forecaster's, where there is one.
-    pub fn lead(&self, weeks_ahead: usize) -> Option<&QuantileForecast> {
-        self.lead.as_ref().map(|l| &l[weeks_ahead - 1])
+    pub fn lead(&self, k: usize) -> Option<&QuantileForecast> {
+        self.lead.as_ref().map(|l| &l[k - 1])
     }
 
     /// The equal-weight quantile average of the twin's forecast `model`
-    /// with the companions' `weeks_ahead`.
-    pub fn ensemble(
-        &self,
-        weeks_ahead: usize,
-        model: &QuantileForecast,
-    ) -> Result<QuantileForecast> {
-        let mut parts = vec![(model, 1.0), (self.trend(weeks_ahead), 1.0)];
-        if let Some(l) = self.lead(weeks_ahead) {
+    /// with the companions' at the `k`-th horizon.
+    pub fn ensemble(&self, k: usize, model: &QuantileForecast) -> Result<QuantileForecast> {
+        let mut parts = vec![(model, 1.0), (self.trend(k), 1.0)];
+        if let Some(l) = self.lead(k) {
             parts.push((l, 1.0));
         }
         quantile_average(&parts)
@@ -122,14 +122,16 @@ pub fn history_days(opts: &TrendOptions) -> usize {
     7 * (opts.window + 1).max(3)
 }
 
-/// One location's weekly ensemble forecasts, weeks 1..=W after the origin.
+/// One location's weekly ensemble forecasts of the Hub's epiweek targets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeeklyEnsemble {
     pub stream: String,
     /// A location of the stream, or [`crate::predict::TOTAL`].
     pub location: String,
-    /// `weeks[k - 1]`: the sum over days origin+7(k−1)+1 … origin+7k.
-    pub weeks: Vec<QuantileForecast>,
+    /// Each target with its forecast, in order of `weeks_ahead`; a target
+    /// whose observed days (before or on the origin) are missing is left
+    /// out.
+    pub weeks: Vec<(EpiweekTarget, QuantileForecast)>,
 }
 
 /// Every stream's weekly ensembles, and the locations left out.
@@ -141,32 +143,47 @@ pub struct WeeklyEnsembles {
     pub left_out: Vec<(String, Vec<String>)>,
 }
 
-/// The ensemble of each stream's forecast in `fc` (made at day `origin`,
-/// whole weeks of it) with its companions from `data` and `leading`, per
-/// location and in total, as `didymos forecast --ensemble` writes and the
-/// live service publishes.
+/// The ensemble of each stream's forecast in `fc` (made at day
+/// `origin.0`, the date `origin.1`) with its companions from `data` and
+/// `leading`, for the Hub's epiweek targets within the forecast's horizon
+/// ([`epiweek_targets`]), per location and in total, as `didymos forecast
+/// --ensemble` writes and the live service publishes. The twin's part of
+/// an epiweek that began on or before the origin adds the observed days;
+/// the companions forecast the 7-day sum ending on its Saturday.
 pub fn weekly_ensembles(
     fc: &[StreamForecast],
     (data, leading): (&StreamSet, &[Option<Stream>]),
-    origin: usize,
+    (origin, origin_date): (usize, Date),
     opts: &TrendOptions,
 ) -> Result<WeeklyEnsembles> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
         let lead_of = leading.get(s).and_then(Option::as_ref);
-        let weeks = f.values.first().map_or(0, Vec::len) / 7;
+        let targets = epiweek_targets(origin_date, f.values.first().map_or(0, Vec::len));
+        if targets.is_empty() {
+            continue;
+        }
+        let horizons: Vec<f64> = targets
+            .iter()
+            .map(EpiweekTarget::weeks_from_origin)
+            .collect();
         let mut left_out = Vec::new();
         for (l, location) in f.locations.iter().enumerate() {
             let past = weekly_history(stream, l, origin);
-            let Some(companions) = Companions::new(&past, lead_of, (l, origin, weeks), opts)?
+            let Some(companions) = Companions::new(&past, lead_of, (l, origin), &horizons, opts)?
             else {
                 left_out.push(location.clone());
                 continue;
             };
-            let weeks = (1..=weeks)
-                .map(|k| companions.ensemble(k, &f.hub_quantiles(l, 7 * k - 6, 7 * k)?))
-                .collect::<Result<Vec<_>>>()?;
+            let mut weeks = Vec::with_capacity(targets.len());
+            for (i, t) in targets.iter().enumerate() {
+                let Some(observed) = observed_part(stream, l, origin, t) else {
+                    continue;
+                };
+                let q = f.epiweek_quantiles(l, t, observed)?;
+                weeks.push((t.clone(), companions.ensemble(i + 1, &q)?));
+            }
             out.push(WeeklyEnsemble {
                 stream: f.stream.clone(),
                 location: location.clone(),

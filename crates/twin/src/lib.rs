@@ -9,10 +9,13 @@
 //!   each origin, scored against what happened and against a baseline.
 //! - [`companions`]: a damped trend on the observed weekly sums and its
 //!   ensemble with the twin, scored beside it and written on request.
+//! - [`epiweeks`]: the Forecast Hub's weekly targets (epiweeks) as windows
+//!   of days around an origin.
 #![forbid(unsafe_code)]
 
 pub mod backtest;
 pub mod checkpoint;
 pub mod companions;
+pub mod epiweeks;
 pub mod filter;
 pub mod predict;

@@ -15,6 +15,8 @@ use didymos_core::observation::StreamSet;
 use didymos_core::rng::member_rng;
 use didymos_core::{Ensemble, Error, Model, Result, RunOptions};
 use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
+
+use crate::epiweeks::EpiweekTarget;
 use rand::Rng;
 
 const STREAM_PICK: u64 = 0x5049_434b;
@@ -51,6 +53,23 @@ impl StreamForecast {
         to: usize,
     ) -> Result<QuantileForecast> {
         let mut s = self.summed(location, from, to);
+        QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)
+    }
+
+    /// The Hub's quantiles of an epiweek target: the samples summed over
+    /// its forecast days plus `observed`, the observed sum of its days up
+    /// to the origin ([`crate::epiweeks::observed_part`]).
+    pub fn epiweek_quantiles(
+        &self,
+        location: usize,
+        target: &EpiweekTarget,
+        observed: f64,
+    ) -> Result<QuantileForecast> {
+        let (from, to) = target.forecast_days();
+        let mut s = self.summed(location, from, to);
+        for v in &mut s {
+            *v += observed;
+        }
         QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)
     }
 }

@@ -232,7 +232,8 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
             "the record must be longer than the window"
         );
         let lead = [Some(leading.clone())];
-        let whole = weekly_ensembles(&fc, (&full, &lead), ORIGIN, &opts).unwrap();
+        let at = (ORIGIN, model.calendar().date_of(ORIGIN));
+        let whole = weekly_ensembles(&fc, (&full, &lead), at, &opts).unwrap();
         assert_eq!(
             whole.forecasts.len(),
             n_loc + 1,
@@ -242,7 +243,7 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         let cut = |days: usize| {
             let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
             let lead = [Some(recent(&leading, ORIGIN, days))];
-            weekly_ensembles(&fc, (&target, &lead), ORIGIN, &opts).unwrap()
+            weekly_ensembles(&fc, (&target, &lead), at, &opts).unwrap()
         };
         assert_eq!(cut(days), whole, "window {}", opts.window);
         assert_ne!(cut(days - 7), whole, "window {}", opts.window);

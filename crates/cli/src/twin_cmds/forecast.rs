@@ -57,12 +57,6 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             &args.out,
         );
     }
-    if args.ensemble && args.horizon < 7 {
-        return Err(Error::Other(format!(
-            "--ensemble forecasts whole weeks: give --horizon 7 or more (got {})",
-            args.horizon
-        )));
-    }
     if args.forcing.is_some() {
         return Err(Error::Other(
             "--forcing is for flood twins; this checkpoint is an epidemic twin's".into(),
@@ -112,6 +106,15 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             cal.end
         )));
     }
+    let origin = cal.date_of(saved.day);
+    if args.ensemble && epiweek_targets(origin, args.horizon).is_empty() {
+        let first = epiweek_targets(origin, 13).remove(0);
+        return Err(Error::Other(format!(
+            "--ensemble forecasts the Forecast Hub's epiweeks; the first from {origin} ends \
+             on {}, {} days on: give --horizon {} or more (got {})",
+            first.end, first.last, first.last, args.horizon
+        )));
+    }
     // Measures (κ₀) after the origin are unknown at the origin: hold the
     // ones in force.
     let frozen = twin.model.with_containments_until(saved.day)?;
@@ -124,9 +127,13 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         args.horizon,
         saved.seed,
     )?;
-    let origin = cal.date_of(saved.day);
     let compute = started.elapsed();
-    write_forecast(&fc, origin, &args.out, args.trajectories)?;
+    write_forecast(
+        &fc,
+        (&data, saved.day, origin),
+        &args.out,
+        args.trajectories,
+    )?;
     crate::prov_cmd::generated(&mut prov, "output", &args.out.join("forecast.parquet"))?;
     let hub_csv = args.out.join(format!("{origin}-didymos-mmca.csv"));
     crate::prov_cmd::generated(&mut prov, "output", &hub_csv)?;
@@ -144,32 +151,36 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         }
         false => Vec::new(),
     };
-    for f in &fc {
+    let row = |t: &EpiweekTarget, q: &QuantileForecast| {
+        let at = |l: f64| q.value_at(l).unwrap_or(f64::NAN);
+        println!(
+            "{:>6} {:>12} {:>12.0} {:>12.0} – {:<12.0}",
+            t.weeks_ahead,
+            t.end.to_string(),
+            at(0.5),
+            at(0.05),
+            at(0.95)
+        );
+    };
+    for (f, stream) in fc.iter().zip(data.streams()) {
         let total = f.locations.len() - 1;
         println!(
-            "{} forecast from {origin} (total over {} locations):",
+            "{} forecast from {origin} (total over {} locations), by the Hub's epiweeks:",
             f.stream, total
         );
         println!(
-            "{:>6} {:>12} {:>26}",
-            "week", "median", "90% of forecasts fall in"
+            "{:>6} {:>12} {:>12} {:>26}",
+            "week", "ending", "median", "90% of forecasts fall in"
         );
-        for k in 1..=args.horizon / 7 {
-            let mut s = f.summed(total, 7 * (k - 1) + 1, 7 * k);
-            let q = quantiles(&mut s, &[0.05, 0.5, 0.95])?;
-            println!("{k:>6} {:>12.0} {:>12.0} – {:<12.0}", q[1], q[0], q[2]);
+        for t in epiweek_targets(origin, args.horizon) {
+            if let Some(observed) = observed_part(stream, total, saved.day, &t) {
+                row(&t, &f.epiweek_quantiles(total, &t, observed)?);
+            }
         }
-        if let Some((_, weeks)) = ensemble.iter().find(|(s, _)| *s == f.stream) {
+        if let Some(e) = ensemble.iter().find(|e| e.stream == f.stream) {
             println!("ensemble with the statistical companions (same columns):");
-            for (k, q) in weeks.iter().enumerate() {
-                let at = |l: f64| q.value_at(l).unwrap_or(f64::NAN);
-                println!(
-                    "{:>6} {:>12.0} {:>12.0} – {:<12.0}",
-                    k + 1,
-                    at(0.5),
-                    at(0.05),
-                    at(0.95)
-                );
+            for (t, q) in &e.weeks {
+                row(t, q);
             }
         }
     }
@@ -183,11 +194,13 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
-/// Hub CSV (daily and weekly targets, per location and in total) and a
-/// tidy table of the same quantiles.
+/// Hub CSV (daily targets, and the Hub's epiweek targets within the
+/// horizon, per location and in total) and a tidy table of the daily
+/// quantiles. `data` gives the observed days of an epiweek under way at
+/// `origin` (day `origin_day`); a location missing one gets no row for it.
 pub fn write_forecast(
     fc: &[StreamForecast],
-    origin: Date,
+    (data, origin_day, origin): (&StreamSet, usize, Date),
     out: &Path,
     trajectories: bool,
 ) -> Result<()> {
@@ -200,34 +213,30 @@ pub fn write_forecast(
         )?),
         false => None,
     };
-    for f in fc {
+    for (f, stream) in fc.iter().zip(data.streams()) {
         let horizon = f.values[0].len();
+        let weeks = epiweek_targets(origin, horizon);
         for (l, loc) in f.locations.iter().enumerate() {
-            let mut blocks: Vec<(Target, usize, usize)> = (1..=horizon)
-                .map(|h| {
-                    (
-                        Target::new(h as u32, HorizonUnit::Day, format!("inc {}", f.stream)),
-                        h,
-                        h,
-                    )
-                })
-                .collect();
-            blocks.extend((1..=horizon / 7).map(|k| {
-                (
-                    Target::new(k as u32, HorizonUnit::Week, format!("inc {}", f.stream)),
-                    7 * k - 6,
-                    7 * k,
-                )
-            }));
-            for (target, from, to) in blocks {
-                let q = f.hub_quantiles(l, from, to)?;
-                let end = origin.add_days(to as i32);
+            for h in 1..=horizon {
+                let target = Target::new(h as u32, HorizonUnit::Day, format!("inc {}", f.stream));
+                let q = f.hub_quantiles(l, h, h)?;
+                let end = origin.add_days(h as i32);
                 hub.extend(forecast_rows(origin, &target, end, loc, &q)?);
-                if from == to {
-                    for (level, v) in q.levels().iter().zip(q.values()) {
-                        tidy.push(end, loc, "total", &format!("{}_q{level}", f.stream), *v)?;
-                    }
+                for (level, v) in q.levels().iter().zip(q.values()) {
+                    tidy.push(end, loc, "total", &format!("{}_q{level}", f.stream), *v)?;
                 }
+            }
+            for t in &weeks {
+                let Some(observed) = observed_part(stream, l, origin_day, t) else {
+                    continue;
+                };
+                let target = Target::new(
+                    t.weeks_ahead,
+                    HorizonUnit::Week,
+                    format!("inc {}", f.stream),
+                );
+                let q = f.epiweek_quantiles(l, t, observed)?;
+                hub.extend(forecast_rows(origin, &target, t.end, loc, &q)?);
             }
             if let Some(w) = traj.as_mut() {
                 for (h, members) in f.values[l].iter().enumerate() {
@@ -264,20 +273,22 @@ fn write_ensemble(
     (data, leading): (&StreamSet, &[Option<Stream>]),
     (origin_day, origin): (usize, Date),
     path: &Path,
-) -> Result<Vec<(String, Vec<QuantileForecast>)>> {
+) -> Result<Vec<WeeklyEnsemble>> {
     let companions = &twin.assim.companions;
-    let ensembles = weekly_ensembles(fc, (data, leading), origin_day, companions)?;
+    let ensembles = weekly_ensembles(fc, (data, leading), (origin_day, origin), companions)?;
     let mut hub: Vec<HubRow> = Vec::new();
     let mut totals = Vec::new();
     for e in ensembles.forecasts {
-        for (k, q) in e.weeks.iter().enumerate() {
-            let k = k + 1;
-            let target = Target::new(k as u32, HorizonUnit::Week, format!("inc {}", e.stream));
-            let end = origin.add_days(7 * k as i32);
-            hub.extend(forecast_rows(origin, &target, end, &e.location, q)?);
+        for (t, q) in &e.weeks {
+            let target = Target::new(
+                t.weeks_ahead,
+                HorizonUnit::Week,
+                format!("inc {}", e.stream),
+            );
+            hub.extend(forecast_rows(origin, &target, t.end, &e.location, q)?);
         }
         if e.location == TOTAL {
-            totals.push((e.stream, e.weeks));
+            totals.push(e);
         }
     }
     for (stream, locations) in ensembles.left_out {

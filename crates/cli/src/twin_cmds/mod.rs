@@ -27,7 +27,8 @@ use didymos_forecast::{
 use didymos_store::{Format, TidyWriter};
 use didymos_twin::backtest::BacktestOptions;
 use didymos_twin::checkpoint;
-use didymos_twin::companions::weekly_ensembles;
+use didymos_twin::companions::{weekly_ensembles, WeeklyEnsemble};
+use didymos_twin::epiweeks::{epiweek_targets, observed_part, EpiweekTarget};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast_with, StreamForecast, TOTAL};
 

@@ -185,8 +185,13 @@ impl LiveTwin for LoadedTwin {
             .calendar()
             .day_in_range(cutoff)
             .ok_or_else(|| format!("{cutoff} is outside the twin's range"))?;
-        let ensembles =
-            weekly_ensembles(fc, (&data, &leading), origin, &self.assim.companions).map_err(err)?;
+        let ensembles = weekly_ensembles(
+            fc,
+            (&data, &leading),
+            (origin, cutoff),
+            &self.assim.companions,
+        )
+        .map_err(err)?;
         for (stream, locations) in &ensembles.left_out {
             tracing::debug!(
                 "weekly ensemble: {stream} has no trend at {} (under two weeks of data, or a negative week)",

@@ -26,8 +26,9 @@ pub struct ForecastBody {
     pub targets: Vec<TargetQuantiles>,
     /// Weekly sums from the ensemble of the twin with its statistical
     /// companions (a damped trend on the observed weekly sums, and a ratio
-    /// to the stream's leading series where it has one): epidemic twins,
-    /// horizons of a week or more. In the 2020 Spain backtest this scores
+    /// to the stream's leading series where it has one), by the Forecast
+    /// Hub's epiweeks that end within the horizon: epidemic twins. In the
+    /// 2020 Spain backtest this combination scores
     /// better than the twin alone (BENCHMARKS.md). Locations with under two
     /// weeks of data have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -40,8 +41,11 @@ pub struct WeeklyQuantiles {
     pub target: String,
     /// A location, or `total`.
     pub location: String,
-    /// The last day of each week: week k sums days origin + 7(k−1) + 1 …
-    /// origin + 7k.
+    /// The Saturday ending each week: the Forecast Hub's epiweek targets
+    /// (Sunday to Saturday; `k wk ahead` from the origin by the Hub's rule,
+    /// the epiweek under way counting as week 1 from a Sunday or a Monday,
+    /// its observed days included). Epiweeks ending after the horizon are
+    /// left out.
     pub week_ends: Vec<String>,
     /// `quantiles[k][j]`: week `week_ends[k]`, level `levels[j]`.
     pub quantiles: Vec<Vec<f64>>,
@@ -115,13 +119,11 @@ pub fn summarise(
             .map(|e| WeeklyQuantiles {
                 target: e.stream.clone(),
                 location: e.location.clone(),
-                week_ends: (1..=e.weeks.len())
-                    .map(|k| origin.add_days(7 * k as i32).to_string())
-                    .collect(),
+                week_ends: e.weeks.iter().map(|(t, _)| t.end.to_string()).collect(),
                 quantiles: e
                     .weeks
                     .iter()
-                    .map(|q| q.values().iter().copied().map(round3).collect())
+                    .map(|(_, q)| q.values().iter().copied().map(round3).collect())
                     .collect(),
             })
             .collect(),
