@@ -69,6 +69,14 @@ fn hub_values(path: &std::path::Path) -> HashMap<(String, String, String), Vec<f
     out
 }
 
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 /// Served values are rounded to 1/1000.
 fn assert_close(served: &[f64], batch: &[f64], what: &str) {
     assert_eq!(served.len(), batch.len(), "{what}");
@@ -137,12 +145,7 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
         assert_eq!(w["target"], "new_hospitalized");
         assert_eq!(w["week_ends"], json!(["2020-04-18", "2020-04-25"]));
         for q in w["quantiles"].as_array().unwrap() {
-            let q: Vec<f64> = q
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let q = floats(q);
             assert_eq!(q.len(), levels);
             assert!(q[0] >= 0.0 && q.windows(2).all(|p| p[0] <= p[1]), "{w}");
         }
@@ -153,10 +156,22 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
     );
     assert_eq!(one["weekly_ensemble"].as_array().unwrap().len(), 1);
 
-    // The batch path from the checkpoint the service saved with it.
-    let runs = get(port, "/v1/runs?twin=spain&kind=assimilate&limit=1");
-    let run = runs[0]["id"].as_str().unwrap();
-    let checkpoint = data.join("runs").join(run).join("checkpoint.bin");
+    // The batch path from the checkpoint the service saved with it. The
+    // forecast is published before the step's checkpoint and run record
+    // are written, so wait for the run that assimilated through LAST.
+    let t = Instant::now();
+    let run = loop {
+        let runs = get(port, "/v1/runs?twin=spain&kind=assimilate&limit=1");
+        if runs[0]["result"]["through"] == LAST {
+            break runs[0]["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no run through {LAST}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let checkpoint = data.join("runs").join(&run).join("checkpoint.bin");
     server.kill().unwrap();
     server.wait().unwrap();
     let out = dir.path().join("batch");
@@ -180,12 +195,7 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
     for w in weekly {
         let location = w["location"].as_str().unwrap();
         for (k, q) in w["quantiles"].as_array().unwrap().iter().enumerate() {
-            let served: Vec<f64> = q
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let served = floats(q);
             let key = (
                 format!("{} wk ahead inc new_hospitalized", k + 1),
                 location.to_string(),
@@ -201,12 +211,7 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
     let daily = hub_values(&out.join(format!("{LAST}-didymos-mmca.csv")));
     let madrid = &one["targets"][0];
     for (h, q) in madrid["quantiles"].as_array().unwrap().iter().enumerate() {
-        let served: Vec<f64> = q
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let served = floats(q);
         let key = (
             format!("{} day ahead inc new_hospitalized", h + 1),
             "28".to_string(),
