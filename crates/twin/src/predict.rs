@@ -18,6 +18,7 @@ use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
 
 use crate::epiweeks::EpiweekTarget;
 use rand::Rng;
+use rayon::prelude::*;
 
 const STREAM_PICK: u64 = 0x5049_434b;
 const STREAM_PROCESS: u64 = 0x464f_5245;
@@ -130,6 +131,8 @@ pub fn forecast_with<M: Model>(
         .collect();
     let n_obs = model.observables().len();
     let window = data_window(data);
+    // Values per member per day: every stream's locations and its total.
+    let width: usize = data.streams().iter().map(|s| s.aggregation.len() + 1).sum();
 
     let mut out: Vec<StreamForecast> = data
         .streams()
@@ -163,18 +166,34 @@ pub fn forecast_with<M: Model>(
                 r.remove(0);
             }
         }
-        for (s, f) in data.streams().iter().zip(out.iter_mut()) {
-            let n_loc = f.locations.len() - 1;
-            for m in 0..n {
-                let view: Vec<&[f64]> = rows[m].iter().map(Vec::as_slice).collect();
-                let mut total = 0.0;
-                for l in 0..n_loc {
-                    let mean = s.expected_at(day, l, &view, n_obs);
-                    let y = s.noise.sample(mean, &mut report[m]);
-                    f.values[l][h - 1][m] = y;
-                    total += y;
+        // Each member's reports come from its own stream in a fixed order
+        // (stream by stream, location by location), so drawing members in
+        // parallel gives the same numbers on any number of threads.
+        let streams = data.streams();
+        let draws: Vec<Vec<f64>> = rows
+            .par_iter()
+            .zip(report.par_iter_mut())
+            .map(|(r, rng)| {
+                let view: Vec<&[f64]> = r.iter().map(Vec::as_slice).collect();
+                let mut ys = Vec::with_capacity(width);
+                for s in streams {
+                    let mut total = 0.0;
+                    for l in 0..s.aggregation.len() {
+                        let y = s.noise.sample(s.expected_at(day, l, &view, n_obs), rng);
+                        ys.push(y);
+                        total += y;
+                    }
+                    ys.push(total);
                 }
-                f.values[n_loc][h - 1][m] = total;
+                ys
+            })
+            .collect();
+        for (m, ys) in draws.iter().enumerate() {
+            let mut ys = ys.iter();
+            for f in out.iter_mut() {
+                for (loc, y) in f.values.iter_mut().zip(&mut ys) {
+                    loc[h - 1][m] = *y;
+                }
             }
         }
     }
