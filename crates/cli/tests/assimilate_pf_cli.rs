@@ -166,6 +166,12 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
     assert!(rows
         .iter()
         .all(|r| r[1] == "1 wk ahead inc new_hospitalized" && r[2] == "2020-06-13"));
+    // Both files read back as valid Hub files (end dates by the Hub's rule,
+    // no duplicates, quantiles in order).
+    for f in ["ensemble", "mmca"] {
+        let path = dir.path().join(format!("fc/2020-06-05-didymos-{f}.csv"));
+        didymos_forecast::read_hub_csv(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
     // The twin's own Hub file dates its weekly rows the same way.
     let own = std::fs::read_to_string(dir.path().join("fc/2020-06-05-didymos-mmca.csv")).unwrap();
     let weekly: Vec<&str> = own.lines().filter(|l| l.contains(" wk ahead ")).collect();

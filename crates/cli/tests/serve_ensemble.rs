@@ -190,6 +190,10 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
         "--out",
         s(&out),
     ]);
+    for f in ["ensemble", "mmca"] {
+        let path = out.join(format!("{LAST}-didymos-{f}.csv"));
+        didymos_forecast::read_hub_csv(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
     let batch = hub_values(&out.join(format!("{LAST}-didymos-ensemble.csv")));
     assert_eq!(batch.len(), 53 * 2);
     for w in weekly {

@@ -150,6 +150,17 @@ fn bad_fields_are_located() {
     assert!(err.contains("`value`"), "{err}");
     let err = read_text("2020-06-08,next week,2020-06-13,X,point,,1\n").unwrap_err();
     assert!(err.contains("`target`"), "{err}");
+    // A weekly row must end on its epiweek's Saturday, a daily row h days on
+    // (a rolling week from a Thursday, 2020-10-15 + 7, is not a Hub week).
+    let err = read_text("2020-10-15,1 wk ahead v,2020-10-22,X,point,,1\n").unwrap_err();
+    assert!(
+        err.contains("line 2")
+            && err.contains("`target_end_date`")
+            && err.contains("ends on 2020-10-24, not 2020-10-22"),
+        "{err}"
+    );
+    let err = read_text("2020-10-15,2 day ahead v,2020-10-16,X,point,,1\n").unwrap_err();
+    assert!(err.contains("ends on 2020-10-17"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.csv");
     fs::write(&path, "date,target\n").unwrap();

@@ -119,10 +119,22 @@ fn parse_row(rec: &csv::StringRecord, at: &dyn Fn(&str) -> Located) -> Result<Hu
             ))
         }
     };
+    let (forecast_date, target_end_date) = (date(0)?, date(2)?);
+    // The end date follows from the forecast date and the target (the
+    // Hub's rule); a file that disagrees has mislabelled its rows.
+    let expected = target.end_date(forecast_date);
+    if target_end_date != expected {
+        return Err(Error::input(
+            at("target_end_date"),
+            format!(
+                "`{target}` forecast on {forecast_date} ends on {expected}, not {target_end_date}"
+            ),
+        ));
+    }
     Ok(HubRow {
-        forecast_date: date(0)?,
+        forecast_date,
         target,
-        target_end_date: date(2)?,
+        target_end_date,
         location: get(3).to_string(),
         kind,
         value,
