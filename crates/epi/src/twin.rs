@@ -17,11 +17,19 @@ use crate::spec_assim::AssimilationSpec;
 use crate::streams::{build_leading_streams, build_streams, observation_locations};
 
 /// The observation file's columns a twin reads: each stream's, then the
-/// leading columns not already among them.
+/// [`leading_columns`].
 pub fn observation_columns(assim: &AssimilationSpec) -> Vec<String> {
     let mut cols: Vec<String> = assim.streams.iter().map(|s| s.column.clone()).collect();
+    cols.extend(leading_columns(assim));
+    cols
+}
+
+/// The streams' leading columns that are not themselves fitted, each once:
+/// read, never assimilated.
+pub fn leading_columns(assim: &AssimilationSpec) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
     for lead in assim.streams.iter().filter_map(|s| s.leading.as_ref()) {
-        if !cols.contains(lead) {
+        if !cols.contains(lead) && !assim.streams.iter().any(|s| s.column == *lead) {
             cols.push(lead.clone());
         }
     }

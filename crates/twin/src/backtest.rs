@@ -152,6 +152,7 @@ fn score_stream(
     out: &mut Vec<Score>,
 ) -> Result<()> {
     let horizons: Vec<u32> = (1..=opts.weeks as u32).collect();
+    let weeks_ahead: Vec<f64> = horizons.iter().map(|&h| f64::from(h)).collect();
     for (l, location) in f.locations.iter().enumerate() {
         let past = weekly_history(stream, l, origin);
         let baseline = if past.len() >= 2 {
@@ -165,8 +166,8 @@ fn score_stream(
         };
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
-        let horizons: Vec<f64> = (1..=opts.weeks).map(|k| k as f64).collect();
-        let companions = Companions::new(&past, leading, (l, origin), &horizons, &opts.companions)?;
+        let companions =
+            Companions::new(&past, leading, (l, origin), &weeks_ahead, &opts.companions)?;
         for k in 1..=opts.weeks {
             let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {

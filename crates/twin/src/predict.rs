@@ -53,8 +53,7 @@ impl StreamForecast {
         from: usize,
         to: usize,
     ) -> Result<QuantileForecast> {
-        let mut s = self.summed(location, from, to);
-        QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)
+        self.hub_quantiles_plus(location, (from, to), 0.0)
     }
 
     /// The Hub's quantiles of an epiweek target: the samples summed over
@@ -66,10 +65,20 @@ impl StreamForecast {
         target: &EpiweekTarget,
         observed: f64,
     ) -> Result<QuantileForecast> {
-        let (from, to) = target.forecast_days();
+        self.hub_quantiles_plus(location, target.forecast_days(), observed)
+    }
+
+    /// The Hub's quantiles of `known` plus the sum over days `from..=to`
+    /// (adding 0.0 leaves every sample's bits as they are).
+    fn hub_quantiles_plus(
+        &self,
+        location: usize,
+        (from, to): (usize, usize),
+        known: f64,
+    ) -> Result<QuantileForecast> {
         let mut s = self.summed(location, from, to);
         for v in &mut s {
-            *v += observed;
+            *v += known;
         }
         QuantileForecast::new(HUB_LEVELS.to_vec(), quantiles(&mut s, &HUB_LEVELS)?)
     }

@@ -108,11 +108,13 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     }
     let origin = cal.date_of(saved.day);
     if args.ensemble && epiweek_targets(origin, args.horizon).is_empty() {
-        let first = epiweek_targets(origin, 13).remove(0);
+        // Some epiweek ends within 13 days of any origin.
+        let first = epiweek_targets(origin, 13).into_iter().next();
+        let (end, days) = first.map_or((origin, 13), |t| (t.end, t.last));
         return Err(Error::Other(format!(
             "--ensemble forecasts the Forecast Hub's epiweeks; the first from {origin} ends \
-             on {}, {} days on: give --horizon {} or more (got {})",
-            first.end, first.last, first.last, args.horizon
+             on {end}, {days} days on: give --horizon {days} or more (got {})",
+            args.horizon
         )));
     }
     // Measures (κ₀) after the origin are unknown at the origin: hold the

@@ -114,10 +114,7 @@ impl Hosted {
     /// filter does not fit (an epidemic stream's `leading_column`).
     pub fn leading_observables(&self) -> Vec<String> {
         match self {
-            Hosted::Epidemic(l) => didymos_epi::twin::observation_columns(&l.assim)
-                .into_iter()
-                .filter(|c| !l.assim.streams.iter().any(|s| s.column == *c))
-                .collect(),
+            Hosted::Epidemic(l) => didymos_epi::twin::leading_columns(&l.assim),
             Hosted::Flood(_) => Vec::new(),
         }
     }
