@@ -172,8 +172,7 @@ fn the_served_weekly_ensemble_is_the_batch_one_from_the_same_checkpoint() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let checkpoint = data.join("runs").join(&run).join("checkpoint.bin");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let out = dir.path().join("batch");
     let observations = repo().join("data/spain/spain_provinces_covid19_daily_by_age_2020.csv");
     ok(&[

@@ -55,7 +55,25 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub fn start(data: &Path, port: u16) -> Child {
+/// A running `didymos serve`: SIGKILLed and reaped when dropped, so a
+/// failing assertion leaves no server behind on the port.
+pub struct Served(Child);
+
+impl Served {
+    /// SIGKILL (as a crash would) and wait for the process to end.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn start(data: &Path, port: u16) -> Served {
     let token_file = data.join("admin.token");
     if !token_file.exists() {
         std::fs::create_dir_all(data).unwrap();
@@ -75,6 +93,7 @@ pub fn start(data: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let child = Served(child);
     let t = Instant::now();
     while http(port, "GET", "/health", None, &[]).is_err() {
         assert!(
