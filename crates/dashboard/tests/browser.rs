@@ -94,6 +94,12 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         b.eval("document.querySelector('#fan-chart').innerText.includes('90% of forecasts fall in this band')"),
         json!(true)
     );
+    // The alert log describes the ensemble rule by its epiweek.
+    b.wait_until(
+        "the ensemble rule's firing in the alert log",
+        "[...document.querySelectorAll('#alerts table.alert-log tbody tr')].some((tr) => tr.textContent.includes('madrid-week-1') && tr.textContent.includes('epiweek 1 week ahead (weekly ensemble)') && tr.textContent.includes('Firing'))",
+        30 * SECOND,
+    );
     let load_marker = b.eval("window.didymosPageLoad");
     b.screenshot(&out.join("twin-1280.png"));
 

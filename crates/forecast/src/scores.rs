@@ -85,6 +85,38 @@ impl QuantileForecast {
         self.value_at(0.5)
     }
 
+    /// P(Y > `x`) under the forecast, reading its distribution function as
+    /// the straight lines through the points (q_τ, τ): between two
+    /// quantiles q_i ≤ `x` < q_{i+1} it is 1 − τ_i − (τ_{i+1} − τ_i)·(`x` −
+    /// q_i)/(q_{i+1} − q_i). Where several quantiles equal `x` (a point mass,
+    /// such as a run of zeros) the highest of their levels counts, since Y
+    /// is not above `x` there.
+    ///
+    /// The quantiles say nothing beyond the outer levels, so there the
+    /// answer is the bound they give: below the first quantile 1 − τ_first
+    /// (P is at least that), at or above the last one 1 − τ_last (P is at
+    /// most that); 0.99 and 0.01 with the Hub's levels. Compare it only
+    /// with probabilities between those two.
+    ///
+    /// The result is rounded to 12 decimal places: levels are decimal
+    /// fractions, and 1 − 0.99 in binary is 0.010000000000000009, which a
+    /// comparison with 0.01 would take as more than 0.01.
+    pub fn exceedance(&self, x: f64) -> f64 {
+        let n = self.values.len();
+        // Index of the first quantile above x: every one before is ≤ x.
+        let above = self.values.partition_point(|&v| v <= x);
+        let p = if above == 0 {
+            1.0 - self.levels[0]
+        } else if above == n {
+            1.0 - self.levels[n - 1]
+        } else {
+            let (q0, q1) = (self.values[above - 1], self.values[above]);
+            let (t0, t1) = (self.levels[above - 1], self.levels[above]);
+            1.0 - (t0 + (t1 - t0) * (x - q0) / (q1 - q0))
+        };
+        (p * 1e12).round() / 1e12
+    }
+
     /// The central interval of nominal coverage `central` (e.g. 0.9 is the
     /// pair of levels 0.05 and 0.95).
     pub fn interval(&self, central: f64) -> Result<(f64, f64)> {

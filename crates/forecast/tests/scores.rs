@@ -115,3 +115,46 @@ fn invalid_forecasts_are_refused() {
     assert!(bias(&no_median, 2.0).is_err());
     assert!(wis(&five(), f64::NAN).is_err());
 }
+
+#[test]
+fn exceedance_interpolates_between_quantiles() {
+    let f = five();
+    // On a quantile: 1 − its level.
+    close(f.exceedance(5.0), 0.5);
+    close(f.exceedance(6.0), 0.25);
+    // Between 6 (0.75) and 9 (0.9): a third of the way, F = 0.8.
+    close(f.exceedance(7.0), 0.2);
+    // Between 2 (0.1) and 4 (0.25): F = 0.1 + 0.15·0.5 = 0.175.
+    close(f.exceedance(3.0), 0.825);
+    // Outside the outer quantiles: the bounds they give.
+    close(f.exceedance(1.0), 0.9);
+    close(f.exceedance(9.0), 0.1);
+    close(f.exceedance(1e9), 0.1);
+    // Exactly the decimal bound, so that "more than 0.01" is not met by
+    // rounding: 1 − 0.99 in binary is above 0.01.
+    let hub = QuantileForecast::new(vec![0.01, 0.5, 0.99], vec![1.0, 2.0, 3.0]).unwrap();
+    assert_eq!(hub.exceedance(3.0), 0.01);
+    assert_eq!(hub.exceedance(0.0), 0.99);
+    // It falls as the threshold rises.
+    let mut last = 1.0;
+    for k in 0..=120 {
+        let p = f.exceedance(k as f64 / 10.0);
+        assert!(p <= last, "{p} after {last} at {}", k as f64 / 10.0);
+        last = p;
+    }
+}
+
+#[test]
+fn exceedance_of_a_point_mass_counts_its_highest_level() {
+    // Half the mass at zero: P(Y > 0) is 0.5, not more.
+    let f = QuantileForecast::new(
+        vec![0.1, 0.25, 0.5, 0.75, 0.9],
+        vec![0.0, 0.0, 0.0, 4.0, 8.0],
+    )
+    .unwrap();
+    close(f.exceedance(0.0), 0.5);
+    close(f.exceedance(2.0), 0.375);
+    let zeros = QuantileForecast::new(vec![0.1, 0.5, 0.9], vec![0.0; 3]).unwrap();
+    close(zeros.exceedance(0.0), 0.1);
+    close(zeros.exceedance(-1.0), 0.9);
+}

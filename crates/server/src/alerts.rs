@@ -2,14 +2,25 @@
 //! forecast, and their notifications: an SSE event, and a webhook POST
 //! delivered with retries (exponential backoff) and a log of every attempt.
 //!
-//! A rule fires when P(A > `threshold`) > `probability`, estimated from the
-//! forecast's samples, where A is the `aggregate` of `target` at `location`
-//! over forecast days 1..=`days`: their sum (counts over a period, the
-//! default) or their maximum (a daily peak, such as a flood's discharge).
+//! A rule fires when P(A > `threshold`) > `probability`. What A is, and
+//! where the probability comes from, depends on the forecast it reads:
+//! * the twin's (the default): A is the `aggregate` of `target` at
+//!   `location` over forecast days 1..=`days`, their sum (counts over a
+//!   period) or their maximum (a daily peak, such as a flood's discharge),
+//!   and P is the share of members' paths above the threshold;
+//! * an epidemic twin's weekly ensemble: A is the sum over the Hub epiweek
+//!   `week` weeks ahead, and P is read off the ensemble's 23 quantiles
+//!   ([`QuantileForecast::exceedance`]). The ensemble is the better
+//!   calibrated forecast in the 2020 backtest (BENCHMARKS.md), so a rule on
+//!   it says "more likely than p" more honestly; a forecast whose epiweeks
+//!   stop short of `week` leaves the rule as it was.
+//!
 //! Events are raised on changes of state (ok → firing → ok).
 
 use std::time::Duration;
 
+use didymos_forecast::QuantileForecast;
+use didymos_twin::companions::WeeklyEnsemble;
 use didymos_twin::predict::StreamForecast;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -44,6 +55,39 @@ impl Aggregate {
     }
 }
 
+/// Which forecast a rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleForecast {
+    /// The twin's members, day by day (`days`, `aggregate`).
+    #[default]
+    Twin,
+    /// An epidemic twin's weekly ensemble (`week`): the twin with its
+    /// statistical companions, by the Forecast Hub's epiweeks.
+    Ensemble,
+}
+
+impl RuleForecast {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleForecast::Twin => "twin",
+            RuleForecast::Ensemble => "ensemble",
+        }
+    }
+    pub fn parse(s: &str) -> RuleForecast {
+        match s {
+            "ensemble" => RuleForecast::Ensemble,
+            _ => RuleForecast::Twin,
+        }
+    }
+}
+
+/// The lowest and highest `probability` an ensemble rule may compare
+/// with: 1 − τ of the Hub's outer levels, the bounds
+/// [`QuantileForecast::exceedance`] gives outside the outer quantiles. Any
+/// probability in `[LOW, HIGH)` is decided correctly by those bounds.
+pub const ENSEMBLE_PROBABILITY: (f64, f64) = (0.01, 0.99);
+
 /// Share of samples whose `aggregate` over days `1..=days` is above
 /// `threshold` (each sample is one member's path, so the maximum is the
 /// path's peak).
@@ -70,13 +114,28 @@ pub fn exceedance(
     above as f64 / members.max(1) as f64
 }
 
-/// Evaluates the twin's rules on a new forecast; records and publishes
+/// The rule's week of the weekly ensemble, with the Saturday it ends on.
+fn ensemble_week<'a>(
+    weekly: &'a [WeeklyEnsemble],
+    rule: &store::RuleRow,
+) -> Option<(didymos_core::Date, &'a QuantileForecast)> {
+    let e = weekly
+        .iter()
+        .find(|e| e.stream == rule.target && e.location == rule.location)?;
+    e.weeks
+        .iter()
+        .find(|(t, _)| Some(t.weeks_ahead) == rule.week)
+        .map(|(t, q)| (t.end, q))
+}
+
+/// Evaluates the twin's rules on a new forecast (its members' paths and,
+/// for an epidemic twin, its weekly ensemble); records and publishes
 /// state changes and queues their webhooks.
 pub fn evaluate(
     state: &AppState,
     twin: &TwinEntry,
     forecast_id: i64,
-    fc: &[StreamForecast],
+    (fc, weekly): (&[StreamForecast], &[WeeklyEnsemble]),
 ) -> Result<(), String> {
     let id = twin.id.clone();
     let rules = state
@@ -85,13 +144,24 @@ pub fn evaluate(
         .map_err(|e| e.to_string())?;
     let mut queued = false;
     for rule in rules {
-        let Some(f) = fc.iter().find(|f| f.stream == rule.target) else {
-            continue;
+        let (p, week_ends) = match rule.forecast {
+            RuleForecast::Twin => {
+                let Some(f) = fc.iter().find(|f| f.stream == rule.target) else {
+                    continue;
+                };
+                let Some(l) = f.locations.iter().position(|l| *l == rule.location) else {
+                    continue;
+                };
+                let p = exceedance(f, l, rule.days, rule.threshold, rule.aggregate);
+                (p, None)
+            }
+            RuleForecast::Ensemble => {
+                let Some((end, q)) = ensemble_week(weekly, &rule) else {
+                    continue;
+                };
+                (q.exceedance(rule.threshold), Some(end))
+            }
         };
-        let Some(l) = f.locations.iter().position(|l| *l == rule.location) else {
-            continue;
-        };
-        let p = exceedance(f, l, rule.days, rule.threshold, rule.aggregate);
         let r = rule.clone();
         let event = state
             .store
@@ -101,7 +171,7 @@ pub fn evaluate(
                     &r,
                     forecast_id,
                     p,
-                    |event_id, s| payload(&r, event_id, s, p, forecast_id).to_string(),
+                    |event_id, s| payload(&r, event_id, s, (p, week_ends), forecast_id).to_string(),
                     now_ms(),
                 )
             })
@@ -112,7 +182,7 @@ pub fn evaluate(
                 &state.events,
                 "alert",
                 &twin.id,
-                payload(&rule, ev.id, &ev.state, p, forecast_id),
+                payload(&rule, ev.id, &ev.state, (p, week_ends), forecast_id),
             );
         }
     }
@@ -126,10 +196,10 @@ fn payload(
     rule: &store::RuleRow,
     event_id: i64,
     state: &str,
-    probability: f64,
+    (probability, week_ends): (f64, Option<didymos_core::Date>),
     forecast_id: i64,
 ) -> serde_json::Value {
-    serde_json::json!({
+    let mut p = serde_json::json!({
         "event_id": event_id,
         "rule_id": rule.id,
         "rule": rule.name,
@@ -144,9 +214,26 @@ fn payload(
             "threshold": rule.threshold,
             "return_period_years": rule.return_period_years,
             "probability": rule.probability,
+            "forecast": rule.forecast,
         },
         "forecast_id": forecast_id,
-    })
+    });
+    // Each kind of rule names only its own fields: `days` and `aggregate`
+    // mean nothing for an epiweek.
+    if let Some(c) = p["condition"].as_object_mut() {
+        match rule.forecast {
+            RuleForecast::Twin => {}
+            RuleForecast::Ensemble => {
+                c.remove("days");
+                c.remove("aggregate");
+                c.insert("week".into(), rule.week.into());
+            }
+        }
+    }
+    if let Some(end) = week_ends {
+        p["week_ends"] = end.to_string().into();
+    }
+    p
 }
 
 /// Attempts before a delivery is given up (logged as failed).
@@ -247,5 +334,57 @@ mod tests {
         // More days than forecast: all of them.
         assert_eq!(exceedance(&f, 0, 9, 5.5, Aggregate::Sum), 1.0 / 3.0);
         assert_eq!(exceedance(&f, 0, 9, 5.5, Aggregate::Max), 0.0);
+    }
+
+    fn rule(forecast: RuleForecast, week: Option<u32>) -> store::RuleRow {
+        store::RuleRow {
+            id: 7,
+            twin_id: "t".into(),
+            name: "r".into(),
+            target: "q".into(),
+            location: "a".into(),
+            days: if week.is_some() { 0 } else { 14 },
+            forecast,
+            week,
+            threshold: 100.0,
+            probability: 0.5,
+            webhook_url: None,
+            aggregate: Aggregate::Sum,
+            return_period_years: None,
+            state: "ok".into(),
+            last_probability: None,
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn payloads_name_each_kind_of_rule_by_its_own_fields() {
+        let end = didymos_core::Date::from_ymd(2020, 3, 21).unwrap();
+        let p = payload(
+            &rule(RuleForecast::Ensemble, Some(2)),
+            1,
+            "firing",
+            (0.7, Some(end)),
+            3,
+        );
+        let c = &p["condition"];
+        assert_eq!(c["forecast"], "ensemble");
+        assert_eq!(c["week"], 2);
+        assert!(
+            c.get("days").is_none() && c.get("aggregate").is_none(),
+            "{p}"
+        );
+        assert_eq!(p["week_ends"], "2020-03-21");
+        assert_eq!(p["probability"], 0.7);
+
+        let p = payload(&rule(RuleForecast::Twin, None), 1, "ok", (0.2, None), 3);
+        let c = &p["condition"];
+        assert_eq!(c["forecast"], "twin");
+        assert_eq!(c["days"], 14);
+        assert_eq!(c["aggregate"], "sum");
+        assert!(
+            c.get("week").is_none() && p.get("week_ends").is_none(),
+            "{p}"
+        );
     }
 }

@@ -27,7 +27,7 @@ use crate::api;
     ),
     components(schemas(
         crate::problem::ProblemDocument, crate::ingest::ObservationIn, crate::ingest::ObservationBatch,
-        crate::events::ServiceEvent, crate::store::ValueType, crate::alerts::Aggregate,
+        crate::events::ServiceEvent, crate::store::ValueType, crate::alerts::Aggregate, crate::alerts::RuleForecast,
         crate::hosted::TwinKind,
     )),
     modifiers(&BearerAuth),

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const OBS: &str = "/v1/twins/spain/observations";
 
@@ -220,6 +220,68 @@ fn bad_requests_are_problems() {
     let a = c.post("/v1/twins/spain/alert-rules", &rule);
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/probability");
+    // Rules on the weekly ensemble: one epiweek, weekly sums, and a
+    // probability the quantiles' outer levels can decide. The twin
+    // forecasts 14 days, which end at most two epiweeks ahead.
+    let ensemble = |extra: Value| {
+        let mut b = json!({"name": "r", "target": "new_hospitalized", "location": "28",
+                           "forecast": "ensemble", "week": 1, "threshold": 100.0,
+                           "probability": 0.5});
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                b.as_object_mut().unwrap().remove(k);
+            } else {
+                b[k] = v.clone();
+            }
+        }
+        c.post("/v1/twins/spain/alert-rules", &b)
+    };
+    for (extra, pointer, says) in [
+        (json!({"week": null}), "/week", "give `week`"),
+        (json!({"week": 0}), "/week", "out of reach"),
+        (json!({"week": 3}), "/week", "at most 2 epiweek"),
+        (json!({"days": 7}), "/days", "not `days`"),
+        (json!({"aggregate": "max"}), "/aggregate", "weekly sums"),
+        (
+            json!({"probability": 0.995}),
+            "/probability",
+            "outer levels",
+        ),
+        (
+            json!({"probability": 0.001}),
+            "/probability",
+            "[0.01, 0.99)",
+        ),
+        (
+            json!({"forecast": "members"}),
+            "/forecast",
+            "`twin` or `ensemble`",
+        ),
+    ] {
+        let a = ensemble(extra.clone());
+        assert_problem(&a, 422);
+        assert_eq!(a.body["pointer"], pointer, "{extra}: {a:?}");
+        assert!(
+            a.body["detail"].as_str().unwrap().contains(says),
+            "{extra}: {a:?}"
+        );
+    }
+    // A twin rule takes days, not an epiweek.
+    let a = c.post(
+        "/v1/twins/spain/alert-rules",
+        &json!({"name": "r", "target": "new_hospitalized", "location": "28", "week": 1,
+                "threshold": 1.0, "probability": 0.5}),
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/week");
+    let a = c.post(
+        "/v1/twins/spain/alert-rules",
+        &json!({"name": "r", "target": "new_hospitalized", "location": "28",
+                "threshold": 1.0, "probability": 0.5}),
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/days");
+    assert_eq!(ensemble(json!({"week": 2})).status, 201);
     assert_problem(
         &c.post("/v1/twins/spain/scenarios", &json!({"scenarios_toml": ""})),
         409,

@@ -101,6 +101,20 @@ fn bad_flood_input_is_refused_and_nothing_is_stored() {
     let a = rule(with(json!({"threshold": 5.0, "target": "precipitation"})));
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/target");
+    // A flood twin's forecasts carry no weekly ensemble.
+    let a = rule(
+        json!({"name": "r", "target": "discharge", "location": "01022500",
+                        "forecast": "ensemble", "week": 1, "threshold": 5.0, "probability": 0.5}),
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/forecast");
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no weekly ensemble"),
+        "{a:?}"
+    );
 
     // Scenario jobs branch from a posterior: none yet, a clear 409.
     let a = c.post(

@@ -44,11 +44,26 @@ fn the_document_describes_the_api() {
     }
     assert!(ingest["responses"]["422"].is_object());
     assert!(d["components"]["schemas"]["Problem"].is_object());
-    // Rules aggregate days by sum or peak, with a threshold or a return period.
+    // Rules aggregate days by sum or peak, with a threshold or a return
+    // period, or read one epiweek of the weekly ensemble.
     let rule = &d["components"]["schemas"]["CreateRule"]["properties"];
-    for key in ["aggregate", "threshold", "return_period_years"] {
+    for key in [
+        "aggregate",
+        "threshold",
+        "return_period_years",
+        "forecast",
+        "week",
+        "days",
+    ] {
         assert!(rule[key].is_object(), "CreateRule lacks {key}: {rule}");
     }
+    let forecast = d["components"]["schemas"]["RuleForecast"].to_string();
+    assert!(
+        forecast.contains("\"twin\"") && forecast.contains("\"ensemble\""),
+        "{forecast}"
+    );
+    let required = d["components"]["schemas"]["CreateRule"]["required"].to_string();
+    assert!(!required.contains("\"days\""), "{required}");
     let aggregate = d["components"]["schemas"]["Aggregate"].to_string();
     assert!(
         aggregate.contains("\"max\"") && aggregate.contains("\"sum\""),

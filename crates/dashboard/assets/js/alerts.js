@@ -11,7 +11,10 @@ export async function renderAlerts(section, twin) {
     api(`/v1/twins/${enc(twin.id)}/alerts`),
   ]);
   const byId = new Map(rules.map((r) => [r.id, r]));
-  const describe = (r) => (r ? `${r.name}: ${r.target} in ${r.location} ${r.aggregate === 'max' ? 'peak day of' : 'over'} ${r.days} days above ${number(r.threshold)}${r.return_period_years ? ` (the ${r.return_period_years}-year flow)` : ''} with a chance over ${percent(r.probability)}` : 'deleted rule');
+  const period = (r) => (r.forecast === 'ensemble'
+    ? `over the epiweek ${r.week} week${r.week === 1 ? '' : 's'} ahead (weekly ensemble)`
+    : `${r.aggregate === 'max' ? 'peak day of' : 'over'} ${r.days} days`);
+  const describe = (r) => (r ? `${r.name}: ${r.target} in ${r.location} ${period(r)} above ${number(r.threshold)}${r.return_period_years ? ` (the ${r.return_period_years}-year flow)` : ''} with a chance over ${percent(r.probability)}` : 'deleted rule');
   fill(
     section,
     h('h2', { id: 'alerts-title' }, 'Alert log'),

@@ -78,8 +78,8 @@ impl Service {
         (s, b)
     }
 
-    /// The demo twin `spain` with `members` members, a `hosp` stream and an
-    /// alert rule on Madrid.
+    /// The demo twin `spain` with `members` members, a `hosp` stream and two
+    /// alert rules on Madrid (on the twin's days, on the weekly ensemble).
     pub fn create_spain_twin(&self, members: usize) {
         let spec = repo().join("data/spain/twin-2020.toml");
         let (s, b) = self.post(
@@ -98,6 +98,13 @@ impl Service {
             "/v1/twins/spain/alert-rules",
             &json!({"name": "madrid-7d", "target": "new_hospitalized", "location": "28",
                     "days": 7, "threshold": 5.0, "probability": 0.1}),
+        );
+        assert_eq!(s, 201, "{b}");
+        // Below every quantile, so it fires on the first weekly ensemble.
+        let (s, b) = self.post(
+            "/v1/twins/spain/alert-rules",
+            &json!({"name": "madrid-week-1", "target": "new_hospitalized", "location": "28",
+                    "forecast": "ensemble", "week": 1, "threshold": -1.0, "probability": 0.5}),
         );
         assert_eq!(s, 201, "{b}");
     }

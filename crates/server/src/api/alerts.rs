@@ -7,16 +7,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{time_text, twin_entry};
-use crate::alerts::Aggregate;
+use crate::alerts::{Aggregate, RuleForecast, ENSEMBLE_PROBABILITY};
 use crate::auth::Caller;
 use crate::problem::{ApiJson, ApiPath, ApiResult, Problem};
 use crate::store::{self, now_ms, RuleRow};
 use crate::SharedState;
 
-/// Fires when P(A > `threshold`) > `probability` on any forecast, where A
-/// is the `aggregate` (sum, or max: the peak day) of `target` at
-/// `location` over the next `days` days. A flood twin's threshold may be
-/// given as a return period instead, resolved from its observed record.
+/// Fires when P(A > `threshold`) > `probability` on any forecast. With
+/// `forecast: twin` (the default), A is the `aggregate` (sum, or max: the
+/// peak day) of `target` at `location` over the next `days` days, and P
+/// the share of the twin's members above. With `forecast: ensemble` (an
+/// epidemic twin), A is the sum over the Forecast Hub epiweek `week` weeks
+/// ahead, and P is read off the weekly ensemble's quantiles. A flood
+/// twin's threshold may be given as a return period instead, resolved from
+/// its observed record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRule {
@@ -25,9 +29,21 @@ pub struct CreateRule {
     pub target: String,
     /// A location of the twin, or `total`.
     pub location: String,
-    /// Forecast days aggregated (1 = tomorrow only).
-    pub days: usize,
-    /// `sum` (default) or `max`.
+    /// `twin` (default): the twin's members, day by day; `ensemble`: an
+    /// epidemic twin's weekly ensemble, one epiweek.
+    #[serde(default)]
+    pub forecast: RuleForecast,
+    /// Twin rules: forecast days aggregated (1 = tomorrow only).
+    #[serde(default)]
+    pub days: Option<usize>,
+    /// Ensemble rules: the epiweek, in weeks ahead as the Hub counts them
+    /// (`1 wk ahead` ends on the Saturday after the forecast's origin, or on
+    /// the Saturday of its week for a Sunday or Monday origin). It must end
+    /// within the twin's horizon for some weekday of the origin.
+    #[serde(default)]
+    pub week: Option<u32>,
+    /// Twin rules: `sum` (default) or `max`. Ensemble rules forecast weekly
+    /// sums only.
     #[serde(default)]
     pub aggregate: Aggregate,
     /// In the target's unit (a flood twin's discharge: mm/day). Required
@@ -40,7 +56,8 @@ pub struct CreateRule {
     /// by default).
     #[serde(default)]
     pub return_period_years: Option<f64>,
-    /// In [0, 1).
+    /// In [0, 1); for ensemble rules in [0.01, 0.99), the range the
+    /// quantiles' outer levels can decide.
     pub probability: f64,
     /// POSTed a JSON payload on each change of state (plain http://).
     #[serde(default)]
@@ -54,7 +71,14 @@ pub struct Rule {
     pub name: String,
     pub target: String,
     pub location: String,
-    pub days: usize,
+    /// `twin` or `ensemble`.
+    pub forecast: RuleForecast,
+    /// Twin rules: forecast days aggregated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<usize>,
+    /// Ensemble rules: the epiweek, in weeks ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub week: Option<u32>,
     pub aggregate: Aggregate,
     /// The threshold in force (resolved from the return period, if given).
     pub threshold: f64,
@@ -76,7 +100,9 @@ impl From<RuleRow> for Rule {
             name: r.name,
             target: r.target,
             location: r.location,
-            days: r.days,
+            forecast: r.forecast,
+            days: (r.forecast == RuleForecast::Twin).then_some(r.days),
+            week: r.week,
             aggregate: r.aggregate,
             threshold: r.threshold,
             return_period_years: r.return_period_years,
@@ -118,9 +144,7 @@ pub async fn create_rule(
         ))
         .at("/location"));
     }
-    if !(1..=366).contains(&req.days) {
-        return Err(Problem::unprocessable("days must be in 1..=366").at("/days"));
-    }
+    let (days, week) = rule_period(&state, &entry, &req).await?;
     let threshold = match (req.threshold, req.return_period_years) {
         (Some(t), None) if t.is_finite() => t,
         (Some(_), None) => {
@@ -152,8 +176,21 @@ pub async fn create_rule(
             .at("/return_period_years"))
         }
     };
-    if !(0.0..1.0).contains(&req.probability) {
-        return Err(Problem::unprocessable("probability must be in [0, 1)").at("/probability"));
+    let (low, high) = match req.forecast {
+        RuleForecast::Twin => (0.0, 1.0),
+        RuleForecast::Ensemble => ENSEMBLE_PROBABILITY,
+    };
+    if !(low..high).contains(&req.probability) {
+        let why = match req.forecast {
+            RuleForecast::Twin => String::new(),
+            RuleForecast::Ensemble => format!(
+                " for an ensemble rule: its quantiles' outer levels only bound P below {low} and above {high}"
+            ),
+        };
+        return Err(
+            Problem::unprocessable(format!("probability must be in [{low}, {high}){why}"))
+                .at("/probability"),
+        );
     }
     if let Some(u) = &req.webhook_url {
         if !u.starts_with("http://") || u.len() > 2000 {
@@ -169,7 +206,9 @@ pub async fn create_rule(
         name: req.name,
         target: req.target,
         location: req.location,
-        days: req.days,
+        days,
+        forecast: req.forecast,
+        week,
         threshold,
         probability: req.probability,
         webhook_url: req.webhook_url,
@@ -185,6 +224,82 @@ pub async fn create_rule(
         .write(move |c| store::insert_rule(c, &r))
         .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// The rule's period: `(days, None)` for a twin rule, `(0, Some(week))`
+/// for an ensemble rule, each refused with the field at fault.
+async fn rule_period(
+    state: &SharedState,
+    entry: &crate::registry::TwinEntry,
+    req: &CreateRule,
+) -> ApiResult<(usize, Option<u32>)> {
+    match req.forecast {
+        RuleForecast::Twin => {
+            if req.week.is_some() {
+                return Err(Problem::unprocessable(
+                    "`week` is for ensemble rules (`\"forecast\": \"ensemble\"`); a twin rule takes `days`",
+                )
+                .at("/week"));
+            }
+            match req.days {
+                Some(d) if (1..=366).contains(&d) => Ok((d, None)),
+                Some(_) => Err(Problem::unprocessable("days must be in 1..=366").at("/days")),
+                None => Err(Problem::unprocessable(
+                    "give `days`, the forecast days the rule sums (or takes the peak of)",
+                )
+                .at("/days")),
+            }
+        }
+        RuleForecast::Ensemble => {
+            if !entry.hosted.has_weekly_ensemble() {
+                return Err(Problem::unprocessable(format!(
+                    "twin `{}` has no weekly ensemble (epidemic twins have one); use `\"forecast\": \"twin\"`",
+                    entry.id
+                ))
+                .at("/forecast"));
+            }
+            if req.days.is_some() {
+                return Err(Problem::unprocessable(
+                    "an ensemble rule reads one epiweek: give `week` (weeks ahead), not `days`",
+                )
+                .at("/days"));
+            }
+            if req.aggregate != Aggregate::Sum {
+                return Err(Problem::unprocessable(
+                    "the weekly ensemble forecasts weekly sums: an ensemble rule's aggregate is `sum`",
+                )
+                .at("/aggregate"));
+            }
+            let id = entry.id.clone();
+            let horizon = state
+                .store
+                .read(move |c| store::get_twin(c, &id))
+                .await?
+                .horizon_days;
+            let most = max_epiweeks(horizon);
+            match req.week {
+                Some(w) if w >= 1 && w <= most => Ok((0, Some(w))),
+                Some(w) => Err(Problem::unprocessable(format!(
+                    "week {w} is out of reach: the twin forecasts {horizon} days, which end at most {most} epiweek(s) ahead"
+                ))
+                .at("/week")),
+                None => Err(Problem::unprocessable(
+                    "give `week`, the epiweek the rule reads (1 = the first the forecast reports)",
+                )
+                .at("/week")),
+            }
+        }
+    }
+}
+
+/// The most epiweeks a forecast of `horizon` days reports, over the seven
+/// weekdays its origin can fall on.
+fn max_epiweeks(horizon: usize) -> u32 {
+    let monday = didymos_core::Date::from_ymd(2024, 1, 1).expect("a valid date");
+    (0..7)
+        .map(|d| didymos_twin::epiweeks::epiweek_targets(monday.add_days(d), horizon).len() as u32)
+        .max()
+        .unwrap_or(0)
 }
 
 #[utoipa::path(get, path = "/v1/twins/{twin}/alert-rules", tag = "alerts", params(("twin" = String, Path)),

@@ -110,6 +110,10 @@ impl Hosted {
             Hosted::Flood(_) => vec![flood::OBSERVABLE.to_string()],
         }
     }
+    /// Whether forecasts carry a weekly ensemble (that alert rules may read).
+    pub fn has_weekly_ensemble(&self) -> bool {
+        matches!(self, Hosted::Epidemic(_))
+    }
     /// What streams can feed besides: series that forecasts follow but the
     /// filter does not fit (an epidemic stream's `leading_column`).
     pub fn leading_observables(&self) -> Vec<String> {

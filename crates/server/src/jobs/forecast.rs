@@ -141,7 +141,7 @@ pub struct StoredForecast {
 }
 
 /// Stores the forecast `fc` made from `(origin, members)`, evaluates the
-/// twin's alert rules on its samples and publishes it: the latency the
+/// twin's alert rules on its samples and weekly ensemble and publishes it: the latency the
 /// live loop is judged by, so the provenance (which hashes large files) is
 /// left to [`record_forecast`].
 pub fn publish_forecast(
@@ -182,7 +182,7 @@ pub fn publish_forecast(
         "summarise_ms": summarise_ms,
     });
     crate::events::publish(&state.events, "forecast", &twin.id, result.clone());
-    crate::alerts::evaluate(state, twin, forecast_id, fc)?;
+    crate::alerts::evaluate(state, twin, forecast_id, (fc, weekly))?;
     Ok(StoredForecast {
         run_id,
         run_dir,

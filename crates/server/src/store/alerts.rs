@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{StoreError, StoreResult};
-use crate::alerts::Aggregate;
+use crate::alerts::{Aggregate, RuleForecast};
 
 #[derive(Debug, Clone)]
 pub struct RuleRow {
@@ -13,7 +13,12 @@ pub struct RuleRow {
     pub name: String,
     pub target: String,
     pub location: String,
+    /// Forecast days aggregated (twin rules; 0 for ensemble rules).
     pub days: usize,
+    /// The forecast the rule reads.
+    pub forecast: RuleForecast,
+    /// Ensemble rules: the epiweek, in weeks ahead.
+    pub week: Option<u32>,
     /// Resolved at creation (from `return_period_years` if given).
     pub threshold: f64,
     pub probability: f64,
@@ -29,7 +34,7 @@ pub struct RuleRow {
 }
 
 const RULE_COLUMNS: &str = "id, twin_id, name, target, location, days, threshold, probability, \
-    webhook_url, state, last_probability, created_ms, aggregate, return_period_years";
+    webhook_url, state, last_probability, created_ms, aggregate, return_period_years, forecast, week";
 
 fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RuleRow> {
     Ok(RuleRow {
@@ -47,13 +52,15 @@ fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RuleRow> {
         created_ms: r.get(11)?,
         aggregate: Aggregate::parse(&r.get::<_, String>(12)?),
         return_period_years: r.get(13)?,
+        forecast: RuleForecast::parse(&r.get::<_, String>(14)?),
+        week: r.get::<_, Option<i64>>(15)?.map(|w| w as u32),
     })
 }
 
 pub fn insert_rule(conn: &Connection, r: &RuleRow) -> StoreResult<i64> {
     conn.execute(
-        "INSERT INTO alert_rules (twin_id, name, target, location, days, threshold, probability, webhook_url, state, created_ms, aggregate, return_period_years)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9, ?10, ?11)",
+        "INSERT INTO alert_rules (twin_id, name, target, location, days, threshold, probability, webhook_url, state, created_ms, aggregate, return_period_years, forecast, week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9, ?10, ?11, ?12, ?13)",
         params![
             r.twin_id,
             r.name,
@@ -65,7 +72,9 @@ pub fn insert_rule(conn: &Connection, r: &RuleRow) -> StoreResult<i64> {
             r.webhook_url,
             r.created_ms,
             r.aggregate.as_str(),
-            r.return_period_years
+            r.return_period_years,
+            r.forecast.as_str(),
+            r.week.map(i64::from)
         ],
     )?;
     Ok(conn.last_insert_rowid())

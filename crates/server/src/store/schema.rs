@@ -145,6 +145,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE alert_rules ADD COLUMN aggregate TEXT NOT NULL DEFAULT 'sum';
     ALTER TABLE alert_rules ADD COLUMN return_period_years REAL;
     "#,
+    // 3: alert rules on an epidemic twin's weekly ensemble (one epiweek,
+    // `week` weeks ahead) besides the twin's own members.
+    r#"
+    ALTER TABLE alert_rules ADD COLUMN forecast TEXT NOT NULL DEFAULT 'twin';
+    ALTER TABLE alert_rules ADD COLUMN week INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
