@@ -110,6 +110,62 @@ impl Companions {
         }
         quantile_average(&parts)
     }
+
+    /// As [`Self::ensemble`], for a week whose first days are observed:
+    /// each companion's forecast q of the 7-day sum becomes `observed +
+    /// rest·q`, the known days plus the share `rest` of the week that is
+    /// still to come (a monotone map, so still quantiles). `model` must
+    /// already include the observed days.
+    pub fn ensemble_given(
+        &self,
+        k: usize,
+        model: &QuantileForecast,
+        (observed, rest): (f64, f64),
+    ) -> Result<QuantileForecast> {
+        let given = |q: &QuantileForecast| {
+            let values = q.values().iter().map(|v| observed + rest * v).collect();
+            QuantileForecast::new(q.levels().to_vec(), values)
+        };
+        let trend = given(self.trend(k))?;
+        let lead = self.lead(k).map(given).transpose()?;
+        let mut parts = vec![(model, 1.0), (&trend, 1.0)];
+        if let Some(l) = &lead {
+            parts.push((l, 1.0));
+        }
+        quantile_average(&parts)
+    }
+}
+
+/// The share of a week's admissions (or whatever the stream counts) that
+/// its first `days` days carry, from the stream's total over the `weeks`
+/// whole weeks before the one starting on day `start`: reported counts
+/// have a weekday pattern (the 2020 Spanish admissions put 11% of a week
+/// on Sundays, not 1/7), so the days still to come of an epiweek under way
+/// are not simply (7 − days)/7 of it. Stops at the first week with a gap;
+/// `days`/7 when there is no such week or nothing was counted.
+pub fn first_days_share(stream: &Stream, start: usize, days: usize, weeks: usize) -> f64 {
+    let total = stream.aggregation.len();
+    let (mut part, mut whole) = (0.0, 0.0);
+    for j in 1..=weeks {
+        let Some(from) = start.checked_sub(7 * j).filter(|&d| d >= 1) else {
+            break;
+        };
+        match (
+            observed_sum(stream, total, from, from + days - 1),
+            observed_sum(stream, total, from, from + 6),
+        ) {
+            (Some(p), Some(w)) if p >= 0.0 && w >= p => {
+                part += p;
+                whole += w;
+            }
+            _ => break,
+        }
+    }
+    if whole > 0.0 {
+        part / whole
+    } else {
+        days as f64 / 7.0
+    }
 }
 
 /// How many days of a stream's record (ending at the origin) the
@@ -147,9 +203,11 @@ pub struct WeeklyEnsembles {
 /// `origin.0`, the date `origin.1`) with its companions from `data` and
 /// `leading`, for the Hub's epiweek targets within the forecast's horizon
 /// ([`epiweek_targets`]), per location and in total, as `didymos forecast
-/// --ensemble` writes and the live service publishes. The twin's part of
-/// an epiweek that began on or before the origin adds the observed days;
-/// the companions forecast the 7-day sum ending on its Saturday.
+/// --ensemble` writes and the live service publishes. An epiweek that
+/// began on or before the origin (a Sunday or Monday origin's week 1) is
+/// its observed days plus the forecast of the rest: the twin's days after
+/// the origin, and the companions' 7-day sums ending on its Saturday
+/// scaled to the share of a week those days carry ([`first_days_share`]).
 pub fn weekly_ensembles(
     fc: &[StreamForecast],
     (data, leading): (&StreamSet, &[Option<Stream>]),
@@ -182,7 +240,15 @@ pub fn weekly_ensembles(
                     continue;
                 };
                 let q = f.epiweek_quantiles(l, t, observed)?;
-                weeks.push((t.clone(), companions.ensemble(i + 1, &q)?));
+                let e = if t.first >= 1 {
+                    companions.ensemble(i + 1, &q)?
+                } else {
+                    let days = (1 - t.first) as usize;
+                    let start = origin + 1 - days;
+                    let rest = 1.0 - first_days_share(stream, start, days, opts.window);
+                    companions.ensemble_given(i + 1, &q, (observed, rest))?
+                };
+                weeks.push((t.clone(), e));
             }
             out.push(WeeklyEnsemble {
                 stream: f.stream.clone(),

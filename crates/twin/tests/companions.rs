@@ -225,14 +225,21 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         window: 3,
         ..TrendOptions::default()
     };
-    for opts in [TrendOptions::default(), short] {
+    // A Saturday, and a Sunday and a Monday, whose week 1 is under way
+    // (its companions also read the weekday pattern of earlier weeks).
+    for (opts, origin) in [
+        (TrendOptions::default(), ORIGIN),
+        (TrendOptions::default(), ORIGIN + 1),
+        (short.clone(), ORIGIN),
+        (short, ORIGIN + 2),
+    ] {
         let days = history_days(&opts);
         assert!(
-            ORIGIN > days + 7,
+            origin > days + 7,
             "the record must be longer than the window"
         );
         let lead = [Some(leading.clone())];
-        let at = (ORIGIN, model.calendar().date_of(ORIGIN));
+        let at = (origin, model.calendar().date_of(origin));
         let whole = weekly_ensembles(&fc, (&full, &lead), at, &opts).unwrap();
         assert_eq!(
             whole.forecasts.len(),
@@ -241,11 +248,11 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         );
         assert!(whole.left_out.is_empty());
         let cut = |days: usize| {
-            let target = stream_set(&model, vec![recent(&full.streams()[0], ORIGIN, days)]);
-            let lead = [Some(recent(&leading, ORIGIN, days))];
+            let target = stream_set(&model, vec![recent(&full.streams()[0], origin, days)]);
+            let lead = [Some(recent(&leading, origin, days))];
             weekly_ensembles(&fc, (&target, &lead), at, &opts).unwrap()
         };
-        assert_eq!(cut(days), whole, "window {}", opts.window);
-        assert_ne!(cut(days - 7), whole, "window {}", opts.window);
+        assert_eq!(cut(days), whole, "window {}, day {origin}", opts.window);
+        assert_ne!(cut(days - 7), whole, "window {}, day {origin}", opts.window);
     }
 }

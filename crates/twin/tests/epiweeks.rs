@@ -91,3 +91,56 @@ fn an_epiweek_under_way_adds_its_observed_days() {
         assert!((a - b - 6.0).abs() < 1e-9, "{a} vs {b} + 6");
     }
 }
+
+#[test]
+fn the_first_days_share_follows_the_weekday_pattern() {
+    use didymos_twin::companions::first_days_share;
+    // Day 1 is a Sunday: each week counts 1, 2, …, 7 (28 in all).
+    let week = |d: usize| Some(1.0 + ((d - 1) % 7) as f64);
+    let s = stream(&(1..=21).map(week).collect::<Vec<_>>());
+    // The epiweek starting on day 15: the two weeks before it.
+    assert!((first_days_share(&s, 15, 1, 8) - 1.0 / 28.0).abs() < 1e-12);
+    assert!((first_days_share(&s, 15, 2, 8) - 3.0 / 28.0).abs() < 1e-12);
+    assert!((first_days_share(&s, 15, 2, 1) - 3.0 / 28.0).abs() < 1e-12);
+    // Weeks are read back to the first gap; none at all gives days/7.
+    let mut gappy = (1..=21).map(week).collect::<Vec<_>>();
+    gappy[9] = None;
+    let g = stream(&gappy);
+    assert!((first_days_share(&g, 15, 2, 8) - 1.0 / 7.0 * 2.0).abs() < 1e-12);
+    gappy[9] = Some(10.0);
+    let g = stream(&gappy);
+    // Week 2 now holds 10 instead of 3 on its Tuesday: (1 + 2) / (28 + 7).
+    assert!((first_days_share(&g, 15, 2, 1) - 3.0 / 35.0).abs() < 1e-12);
+    assert!((first_days_share(&s, 5, 1, 8) - 1.0 / 7.0).abs() < 1e-12);
+    assert!((first_days_share(&stream(&[Some(0.0); 21]), 15, 2, 8) - 2.0 / 7.0).abs() < 1e-12);
+}
+
+#[test]
+fn observed_days_replace_the_companions_share_of_them() {
+    use didymos_forecast::quantile_average;
+    use didymos_twin::companions::{Companions, TrendOptions};
+    let past = [100.0, 120.0, 130.0, 150.0];
+    let opts = TrendOptions::default();
+    let c = Companions::new(&past, None, (0, 28), &[5.0 / 7.0, 12.0 / 7.0], &opts)
+        .unwrap()
+        .unwrap();
+    let model = c.trend(2).clone();
+    // Nothing observed and the whole week to come: the plain ensemble.
+    assert_eq!(
+        c.ensemble_given(1, &model, (0.0, 1.0)).unwrap(),
+        c.ensemble(1, &model).unwrap()
+    );
+    // Two days observed (40), carrying a quarter of a week: the trend's
+    // part is 40 + 0.75·q at every level.
+    let given = c.ensemble_given(1, &model, (40.0, 0.75)).unwrap();
+    let trend = c.trend(1);
+    let scaled = didymos_forecast::QuantileForecast::new(
+        trend.levels().to_vec(),
+        trend.values().iter().map(|v| 40.0 + 0.75 * v).collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        given,
+        quantile_average(&[(&model, 1.0), (&scaled, 1.0)]).unwrap()
+    );
+}

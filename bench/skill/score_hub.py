@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""WIS of Forecast Hub CSVs (`didymos forecast` output) against the daily
+record, summed over provinces (not the total) and origins, per weekday of
+the origin and week ahead. Stdlib only.
+
+    python3 bench/skill/score_hub.py OBSERVATIONS.csv FORECAST.csv...
+
+OBSERVATIONS: the daily table (date, province_ine, age_group,
+new_hospitalized); a target's truth is the sum over the 7 days ending on
+its target_end_date (the Hub's epiweeks end on Saturdays).
+"""
+import collections
+import csv
+import datetime
+import sys
+
+
+def wis(pairs, y):
+    """2/(2K+1) times the summed pinball losses: the Hub's WIS."""
+    total = 0.0
+    for tau, q in pairs:
+        total += tau * (y - q) if y >= q else (1 - tau) * (q - y)
+    return 2 * total / len(pairs)
+
+
+def main(observations, files):
+    daily = collections.defaultdict(float)
+    with open(observations, newline="") as f:
+        for r in csv.DictReader(f):
+            daily[(r["date"], r["province_ine"])] += float(r["new_hospitalized"] or 0)
+
+    def truth(end, loc):
+        e = datetime.date.fromisoformat(end)
+        return sum(daily[(str(e - datetime.timedelta(i)), loc)] for i in range(7))
+
+    sums = collections.defaultdict(lambda: collections.defaultdict(float))
+    for path in files:
+        fc = collections.defaultdict(list)
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                if r["type"] == "quantile" and r["location"] != "total":
+                    key = (r["forecast_date"], r["target"].split()[0], r["target_end_date"], r["location"])
+                    fc[key].append((float(r["quantile"]), float(r["value"])))
+        for (origin, k, end, loc), pairs in fc.items():
+            day = datetime.date.fromisoformat(origin).strftime("%A")
+            sums[day][int(k)] += wis(sorted(pairs), truth(end, loc))
+    for day, by_week in sorted(sums.items()):
+        cells = "  ".join(f"week {k}: {v:9.1f}" for k, v in sorted(by_week.items()))
+        print(f"{day:<9} {cells}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
