@@ -9,7 +9,9 @@
 # For every Sunday and Monday from 2020-09-06 whose 28-day horizon fits the
 # twin's calendar: `didymos assimilate --until ORIGIN`, then `didymos
 # forecast --ensemble --horizon 28`; then prints each weekday's WIS summed
-# over provinces and origins, per week ahead (bench/skill/score_hub.py).
+# over provinces and origins, per week ahead, for the ensemble and the twin,
+# and the twin's daily targets by weekday (bench/skill/score_hub.py).
+# SPEC=other.toml scores another spec.
 # About 2.5 minutes on 2 cores; checkpoints (~80 MB each) are kept in
 # OUT/ck and reused, so a second binary can be scored on the same
 # posteriors: `bash bench/skill/epiweek_origins.sh target/release/didymos
@@ -18,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-target/release/didymos}
 OUT=${2:-out/epiweek-origins}
-SPEC=data/spain/twin-2020.toml
+SPEC=${SPEC:-data/spain/twin-2020.toml}
 mkdir -p "$OUT/ck" "$OUT/forecasts"
 for o in $(python3 -c "
 import datetime
@@ -30,5 +32,9 @@ while d + datetime.timedelta(29) <= datetime.date(2020, 12, 31):
   "$BIN" forecast --checkpoint "$ck/checkpoint.bin" --horizon 28 --ensemble \
     --out "$OUT/forecasts/$o" > /dev/null
 done
+echo "ensemble (twin + companions):"
 python3 bench/skill/score_hub.py data/spain/spain_provinces_covid19_daily_by_age_2020.csv \
   "$OUT"/forecasts/*/*-didymos-ensemble.csv
+echo "twin (days and weeks):"
+python3 bench/skill/score_hub.py data/spain/spain_provinces_covid19_daily_by_age_2020.csv \
+  "$OUT"/forecasts/*/*-didymos-mmca.csv

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """WIS of Forecast Hub CSVs (`didymos forecast` output) against the daily
-record, summed over provinces (not the total) and origins, per weekday of
-the origin and week ahead. Stdlib only.
+record, summed over provinces (not the total) and origins: weekly targets
+per weekday of the origin and week ahead, daily targets per weekday of the
+target day (and in all). Stdlib only.
 
     python3 bench/skill/score_hub.py OBSERVATIONS.csv FORECAST.csv...
 
 OBSERVATIONS: the daily table (date, province_ine, age_group,
-new_hospitalized); a target's truth is the sum over the 7 days ending on
-its target_end_date (the Hub's epiweeks end on Saturdays).
+new_hospitalized); a weekly target's truth is the sum over the 7 days
+ending on its target_end_date (the Hub's epiweeks end on Saturdays), a
+daily one's the value on that date.
 """
 import collections
 import csv
@@ -34,19 +36,28 @@ def main(observations, files):
         return sum(daily[(str(e - datetime.timedelta(i)), loc)] for i in range(7))
 
     sums = collections.defaultdict(lambda: collections.defaultdict(float))
+    daily_sums = collections.defaultdict(float)
     for path in files:
         fc = collections.defaultdict(list)
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
                 if r["type"] == "quantile" and r["location"] != "total":
-                    key = (r["forecast_date"], r["target"].split()[0], r["target_end_date"], r["location"])
+                    k, unit = r["target"].split()[:2]
+                    key = (r["forecast_date"], unit, int(k), r["target_end_date"], r["location"])
                     fc[key].append((float(r["quantile"]), float(r["value"])))
-        for (origin, k, end, loc), pairs in fc.items():
-            day = datetime.date.fromisoformat(origin).strftime("%A")
-            sums[day][int(k)] += wis(sorted(pairs), truth(end, loc))
+        for (origin, unit, k, end, loc), pairs in fc.items():
+            if unit == "wk":
+                day = datetime.date.fromisoformat(origin).strftime("%A")
+                sums[day][k] += wis(sorted(pairs), truth(end, loc))
+            else:
+                day = datetime.date.fromisoformat(end).strftime("%A")
+                daily_sums[day] += wis(sorted(pairs), daily[(end, loc)])
     for day, by_week in sorted(sums.items()):
         cells = "  ".join(f"week {k}: {v:9.1f}" for k, v in sorted(by_week.items()))
-        print(f"{day:<9} {cells}")
+        print(f"origin {day:<9} {cells}")
+    if daily_sums:
+        cells = "  ".join(f"{d[:3]} {v:8.1f}" for d, v in sorted(daily_sums.items()))
+        print(f"daily targets by weekday: {cells}  all {sum(daily_sums.values()):9.1f}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
 //! | `[assimilation.companions]` | the statistical forecasters beside the twin (backtests, `forecast --ensemble`, the live service's weekly ensemble): `damping` (φ in [0, 1] per week: 0 holds last week's level, 1 carries its change on undamped; default 0.5), `window` (how many recent weekly changes give the spread, whole ≥ 1; default 8), `min_sd` (floor of that spread on the log scale, ≥ 0; default 0.05) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; default none) |
 
 use std::path::PathBuf;
 
@@ -64,8 +64,9 @@ const KEYS: [&str; 15] = [
     "resample_threshold",
     "stream",
 ];
-const STREAM_KEYS: [&str; 12] = [
+const STREAM_KEYS: [&str; 13] = [
     "aggregation",
+    "weekday_effect",
     "leading_column",
     "log_sd",
     "delay_dist",
@@ -228,8 +229,13 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .get("leading_column")
             .map(|f| f.str().map(String::from))
             .transpose()?;
+        let weekday = s
+            .get("weekday_effect")
+            .map(|f| read_weekday(&f))
+            .transpose()?;
         spec.streams.push(StreamSpec {
             leading,
+            weekday,
             aggregation,
             column,
             observable,
@@ -260,6 +266,16 @@ fn read_companions(f: &Field) -> Result<TrendOptions> {
         opts.min_sd = f.f64_in(0.0, 5.0, "a log-scale sd in [0, 5]")?;
     }
     Ok(opts)
+}
+
+/// `weekday_effect = [Sun, Mon, …, Sat]`: seven positive factors.
+fn read_weekday(f: &Field) -> Result<[f64; 7]> {
+    let items = f.array_len(7, "seven factors, Sunday first")?;
+    let mut out = [0.0; 7];
+    for (o, item) in out.iter_mut().zip(&items) {
+        *o = item.positive()?;
+    }
+    Ok(out)
 }
 
 /// `ascertainment = 0.7` or `ascertainment = [{ from = 2020-02-09, value =

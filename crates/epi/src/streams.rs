@@ -2,7 +2,7 @@
 //! observables as core [`StreamSet`]s, the data side of every filter.
 
 use didymos_core::observation::{
-    Aggregation, Ascertainment, Delay, Noise, StrataMode, Stream, StreamSet,
+    Aggregation, Ascertainment, Delay, Noise, StrataMode, Stream, StreamSet, WeekdayEffect,
 };
 use std::path::PathBuf;
 
@@ -31,6 +31,9 @@ pub struct StreamSpec {
     /// a lag (cases before admissions): not fitted, only read by the lead
     /// forecaster that companions the twin's forecasts.
     pub leading: Option<String>,
+    /// Reporting factors by weekday, Sunday first (scaled to average 1
+    /// when the stream is built); `None`: every day alike.
+    pub weekday: Option<[f64; 7]>,
 }
 
 /// The share of the model flow that is reported, as the spec gives it:
@@ -161,6 +164,12 @@ pub fn build_streams(
         let mut stream = Stream::new(spec.column.clone(), observable, aggregation)
             .with_delay(spec.delay.clone())
             .with_ascertainment(spec.ascertainment.on_calendar(&cal))
+            .with_weekday(
+                spec.weekday
+                    .map(|f| WeekdayEffect::new(f, (cal.start.iso_weekday() % 7) as usize))
+                    .transpose()
+                    .map_err(|e| Error::input(at.clone(), e))?,
+            )
             .with_noise(spec.noise);
         for (&(date, loc, stratum), values) in &table.rows {
             if cutoff.is_some_and(|c| date > c) {

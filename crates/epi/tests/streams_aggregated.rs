@@ -516,3 +516,53 @@ fn the_companions_settings_are_read_and_checked() {
         );
     }
 }
+
+#[test]
+fn a_weekday_effect_scales_each_days_expected_value() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    let case = Case::new("2020-04-10", "", "", &obs);
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let stream = &data.streams()[0];
+    let w = stream.weekday.as_ref().expect("the demo spec has one");
+    // Scaled to average 1, Sunday first.
+    let raw = [0.763, 1.13, 1.097, 1.061, 1.073, 1.033, 0.844];
+    let mean = raw.iter().sum::<f64>() / 7.0;
+    for (a, r) in w.factors().iter().zip(raw) {
+        assert!((a - r / mean).abs() < 1e-12, "{a} vs {r}/{mean}");
+    }
+    let cal = *twin.model.calendar();
+    let day = |d: &str| cal.day_of(d.parse().unwrap()) as usize;
+    // 2020-03-01 was a Sunday, 03-07 a Saturday.
+    assert_eq!(w.at(day("2020-03-01")), w.factors()[0]);
+    assert_eq!(w.at(day("2020-03-02")), w.factors()[1]);
+    assert_eq!(w.at(day("2020-03-07")), w.factors()[6]);
+    // The same model history reported on a Sunday and on a Monday.
+    let n_obs = twin.model.observables().len();
+    let layout = twin.model.layout();
+    let row = vec![1.0; layout.units.len() * layout.strata.len() * n_obs];
+    let history: Vec<&[f64]> = (0..20).map(|_| row.as_slice()).collect();
+    let on = |d: &str| stream.expected_at(day(d), 0, &history, n_obs);
+    let ratio = on("2020-03-01") / on("2020-03-02");
+    assert!((ratio - raw[0] / raw[1]).abs() < 1e-12, "{ratio}");
+    // A week of days sums to seven days without the effect.
+    let week: f64 = (1..=7).map(|k| on(&format!("2020-03-0{k}"))).sum();
+    let plain = stream.clone().with_weekday(None);
+    let flat = 7.0 * plain.expected_at(day("2020-03-01"), 0, &history, n_obs);
+    assert!((week / flat - 1.0).abs() < 1e-12, "{week} vs {flat}");
+
+    // Seven positive factors, or an error naming the key.
+    for (bad, says) in [
+        ("[1, 1, 1, 1, 1, 1]", "seven factors"),
+        (
+            "[1, 1, 1, 0, 1, 1, 1]",
+            "weekday_effect[3]`: expected a number > 0",
+        ),
+    ] {
+        case.set(&[("weekday_effect", bad)]);
+        let err = case.twin().err().expect(bad).to_string();
+        assert!(err.contains("twin.toml"), "{err}");
+        assert!(err.contains("weekday_effect"), "{err}");
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+}

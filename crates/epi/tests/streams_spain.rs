@@ -32,6 +32,7 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
     .unwrap();
     let stream = StreamSpec {
         leading: None,
+        weekday: None,
         column: "new_hospitalized".into(),
         observable: "new_hospitalized".into(),
         delay: Delay::discretised_gamma(4.0, 2.0, 14).unwrap(),

@@ -13,6 +13,7 @@ use rand::Rng;
 use super::aggregation::{Aggregation, ObsLocation};
 use super::delay::Delay;
 use super::noise::{Noise, MIN_MEAN};
+use super::weekday::WeekdayEffect;
 use crate::data_model::DataModel;
 use crate::error::{Error, Located, Result};
 use crate::suggest::closest;
@@ -86,6 +87,8 @@ pub struct Stream {
     pub aggregation: Aggregation,
     pub delay: Delay,
     pub ascertainment: Ascertainment,
+    /// A weekly reporting pattern on top of the ascertainment, if any.
+    pub weekday: Option<WeekdayEffect>,
     pub noise: Noise,
     /// Per day, one value per aggregation location (`None` = missing).
     pub data: BTreeMap<usize, Vec<Option<f64>>>,
@@ -100,6 +103,7 @@ impl Stream {
             aggregation,
             delay: Delay::none(),
             ascertainment: Ascertainment::default(),
+            weekday: None,
             noise: Noise::Poisson,
             data: BTreeMap::new(),
         }
@@ -110,6 +114,10 @@ impl Stream {
     }
     pub fn with_ascertainment(mut self, ascertainment: Ascertainment) -> Self {
         self.ascertainment = ascertainment;
+        self
+    }
+    pub fn with_weekday(mut self, weekday: Option<WeekdayEffect>) -> Self {
+        self.weekday = weekday;
         self
     }
     pub fn with_noise(mut self, noise: Noise) -> Self {
@@ -229,7 +237,8 @@ impl Stream {
     }
 
     /// Expected observation at location `loc` on `day`:
-    /// ascertainment(day) × `Σ_d delay[d] × (aggregated observable on day−d)`.
+    /// ascertainment(day) × weekday factor(day) × `Σ_d delay[d] ×
+    /// (aggregated observable on day−d)`.
     /// `history` is the model-observable rows, oldest first, last = `day`;
     /// days before its start contribute 0.
     pub fn expected_at(
@@ -251,7 +260,8 @@ impl Stream {
                     .sum_cells(cells, row, self.observable, n_observables)
             })
             .sum();
-        self.ascertainment.at(day) * delayed
+        let weekday = self.weekday.as_ref().map_or(1.0, |w| w.at(day));
+        self.ascertainment.at(day) * weekday * delayed
     }
 
     /// Expected observations on `day` for every location.
