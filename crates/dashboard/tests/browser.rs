@@ -1,7 +1,9 @@
 //! The dashboard in a real headless Chromium against a service seeded with
 //! the demo twin: overview, fan chart, map (one shape per area), selecting
 //! an area by mouse and keyboard, a scenario job, a live update after new
-//! data, the stream form's validation message, and the tablet width.
+//! data, the stream form's validation message, alert rules (the log, a rule
+//! added on the weekly ensemble after a refused one, and deleted), and the
+//! tablet width.
 //! Screenshots go to target/test-artifacts/dashboard/.
 
 mod support;
@@ -99,6 +101,39 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         "the ensemble rule's firing in the alert log",
         "[...document.querySelectorAll('#alerts table.alert-log tbody tr')].some((tr) => tr.textContent.includes('madrid-week-1') && tr.textContent.includes('epiweek 1 week ahead (weekly ensemble)') && tr.textContent.includes('Firing'))",
         30 * SECOND,
+    );
+    // A rule from the form: on the weekly ensemble the days give way to
+    // the epiweek; the API's message for a bad chance marks its field;
+    // the rule appears in the table and its Delete button removes it.
+    b.eval("(() => { const f = document.getElementById('rule-forecast'); f.value = 'ensemble'; f.dispatchEvent(new Event('change')); })()");
+    assert_eq!(
+        b.eval("[document.getElementById('rule-days-field').hidden, document.getElementById('rule-week-field').hidden, getComputedStyle(document.getElementById('rule-days-field')).display]"),
+        json!([true, false, "none"])
+    );
+    b.type_into("#rule-name", "barcelona-week-2");
+    b.eval("(() => { const l = document.getElementById('rule-location'); l.value = '08'; l.dispatchEvent(new Event('change')); })()");
+    b.type_into("#rule-week", "2");
+    b.type_into("#rule-threshold", "100");
+    b.type_into("#rule-probability", "0.995");
+    b.click("#rule-form button[type=submit]");
+    b.wait_until(
+        "the API's message on the chance",
+        "document.getElementById('rule-message').textContent.includes('probability') && document.getElementById('rule-probability').getAttribute('aria-invalid') === 'true'",
+        10 * SECOND,
+    );
+    b.type_into("#rule-probability", "0.5");
+    b.click("#rule-form button[type=submit]");
+    b.wait_until(
+        "the new rule in the table",
+        "document.getElementById('rule-message').textContent.includes('added') && [...document.querySelectorAll('#alerts table.alert-rules tr[data-rule=\"barcelona-week-2\"]')].some((tr) => tr.textContent.includes('in 08 over the epiweek 2 weeks ahead (weekly ensemble) above 100'))",
+        10 * SECOND,
+    );
+    b.screenshot(&out.join("alert-rule-added.png"));
+    b.click("#alerts tr[data-rule=\"barcelona-week-2\"] button.delete-rule");
+    b.wait_until(
+        "the rule deleted",
+        "!document.querySelector('#alerts tr[data-rule=\"barcelona-week-2\"]') && !!document.querySelector('#alerts tr[data-rule=\"madrid-week-1\"]')",
+        10 * SECOND,
     );
     let load_marker = b.eval("window.didymosPageLoad");
     b.screenshot(&out.join("twin-1280.png"));
