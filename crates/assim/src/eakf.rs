@@ -130,7 +130,7 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
         };
         let mut opts = opts;
         opts.run.observe = true;
-        let hist = ObsHistory::new(data.window(), &ens);
+        let hist = ObsHistory::for_data(&ens, data);
         let done = ens.day() - 1;
         Ok(Eakf {
             data,
@@ -156,6 +156,9 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
                 "checkpoint claims data beyond its ensemble's day".into(),
             ));
         }
+        let full = ens.widths().2;
+        let mut hist = hist;
+        hist.fit_to(data, full)?;
         let mut f = Self::from_ensemble(ens, data, opts)?;
         f.hist = hist;
         f.done = assimilated_through;

@@ -5,11 +5,15 @@
 //! ring's head and length are shared; a push is one copy of the ensemble's
 //! observables into a plane, a resampling one gather per live plane into a
 //! spare buffer that is then swapped in.
+//!
+//! A data model that reads only some columns of the observables
+//! ([`DataModel::history_columns`]) gets rows of just those: the history
+//! keeps them alone, so it pushes, resamples and saves that much less.
 
 use rayon::prelude::*;
 
 use didymos_core::ensemble::gather_rows;
-use didymos_core::{BlockColumns, Ensemble, Model};
+use didymos_core::{BlockColumns, DataModel, Ensemble, Error, Model, Result};
 
 /// For each member, its last `window` rows of model observables, oldest
 /// first; the last row is the ensemble's current day.
@@ -25,26 +29,74 @@ pub struct ObsHistory {
     data: Vec<f64>,
     /// What `resample` gathers into and swaps with.
     spare: Vec<f64>,
+    /// The columns of the ensemble's observables kept, when not all.
+    columns: Option<Vec<usize>>,
 }
 
 impl ObsHistory {
+    /// Start from the ensemble's current observables (one row per member),
+    /// for `data`: its window, and only the columns it reads.
+    pub fn for_data<M: Model, D: DataModel + ?Sized>(ens: &Ensemble<'_, M>, data: &D) -> Self {
+        Self::with_columns(data.window(), ens, data.history_columns())
+    }
+
     /// Start from the ensemble's current observables (one row per member).
     pub fn new<M: Model>(window: usize, ens: &Ensemble<'_, M>) -> Self {
+        Self::with_columns(window, ens, None)
+    }
+
+    /// As [`Self::new`], keeping only `columns` of each row (ascending).
+    pub fn with_columns<M: Model>(
+        window: usize,
+        ens: &Ensemble<'_, M>,
+        columns: Option<&[usize]>,
+    ) -> Self {
         let window = window.max(1);
         let members = ens.len();
-        let n_obs = ens.widths().2;
-        let plane = members * n_obs;
-        let mut data = vec![0.0; window * plane];
-        data[..plane].copy_from_slice(ens.flat_observations());
-        ObsHistory {
+        let n_obs = columns.map_or(ens.widths().2, <[usize]>::len);
+        let mut h = ObsHistory {
             window,
             members,
             n_obs,
             head: 0,
-            len: 1,
-            data,
+            len: 0,
+            data: vec![0.0; window * members * n_obs],
             spare: Vec::new(),
+            columns: columns.map(<[usize]>::to_vec),
+        };
+        h.push(ens);
+        h
+    }
+
+    /// Make the history fit `data`: rows saved whole (by a build that kept
+    /// every column, or for a data model that reads them all) are cut to
+    /// the columns `data` reads; rows already cut must be exactly those.
+    /// `full` is the width of the ensemble's observables.
+    pub fn fit_to<D: DataModel + ?Sized>(&mut self, data: &D, full: usize) -> Result<()> {
+        let want = data.history_columns();
+        let wanted = want.map_or(full, <[usize]>::len);
+        if self.n_obs == wanted {
+            self.columns = want.map(<[usize]>::to_vec);
+            return Ok(());
         }
+        let (Some(cols), true) = (want, self.n_obs == full) else {
+            return Err(Error::Other(format!(
+                "the saved observation history holds {} values per row; this data model reads {wanted} of {full}",
+                self.n_obs
+            )));
+        };
+        let k = cols.len();
+        let mut data_k = vec![0.0; self.window * self.members * k];
+        for (row_in, row_out) in self.data.chunks_exact(full).zip(data_k.chunks_exact_mut(k)) {
+            for (o, &c) in row_out.iter_mut().zip(cols) {
+                *o = row_in[c];
+            }
+        }
+        self.data = data_k;
+        self.spare = Vec::new();
+        self.n_obs = k;
+        self.columns = Some(cols.to_vec());
+        Ok(())
     }
 
     /// Rebuild from saved rows (`rows[member]`, oldest first). Members are
@@ -72,6 +124,7 @@ impl ObsHistory {
             len,
             data,
             spare: Vec::new(),
+            columns: None,
         }
     }
 
@@ -107,7 +160,25 @@ impl ObsHistory {
         let r = self.plane(slot);
         let src = ens.flat_observations();
         const PIECE: usize = 1 << 16;
-        if src.len() <= PIECE {
+        if let Some(cols) = &self.columns {
+            let (full, k) = (ens.widths().2, self.n_obs);
+            let keep = |(d, s): (&mut [f64], &[f64])| {
+                for (d, s) in d.chunks_exact_mut(k).zip(s.chunks_exact(full)) {
+                    for (o, &c) in d.iter_mut().zip(cols) {
+                        *o = s[c];
+                    }
+                }
+            };
+            let members = (PIECE / full.max(1)).max(1);
+            if self.members <= members {
+                keep((&mut self.data[r], src));
+            } else {
+                self.data[r]
+                    .par_chunks_mut(members * k)
+                    .zip(src.par_chunks(members * full))
+                    .for_each(keep);
+            }
+        } else if src.len() <= PIECE {
             self.data[r].copy_from_slice(src);
         } else {
             self.data[r]
@@ -133,11 +204,20 @@ impl ObsHistory {
     }
 
     /// Each block's columns of member i take the history of member
-    /// `ancestors[b][i]` (see [`BlockColumns`]); other columns stay.
+    /// `ancestors[b][i]` (see [`BlockColumns`]; `cols` are over whole
+    /// observables rows, cut here to the columns kept); other columns stay.
     pub fn resample_blocks(&mut self, cols: &BlockColumns, ancestors: &[Vec<usize>]) {
         if self.n_obs == 0 || cols.is_empty() {
             return;
         }
+        let kept;
+        let cols = match &self.columns {
+            Some(c) => {
+                kept = cols.project(c);
+                &kept
+            }
+            None => cols,
+        };
         assert_eq!(cols.width(), self.n_obs, "block columns of the history");
         self.spare.resize(self.data.len(), 0.0);
         for i in 0..self.len {

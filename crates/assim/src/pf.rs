@@ -143,7 +143,7 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         }
         let mut opts = opts;
         opts.run.observe = true;
-        let hist = ObsHistory::new(data.window(), &ens);
+        let hist = ObsHistory::for_data(&ens, data);
         let done = ens.day() - 1;
         Ok(ParticleFilter {
             data,
@@ -183,6 +183,8 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
                 "checkpoint claims data beyond its ensemble's day".into(),
             ));
         }
+        let mut hist = hist;
+        hist.fit_to(data, ens.widths().2)?;
         let mut opts = opts;
         opts.run.observe = true;
         let done = assimilated_through;

@@ -155,6 +155,11 @@ fn setup(k: usize) -> (Copies, CopiesData, f64) {
 
 /// One block per copy: its state, its observables, its two observations.
 fn blocks(model: &Copies) -> Arc<Blocks> {
+    blocks_observed(model, 2)
+}
+
+/// One block per copy, with `per_copy` observations each.
+fn blocks_observed(model: &Copies, per_copy: usize) -> Arc<Blocks> {
     let parts = (0..model.k())
         .map(|u| Block {
             name: format!("u{u}"),
@@ -163,7 +168,7 @@ fn blocks(model: &Copies) -> Arc<Blocks> {
             observables: vec![2 * u..2 * u + 2],
         })
         .collect();
-    Arc::new(Blocks::new(model, parts, Arc::new(|_day, j| Some(j / 2))).unwrap())
+    Arc::new(Blocks::new(model, parts, Arc::new(move |_day, j| Some(j / per_copy))).unwrap())
 }
 
 fn block_opts(model: &Copies) -> PfOptions {
@@ -340,4 +345,87 @@ fn a_block_no_member_explains_is_named() {
     assert!(e.contains("block `u1`"), "{e}");
     assert!(e.contains("day 5"), "{e}");
     assert!(e.contains("observation 2"), "{e}");
+}
+
+/// Each copy's first observable only, read from whole rows (`narrow`
+/// false) or from rows that keep just those columns (`narrow` true, by
+/// `history_columns`).
+struct FirstOnly<'a> {
+    series: &'a [LgData],
+    columns: Option<Vec<usize>>,
+}
+
+impl DataModel for FirstOnly<'_> {
+    fn window(&self) -> usize {
+        2
+    }
+    fn has_data(&self, day: usize) -> bool {
+        (1..=T).contains(&day)
+    }
+    fn log_lik(&self, day: usize, p: &[f64], history: &[&[f64]]) -> f64 {
+        self.log_lik_terms(day, p, history).unwrap().iter().sum()
+    }
+    fn log_lik_terms(&self, day: usize, _p: &[f64], history: &[&[f64]]) -> Option<Vec<f64>> {
+        let step = if self.columns.is_some() { 1 } else { 2 };
+        // Today's value plus a tenth of yesterday's: the window is read.
+        let at = |k: usize| {
+            let last = history.last().unwrap()[step * k];
+            let before = history.first().unwrap()[step * k];
+            last + 0.1 * before
+        };
+        Some(
+            self.observed(day)
+                .iter()
+                .enumerate()
+                .map(|(k, y)| -0.5 * (y - at(k)).powi(2))
+                .collect(),
+        )
+    }
+    fn observed(&self, day: usize) -> Vec<f64> {
+        self.series.iter().map(|s| s.y[day - 1][0]).collect()
+    }
+    fn predict(&self, _day: usize, _p: &[f64], _h: &[&[f64]], _out: &mut [f64]) {
+        unreachable!("particle filters do not predict")
+    }
+    fn error_variance(&self, _day: usize, _i: usize, _mean: f64) -> f64 {
+        1.0
+    }
+    fn history_columns(&self) -> Option<&[usize]> {
+        self.columns.as_deref()
+    }
+}
+
+#[test]
+fn histories_keep_only_the_columns_the_data_model_reads() {
+    let (model, data, _) = setup(5);
+    let one_per_copy = PfOptions {
+        blocks: Some(blocks_observed(&model, 1)),
+        ..PfOptions::default()
+    };
+    for opts in [one_per_copy, PfOptions::default()] {
+        let run = |columns: Option<Vec<usize>>| {
+            let d = FirstOnly {
+                series: &data.series,
+                columns,
+            };
+            let mut pf = ParticleFilter::new(&model, &d, 300, 9, opts.clone()).unwrap();
+            pf.advance_to(T).unwrap();
+            let width = pf.history().n_obs();
+            let rows: Vec<f64> = pf.history().rows(17).concat();
+            (
+                pf.log_lik(),
+                pf.ensemble().flat_states().to_vec(),
+                width,
+                rows,
+            )
+        };
+        let whole = run(None);
+        let narrow = run(Some((0..5).map(|k| 2 * k).collect()));
+        assert_eq!((whole.2, narrow.2), (10, 5));
+        assert_eq!(whole.0.to_bits(), narrow.0.to_bits());
+        assert!(whole.1 == narrow.1, "same members");
+        // The kept rows are the whole rows' even columns.
+        let evens: Vec<f64> = whole.3.iter().step_by(2).copied().collect();
+        assert_eq!(evens, narrow.3);
+    }
 }

@@ -63,6 +63,22 @@ impl BlockColumns {
         self.spans.is_empty()
     }
 
+    /// The same blocks over rows that keep only `columns` (ascending
+    /// columns of this array, in order): each block owns the kept columns
+    /// it owned.
+    pub fn project(&self, columns: &[usize]) -> BlockColumns {
+        let at = |c: usize| columns.partition_point(|&k| k < c);
+        BlockColumns {
+            width: columns.len(),
+            spans: self
+                .spans
+                .iter()
+                .map(|(r, b)| (at(r.start)..at(r.end), *b))
+                .filter(|(r, _)| !r.is_empty())
+                .collect(),
+        }
+    }
+
     /// `dst` ← `src` (rows of `width`), except that each block's columns of
     /// row i come from row `ancestors[b][i]`. Deterministic and parallel by
     /// member pieces. Panics if the shapes disagree or an ancestor is out
@@ -97,6 +113,19 @@ impl BlockColumns {
 #[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn projected_blocks_own_the_kept_columns_they_owned() {
+        // 2 blocks over 8 columns; keep the odd ones.
+        let cols = BlockColumns::new(8, &[vec![0..3], vec![4..8]]).unwrap();
+        let p = cols.project(&[1, 3, 5, 7]);
+        assert_eq!(p, BlockColumns::new(4, &[vec![0..1], vec![2..4]]).unwrap());
+        // Column 3 was in no block: it stays unowned.
+        let src: Vec<f64> = (0..8).map(f64::from).collect();
+        let mut dst = vec![0.0; 8];
+        p.gather(&src, &mut dst, &[vec![1, 0], vec![1, 0]]);
+        assert_eq!(dst, vec![4.0, 1.0, 6.0, 7.0, 0.0, 5.0, 2.0, 3.0]);
+    }
 
     #[test]
     fn blocks_take_their_ancestors_columns_and_the_rest_stays() {

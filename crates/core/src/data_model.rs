@@ -39,6 +39,14 @@ pub trait DataModel: Sync {
         None
     }
 
+    /// The columns of a full row of model observables that this data model
+    /// reads, ascending, when it reads only some: filters then keep each
+    /// history row as just those values, in that order, and pass such rows
+    /// to every method here. `None` (the default): whole rows.
+    fn history_columns(&self) -> Option<&[usize]> {
+        None
+    }
+
     /// Observation `index` of `day` in words, for diagnostics.
     fn describe(&self, _day: usize, index: usize) -> String {
         format!("observation {index}")

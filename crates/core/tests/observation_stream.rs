@@ -295,3 +295,37 @@ fn negbinomial_likelihood_peaks_at_the_true_scaling() {
     let top = lls.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     assert!(lls[0] < top - 20.0 && lls[50] < top - 20.0, "{lls:?}");
 }
+
+#[test]
+fn a_compact_set_reads_only_its_observables_with_the_same_numbers() {
+    // Both toy streams read observable 1 of 2: the compact set keeps, per
+    // cell, that one column of each row.
+    let rows = rows();
+    let full = toy_set();
+    assert_eq!(full.history_columns(), None);
+    let compact = toy_set().compact();
+    assert_eq!(compact.history_columns(), Some(&[1, 3, 5, 7][..]));
+    let narrow: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| [1, 3, 5, 7].iter().map(|&c| r[c]).collect())
+        .collect();
+    for day in 1..=4 {
+        let (h, hn) = (history(&rows, day, 3), history(&narrow, day, 3));
+        assert_eq!(full.expected(day, &h), compact.expected(day, &hn));
+        assert_eq!(
+            full.log_lik(day, &[], &h).to_bits(),
+            compact.log_lik(day, &[], &hn).to_bits()
+        );
+        // Whole rows still read the same on the compact set.
+        assert_eq!(full.expected(day, &h), compact.expected(day, &h));
+    }
+    // Compacting twice, or a set that reads every observable, changes nothing.
+    let again = toy_set().compact().compact();
+    assert_eq!(again.history_columns(), compact.history_columns());
+    let mut all = per_cell_stream();
+    all.observable = 0;
+    let both = StreamSet::new(vec![aggregated_stream(), all], 2, S, K)
+        .unwrap()
+        .compact();
+    assert_eq!(both.history_columns(), None);
+}

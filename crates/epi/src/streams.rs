@@ -191,12 +191,16 @@ pub fn build_streams(
         }
         streams.push(stream);
     }
-    StreamSet::new(
+    // Filters then keep histories of the observables the streams read only
+    // (hospitalisations: 1 of the model's 4), a quarter of the memory,
+    // resampling and checkpoint size, with the same numbers.
+    Ok(StreamSet::new(
         streams,
         layout.units.len(),
         n_strata,
         model.observables().len(),
-    )
+    )?
+    .compact())
 }
 
 /// For each of `specs`, the stream of its leading column (same locations,

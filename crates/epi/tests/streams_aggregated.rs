@@ -268,9 +268,10 @@ fn community_observations_are_fitted_and_forecast_per_community() {
     let n = twin.model.calendar().n_days();
     f.advance_to(n).unwrap();
     let madrid = names.iter().position(|l| *l == "13").unwrap();
-    let n_obs = twin.model.observables().len();
+    // History rows keep only the observables the streams read (admissions).
+    assert_eq!(f.history().n_obs(), 52 * 3);
     let expected = (0..24)
-        .map(|m| stream.expected_at(n, madrid, &f.history().rows(m), n_obs))
+        .map(|m| data.expected_at(0, n, madrid, &f.history().rows(m)))
         .sum::<f64>()
         / 24.0;
     let observed = stream.data[&n][madrid].unwrap();
@@ -291,7 +292,7 @@ fn community_observations_are_fitted_and_forecast_per_community() {
     let mut open = open_twin.filter(&open_data, 24, 7).unwrap();
     open.advance_to(n).unwrap();
     let open_expected = (0..24)
-        .map(|m| stream.expected_at(n, madrid, &open.history().rows(m), n_obs))
+        .map(|m| open_data.expected_at(0, n, madrid, &open.history().rows(m)))
         .sum::<f64>()
         / 24.0;
     assert!(
@@ -540,7 +541,9 @@ fn a_weekday_effect_scales_each_days_expected_value() {
     // The same model history reported on a Sunday and on a Monday.
     let n_obs = twin.model.observables().len();
     let layout = twin.model.layout();
-    let row = vec![1.0; layout.units.len() * layout.strata.len() * n_obs];
+    let row: Vec<f64> = (0..layout.units.len() * layout.strata.len() * n_obs)
+        .map(|i| 1.0 + (i % 7) as f64)
+        .collect();
     let history: Vec<&[f64]> = (0..20).map(|_| row.as_slice()).collect();
     let on = |d: &str| stream.expected_at(day(d), 0, &history, n_obs);
     let ratio = on("2020-03-01") / on("2020-03-02");
@@ -564,5 +567,89 @@ fn a_weekday_effect_scales_each_days_expected_value() {
         assert!(err.contains("twin.toml"), "{err}");
         assert!(err.contains("weekday_effect"), "{err}");
         assert!(err.contains(says), "{bad}: {err}");
+    }
+}
+
+/// The streams as built read only admissions, so filters keep a quarter of
+/// each observables row; the same streams over whole rows must give the
+/// same numbers, bit for bit, for both filter kinds, and a checkpoint
+/// written with whole rows (as before histories were narrowed) resumes
+/// into the narrow run exactly.
+#[test]
+fn narrow_histories_change_no_number() {
+    use didymos_core::observation::StreamSet;
+    let obs = observations(&|p| p.to_string(), &|_| true);
+    for eakf in [false, true] {
+        let case = Case::new("2020-04-10", "", "", &obs);
+        if eakf {
+            case.set(&EAKF);
+        }
+        let twin = case.twin().unwrap();
+        let narrow = twin.streams(None).unwrap();
+        let layout = twin.model.layout();
+        let n_obs = twin.model.observables().len();
+        let whole = StreamSet::new(
+            narrow.streams().to_vec(),
+            layout.units.len(),
+            layout.strata.len(),
+            n_obs,
+        )
+        .unwrap();
+        assert_eq!(didymos_core::DataModel::history_columns(&whole), None);
+        assert_eq!(
+            didymos_core::DataModel::history_columns(&narrow).map(<[usize]>::len),
+            Some(layout.units.len() * layout.strata.len())
+        );
+        let n = twin.model.calendar().n_days();
+        let run = |data: &StreamSet| {
+            let mut f = twin.filter(data, 24, 7).unwrap();
+            f.advance_to(n).unwrap();
+            let e = f.ensemble();
+            (
+                e.flat_params().to_vec(),
+                e.flat_states().to_vec(),
+                f.log_lik(),
+                f.history().n_obs(),
+            )
+        };
+        let (a, b) = (run(&narrow), run(&whole));
+        assert_eq!(a.3 * n_obs, b.3, "eakf {eakf}: a quarter of the width");
+        assert!(
+            a.0 == b.0 && a.1 == b.1 && a.2 == b.2,
+            "eakf {eakf}: same numbers"
+        );
+
+        // Half way with whole rows, saved; resumed with the narrow streams.
+        let mut f = twin.filter(&whole, 24, 7).unwrap();
+        f.advance_to(n / 2).unwrap();
+        let path = case.dir.path().join("whole.ck");
+        didymos_twin::checkpoint::save(&path, &f, serde_json::json!({})).unwrap();
+        let (mut g, _) = didymos_twin::checkpoint::resume(
+            &path,
+            &twin.model,
+            &narrow,
+            twin.pf_options(&narrow).unwrap(),
+            twin.eakf_options(&narrow),
+        )
+        .unwrap();
+        assert_eq!(g.history().n_obs(), a.3);
+        g.advance_to(n).unwrap();
+        assert!(
+            g.ensemble().flat_states() == a.1.as_slice() && g.log_lik() == a.2,
+            "eakf {eakf}: an old checkpoint resumes into the same run"
+        );
+        // A narrow history cannot serve streams that read whole rows.
+        didymos_twin::checkpoint::save(&path, &g, serde_json::json!({})).unwrap();
+        let err = didymos_twin::checkpoint::resume(
+            &path,
+            &twin.model,
+            &whole,
+            twin.pf_options(&whole).unwrap(),
+            twin.eakf_options(&whole),
+        )
+        .err()
+        .expect("a narrow history for whole rows")
+        .to_string();
+        assert!(err.contains("values per row"), "{err}");
     }
 }

@@ -118,6 +118,7 @@ pub fn save_parts<M: Model>(
         "n_state": ens.state(0).len(),
         "n_obs": ens.observation(0).len(),
         "window": hist.window(),
+        "history_width": hist.n_obs(),
         "history_rows": rows.iter().map(Vec::len).collect::<Vec<_>>(),
         "log_w": log_w,
         "log_lik": log_lik,
@@ -218,6 +219,8 @@ pub fn load_parts<'a, M: Model>(
         num("n_obs")?,
         num("window")?,
     );
+    // Older checkpoints kept whole observables rows.
+    let hw = h["history_width"].as_u64().map_or(no, |w| w as usize);
     let counts: Vec<usize> = h["history_rows"]
         .as_array()
         .ok_or_else(|| bad("missing history"))?
@@ -243,7 +246,7 @@ pub fn load_parts<'a, M: Model>(
         params.push(take(np)?);
         states.push(take(ns)?);
         obs.push(take(no)?);
-        hist.push((0..c).map(|_| take(no)).collect::<Result<Vec<_>>>()?);
+        hist.push((0..c).map(|_| take(hw)).collect::<Result<Vec<_>>>()?);
     }
     let rngs = h["rngs"]
         .as_array()

@@ -13,7 +13,7 @@ use didymos_assim::stats::systematic;
 use didymos_assim::ObsHistory;
 use didymos_core::observation::StreamSet;
 use didymos_core::rng::member_rng;
-use didymos_core::{Ensemble, Error, Model, Result, RunOptions};
+use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
 use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
 
 use crate::epiweeks::EpiweekTarget;
@@ -138,7 +138,8 @@ pub fn forecast_with<M: Model>(
     let mut report: Vec<_> = (0..n)
         .map(|m| member_rng(seed, m as u64, STREAM_REPORT ^ (origin as u64) << 20))
         .collect();
-    let n_obs = model.observables().len();
+    // History rows as the filter keeps them: only the columns `data` reads.
+    let columns = data.history_columns();
     let window = data_window(data);
     // Values per member per day: every stream's locations and its total.
     let width: usize = data.streams().iter().map(|s| s.aggregation.len() + 1).sum();
@@ -170,7 +171,11 @@ pub fn forecast_with<M: Model>(
         fut.step(&opts);
         let day = fut.day();
         for (m, r) in rows.iter_mut().enumerate() {
-            r.push(fut.observation(m).to_vec());
+            let row = fut.observation(m);
+            r.push(match columns {
+                Some(cols) => cols.iter().map(|&c| row[c]).collect(),
+                None => row.to_vec(),
+            });
             if r.len() > window {
                 r.remove(0);
             }
@@ -185,10 +190,10 @@ pub fn forecast_with<M: Model>(
             .map(|(r, rng)| {
                 let view: Vec<&[f64]> = r.iter().map(Vec::as_slice).collect();
                 let mut ys = Vec::with_capacity(width);
-                for s in streams {
+                for (si, s) in streams.iter().enumerate() {
                     let mut total = 0.0;
                     for l in 0..s.aggregation.len() {
-                        let y = s.noise.sample(s.expected_at(day, l, &view, n_obs), rng);
+                        let y = s.noise.sample(data.expected_at(si, day, l, &view), rng);
                         ys.push(y);
                         total += y;
                     }
@@ -210,7 +215,6 @@ pub fn forecast_with<M: Model>(
 }
 
 fn data_window(data: &StreamSet) -> usize {
-    use didymos_core::DataModel;
     data.window().max(1)
 }
 

@@ -248,6 +248,19 @@ impl Stream {
         history: &[&[f64]],
         n_observables: usize,
     ) -> f64 {
+        self.expected_in(day, loc, history, (self.observable, n_observables))
+    }
+
+    /// As [`Self::expected_at`] over rows that hold `n_observables` values
+    /// per cell with this stream's observable at `observable` (the narrow
+    /// rows of a [`StreamSet::compact`] set).
+    pub fn expected_in(
+        &self,
+        day: usize,
+        loc: usize,
+        history: &[&[f64]],
+        (observable, n_observables): (usize, usize),
+    ) -> f64 {
         let cells = &self.aggregation.cells()[loc];
         let delayed: f64 = self
             .delay
@@ -257,7 +270,7 @@ impl Stream {
             .map(|(p, row)| {
                 p * self
                     .aggregation
-                    .sum_cells(cells, row, self.observable, n_observables)
+                    .sum_cells(cells, row, observable, n_observables)
             })
             .sum();
         let weekday = self.weekday.as_ref().map_or(1.0, |w| w.at(day));
@@ -285,6 +298,18 @@ pub struct StreamSet {
     window: usize,
     /// Per day with data, the (stream, location) of each observed value.
     entries: BTreeMap<usize, Vec<(usize, usize)>>,
+    /// After [`StreamSet::compact`]: which columns narrow rows keep.
+    projection: Option<Projection>,
+}
+
+/// Narrow history rows: per cell, the `kept` observables (ascending).
+#[derive(Debug, Clone)]
+struct Projection {
+    /// Their columns in a whole row.
+    columns: Vec<usize>,
+    kept: usize,
+    /// Each stream's observable's place among the kept ones.
+    observable: Vec<usize>,
 }
 
 /// Floor of [`StreamSet`]'s `error_variance`: with a prediction near 0 the
@@ -335,7 +360,57 @@ impl StreamSet {
             n_observables,
             window,
             entries,
+            projection: None,
         })
+    }
+
+    /// The same streams, also reading history rows that keep only the model
+    /// observables some stream measures (for each unit × stratum cell,
+    /// those observables in index order), which filters then keep instead
+    /// of whole rows ([`DataModel::history_columns`]): a model with four
+    /// observables of which the streams read one keeps histories a quarter
+    /// as wide, in memory, resampling and checkpoints. The values
+    /// read and their sums are the same, in the same order, so results are
+    /// bit-identical. Whole rows are still accepted (every method tells the
+    /// two apart by their width). A set whose streams read every
+    /// observable is returned as it is.
+    pub fn compact(mut self) -> Self {
+        if self.projection.is_some() {
+            return self;
+        }
+        let mut used: Vec<usize> = self.streams.iter().map(|s| s.observable).collect();
+        used.sort_unstable();
+        used.dedup();
+        if used.len() == self.n_observables {
+            return self;
+        }
+        let n = self.n_observables;
+        let columns = (0..self.n_units * self.n_strata)
+            .flat_map(|c| used.iter().map(move |&o| c * n + o))
+            .collect();
+        let observable = self
+            .streams
+            .iter()
+            .map(|s| used.partition_point(|&o| o < s.observable))
+            .collect();
+        self.projection = Some(Projection {
+            columns,
+            kept: used.len(),
+            observable,
+        });
+        self
+    }
+
+    /// Expected value of stream `si` at location `loc` on `day`, over
+    /// whole or (after [`Self::compact`]) narrow history rows.
+    pub fn expected_at(&self, si: usize, day: usize, loc: usize, history: &[&[f64]]) -> f64 {
+        let s = &self.streams[si];
+        match &self.projection {
+            Some(p) if history.first().is_some_and(|r| r.len() == p.columns.len()) => {
+                s.expected_in(day, loc, history, (p.observable[si], p.kept))
+            }
+            _ => s.expected_at(day, loc, history, self.n_observables),
+        }
     }
 
     pub fn streams(&self) -> &[Stream] {
@@ -365,9 +440,12 @@ impl StreamSet {
     /// Expected values of every stream at every location on `day`
     /// (`[stream][location]`), whether observed or not.
     pub fn expected(&self, day: usize, history: &[&[f64]]) -> Vec<Vec<f64>> {
-        self.streams
-            .iter()
-            .map(|s| s.expected(day, history, self.n_observables))
+        (0..self.streams.len())
+            .map(|si| {
+                (0..self.streams[si].aggregation.len())
+                    .map(|l| self.expected_at(si, day, l, history))
+                    .collect()
+            })
             .collect()
     }
 
@@ -381,11 +459,8 @@ impl StreamSet {
     ) -> Vec<(usize, usize, f64)> {
         let mut out = Vec::new();
         for (si, s) in self.streams.iter().enumerate() {
-            for (li, mean) in s
-                .expected(day, history, self.n_observables)
-                .into_iter()
-                .enumerate()
-            {
+            for li in 0..s.aggregation.len() {
+                let mean = self.expected_at(si, day, li, history);
                 out.push((si, li, s.noise.sample(mean, rng)));
             }
         }
@@ -393,9 +468,10 @@ impl StreamSet {
     }
 
     fn log_lik_term(&self, day: usize, si: usize, li: usize, history: &[&[f64]]) -> f64 {
-        let s = &self.streams[si];
-        let mu = s.expected_at(day, li, history, self.n_observables);
-        s.noise.log_pmf(self.value(day, si, li), mu.max(MIN_MEAN))
+        let mu = self.expected_at(si, day, li, history);
+        self.streams[si]
+            .noise
+            .log_pmf(self.value(day, si, li), mu.max(MIN_MEAN))
     }
 
     fn value(&self, day: usize, stream: usize, loc: usize) -> f64 {
@@ -403,11 +479,13 @@ impl StreamSet {
     }
 
     fn check_history(&self, history: &[&[f64]]) {
+        let cells = self.n_units * self.n_strata;
+        let narrow = self.projection.as_ref().map_or(0, |p| p.columns.len());
         debug_assert!(
             history
                 .iter()
-                .all(|r| r.len() == self.n_units * self.n_strata * self.n_observables),
-            "history rows must be units × strata × observables"
+                .all(|r| r.len() == cells * self.n_observables || r.len() == narrow),
+            "history rows must be units × strata × observables (or the kept ones)"
         );
     }
 }
@@ -442,6 +520,10 @@ impl DataModel for StreamSet {
                 .map(|&(si, li)| self.log_lik_term(day, si, li, history))
                 .collect(),
         )
+    }
+
+    fn history_columns(&self) -> Option<&[usize]> {
+        self.projection.as_ref().map(|p| p.columns.as_slice())
     }
 
     /// "stream `name`, location `id`" (with the stratum where the stream
@@ -483,7 +565,7 @@ impl DataModel for StreamSet {
             "predict: `out` has the wrong length"
         );
         for (o, &(si, li)) in out.iter_mut().zip(entries) {
-            *o = self.streams[si].expected_at(day, li, history, self.n_observables);
+            *o = self.expected_at(si, day, li, history);
         }
     }
 

@@ -1,5 +1,5 @@
 //! A weekly pattern in reporting: counts by date of report (or of
-//! admission) dip on weekends and catch up on weekdays, so one day's
+//! occurrence) dip on weekends and catch up on weekdays, so one day's
 //! expected value is the week's rate times that weekday's factor.
 
 /// Factors by weekday (Sunday first), averaging 1 over a week, so the
