@@ -228,6 +228,34 @@ fn spain_days() -> Vec<(String, String)> {
         .collect()
 }
 
+/// `(kind, data)` of every event on the SSE stream at `url`, from a thread.
+fn sse_events(url: &str) -> std::sync::mpsc::Receiver<(String, Value)> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let resp = ureq::AgentBuilder::new()
+        .build()
+        .get(url)
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .call()
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(resp.into_reader()).lines() {
+            let Ok(line) = line else { return };
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
+            let Ok(ev) = serde_json::from_str::<Value>(data) else {
+                continue;
+            };
+            let kind = ev["kind"].as_str().unwrap_or_default().to_string();
+            if tx.send((kind, ev["data"].clone())).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 fn live_latency(members: usize, warm_until: &str, measured_days: usize) {
     let (s, _dir) = server(SyncMode::Full, None);
     create_twin(&s, members, None);
@@ -236,17 +264,20 @@ fn live_latency(members: usize, warm_until: &str, measured_days: usize) {
         .into_iter()
         .filter(|(d, _)| d.as_str() > "2020-02-09")
         .collect();
-    let wait_origin = |date: &str| {
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while Instant::now() < deadline {
-            let f = get(&a, &s.url("/v1/twins/spain/forecasts?limit=1"));
-            if f[0]["origin"] == date {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(2));
+    // Wait on the service's own events (SSE), not by polling: a client
+    // polling every few milliseconds takes a core from the server on a
+    // 2-core machine and inflates the very latency it measures.
+    let events = sse_events(&s.url("/v1/events?twin=spain"));
+    let wait_event = |kind: &str, key: &str, date: &str| loop {
+        let (k, v) = events
+            .recv_timeout(Duration::from_secs(600))
+            .unwrap_or_else(|_| panic!("no {kind} event for {date}"));
+        if k == kind && v[key] == date {
+            return;
         }
-        panic!("no forecast from {date}");
     };
+    let wait_origin = |date: &str| wait_event("forecast", "origin", date);
+    let wait_assimilated = |date: &str| wait_event("assimilation", "through", date);
     let warm: Vec<_> = days
         .iter()
         .filter(|(d, _)| d.as_str() <= warm_until)
@@ -257,9 +288,7 @@ fn live_latency(members: usize, warm_until: &str, measured_days: usize) {
     }
     let warm_last = warm.last().unwrap().0.clone();
     wait_origin(&warm_last);
-    while get(&a, &s.url("/v1/twins/spain/status"))["assimilated_through"] != warm_last.as_str() {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_assimilated(&warm_last);
     println!("live loop, {members} members: first fit to {warm_until} (from day 1, {} days of data) took {:.1} s", warm.len(), t.elapsed().as_secs_f64());
     let mut lat = Vec::new();
     for (date, body) in days.iter().skip(warm.len()).take(measured_days) {
@@ -269,9 +298,7 @@ fn live_latency(members: usize, warm_until: &str, measured_days: usize) {
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
         // Data come daily: let the step finish its bookkeeping (checkpoint,
         // provenance) before the next day, as it would in service.
-        while get(&a, &s.url("/v1/twins/spain/status"))["assimilated_through"] != date.as_str() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_assimilated(date);
     }
     let runs = get(
         &a,
