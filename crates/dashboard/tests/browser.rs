@@ -99,7 +99,7 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
     // The alert log describes the ensemble rule by its epiweek.
     b.wait_until(
         "the ensemble rule's firing in the alert log",
-        "[...document.querySelectorAll('#alerts table.alert-log tbody tr')].some((tr) => tr.textContent.includes('madrid-week-1') && tr.textContent.includes('epiweek 1 week ahead (weekly ensemble)') && tr.textContent.includes('Firing'))",
+        "[...document.querySelectorAll('#alerts table.alert-log tbody tr')].some((tr) => tr.textContent.includes('madrid-week-1') && tr.textContent.includes('epiweek 1 week ahead (weekly ensemble)') && tr.textContent.includes('Firing') && tr.textContent.includes('99% or more'))",
         30 * SECOND,
     );
     // A rule from the form: on the weekly ensemble the days give way to

@@ -5,13 +5,21 @@
 // the rules and the log refresh, so live updates never wipe what is being
 // typed; it shows the API's own validation message and marks the field.
 
-import { api, enc } from './api.js';
+import { api, enc, showProblem } from './api.js';
 import { h, fill } from './dom.js';
 import { number, percent } from './format.js';
 
 const period = (r) => (r.forecast === 'ensemble'
   ? `over the epiweek ${r.week} week${r.week === 1 ? '' : 's'} ahead (weekly ensemble)`
   : `${r.aggregate === 'max' ? 'peak day of' : 'over'} ${r.days} days`);
+
+// A rule's chance in words: the weekly ensemble's quantiles only bound it
+// beyond their outer levels (1% and 99%).
+const chance = (r, p) => {
+  if (r?.forecast === 'ensemble' && p >= 0.99) return '99% or more';
+  if (r?.forecast === 'ensemble' && p <= 0.01) return '1% or less';
+  return percent(p);
+};
 
 const describe = (r) => (r ? `${r.name}: ${r.target} in ${r.location} ${period(r)} above ${number(r.threshold)}${r.return_period_years ? ` (the ${r.return_period_years}-year flow)` : ''} with a chance over ${percent(r.probability)}` : 'deleted rule');
 
@@ -64,12 +72,7 @@ function ruleForm(twin, onDone) {
           message.textContent = `Rule ${body.name} added.`;
           onDone();
         } catch (err) {
-          message.textContent = err.message;
-          const key = (err.problem?.pointer || '').replace(/^\//, '');
-          if (inputs[key]) {
-            inputs[key].setAttribute('aria-invalid', 'true');
-            inputs[key].focus();
-          }
+          showProblem(err, message, inputs);
         }
       },
     },
@@ -120,7 +123,7 @@ async function renderView(view, twin, refresh) {
             return h('tr', { 'data-rule': r.name, class: `alert-${r.state}` },
               h('td', {}, describe(r)),
               h('td', {}, r.state === 'firing' ? 'Firing' : 'OK'),
-              h('td', { class: 'num' }, r.last_probability == null ? '–' : percent(r.last_probability)),
+              h('td', { class: 'num' }, r.last_probability == null ? '–' : chance(r, r.last_probability)),
               h('td', {}, button));
           })))
       : null,
@@ -131,7 +134,7 @@ async function renderView(view, twin, refresh) {
           h('tbody', {}, events.map((e) => h('tr', { class: `alert-${e.state}` },
             h('td', {}, e.created.replace('T', ' ').slice(0, 19)),
             h('td', {}, e.state === 'firing' ? 'Firing' : 'Resolved'),
-            h('td', { class: 'num' }, percent(e.probability)),
+            h('td', { class: 'num' }, chance(byId.get(e.rule_id), e.probability)),
             h('td', {}, describe(byId.get(e.rule_id)))))))
       : h('p', { class: 'muted' }, 'No alert has fired.'),
   );

@@ -29,6 +29,17 @@ export class ApiError extends Error {
   }
 }
 
+// Shows an API error in `message` and marks the input its problem points
+// at (`inputs` by field name) and focuses it, so the user sees what to fix.
+export function showProblem(err, message, inputs) {
+  message.textContent = err.message;
+  const key = (err.problem?.pointer || '').replace(/^\//, '');
+  if (inputs[key]) {
+    inputs[key].setAttribute('aria-invalid', 'true');
+    inputs[key].focus();
+  }
+}
+
 export function authHeaders() {
   const token = getToken();
   return token ? { Authorization: `Bearer ${token}` } : {};

@@ -2,7 +2,7 @@
 // and the stream registration form, which shows the API's own validation
 // message (problem+json detail and the field it points at).
 
-import { api, enc, streamHistory } from './api.js';
+import { api, enc, showProblem, streamHistory } from './api.js';
 import { h, fill } from './dom.js';
 import { ago, cadence, number, dateOfDay, dayNumber } from './format.js';
 
@@ -44,12 +44,7 @@ function registrationForm(twin, onDone) {
           message.textContent = `Stream ${body.name} registered.`;
           onDone();
         } catch (err) {
-          message.textContent = err.message;
-          const key = (err.problem?.pointer || '').replace(/^\//, '');
-          if (inputs[key]) {
-            inputs[key].setAttribute('aria-invalid', 'true');
-            inputs[key].focus();
-          }
+          showProblem(err, message, inputs);
         }
       },
     },
