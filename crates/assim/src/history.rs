@@ -37,21 +37,8 @@ impl ObsHistory {
     /// Start from the ensemble's current observables (one row per member),
     /// for `data`: its window, and only the columns it reads.
     pub fn for_data<M: Model, D: DataModel + ?Sized>(ens: &Ensemble<'_, M>, data: &D) -> Self {
-        Self::with_columns(data.window(), ens, data.history_columns())
-    }
-
-    /// Start from the ensemble's current observables (one row per member).
-    pub fn new<M: Model>(window: usize, ens: &Ensemble<'_, M>) -> Self {
-        Self::with_columns(window, ens, None)
-    }
-
-    /// As [`Self::new`], keeping only `columns` of each row (ascending).
-    pub fn with_columns<M: Model>(
-        window: usize,
-        ens: &Ensemble<'_, M>,
-        columns: Option<&[usize]>,
-    ) -> Self {
-        let window = window.max(1);
+        let columns = data.history_columns();
+        let window = data.window().max(1);
         let members = ens.len();
         let n_obs = columns.map_or(ens.widths().2, <[usize]>::len);
         let mut h = ObsHistory {
@@ -185,6 +172,30 @@ impl ObsHistory {
                 .par_chunks_mut(PIECE)
                 .zip(src.par_chunks(PIECE))
                 .for_each(|(d, s)| d.copy_from_slice(s));
+        }
+    }
+
+    /// A new history in which member `i` has the history of member
+    /// `ancestors[i]` (any number of members), e.g. to run on from a
+    /// resampled ensemble without disturbing this one.
+    pub fn selected(&self, ancestors: &[usize]) -> ObsHistory {
+        let new_plane = ancestors.len() * self.n_obs;
+        let mut data = vec![0.0; self.window * new_plane];
+        for i in 0..self.len {
+            let slot = (self.head + i) % self.window;
+            gather_rows(
+                &self.data[self.plane(i)],
+                &mut data[slot * new_plane..(slot + 1) * new_plane],
+                self.n_obs,
+                ancestors,
+            );
+        }
+        ObsHistory {
+            members: ancestors.len(),
+            data,
+            spare: Vec::new(),
+            columns: self.columns.clone(),
+            ..*self
         }
     }
 

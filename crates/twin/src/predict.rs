@@ -13,7 +13,7 @@ use didymos_assim::stats::systematic;
 use didymos_assim::ObsHistory;
 use didymos_core::observation::StreamSet;
 use didymos_core::rng::member_rng;
-use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
+use didymos_core::{Ensemble, Error, Model, Result, RunOptions};
 use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
 
 use crate::epiweeks::EpiweekTarget;
@@ -131,16 +131,12 @@ pub fn forecast_with<M: Model>(
         pick(&|a| ens.observation(a).to_vec()),
         rngs,
     )?;
-    let mut rows: Vec<Vec<Vec<f64>>> = anc
-        .iter()
-        .map(|&a| hist.rows(a).into_iter().map(<[f64]>::to_vec).collect())
-        .collect();
+    // Each member's observation history from its ancestor, kept as the
+    // filter keeps it (only the columns `data` reads).
+    let mut past = hist.selected(&anc);
     let mut report: Vec<_> = (0..n)
         .map(|m| member_rng(seed, m as u64, STREAM_REPORT ^ (origin as u64) << 20))
         .collect();
-    // History rows as the filter keeps them: only the columns `data` reads.
-    let columns = data.history_columns();
-    let window = data_window(data);
     // Values per member per day: every stream's locations and its total.
     let width: usize = data.streams().iter().map(|s| s.aggregation.len() + 1).sum();
 
@@ -170,25 +166,16 @@ pub fn forecast_with<M: Model>(
     for h in 1..=horizon {
         fut.step(&opts);
         let day = fut.day();
-        for (m, r) in rows.iter_mut().enumerate() {
-            let row = fut.observation(m);
-            r.push(match columns {
-                Some(cols) => cols.iter().map(|&c| row[c]).collect(),
-                None => row.to_vec(),
-            });
-            if r.len() > window {
-                r.remove(0);
-            }
-        }
+        past.push(&fut);
         // Each member's reports come from its own stream in a fixed order
         // (stream by stream, location by location), so drawing members in
         // parallel gives the same numbers on any number of threads.
         let streams = data.streams();
-        let draws: Vec<Vec<f64>> = rows
-            .par_iter()
+        let draws: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
             .zip(report.par_iter_mut())
-            .map(|(r, rng)| {
-                let view: Vec<&[f64]> = r.iter().map(Vec::as_slice).collect();
+            .map(|(m, rng)| {
+                let view = past.rows(m);
                 let mut ys = Vec::with_capacity(width);
                 for (si, s) in streams.iter().enumerate() {
                     let mut total = 0.0;
@@ -212,10 +199,6 @@ pub fn forecast_with<M: Model>(
         }
     }
     Ok(out)
-}
-
-fn data_window(data: &StreamSet) -> usize {
-    data.window().max(1)
 }
 
 fn label<M: Model>(l: &didymos_core::observation::ObsLocation, model: &M) -> String {
