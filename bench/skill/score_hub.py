@@ -16,13 +16,7 @@ import csv
 import datetime
 import sys
 
-
-def wis(pairs, y):
-    """2/(2K+1) times the summed pinball losses: the Hub's WIS."""
-    total = 0.0
-    for tau, q in pairs:
-        total += tau * (y - q) if y >= q else (1 - tau) * (q - y)
-    return 2 * total / len(pairs)
+from combine import wis  # the Hub's WIS, in pinball form (same folder)
 
 
 def main(observations, files):
@@ -46,12 +40,14 @@ def main(observations, files):
                     key = (r["forecast_date"], unit, int(k), r["target_end_date"], r["location"])
                     fc[key].append((float(r["quantile"]), float(r["value"])))
         for (origin, unit, k, end, loc), pairs in fc.items():
+            pairs.sort()
+            levels, values = [t for t, _ in pairs], [q for _, q in pairs]
             if unit == "wk":
                 day = datetime.date.fromisoformat(origin).strftime("%A")
-                sums[day][k] += wis(sorted(pairs), truth(end, loc))
+                sums[day][k] += wis(levels, values, truth(end, loc))
             else:
                 day = datetime.date.fromisoformat(end).strftime("%A")
-                daily_sums[day] += wis(sorted(pairs), daily[(end, loc)])
+                daily_sums[day] += wis(levels, values, daily[(end, loc)])
     for day, by_week in sorted(sums.items()):
         cells = "  ".join(f"week {k}: {v:9.1f}" for k, v in sorted(by_week.items()))
         print(f"origin {day:<9} {cells}")

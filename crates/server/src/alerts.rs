@@ -199,6 +199,23 @@ fn payload(
     (probability, week_ends): (f64, Option<didymos_core::Date>),
     forecast_id: i64,
 ) -> serde_json::Value {
+    // Each kind of rule names only its own fields: `days` and `aggregate`
+    // mean nothing for an epiweek.
+    let period = match rule.forecast {
+        RuleForecast::Twin => serde_json::json!({"days": rule.days, "aggregate": rule.aggregate}),
+        RuleForecast::Ensemble => serde_json::json!({"week": rule.week}),
+    };
+    let mut condition = serde_json::json!({
+        "target": rule.target,
+        "location": rule.location,
+        "threshold": rule.threshold,
+        "return_period_years": rule.return_period_years,
+        "probability": rule.probability,
+        "forecast": rule.forecast,
+    });
+    if let (Some(c), Some(extra)) = (condition.as_object_mut(), period.as_object()) {
+        c.extend(extra.clone());
+    }
     let mut p = serde_json::json!({
         "event_id": event_id,
         "rule_id": rule.id,
@@ -206,30 +223,9 @@ fn payload(
         "twin": rule.twin_id,
         "state": state,
         "probability": probability,
-        "condition": {
-            "target": rule.target,
-            "location": rule.location,
-            "days": rule.days,
-            "aggregate": rule.aggregate,
-            "threshold": rule.threshold,
-            "return_period_years": rule.return_period_years,
-            "probability": rule.probability,
-            "forecast": rule.forecast,
-        },
+        "condition": condition,
         "forecast_id": forecast_id,
     });
-    // Each kind of rule names only its own fields: `days` and `aggregate`
-    // mean nothing for an epiweek.
-    if let Some(c) = p["condition"].as_object_mut() {
-        match rule.forecast {
-            RuleForecast::Twin => {}
-            RuleForecast::Ensemble => {
-                c.remove("days");
-                c.remove("aggregate");
-                c.insert("week".into(), rule.week.into());
-            }
-        }
-    }
     if let Some(end) = week_ends {
         p["week_ends"] = end.to_string().into();
     }

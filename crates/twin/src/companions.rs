@@ -104,11 +104,7 @@ impl Companions {
     /// The equal-weight quantile average of the twin's forecast `model`
     /// with the companions' at the `k`-th horizon.
     pub fn ensemble(&self, k: usize, model: &QuantileForecast) -> Result<QuantileForecast> {
-        let mut parts = vec![(model, 1.0), (self.trend(k), 1.0)];
-        if let Some(l) = self.lead(k) {
-            parts.push((l, 1.0));
-        }
-        quantile_average(&parts)
+        equal_average(model, self.trend(k), self.lead(k))
     }
 
     /// As [`Self::ensemble`], for a week whose first days are observed:
@@ -128,12 +124,22 @@ impl Companions {
         };
         let trend = given(self.trend(k))?;
         let lead = self.lead(k).map(given).transpose()?;
-        let mut parts = vec![(model, 1.0), (&trend, 1.0)];
-        if let Some(l) = &lead {
-            parts.push((l, 1.0));
-        }
-        quantile_average(&parts)
+        equal_average(model, &trend, lead.as_ref())
     }
+}
+
+/// The equal-weight quantile average of the twin's forecast with the
+/// companions'.
+fn equal_average(
+    model: &QuantileForecast,
+    trend: &QuantileForecast,
+    lead: Option<&QuantileForecast>,
+) -> Result<QuantileForecast> {
+    let mut parts = vec![(model, 1.0), (trend, 1.0)];
+    if let Some(l) = lead {
+        parts.push((l, 1.0));
+    }
+    quantile_average(&parts)
 }
 
 /// The share of a week's admissions (or whatever the stream counts) that

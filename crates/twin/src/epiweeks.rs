@@ -61,6 +61,16 @@ pub fn epiweek_targets(origin: Date, horizon: usize) -> Vec<EpiweekTarget> {
     out
 }
 
+/// The most epiweeks a forecast of `horizon` days reports, over the seven
+/// weekdays its origin can fall on.
+pub fn most_epiweeks(horizon: usize) -> u32 {
+    let some_monday = Date::from_ymd(2024, 1, 1).expect("a valid date");
+    (0..7)
+        .map(|d| epiweek_targets(some_monday.add_days(d), horizon).len() as u32)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The observed sum of `target`'s days up to the origin (day `origin` of
 /// the stream's calendar) at location `loc` (or the total, `loc` = the
 /// number of locations): 0 when the epiweek starts after the origin,

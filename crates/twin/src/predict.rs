@@ -132,8 +132,10 @@ pub fn forecast_with<M: Model>(
         rngs,
     )?;
     // Each member's observation history from its ancestor, kept as the
-    // filter keeps it (only the columns `data` reads).
+    // filter keeps it (only the columns `data` reads; a history read from a
+    // checkpoint without a filter is told which columns those are here).
     let mut past = hist.selected(&anc);
+    past.fit_to(data, ens.widths().2)?;
     let mut report: Vec<_> = (0..n)
         .map(|m| member_rng(seed, m as u64, STREAM_REPORT ^ (origin as u64) << 20))
         .collect();

@@ -44,6 +44,12 @@ fn targets_are_the_hubs_epiweeks_within_the_horizon() {
     // Nothing ends within 10 days of a Tuesday; 11 reach the first.
     assert!(epiweek_targets(d("2020-06-09"), 10).is_empty());
     assert_eq!(epiweek_targets(d("2020-06-09"), 11).len(), 1);
+    // Over every weekday: a Monday's week 1 ends 5 days on, a Sunday's 6.
+    use didymos_twin::epiweeks::most_epiweeks;
+    assert_eq!(
+        [4, 5, 6, 12, 13, 14, 28].map(most_epiweeks),
+        [0, 1, 1, 2, 2, 2, 4]
+    );
 }
 
 /// One location, one stratum; `values[day - 1]` (None: missing).

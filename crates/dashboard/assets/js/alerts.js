@@ -6,7 +6,7 @@
 // typed; it shows the API's own validation message and marks the field.
 
 import { api, enc, showProblem } from './api.js';
-import { h, fill } from './dom.js';
+import { h, fill, field } from './dom.js';
 import { number, percent } from './format.js';
 
 const period = (r) => (r.forecast === 'ensemble'
@@ -24,7 +24,6 @@ const chance = (r, p) => {
 const describe = (r) => (r ? `${r.name}: ${r.target} in ${r.location} ${period(r)} above ${number(r.threshold)}${r.return_period_years ? ` (the ${r.return_period_years}-year flow)` : ''} with a chance over ${percent(r.probability)}` : 'deleted rule');
 
 function ruleForm(twin, onDone) {
-  const field = (id, label, input, hint) => h('div', { class: 'field', id: `${id}-field` }, h('label', { for: id }, label), input, hint && h('small', { id: `${id}-hint` }, hint));
   const name = h('input', { id: 'rule-name', name: 'name', required: true, autocomplete: 'off' });
   const target = h('select', { id: 'rule-target', name: 'target' }, twin.observables.map((o) => h('option', { value: o }, o)));
   const location = h('select', { id: 'rule-location', name: 'location' }, ['total', ...twin.locations].map((l) => h('option', { value: l }, l === 'total' ? 'All areas (total)' : l)));

@@ -30,6 +30,12 @@ export function h(tag, attrs, ...children) {
   return build(document.createElement(tag), attrs, children);
 }
 
+// A labelled form field: `<div class="field" id="ID-field">` holding the
+// label, the input (whose id is ID) and an optional hint (id ID-hint).
+export function field(id, label, input, hint) {
+  return h('div', { class: 'field', id: `${id}-field` }, h('label', { for: id }, label), input, hint && h('small', { id: `${id}-hint` }, hint));
+}
+
 // An SVG element, same shape as h().
 export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);

@@ -3,7 +3,7 @@
 // message (problem+json detail and the field it points at).
 
 import { api, enc, showProblem, streamHistory } from './api.js';
-import { h, fill } from './dom.js';
+import { h, fill, field } from './dom.js';
 import { ago, cadence, number, dateOfDay, dayNumber } from './format.js';
 
 // Records received in the last hour, from the last week of data.
@@ -20,7 +20,6 @@ async function arrivals(twin, stream) {
 }
 
 function registrationForm(twin, onDone) {
-  const field = (id, label, input, hint) => h('div', { class: 'field' }, h('label', { for: id }, label), input, hint && h('small', { id: `${id}-hint` }, hint));
   const name = h('input', { id: 'stream-name', name: 'name', required: true, autocomplete: 'off' });
   const unit = h('input', { id: 'stream-unit', name: 'unit', value: 'persons/day' });
   const observable = h('select', { id: 'stream-observable', name: 'observable' }, twin.observables.map((o) => h('option', { value: o }, o)));

@@ -276,7 +276,7 @@ async fn rule_period(
                 .read(move |c| store::get_twin(c, &id))
                 .await?
                 .horizon_days;
-            let most = max_epiweeks(horizon);
+            let most = didymos_twin::epiweeks::most_epiweeks(horizon);
             match req.week {
                 Some(w) if w >= 1 && w <= most => Ok((0, Some(w))),
                 Some(w) => Err(Problem::unprocessable(format!(
@@ -290,16 +290,6 @@ async fn rule_period(
             }
         }
     }
-}
-
-/// The most epiweeks a forecast of `horizon` days reports, over the seven
-/// weekdays its origin can fall on.
-fn max_epiweeks(horizon: usize) -> u32 {
-    let monday = didymos_core::Date::from_ymd(2024, 1, 1).expect("a valid date");
-    (0..7)
-        .map(|d| didymos_twin::epiweeks::epiweek_targets(monday.add_days(d), horizon).len() as u32)
-        .max()
-        .unwrap_or(0)
 }
 
 #[utoipa::path(get, path = "/v1/twins/{twin}/alert-rules", tag = "alerts", params(("twin" = String, Path)),
