@@ -15,7 +15,7 @@
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
 //! | `[assimilation.companions]` | the statistical forecasters beside the twin (backtests, `forecast --ensemble`, the live service's weekly ensemble): `damping` (φ in [0, 1] per week: 0 holds last week's level, 1 carries its change on undamped; default 0.5), `window` (how many recent weekly changes give the spread, whole ≥ 1; default 8), `min_sd` (floor of that spread on the log scale, ≥ 0; default 0.05) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; default none) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; or `"estimate"`: factors estimated from the stream's national daily totals over the `weekday_window_weeks` (default 8) weeks before each day, so no day's factors use its own or later data; default none) |
 
 use std::path::PathBuf;
 
@@ -24,7 +24,7 @@ use didymos_core::Result;
 use didymos_spec::{Field, Section};
 use didymos_twin::companions::TrendOptions;
 
-use crate::streams::{DatedAscertainment, StreamSpec};
+use crate::streams::{DatedAscertainment, StreamSpec, WeekdaySpec};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssimilationSpec {
@@ -64,9 +64,10 @@ const KEYS: [&str; 15] = [
     "resample_threshold",
     "stream",
 ];
-const STREAM_KEYS: [&str; 13] = [
+const STREAM_KEYS: [&str; 14] = [
     "aggregation",
     "weekday_effect",
+    "weekday_window_weeks",
     "leading_column",
     "log_sd",
     "delay_dist",
@@ -229,10 +230,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .get("leading_column")
             .map(|f| f.str().map(String::from))
             .transpose()?;
-        let weekday = s
-            .get("weekday_effect")
-            .map(|f| read_weekday(&f))
-            .transpose()?;
+        let weekday = read_weekday(s.get("weekday_effect"), s.get("weekday_window_weeks"))?;
         spec.streams.push(StreamSpec {
             leading,
             weekday,
@@ -268,15 +266,44 @@ fn read_companions(f: &Field) -> Result<TrendOptions> {
     Ok(opts)
 }
 
-/// `weekday_effect = [Sun, Mon, …, Sat]`: seven positive factors.
-fn read_weekday(f: &Field) -> Result<[f64; 7]> {
-    let items = f.array_len(7, "seven factors, Sunday first")?;
+/// `weekday_effect = [Sun, Mon, …, Sat]` (seven positive factors) or
+/// `"estimate"`, with `weekday_window_weeks` (default 8) for the latter.
+fn read_weekday(effect: Option<Field>, window: Option<Field>) -> Result<Option<WeekdaySpec>> {
+    let Some(f) = effect else {
+        return match window {
+            Some(w) => Err(w.error("weekday_window_weeks needs weekday_effect = \"estimate\"")),
+            None => Ok(None),
+        };
+    };
+    if let Ok(word) = f.str() {
+        if word != "estimate" {
+            return Err(f.error(format!(
+                "expected seven factors, Sunday first, or \"estimate\"; found \"{word}\""
+            )));
+        }
+        let window_weeks = match window {
+            Some(w) => usize::try_from(w.int()?)
+                .ok()
+                .filter(|n| (2..=104).contains(n))
+                .ok_or_else(|| w.error("expected a whole number of weeks, 2 to 104"))?,
+            None => DEFAULT_WEEKDAY_WINDOW_WEEKS,
+        };
+        return Ok(Some(WeekdaySpec::Estimate { window_weeks }));
+    }
+    if let Some(w) = window {
+        return Err(w.error("weekday_window_weeks applies to weekday_effect = \"estimate\" only"));
+    }
+    let items = f.array_len(7, "seven factors, Sunday first, or \"estimate\"")?;
     let mut out = [0.0; 7];
     for (o, item) in out.iter_mut().zip(&items) {
         *o = item.positive()?;
     }
-    Ok(out)
+    Ok(Some(WeekdaySpec::Factors(out)))
 }
+
+/// Eight weeks: enough days of each weekday for a stable ratio, short
+/// enough to follow a change in reporting practice within two months.
+const DEFAULT_WEEKDAY_WINDOW_WEEKS: usize = 8;
 
 /// `ascertainment = 0.7` or `ascertainment = [{ from = 2020-02-09, value =
 /// 0.1 }, { from = 2020-06-01, value = 0.7 }]`.

@@ -31,9 +31,19 @@ pub struct StreamSpec {
     /// a lag (cases before admissions): not fitted, only read by the lead
     /// forecaster that companions the twin's forecasts.
     pub leading: Option<String>,
-    /// Reporting factors by weekday, Sunday first (scaled to average 1
-    /// when the stream is built); `None`: every day alike.
-    pub weekday: Option<[f64; 7]>,
+    /// A weekly reporting pattern; `None`: every day alike.
+    pub weekday: Option<WeekdaySpec>,
+}
+
+/// How a stream's weekday factors are set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeekdaySpec {
+    /// Given factors, Sunday first (scaled to average 1 when the stream is
+    /// built).
+    Factors([f64; 7]),
+    /// Estimated from the stream's daily totals over this many trailing
+    /// weeks before each day ([`WeekdayEffect::fit`]).
+    Estimate { window_weeks: usize },
 }
 
 /// The share of the model flow that is reported, as the spec gives it:
@@ -166,7 +176,15 @@ pub fn build_streams(
             .with_ascertainment(spec.ascertainment.on_calendar(&cal))
             .with_weekday(
                 spec.weekday
-                    .map(|f| WeekdayEffect::new(f, (cal.start.iso_weekday() % 7) as usize))
+                    .map(|w| {
+                        let day1 = (cal.start.iso_weekday() % 7) as usize;
+                        match w {
+                            WeekdaySpec::Factors(f) => WeekdayEffect::new(f, day1),
+                            WeekdaySpec::Estimate { window_weeks } => {
+                                WeekdayEffect::estimated(window_weeks, day1)
+                            }
+                        }
+                    })
                     .transpose()
                     .map_err(|e| Error::input(at.clone(), e))?,
             )

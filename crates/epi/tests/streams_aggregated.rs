@@ -653,3 +653,83 @@ fn narrow_histories_change_no_number() {
         assert!(err.contains("values per row"), "{err}");
     }
 }
+
+/// `weekday_effect = "estimate"` on the real record: the weekend dip is
+/// found from the days before each date, close to the pattern the demo
+/// spec gives (the national one of 2020-03-01 … 05-30), and a set cut at
+/// a date has the factors the whole record's set gives a forecast from it.
+#[test]
+fn an_estimated_weekday_effect_follows_the_real_record() {
+    let obs = observations(&|p| p.to_string(), &|_| true);
+    let case = Case::new("2020-12-31", "", "", &obs);
+    case.set(&[("weekday_effect", "\"estimate\"")]);
+    let twin = case.twin().unwrap();
+    let cal = *twin.model.calendar();
+    let day = |d: &str| cal.day_of(d.parse().unwrap()) as usize;
+    let data = twin.streams(None).unwrap();
+    let w = data.streams()[0].weekday.as_ref().expect("estimated");
+    assert!(w.is_estimated());
+    // No admissions in the window yet: no pattern.
+    assert_eq!(w.factors_on(day("2020-02-20")), &[1.0; 7]);
+    let given = [0.763, 1.13, 1.097, 1.061, 1.073, 1.033, 0.844];
+    let mean = given.iter().sum::<f64>() / 7.0;
+    let june = w.factors_on(day("2020-06-01"));
+    for (a, g) in june.iter().zip(given) {
+        assert!((a - g / mean).abs() < 0.1, "{june:?} vs {given:?}");
+    }
+    let autumn = w.factors_on(day("2020-12-15"));
+    assert!(autumn[0] < 0.9 && autumn[6] < 0.95, "{autumn:?}");
+    assert!(autumn[1..6].iter().all(|f| *f > 1.0), "{autumn:?}");
+
+    let origin = "2020-10-01";
+    let cut = twin.streams(Some(origin.parse().unwrap())).unwrap();
+    let cut_w = cut.streams()[0].weekday.as_ref().unwrap();
+    for d in 1..=day(origin) + 1 {
+        assert_eq!(cut_w.factors_on(d), w.factors_on(d), "day {d}");
+    }
+    let as_of = data.as_of(day(origin));
+    assert_eq!(as_of.streams()[0].weekday.as_ref(), Some(cut_w));
+    assert_ne!(
+        w.factors_on(day("2020-11-01")),
+        cut_w.factors_on(day("2020-11-01"))
+    );
+}
+
+#[test]
+fn a_bad_weekday_estimate_setting_is_an_error_naming_the_key() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    for (effect, window, says) in [
+        ("\"estimated\"", "", "or \"estimate\"; found \"estimated\""),
+        ("\"estimate\"", "weekday_window_weeks = 1", "2 to 104"),
+        (
+            "\"estimate\"",
+            "weekday_window_weeks = 8.5",
+            "weekday_window_weeks",
+        ),
+        (
+            "[1, 1, 1, 1, 1, 1, 1]",
+            "weekday_window_weeks = 8",
+            "applies to weekday_effect = \"estimate\" only",
+        ),
+    ] {
+        let case = Case::new("2020-04-10", window, "", &obs);
+        case.set(&[("weekday_effect", effect)]);
+        let err = case.twin().err().expect(effect).to_string();
+        assert!(err.contains("twin.toml"), "{err}");
+        assert!(err.contains(says), "{effect} {window}: {err}");
+    }
+    // The window alone, with no weekday effect at all.
+    let text = std::fs::read_to_string(spain().join("twin-2020.toml")).unwrap();
+    assert!(text.contains("weekday_effect = ["));
+    let case = Case::new("2020-04-10", "weekday_window_weeks = 8", "", &obs);
+    let path = case.dir.path().join("twin.toml");
+    let without: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("weekday_effect"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, without).unwrap();
+    let err = case.twin().err().expect("window alone").to_string();
+    assert!(err.contains("needs weekday_effect = \"estimate\""), "{err}");
+}

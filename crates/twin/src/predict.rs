@@ -110,6 +110,9 @@ pub fn forecast_with<M: Model>(
     seed: u64,
 ) -> Result<Vec<StreamForecast>> {
     let origin = ens.day();
+    // Factors estimated from the data stop at the origin, whatever later
+    // days `data` holds (a backtest's set holds the whole record).
+    let data = &*data.as_of(origin);
     let n = ens.len();
     let u: f64 = member_rng(seed, origin as u64, STREAM_PICK).gen();
     let anc = systematic(log_w, u, n);

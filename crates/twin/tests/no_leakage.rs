@@ -1,12 +1,14 @@
 //! A backtest must only use the data available at each origin: its forecast
 //! at an origin is bit-identical to the forecast of a filter that only ever
 //! saw the observations up to that origin, and observations after the last
-//! origin change none of its forecasts.
+//! origin change none of its forecasts. Both hold with weekday factors
+//! estimated from the data, which the full record's set holds for days
+//! after each origin.
 
 mod common;
 
 use common::*;
-use didymos_core::observation::{Stream, StreamSet};
+use didymos_core::observation::{Stream, StreamSet, WeekdayEffect};
 use didymos_core::Model;
 use didymos_epi::mmca::MmcaModel;
 use didymos_twin::backtest::{backtest, BacktestOptions};
@@ -45,17 +47,26 @@ fn sample_bits(fc: &[StreamForecast]) -> Vec<u64> {
         .collect()
 }
 
-fn setup(model: &MmcaModel) -> (Truth, Stream) {
-    let stream = infections_stream(model, 20.0);
+fn setup(model: &MmcaModel, weekday: bool) -> (Truth, Stream) {
+    // Two weeks' window: estimates from day 21 on, so origins 21 and 28
+    // forecast with factors a set cut there could not have had later on.
+    let effect = weekday.then(|| WeekdayEffect::estimated(2, 3).expect("effect"));
+    let stream = infections_stream(model, 20.0).with_weekday(effect);
     let template = stream_set(model, vec![stream.clone()]);
     let params = model.parameters().values();
     (simulate_truth(model, params, &template, DAYS, 5), stream)
 }
 
-fn check_origins_see_only_their_past(make: MakeFilter, what: &str) {
+fn check_origins_see_only_their_past(make: MakeFilter, what: &str, weekday: bool) {
     let model = model_for(what);
-    let (truth, stream) = setup(&model);
+    let (truth, stream) = setup(&model, weekday);
     let full = observed(&model, &stream, &truth, DAYS);
+    if weekday {
+        let w = full.streams()[0].weekday.as_ref().expect("effect");
+        let last = *ORIGINS.last().expect("origins");
+        assert_ne!(w.factors_on(last + 1), &[1.0; 7], "estimated by then");
+        assert_ne!(w.factors_on(DAYS), w.factors_on(last + 1), "moves after");
+    }
     let bt = backtest(make(&model, &full), &full, &opts()).expect("backtest");
     assert_eq!(bt.forecasts.len(), ORIGINS.len());
     assert!(!bt.scores.is_empty(), "{what}: the backtest scored nothing");
@@ -98,17 +109,23 @@ fn model_for(what: &str) -> MmcaModel {
 
 #[test]
 fn pf_backtest_forecasts_use_only_data_up_to_each_origin() {
-    check_origins_see_only_their_past(make_pf, "pf");
+    check_origins_see_only_their_past(make_pf, "pf", false);
 }
 
 #[test]
 fn eakf_backtest_forecasts_use_only_data_up_to_each_origin() {
-    check_origins_see_only_their_past(make_eakf, "eakf");
+    check_origins_see_only_their_past(make_eakf, "eakf", false);
 }
 
-fn check_later_data_changes_nothing(make: MakeFilter, what: &str) {
+#[test]
+fn estimated_weekday_factors_use_only_data_up_to_each_origin() {
+    check_origins_see_only_their_past(make_pf, "pf", true);
+    check_later_data_changes_nothing(make_eakf, "eakf", true);
+}
+
+fn check_later_data_changes_nothing(make: MakeFilter, what: &str, weekday: bool) {
     let model = model_for(what);
-    let (truth, stream) = setup(&model);
+    let (truth, stream) = setup(&model, weekday);
     let last = *ORIGINS.last().expect("origins");
     let full = observed(&model, &stream, &truth, DAYS);
     let base = backtest(make(&model, &full), &full, &opts()).expect("backtest");
@@ -159,10 +176,10 @@ fn check_later_data_changes_nothing(make: MakeFilter, what: &str) {
 
 #[test]
 fn pf_data_after_last_origin_changes_no_forecast() {
-    check_later_data_changes_nothing(make_pf, "pf");
+    check_later_data_changes_nothing(make_pf, "pf", false);
 }
 
 #[test]
 fn eakf_data_after_last_origin_changes_no_forecast() {
-    check_later_data_changes_nothing(make_eakf, "eakf");
+    check_later_data_changes_nothing(make_eakf, "eakf", false);
 }

@@ -6,6 +6,7 @@
 //! [`DataModel`]: its log-likelihood on a day is the sum over all streams
 //! and locations with data that day.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rand::Rng;
@@ -127,6 +128,25 @@ impl Stream {
 
     fn at(&self) -> Located {
         Located::default().field(format!("stream `{}`", self.name))
+    }
+
+    /// Estimate an estimated weekday effect from this stream's data (its
+    /// total per day over locations; a day with any location missing is
+    /// left out). [`StreamSet::new`] does this, so a set's factors always
+    /// match its data.
+    pub fn fit_weekday(&mut self) {
+        let Some(w) = self.weekday.as_mut().filter(|w| w.is_estimated()) else {
+            return;
+        };
+        let last = self.data.keys().next_back().copied().unwrap_or(0);
+        let totals: Vec<Option<f64>> = (1..=last)
+            .map(|day| {
+                self.data
+                    .get(&day)
+                    .and_then(|values| values.iter().copied().sum::<Option<f64>>())
+            })
+            .collect();
+        w.fit(&totals);
     }
 
     /// Record `value` for `location` (and `stratum` for per-stratum
@@ -321,11 +341,12 @@ impl StreamSet {
     /// Validate `streams` against a model whose observable rows are laid out
     /// `n_units × n_strata × n_observables`.
     pub fn new(
-        streams: Vec<Stream>,
+        mut streams: Vec<Stream>,
         n_units: usize,
         n_strata: usize,
         n_observables: usize,
     ) -> Result<Self> {
+        streams.iter_mut().for_each(Stream::fit_weekday);
         for (i, s) in streams.iter().enumerate() {
             s.validate(n_units, n_strata, n_observables)?;
             if streams[..i].iter().any(|o| o.name == s.name) {
@@ -411,6 +432,25 @@ impl StreamSet {
             }
             _ => s.expected_at(day, loc, history, self.n_observables),
         }
+    }
+
+    /// The set as a forecast from `day` must read it: weekday factors
+    /// estimated from the data stop at `day` (later days use day
+    /// `day + 1`'s), so a backtest whose set holds the whole record
+    /// forecasts each origin as a set cut at that origin would. Borrowed
+    /// when nothing would change.
+    pub fn as_of(&self, day: usize) -> Cow<'_, StreamSet> {
+        let reaches = |s: &Stream| s.weekday.as_ref().is_some_and(|w| w.reaches_past(day));
+        if !self.streams.iter().any(reaches) {
+            return Cow::Borrowed(self);
+        }
+        let mut out = self.clone();
+        for s in &mut out.streams {
+            if let Some(w) = s.weekday.as_mut() {
+                *w = w.as_of(day);
+            }
+        }
+        Cow::Owned(out)
     }
 
     pub fn streams(&self) -> &[Stream] {
