@@ -97,10 +97,13 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         base = with_key(&base, key, value);
     }
     // `name`: the run's spec and output; `infected_sd`: log_infected_sd.
-    let run = |name: &str, filter: &str, infected_sd: &str| {
+    let run = |name: &str, filter: &str, infected_sd: &str, extra: &[(&str, &str)]| {
         let spec = dir.path().join(format!("{name}.toml"));
-        let text = with_key(&base, "filter", &format!("\"{filter}\""));
-        let text = with_key(&text, "log_infected_sd", infected_sd);
+        let mut text = with_key(&base, "filter", &format!("\"{filter}\""));
+        text = with_key(&text, "log_infected_sd", infected_sd);
+        for (key, value) in extra {
+            text = with_key(&text, key, value);
+        }
         std::fs::write(&spec, text).unwrap();
         let out = dir.path().join(name);
         let r = Command::new(env!("CARGO_BIN_EXE_didymos"))
@@ -117,10 +120,10 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         (stdout, out)
     };
-    let (whole, _) = run("pf", "pf", "0.0");
-    let (block, out) = run("block-pf", "block-pf", "0.0");
+    let (whole, _) = run("pf", "pf", "0.0", &[]);
+    let (block, out) = run("block-pf", "block-pf", "0.0", &[]);
     // Noise on each province's level lets selection correct it too.
-    let (level, _) = run("level", "block-pf", "0.15");
+    let (level, _) = run("level", "block-pf", "0.15", &[]);
     assert!(block.contains("block-pf filter, 100 members"), "{block}");
     assert!(block.contains("lowest block ESS"), "{block}");
     let (lw, lb) = (log_lik_of(&whole), log_lik_of(&block));
@@ -131,6 +134,25 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
     assert!(
         ll > lb + 300.0,
         "with level noise {ll:.0} vs without {lb:.0}"
+    );
+    // Weekday factors estimated from the data are reported, as a forecast
+    // from the last day would use them: the weekend dip is found.
+    let estimate = [("weekday_effect", "\"estimate\"")];
+    let (estimated, _) = run("estimated", "block-pf", "0.15", &estimate);
+    let line = estimated
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "weekday factors of `new_hospitalized` estimated to 2020-06-01 \
+                 (Sunday to Saturday): ",
+            )
+        })
+        .unwrap_or_else(|| panic!("{estimated}"));
+    let f: Vec<f64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(f.len(), 7, "{line}");
+    assert!(
+        f[0] < 0.9 && f[6] < 0.95 && f[1..6].iter().all(|x| *x > 1.0),
+        "{line}"
     );
     // The checkpoint resumes as a block filter: the live loop assimilates
     // four more days, then forecasts.

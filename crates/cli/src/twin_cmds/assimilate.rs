@@ -138,6 +138,26 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         );
     }
     println!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);
+    for s in data.streams() {
+        if let Some(w) = s.weekday.as_ref().filter(|w| w.is_estimated()) {
+            // The factors a forecast from `until` uses.
+            let f = w.factors_on(last + 1);
+            if f == &[1.0; 7] {
+                println!(
+                    "weekday factors of `{}`: not estimated yet (each weekday needs two days \
+                     with a complete week of reports around them, not all zero)",
+                    s.name
+                );
+            } else {
+                let f: Vec<String> = f.iter().map(|x| format!("{x:.3}")).collect();
+                println!(
+                    "weekday factors of `{}` estimated to {until} (Sunday to Saturday): {}",
+                    s.name,
+                    f.join(" ")
+                );
+            }
+        }
+    }
     println!("wrote {} and {}", ck.display(), trace_path.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }
