@@ -15,7 +15,7 @@
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
 //! | `[assimilation.companions]` | the statistical forecasters beside the twin (backtests, `forecast --ensemble`, the live service's weekly ensemble): `damping` (φ in [0, 1] per week: 0 holds last week's level, 1 carries its change on undamped; default 0.5), `window` (how many recent weekly changes give the spread, whole ≥ 1; default 8), `min_sd` (floor of that spread on the log scale, ≥ 0; default 0.05) |
-//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; or `"estimate"`: factors estimated from the stream's national daily totals over the `weekday_window_weeks` (default 8) weeks before each day, so no day's factors use its own or later data; default none) |
+//! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, or a table of named days `{ sun = …, mon = …, …, sat = … }`, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; or `"estimate"`: factors estimated from the stream's national daily totals over the `weekday_window_weeks` (default 8) weeks before each day, so no day's factors use its own or later data; default none) |
 
 use std::path::PathBuf;
 
@@ -293,13 +293,25 @@ fn read_weekday(effect: Option<Field>, window: Option<Field>) -> Result<Option<W
     if let Some(w) = window {
         return Err(w.error("weekday_window_weeks applies to weekday_effect = \"estimate\" only"));
     }
-    let items = f.array_len(7, "seven factors, Sunday first, or \"estimate\"")?;
     let mut out = [0.0; 7];
-    for (o, item) in out.iter_mut().zip(&items) {
-        *o = item.positive()?;
+    if let Ok(t) = f.table() {
+        // Named days cannot be read in the wrong order (the stream
+        // simulator's lists start on Monday, these on Sunday).
+        t.check_keys(&DAY_NAMES)?;
+        for (o, name) in out.iter_mut().zip(DAY_NAMES) {
+            *o = t.req(name)?.positive()?;
+        }
+    } else {
+        let items = f.array_len(7, "seven factors, Sunday first, or \"estimate\"")?;
+        for (o, item) in out.iter_mut().zip(&items) {
+            *o = item.positive()?;
+        }
     }
     Ok(Some(WeekdaySpec::Factors(out)))
 }
+
+/// `weekday_effect = { sun = …, mon = …, … }`, Sunday first like the lists.
+const DAY_NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 /// Eight weeks: enough days of each weekday for a stable ratio, short
 /// enough to follow a change in reporting practice within two months.

@@ -733,3 +733,38 @@ fn a_bad_weekday_estimate_setting_is_an_error_naming_the_key() {
     let err = case.twin().err().expect("window alone").to_string();
     assert!(err.contains("needs weekday_effect = \"estimate\""), "{err}");
 }
+
+/// Named days give the same factors as the Sunday-first list; a day that
+/// is not one is refused with the closest name.
+#[test]
+fn weekday_factors_may_name_their_days() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    let case = Case::new("2020-04-10", "", "", &obs);
+    let listed = case.twin().unwrap().streams(None).unwrap().streams()[0]
+        .weekday
+        .clone();
+    case.set(&[(
+        "weekday_effect",
+        "{ mon = 1.13, tue = 1.097, wed = 1.061, thu = 1.073, fri = 1.033, sat = 0.844, sun = 0.763 }",
+    )]);
+    let named = case.twin().unwrap().streams(None).unwrap().streams()[0]
+        .weekday
+        .clone();
+    assert!(listed.is_some());
+    assert_eq!(named, listed);
+    for (bad, says) in [
+        (
+            "{ sun = 1, mon = 1, tue = 1, wed = 1, thur = 1, fri = 1, sat = 1 }",
+            "did you mean `thu`",
+        ),
+        (
+            "{ sun = 1, mon = 1, tue = 1, wed = 1, thu = 1, fri = 1 }",
+            "missing required key `sat`",
+        ),
+    ] {
+        case.set(&[("weekday_effect", bad)]);
+        let err = case.twin().err().expect(bad).to_string();
+        assert!(err.contains("weekday_effect"), "{err}");
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+}

@@ -124,6 +124,45 @@ fn weekday_ratios_and_ascertainment_match() {
     assert!((asc - 0.3).abs() < 0.003, "ascertainment {asc}");
 }
 
+/// The simulator's pattern (Monday first) given as named days is the same
+/// pattern, and the twin's estimate (`WeekdayEffect`, Sunday first) finds
+/// it in the simulated reports: delayed, ascertained, Poisson, on a truth
+/// growing 0.5% a day.
+#[test]
+fn the_twins_estimate_recovers_the_simulated_weekday_pattern() {
+    let list = "[1.3, 1.1, 1.0, 1.0, 1.0, 0.8, 0.6]";
+    let named = "{ sun = 0.6, mon = 1.3, tue = 1.1, wed = 1.0, thu = 1.0, fri = 1.0, sat = 0.8 }";
+    let text = |w: &str| {
+        format!(
+            "[[stream]]\nname = \"c\"\nobservable = \"new_infected\"\nascertainment = 0.3\n\
+             delay_mean = 2.0\ndelay_sd = 1.0\ndelay_max = 10\nweekday_effect = {w}\n"
+        )
+    };
+    let monday_first = config(&text(list)).streams[0].weekday_effect;
+    assert_eq!(config(&text(named)).streams[0].weekday_effect, monday_first);
+
+    let t = truth(|d| 2_000.0 * 1.005f64.powi(d as i32));
+    let g = generate(&text(named), &t);
+    let mut totals = vec![Some(0.0); N_DAYS];
+    for r in &g.records {
+        if let Some(v) = totals[day_of(&r.time)].as_mut() {
+            *v += r.value;
+        }
+    }
+    let day1 = (start().iso_weekday() % 7) as usize;
+    let mut w = didymos_core::observation::WeekdayEffect::estimated(8, day1).unwrap();
+    w.fit(&totals);
+    for (k, f) in w.factors().iter().enumerate() {
+        let want = monday_first[(k + 6) % 7];
+        // 8 weeks × 40 units × ~600 reports a day per weekday: SE ≈ 0.3%.
+        assert!(
+            (f - want).abs() < 0.015,
+            "{:?} vs {monday_first:?}",
+            w.factors()
+        );
+    }
+}
+
 #[test]
 fn time_varying_ascertainment_follows_its_points() {
     let t = truth(|_| 5_000.0);
@@ -303,6 +342,30 @@ fn bad_scenarios_name_the_line_and_key() {
     assert!(e.contains("line") && e.contains("meteor"), "{e}");
     let e = err("[[stream]]\nname = \"c\"\nobservable = \"new_infected\"\nlocations = [\"99\"]\n");
     assert!(e.contains("stream[0].locations") && e.contains("99"), "{e}");
+    let stream = "[[stream]]\nname = \"c\"\nobservable = \"new_infected\"\n";
+    let e = err(&format!(
+        "{stream}weekday_effect = {{ mon = 1, tue = 1, wed = 1, thur = 1 }}\n"
+    ));
+    assert!(
+        e.contains("stream[0].weekday_effect.thur") && e.contains("thu"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{stream}weekday_effect = {{ mon = 1, tue = 1 }}\n"
+    ));
+    assert!(
+        e.contains("stream[0].weekday_effect.wed") && e.contains("missing"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{stream}weekday_effect = [1, 1, 1, 1, 1, \"x\", 1]\n"
+    ));
+    assert!(
+        e.contains("weekday_effect[5]") && e.contains("string"),
+        "{e}"
+    );
+    let e = err(&format!("{stream}weekday_effect = [1, 1, 1]\n"));
+    assert!(e.contains("Monday..Sunday") && e.contains("found 3"), "{e}");
     let e = err("[simulation]\nseed = 1\n");
     assert!(e.contains("nothing to observe"), "{e}");
 }

@@ -10,7 +10,7 @@
 //! | `[[regime]]` `type = "surge"` | `from`, `to`, `factor`: transmissibility × factor on those days |
 //! | `type = "variant"` | `from`, `factor`, `takeover_days` (default 0): the variant's share rises linearly from 0 on `from` to 1 on `from + takeover_days`; transmissibility × (1 + (factor − 1)·share) |
 //! | `type = "mobility_shock"` | `from`, `to`, `scale` ≥ 0, `patches` (ids; default all): commuting shares × scale |
-//! | `[[stream]]` | `name`, `observable` (a model observable), `per_stratum`, `locations`, `ascertainment`, `ascertainment_points`, `dispersion`, `delay_mean`/`delay_sd`/`delay_max`, `weekday_effect`, `outlier_rate`/`outlier_scale`, `missing_rate`, `[[stream.outage]]` (`from`, `to`, `dump`), `outage_rate`/`outage_mean_days`/`outage_dump`, `backfill_rate`/`backfill_initial_share`/`backfill_lag_days`, `clock_skew_hours` |
+//! | `[[stream]]` | `name`, `observable` (a model observable), `per_stratum`, `locations`, `ascertainment`, `ascertainment_points`, `dispersion`, `delay_mean`/`delay_sd`/`delay_max`, `weekday_effect` (seven factors Monday..Sunday, or named days `{ mon = …, …, sun = … }`), `outlier_rate`/`outlier_scale`, `missing_rate`, `[[stream.outage]]` (`from`, `to`, `dump`), `outage_rate`/`outage_mean_days`/`outage_dump`, `backfill_rate`/`backfill_initial_share`/`backfill_lag_days`, `clock_skew_hours` |
 //! | `[wastewater]` | `name`, `locations`, `shedding_mean`/`shedding_sd`/`shedding_max`, `copies_per_infection`, `sd`, `detection_limit`, `sample_weekdays` |
 //!
 //! Days are 1-based days of the twin's calendar, `"YYYY-MM-DD"` strings or

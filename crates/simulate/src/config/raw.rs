@@ -93,7 +93,8 @@ pub struct RawStream {
     pub delay_mean: Option<f64>,
     pub delay_sd: Option<f64>,
     pub delay_max: Option<i64>,
-    pub weekday_effect: Option<Vec<f64>>,
+    /// Seven factors Monday..Sunday, or a table of named days.
+    pub weekday_effect: Option<toml::Value>,
     pub outlier_rate: Option<f64>,
     pub outlier_scale: Option<f64>,
     pub missing_rate: Option<f64>,

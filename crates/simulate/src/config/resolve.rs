@@ -208,17 +208,9 @@ fn stream(a: &At<'_>, s: &RawStream, ctx: &Context<'_>) -> Result<StreamConfig> 
     let weekday_effect = match &s.weekday_effect {
         None => [1.0; 7],
         Some(w) => {
-            if w.len() != 7 {
-                return Err(a.err(
-                    "weekday_effect",
-                    format!("expected 7 factors (Monday..Sunday), found {}", w.len()),
-                ));
-            }
-            for (k, &x) in w.iter().enumerate() {
-                a.check(&format!("weekday_effect[{k}]"), x, x > 0.0, "a factor > 0")?;
-            }
+            let w = weekday_factors(a, w)?;
             let mean = w.iter().sum::<f64>() / 7.0;
-            std::array::from_fn(|k| w[k] / mean)
+            w.map(|x| x / mean)
         }
     };
     let mut outages = Vec::new();
@@ -279,6 +271,71 @@ fn stream(a: &At<'_>, s: &RawStream, ctx: &Context<'_>) -> Result<StreamConfig> 
             "hours in [-48, 48]",
         )?,
     })
+}
+
+/// Named days, Monday first like the list form (ISO weekdays).
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `weekday_effect`: seven positive factors Monday..Sunday, or a table
+/// `{ mon = …, …, sun = … }`, which cannot be read in the wrong order (a
+/// twin spec's lists start on Sunday, the Forecast Hub's week).
+fn weekday_factors(a: &At<'_>, w: &toml::Value) -> Result<[f64; 7]> {
+    let number = |key: &str, v: &toml::Value| -> Result<f64> {
+        let x = match v {
+            toml::Value::Float(x) => *x,
+            toml::Value::Integer(i) => *i as f64,
+            other => {
+                return Err(a.err(
+                    key,
+                    format!("expected a factor > 0, found {}", other.type_str()),
+                ))
+            }
+        };
+        a.check(key, x, x > 0.0, "a factor > 0")
+    };
+    let mut out = [0.0; 7];
+    match w {
+        toml::Value::Array(items) => {
+            if items.len() != 7 {
+                return Err(a.err(
+                    "weekday_effect",
+                    format!(
+                        "expected 7 factors (Monday..Sunday) or a table of named days \
+                         (mon = …, sun = …), found {}",
+                        items.len()
+                    ),
+                ));
+            }
+            for (k, (o, v)) in out.iter_mut().zip(items).enumerate() {
+                *o = number(&format!("weekday_effect[{k}]"), v)?;
+            }
+        }
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| !DAY_NAMES.contains(&k.as_str())) {
+                return Err(a.err(
+                    &format!("weekday_effect.{k}"),
+                    didymos_core::suggest::unknown_key_message(k, DAY_NAMES),
+                ));
+            }
+            for (o, day) in out.iter_mut().zip(DAY_NAMES) {
+                let key = format!("weekday_effect.{day}");
+                let v = t
+                    .get(day)
+                    .ok_or_else(|| a.err(&key, format!("missing required key `{day}`")))?;
+                *o = number(&key, v)?;
+            }
+        }
+        other => {
+            return Err(a.err(
+                "weekday_effect",
+                format!(
+                    "expected 7 factors (Monday..Sunday) or a table of named days, found {}",
+                    other.type_str()
+                ),
+            ))
+        }
+    }
+    Ok(out)
 }
 
 fn wastewater(a: &At<'_>, w: &RawWastewater, ctx: &Context<'_>) -> Result<WastewaterConfig> {
