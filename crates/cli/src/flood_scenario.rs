@@ -8,14 +8,11 @@ use std::time::Instant;
 use didymos_core::{Error, Model, Result};
 use didymos_hydro::scenarios::load_flood_scenarios;
 use didymos_hydro::twin::FloodTwin;
-use didymos_scenario::{run_scenarios, Options, Posterior, Scenario};
+use didymos_scenario::Posterior;
 use didymos_twin::checkpoint;
 
 use crate::scenario_bundle::{Bundle, BundleMeta};
 use crate::twin_cmds::{write_outputs, ScenarioArgs};
-
-/// Days a flood scenario runs when the file gives no horizon.
-const DEFAULT_HORIZON_DAYS: usize = 14;
 
 pub fn scenario(args: &ScenarioArgs) -> Result<()> {
     let started = Instant::now();
@@ -39,45 +36,12 @@ pub fn scenario(args: &ScenarioArgs) -> Result<()> {
     let post = Posterior::from_ensemble(&ens, saved.log_w.clone());
     let file = load_flood_scenarios(&args.scenarios, &model)?;
     let cal = *model.calendar();
-    let horizon_day = match file.horizon {
-        Some(d) => cal.day_of(d) as usize,
-        None => (post.day + DEFAULT_HORIZON_DAYS).min(cal.n_days()),
-    };
+    let horizon_day = file
+        .horizon_after(&model, post.day)
+        .map_err(|e| Error::Other(format!("{}: {e}", args.scenarios.display())))?;
     let branch = cal.date_of(post.day);
-    for s in &file.scenarios {
-        if let Some(w) = s.precipitation.iter().find(|w| w.0 <= branch) {
-            return Err(Error::Other(format!(
-                "{}: scenario `{}`: a precipitation window starts on {}, not after the branch {branch}",
-                args.scenarios.display(),
-                s.name,
-                w.0
-            )));
-        }
-    }
-    let models = file
-        .scenarios
-        .iter()
-        .map(|s| s.apply(&model))
-        .collect::<Result<Vec<_>>>()?;
-    let identity = |s: &[f64]| Ok(s.to_vec());
-    let scenarios: Vec<Scenario<'_, _>> = file
-        .scenarios
-        .iter()
-        .zip(&models)
-        .map(|(def, m)| Scenario {
-            name: def.name.clone(),
-            model: m,
-            lift: &identity,
-            changes: Vec::new(),
-        })
-        .collect();
     let seed = args.seed.unwrap_or(twin.spec.assimilation.seed);
-    let opts = Options {
-        horizon_day,
-        seed,
-        members: args.members,
-    };
-    let outcomes = run_scenarios(&post, &scenarios, &opts)?;
+    let outcomes = file.run(&model, &post, horizon_day, seed, args.members)?;
     let discharge = outcomes[0]
         .observable("discharge")
         .ok_or_else(|| Error::Other("the flood model has no discharge observable".into()))?;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 mod common;
-use common::{assert_all_valid, ok, s};
+use common::{assert_all_valid, didymos, ok, repo, s};
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -110,6 +110,28 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
     };
     assert!(averted("rain-plus-30") < 0.0, "more rain, more runoff");
     assert!(averted("dry-week") > 0.0, "no rain, less runoff");
+    // A horizon on or before the branch is refused in dates, naming the
+    // file (the service's scenario jobs give the same reason).
+    let early = d("early.toml");
+    let text = read(&repo().join("data/flood/scenarios.toml"));
+    std::fs::write(&early, text.replace("2002-04-14", "2002-03-20")).unwrap();
+    let r = didymos(&[
+        "scenario",
+        "data/flood/twin.toml",
+        "--scenarios",
+        s(&early),
+        "--from-checkpoint",
+        s(&ck),
+        "--out",
+        s(&d("sc-early")),
+    ]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success());
+    assert!(
+        err.contains("early.toml")
+            && err.contains("the horizon 2002-03-20 is not after the branch on 2002-03-31"),
+        "{err}"
+    );
     ok(&[
         "report",
         s(&d("sc")),

@@ -26,6 +26,7 @@ use didymos_core::{Date, Error, Model, Result};
 
 use crate::forcing::Forcing;
 use crate::model::Gr4jModel;
+use didymos_scenario::{run_scenarios, Options, Outcome, Posterior, Scenario};
 use didymos_spec::Doc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +149,74 @@ impl FloodScenario {
     }
 }
 
-/// The calendar day of a date, for checks against the branch day.
-pub fn day_of(model: &Gr4jModel, date: Date) -> usize {
-    model.calendar().day_of(date) as usize
+/// Days scenarios run when the file gives no horizon.
+pub const DEFAULT_HORIZON_DAYS: usize = 14;
+
+impl FloodScenarioFile {
+    /// The last day scenarios branched on `branch_day` of `model`'s
+    /// calendar run to (the file's horizon, or [`DEFAULT_HORIZON_DAYS`]
+    /// on), once they are known to make sense there: the horizon comes
+    /// after the branch and every precipitation window starts after it
+    /// (a window over days already assimilated would change nothing).
+    pub fn horizon_after(&self, model: &Gr4jModel, branch_day: usize) -> Result<usize> {
+        let cal = model.calendar();
+        let branch = cal.date_of(branch_day);
+        let horizon_day = match self.horizon {
+            Some(d) => cal
+                .day_in_range(d)
+                .ok_or_else(|| Error::Other(format!("horizon {d} is outside the twin's range")))?,
+            None => (branch_day + DEFAULT_HORIZON_DAYS).min(cal.n_days()),
+        };
+        if horizon_day <= branch_day {
+            return Err(Error::Other(format!(
+                "the horizon {} is not after the branch on {branch} (the posterior's last day)",
+                cal.date_of(horizon_day)
+            )));
+        }
+        for s in &self.scenarios {
+            if let Some(w) = s.precipitation.iter().find(|w| w.0 <= branch) {
+                return Err(Error::Other(format!(
+                    "scenario `{}`: a precipitation window starts on {}, not after the branch on {branch}",
+                    s.name, w.0
+                )));
+            }
+        }
+        Ok(horizon_day)
+    }
+
+    /// Every scenario from `post` to `horizon_day` with common random
+    /// numbers (`didymos-scenario`), in the file's order.
+    pub fn run(
+        &self,
+        model: &Gr4jModel,
+        post: &Posterior,
+        horizon_day: usize,
+        seed: u64,
+        members: Option<usize>,
+    ) -> Result<Vec<Outcome>> {
+        let models = self
+            .scenarios
+            .iter()
+            .map(|s| s.apply(model))
+            .collect::<Result<Vec<_>>>()?;
+        // Forcing scenarios change no state at the branch.
+        let identity = |s: &[f64]| Ok(s.to_vec());
+        let scenarios: Vec<Scenario<'_, _>> = self
+            .scenarios
+            .iter()
+            .zip(&models)
+            .map(|(def, m)| Scenario {
+                name: def.name.clone(),
+                model: m,
+                lift: &identity,
+                changes: Vec::new(),
+            })
+            .collect();
+        let opts = Options {
+            horizon_day,
+            seed,
+            members,
+        };
+        run_scenarios(post, &scenarios, &opts)
+    }
 }

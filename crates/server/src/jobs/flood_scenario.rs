@@ -8,15 +8,12 @@
 use didymos_core::Model;
 use didymos_hydro::scenarios::{load_flood_scenarios, FloodScenarioFile};
 use didymos_scenario::summary::summarise_one;
-use didymos_scenario::{difference, exceedance, run_scenarios, Options, Posterior, Scenario};
+use didymos_scenario::{difference, exceedance, Posterior};
 use didymos_twin::checkpoint;
 use serde_json::{json, Value};
 
 use super::scenario::ScenarioJob;
 use crate::hosted::flood::FloodHosted;
-
-/// Days a flood scenario runs when the file gives no horizon (as the CLI).
-const DEFAULT_HORIZON_DAYS: usize = 14;
 
 /// Loads the scenarios file against the twin (the CLI's errors on failure).
 pub fn check(flood: &FloodHosted, path: &std::path::Path) -> Result<FloodScenarioFile, String> {
@@ -37,55 +34,14 @@ pub fn execute(
     let (ens, _hist, saved) = checkpoint::load_parts(&job.checkpoint, model).map_err(err)?;
     let post = Posterior::from_ensemble(&ens, saved.log_w.clone());
     drop(ens);
-    let horizon_day = match file.horizon {
-        Some(d) => cal
-            .day_in_range(d)
-            .ok_or_else(|| format!("horizon {d} is outside the twin's range"))?,
-        None => (post.day + DEFAULT_HORIZON_DAYS).min(cal.n_days()),
-    };
-    if horizon_day <= post.day {
-        return Err(format!(
-            "the horizon {} is not after the twin's posterior on {}",
-            cal.date_of(horizon_day),
-            cal.date_of(post.day)
-        ));
-    }
+    let horizon_day = file.horizon_after(model, post.day).map_err(err)?;
     let branch = cal.date_of(post.day);
-    for s in &file.scenarios {
-        if let Some(w) = s.precipitation.iter().find(|w| w.0 <= branch) {
-            return Err(format!(
-                "scenario `{}`: a precipitation window starts on {}, not after the twin's posterior on {branch}",
-                s.name, w.0
-            ));
-        }
-    }
     if !stage(0.2) {
         return Ok(None);
     }
-    let models = file
-        .scenarios
-        .iter()
-        .map(|s| s.apply(model))
-        .collect::<didymos_core::Result<Vec<_>>>()
+    let outcomes = file
+        .run(model, &post, horizon_day, job.seed, job.members)
         .map_err(err)?;
-    let identity = |s: &[f64]| Ok(s.to_vec());
-    let scenarios: Vec<Scenario<'_, _>> = file
-        .scenarios
-        .iter()
-        .zip(&models)
-        .map(|(def, m)| Scenario {
-            name: def.name.clone(),
-            model: m,
-            lift: &identity,
-            changes: Vec::new(),
-        })
-        .collect();
-    let opts = Options {
-        horizon_day,
-        seed: job.seed,
-        members: job.members,
-    };
-    let outcomes = run_scenarios(&post, &scenarios, &opts).map_err(err)?;
     if !stage(0.8) {
         return Ok(None);
     }
