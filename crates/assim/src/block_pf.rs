@@ -120,6 +120,11 @@ impl Blocks {
     pub fn names(&self) -> &[String] {
         &self.names
     }
+    /// The block that owns parameter `k`, if any: only those parameters
+    /// are selected by some block's data.
+    pub fn param_owner(&self, k: usize) -> Option<usize> {
+        self.params.owner(k)
+    }
 }
 
 /// Weigh and resample every block by its own observations of `day`; the

@@ -12,9 +12,12 @@
 //! iteration (equally weighted) is the start of the next.
 
 use didymos_core::rng::member_rng;
-use didymos_core::{DataModel, Ensemble, Error, Model, Result, RunOptions};
+use didymos_core::{DataModel, Ensemble, Error, Model, ParamDef, Result, RunOptions};
 use rand_distr::{Distribution, StandardNormal};
 
+use std::sync::Arc;
+
+use crate::block_pf::Blocks;
 use crate::pf::{ParticleFilter, PfOptions};
 use crate::scale::{indices, to_est, to_nat};
 
@@ -35,6 +38,13 @@ pub struct If2Options {
     /// Fraction of the perturbation sd left after 50 iterations.
     pub cooling_fraction_50: f64,
     pub run: RunOptions,
+    /// Filter with these blocks ([`crate::block_pf`]): each block's
+    /// parameters are perturbed with the swarm and selected by that
+    /// block's data alone, as in an iterated block particle filter (Ning
+    /// & Ionides 2023), which keeps IF2 working on many places where a
+    /// whole-member filter degenerates. Every perturbed parameter must
+    /// then belong to a block.
+    pub blocks: Option<Arc<Blocks>>,
 }
 
 impl Default for If2Options {
@@ -46,6 +56,7 @@ impl Default for If2Options {
             ivp_sd: Vec::new(),
             cooling_fraction_50: 0.5,
             run: RunOptions::default(),
+            blocks: None,
         }
     }
 }
@@ -71,6 +82,21 @@ pub fn if2<M: Model, D: DataModel>(
     seed: u64,
     opts: &If2Options,
 ) -> Result<If2Result> {
+    if2_with(model, data, start, last_day, seed, opts, |_, _, _| {})
+}
+
+/// As [`if2`], calling `after(m, log_lik, swarm)` when iteration m
+/// (0-based) ends, with its log-likelihood and the swarm (natural scale)
+/// it leaves: for progress and convergence traces.
+pub fn if2_with<M: Model, D: DataModel>(
+    model: &M,
+    data: &D,
+    start: &[f64],
+    last_day: usize,
+    seed: u64,
+    opts: &If2Options,
+    mut after: impl FnMut(usize, f64, &[Vec<f64>]),
+) -> Result<If2Result> {
     let space = model.parameters();
     if start.len() != space.len() {
         return Err(Error::Other(format!(
@@ -89,6 +115,15 @@ pub fn if2<M: Model, D: DataModel>(
     let rw = split(&opts.rw_sd)?;
     let all: Vec<(usize, f64)> = rw.iter().copied().chain(split(&opts.ivp_sd)?).collect();
     let defs = space.defs();
+    if let Some(b) = &opts.blocks {
+        if let Some(&(k, _)) = all.iter().find(|(k, _)| b.param_owner(*k).is_none()) {
+            return Err(Error::Other(format!(
+                "IF2 with blocks: parameter `{}` belongs to no block, so no block's data would \
+                 select it; estimate parameters that blocks own, or filter without blocks",
+                defs[k].name
+            )));
+        }
+    }
     let perturb = |p: &mut [f64], which: &[(usize, f64)], scale: f64, rng: &mut _| {
         for &(k, sd) in which {
             let z: f64 = StandardNormal.sample(rng);
@@ -112,7 +147,7 @@ pub fn if2<M: Model, D: DataModel>(
         let pf_opts = PfOptions {
             resample_threshold: 1.0,
             run: opts.run.clone(),
-            blocks: None,
+            blocks: opts.blocks.clone(),
         };
         let mut pf = ParticleFilter::from_ensemble(ens, data, pf_opts)?;
         pf.advance_with(last_day, |_, ens, _| {
@@ -124,12 +159,13 @@ pub fn if2<M: Model, D: DataModel>(
         trace.push(pf.log_lik());
         let e = pf.ensemble();
         swarm = (0..e.len()).map(|i| e.params(i).to_vec()).collect();
+        after(m, pf.log_lik(), &swarm);
     }
     let mut estimate = start.to_vec();
     if !swarm.is_empty() && opts.iterations > 0 {
         for &(k, _) in &all {
-            let mean = swarm.iter().map(|p| to_est(&defs[k], p[k])).sum::<f64>() / n as f64;
-            estimate[k] = to_nat(&defs[k], mean);
+            let xs: Vec<f64> = swarm.iter().map(|p| p[k]).collect();
+            estimate[k] = swarm_mean(&defs[k], &xs);
         }
     }
     Ok(If2Result {
@@ -137,4 +173,11 @@ pub fn if2<M: Model, D: DataModel>(
         log_lik: trace,
         swarm,
     })
+}
+
+/// The swarm's value of one parameter as IF2 reports it: the mean on the
+/// estimation scale, mapped back to the natural scale.
+pub fn swarm_mean(def: &ParamDef, xs: &[f64]) -> f64 {
+    let mean = xs.iter().map(|&x| to_est(def, x)).sum::<f64>() / xs.len() as f64;
+    to_nat(def, mean)
 }

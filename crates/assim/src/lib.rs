@@ -35,6 +35,6 @@ pub mod stats;
 pub use block_pf::{Block, Blocks, ObservationBlock};
 pub use eakf::{Eakf, EakfOptions, Localizer, Quantity, StateRepair, Support, SupportFn};
 pub use history::ObsHistory;
-pub use if2::{if2, If2Options, If2Result};
+pub use if2::{if2, if2_with, If2Options, If2Result};
 pub use liu_west::{LiuWest, LiuWestOptions};
 pub use pf::{DayRecord, ParticleFilter, PfOptions};

@@ -44,6 +44,8 @@ enum Command {
     },
     /// Fit the twin to observations (particle filter or EAKF, as the spec says); save the posterior.
     Assimilate(twin_cmds::AssimilateArgs),
+    /// Maximum-likelihood parameters by iterated filtering (IF2), e.g. --estimate beta_scale.
+    Calibrate(twin_cmds::CalibrateArgs),
     /// Forecast from a saved posterior: quantiles in Forecast Hub CSV and Parquet.
     Forecast(twin_cmds::ForecastArgs),
     /// Rolling-origin forecasts scored against the data and a baseline (scores.csv and .parquet).
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Demo { out } => run::demo(&out),
         Command::Assimilate(a) => twin_cmds::assimilate(&a),
+        Command::Calibrate(a) => twin_cmds::calibrate_cmd(&a),
         Command::Forecast(a) => twin_cmds::forecast_cmd(&a),
         Command::Backtest(a) => twin_cmds::backtest_cmd(&a),
         Command::Scenario(a) => twin_cmds::scenario_cmd(&a),

@@ -63,6 +63,14 @@ impl BlockColumns {
         self.spans.is_empty()
     }
 
+    /// The block that owns `column`, if any.
+    pub fn owner(&self, column: usize) -> Option<usize> {
+        self.spans
+            .iter()
+            .find(|(r, _)| r.contains(&column))
+            .map(|(_, b)| *b)
+    }
+
     /// The same blocks over rows that keep only `columns` (ascending
     /// columns of this array, in order): each block owns the kept columns
     /// it owned.

@@ -4,11 +4,13 @@
 
 mod assimilate;
 mod backtest;
+mod calibrate;
 mod forecast;
 mod scenario;
 
 pub use assimilate::{assimilate, AssimilateArgs};
 pub use backtest::{backtest_cmd, BacktestArgs};
+pub use calibrate::{calibrate_cmd, CalibrateArgs};
 pub use forecast::{forecast_cmd, ForecastArgs};
 pub(crate) use scenario::write_outputs;
 pub use scenario::{scenario_cmd, ScenarioArgs};
