@@ -75,15 +75,45 @@ fn calibrate_writes_its_trace_and_estimates_whatever_the_thread_count() {
     let last: Vec<&str> = lines[3].split(',').collect();
     assert_eq!(last[2], rows[1][2]);
 
+    // The estimates as fixed priors, which the spec takes as they are.
+    let priors = std::fs::read_to_string(out.join("priors.toml")).unwrap();
+    let body = priors.split("[priors]\n").nth(1).expect("[priors]");
+    assert!(
+        body.starts_with(&format!(
+            "\"beta_scale.28\" = {{ dist = \"fixed\", value = {} }}\n",
+            rows[1][2]
+        )),
+        "{priors}"
+    );
+    let with_priors = dir.path().join("calibrated.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert_eq!(text.matches("\n[priors]\n").count(), 1);
+    std::fs::write(
+        &with_priors,
+        text.replacen("[priors]\n", &format!("[priors]\n{body}"), 1),
+    )
+    .unwrap();
+    let r = didymos(&[
+        "assimilate",
+        s(&with_priors),
+        "--until",
+        "2020-03-01",
+        "--members",
+        "20",
+        "--out",
+        s(&dir.path().join("as")),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+
     let (_, two) = run("2", "two");
-    for f in ["if2.csv", "estimate.csv"] {
+    for f in ["if2.csv", "estimate.csv", "priors.toml"] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
             std::fs::read(two.join(f)).unwrap(),
             "{f}: 1 vs 2 threads"
         );
     }
-    assert_all_valid(dir.path(), 2);
+    assert_all_valid(dir.path(), 3);
 
     // Refusals name what to do instead.
     let bad = dir.path().join("bad");

@@ -222,8 +222,20 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     table
         .write_record(["parameter", "start", "estimate", "swarm_q05", "swarm_q95"])
         .map_err(|e| Error::Other(e.to_string()))?;
+    // The estimates as priors a spec can start from: the fixed prior's value
+    // is each member's value on day 1 (walks, if any, move on from there).
+    let mut priors = format!(
+        "# IF2 estimates of `didymos calibrate` on {}, data up to {until}.\n\
+         # Copy the lines below [priors] into the spec's [priors] section to\n\
+         # start the twin from them.\n[priors]\n",
+        args.spec.display()
+    );
     let mut lines = Vec::new();
     for &(k, ref name, _) in &estimates {
+        priors.push_str(&format!(
+            "\"{name}\" = {{ dist = \"fixed\", value = {} }}\n",
+            result.estimate[k]
+        ));
         let mut xs: Vec<f64> = result.swarm.iter().map(|p| p[k]).collect();
         let q = quantiles(&mut xs, &[0.05, 0.95])?;
         table
@@ -245,6 +257,9 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     let table_path = args.out.join("estimate.csv");
     write_csv(&trace_path, trace)?;
     write_csv(&table_path, table)?;
+    let priors_path = args.out.join("priors.toml");
+    didymos_core::fs::write_atomic(&priors_path, priors.as_bytes())?;
+    crate::prov_cmd::generated(&mut prov, "output", &priors_path)?;
     crate::prov_cmd::generated(&mut prov, "output", &trace_path)?;
     crate::prov_cmd::generated(&mut prov, "output", &table_path)?;
     println!(
@@ -263,9 +278,10 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         args.particles
     );
     println!(
-        "wrote {} and {}",
+        "wrote {}, {} and {} (the estimates as [priors] for the spec)",
         table_path.display(),
-        trace_path.display()
+        trace_path.display(),
+        priors_path.display()
     );
     crate::prov_cmd::finish(prov, &args.out, false)
 }
