@@ -43,6 +43,13 @@ fn calibrate_writes_its_trace_and_estimates_whatever_the_thread_count() {
     );
     assert!(stdout.contains("  beta_scale.28: 1.0000 → "), "{stdout}");
     assert!(stdout.contains("at the start,"), "{stdout}");
+    // The spec walks the provinces' multipliers; IF2 estimates constants.
+    assert!(
+        stdout.contains(
+            "(IF2 estimates constants: the spec's log_beta_patch_sd = 0.015 was off here)"
+        ),
+        "{stdout}"
+    );
 
     let trace = std::fs::read_to_string(out.join("if2.csv")).unwrap();
     let lines: Vec<&str> = trace.lines().collect();

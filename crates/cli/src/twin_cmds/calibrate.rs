@@ -2,9 +2,11 @@
 //! iterated filtering (IF2, `didymos_assim::if2`), the way pomp's `mif2`
 //! is used: a swarm of parameter vectors takes random-walk steps while a
 //! particle filter weighs it against the data, with the steps cooling
-//! over the iterations; the swarm's mean is the estimate. The
-//! log-likelihood is then measured at the start and at the estimate with
-//! the same filter and no perturbation, so the two are comparable.
+//! over the iterations; the swarm's mean is the estimate. IF2 estimates
+//! constants, so the spec's random walks on the estimated parameters are
+//! off here (`constant_model`). The log-likelihood is then measured at the
+//! start and at the estimate with the same filter and no perturbation, so
+//! the two are comparable.
 
 use std::sync::Arc;
 
@@ -132,6 +134,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     let twin = load_twin(&args.spec, args.observations.as_deref())?;
     record_twin_inputs(&mut prov, &twin)?;
     let estimates = parse_estimates(&args.estimate, &twin.model)?;
+    let (model, walks_off) = constant_model(&twin.model, &estimates)?;
     let until = match args.until {
         Some(d) => d,
         None => twin.last_data_date()?,
@@ -139,7 +142,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     let last = twin.day_of(until, "--until")?;
     let data = twin.streams(Some(until))?;
     let seed = args.seed.unwrap_or(twin.spec.seed);
-    let start = twin.model.parameters().values();
+    let start = model.parameters().values();
     let opts = If2Options {
         iterations: args.iterations,
         particles: args.particles,
@@ -151,7 +154,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     // Whole members degenerate on many provinces; blocks keep IF2 working.
     let blocks = match twin.assim.filter.as_str() {
         "pf" => None,
-        _ => Some(Arc::new(mmca_blocks(&twin.model, &data)?)),
+        _ => Some(Arc::new(mmca_blocks(&model, &data)?)),
     };
     if let Some(b) = &blocks {
         if let Some((_, name, _)) = estimates.iter().find(|e| b.param_owner(e.0).is_none()) {
@@ -171,7 +174,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         blocks: blocks.clone(),
         ..opts
     };
-    let defs = twin.model.parameters().defs();
+    let defs = model.parameters().defs();
     // Per iteration: its log-likelihood and the swarm's mean of each
     // estimated parameter (on the estimation scale, as IF2 averages).
     let mut trace = csv::Writer::from_writer(Vec::new());
@@ -182,23 +185,15 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         .map_err(|e| Error::Other(e.to_string()))?;
     let bar = crate::run::progress_bar(args.iterations as u64, false);
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let result = if2_with(
-        &twin.model,
-        &data,
-        &start,
-        last,
-        seed,
-        &opts,
-        |m, ll, swarm| {
-            let mut row = vec![(m + 1).to_string(), ll.to_string()];
-            for &(k, _, _) in &estimates {
-                let xs: Vec<f64> = swarm.iter().map(|p| p[k]).collect();
-                row.push(swarm_mean(&defs[k], &xs).to_string());
-            }
-            rows.push(row);
-            bar.set_position(m as u64 + 1);
-        },
-    )?;
+    let result = if2_with(&model, &data, &start, last, seed, &opts, |m, ll, swarm| {
+        let mut row = vec![(m + 1).to_string(), ll.to_string()];
+        for &(k, _, _) in &estimates {
+            let xs: Vec<f64> = swarm.iter().map(|p| p[k]).collect();
+            row.push(swarm_mean(&defs[k], &xs).to_string());
+        }
+        rows.push(row);
+        bar.set_position(m as u64 + 1);
+    })?;
     bar.finish_and_clear();
     for row in &rows {
         trace
@@ -211,7 +206,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         ..PfOptions::default()
     };
     let yardstick = |params: &[f64]| -> Result<f64> {
-        let ens = Ensemble::with_params(&twin.model, vec![params.to_vec(); args.particles], seed)?;
+        let ens = Ensemble::with_params(&model, vec![params.to_vec(); args.particles], seed)?;
         let mut pf = ParticleFilter::from_ensemble(ens, &data, pf_opts.clone())?;
         pf.advance_to(last)?;
         Ok(pf.log_lik())
@@ -272,6 +267,9 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     for l in lines {
         println!("{l}");
     }
+    if let Some(w) = walks_off {
+        println!("  (IF2 estimates constants: the spec's {w} was off here)");
+    }
     println!(
         "particle-filter log-likelihood ({} particles, parameters fixed): {ll_start:.1} at the \
          start, {ll_end:.1} at the estimate",
@@ -284,4 +282,34 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         priors_path.display()
     );
     crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// The twin's model with the random walks (and pooling) on the estimated
+/// parameters switched off, and what was switched off. IF2 estimates
+/// constants: a parameter the model itself moves every day has no single
+/// value to estimate, and the swarm would end on its value on the last
+/// day, not on a value that fits the whole period (measured: to
+/// 2020-08-31 such an "estimate" fitted worse than the start).
+fn constant_model(
+    model: &MmcaModel,
+    estimates: &[(usize, String, f64)],
+) -> Result<(MmcaModel, Option<String>)> {
+    let mut noise = model.process_noise();
+    let mut off = Vec::new();
+    if estimates.iter().any(|e| e.1 == "beta_scale") && noise.log_beta_sd > 0.0 {
+        off.push(format!("log_beta_sd = {}", noise.log_beta_sd));
+        noise.log_beta_sd = 0.0;
+    }
+    if estimates.iter().any(|e| e.1.starts_with("beta_scale.")) {
+        if noise.log_beta_patch_sd > 0.0 {
+            off.push(format!("log_beta_patch_sd = {}", noise.log_beta_patch_sd));
+            noise.log_beta_patch_sd = 0.0;
+        }
+        if noise.log_beta_pooling > 0.0 {
+            off.push(format!("log_beta_pooling = {}", noise.log_beta_pooling));
+            noise.log_beta_pooling = 0.0;
+        }
+    }
+    let walks_off = (!off.is_empty()).then(|| off.join(", "));
+    Ok((model.clone().with_process_noise(noise)?, walks_off))
 }
