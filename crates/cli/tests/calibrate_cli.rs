@@ -111,6 +111,26 @@ fn calibrate_writes_its_trace_and_estimates_whatever_the_thread_count() {
         s(&dir.path().join("as")),
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // A calibration from that spec starts where the last one ended.
+    let again = dir.path().join("again");
+    let r = didymos(&[
+        "calibrate",
+        s(&with_priors),
+        "--estimate",
+        "beta_scale.28",
+        "--until",
+        "2020-03-20",
+        "--iterations",
+        "1",
+        "--particles",
+        "10",
+        "--out",
+        s(&again),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let table = std::fs::read_to_string(again.join("estimate.csv")).unwrap();
+    let start = table.lines().nth(1).unwrap().split(',').nth(1).unwrap();
+    assert_eq!(start, rows[1][2], "{table}");
 
     let (_, two) = run("2", "two");
     for f in ["if2.csv", "estimate.csv", "priors.toml"] {
@@ -120,7 +140,7 @@ fn calibrate_writes_its_trace_and_estimates_whatever_the_thread_count() {
             "{f}: 1 vs 2 threads"
         );
     }
-    assert_all_valid(dir.path(), 3);
+    assert_all_valid(dir.path(), 4);
 
     // Refusals name what to do instead.
     let bad = dir.path().join("bad");

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use didymos_assim::if2::swarm_mean;
-use didymos_assim::{if2_with, If2Options, ParticleFilter, PfOptions};
-use didymos_core::Ensemble;
+use didymos_assim::{if2_with, If2Options, If2Result, ParticleFilter, PfOptions};
+use didymos_core::{Ensemble, Prior};
 use didymos_epi::filtering::mmca_blocks;
 
 use super::*;
@@ -142,7 +142,17 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     let last = twin.day_of(until, "--until")?;
     let data = twin.streams(Some(until))?;
     let seed = args.seed.unwrap_or(twin.spec.seed);
-    let start = model.parameters().values();
+    // A spec's fixed priors (such as a previous calibration's priors.toml)
+    // are where its members start, so IF2 starts there too.
+    let start: Vec<f64> = model
+        .parameters()
+        .defs()
+        .iter()
+        .map(|d| match d.prior {
+            Some(Prior::Fixed { value }) => value,
+            _ => d.value,
+        })
+        .collect();
     let opts = If2Options {
         iterations: args.iterations,
         particles: args.particles,
@@ -213,40 +223,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     };
     let (ll_start, ll_end) = (yardstick(&start)?, yardstick(&result.estimate)?);
 
-    let mut table = csv::Writer::from_writer(Vec::new());
-    table
-        .write_record(["parameter", "start", "estimate", "swarm_q05", "swarm_q95"])
-        .map_err(|e| Error::Other(e.to_string()))?;
-    // The estimates as priors a spec can start from: the fixed prior's value
-    // is each member's value on day 1 (walks, if any, move on from there).
-    let mut priors = format!(
-        "# IF2 estimates of `didymos calibrate` on {}, data up to {until}.\n\
-         # Copy the lines below [priors] into the spec's [priors] section to\n\
-         # start the twin from them.\n[priors]\n",
-        args.spec.display()
-    );
-    let mut lines = Vec::new();
-    for &(k, ref name, _) in &estimates {
-        priors.push_str(&format!(
-            "\"{name}\" = {{ dist = \"fixed\", value = {} }}\n",
-            result.estimate[k]
-        ));
-        let mut xs: Vec<f64> = result.swarm.iter().map(|p| p[k]).collect();
-        let q = quantiles(&mut xs, &[0.05, 0.95])?;
-        table
-            .write_record([
-                name.clone(),
-                start[k].to_string(),
-                result.estimate[k].to_string(),
-                q[0].to_string(),
-                q[1].to_string(),
-            ])
-            .map_err(|e| Error::Other(e.to_string()))?;
-        lines.push(format!(
-            "  {name}: {:.4} → {:.4} (final swarm 90%: {:.4} – {:.4})",
-            start[k], result.estimate[k], q[0], q[1]
-        ));
-    }
+    let (table, priors, lines) = estimate_outputs(&estimates, &start, &result, &args.spec, until)?;
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let trace_path = args.out.join("if2.csv");
     let table_path = args.out.join("estimate.csv");
@@ -282,6 +259,52 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         priors_path.display()
     );
     crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// The estimates as estimate.csv (with the final swarm's 90% range), as
+/// priors.toml, and as lines for the terminal.
+fn estimate_outputs(
+    estimates: &[(usize, String, f64)],
+    start: &[f64],
+    result: &If2Result,
+    spec: &Path,
+    until: Date,
+) -> Result<(csv::Writer<Vec<u8>>, String, Vec<String>)> {
+    let mut table = csv::Writer::from_writer(Vec::new());
+    table
+        .write_record(["parameter", "start", "estimate", "swarm_q05", "swarm_q95"])
+        .map_err(|e| Error::Other(e.to_string()))?;
+    // Fixed priors: each member's value on day 1 (walks, if any, move on
+    // from there).
+    let mut priors = format!(
+        "# IF2 estimates of `didymos calibrate` on {}, data up to {until}.\n\
+         # Copy the lines below [priors] into the spec's [priors] section to\n\
+         # start the twin from them.\n[priors]\n",
+        spec.display()
+    );
+    let mut lines = Vec::new();
+    for &(k, ref name, _) in estimates {
+        priors.push_str(&format!(
+            "\"{name}\" = {{ dist = \"fixed\", value = {} }}\n",
+            result.estimate[k]
+        ));
+        let mut xs: Vec<f64> = result.swarm.iter().map(|p| p[k]).collect();
+        let q = quantiles(&mut xs, &[0.05, 0.95])?;
+        table
+            .write_record([
+                name.clone(),
+                start[k].to_string(),
+                result.estimate[k].to_string(),
+                q[0].to_string(),
+                q[1].to_string(),
+            ])
+            .map_err(|e| Error::Other(e.to_string()))?;
+        lines.push(format!(
+            "  {name}: {:.4} → {:.4} (final swarm 90%: {:.4} – {:.4})",
+            start[k], result.estimate[k], q[0], q[1]
+        ));
+    }
+    Ok((table, priors, lines))
 }
 
 /// The twin's model with the random walks (and pooling) on the estimated
