@@ -315,7 +315,7 @@ fn main() {
                             batch_size: batch,
                             observe: true,
                         },
-                        blocks: None,
+                        ..PfOptions::default()
                     };
                     let mut secs = Vec::with_capacity(runs);
                     let mut lls = Vec::with_capacity(runs);

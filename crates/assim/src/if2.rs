@@ -148,6 +148,7 @@ pub fn if2_with<M: Model, D: DataModel>(
             resample_threshold: 1.0,
             run: opts.run.clone(),
             blocks: opts.blocks.clone(),
+            learn: None,
         };
         let mut pf = ParticleFilter::from_ensemble(ens, data, pf_opts)?;
         pf.advance_with(last_day, |_, ens, _| {

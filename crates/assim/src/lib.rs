@@ -36,5 +36,5 @@ pub use block_pf::{Block, Blocks, ObservationBlock};
 pub use eakf::{Eakf, EakfOptions, Localizer, Quantity, StateRepair, Support, SupportFn};
 pub use history::ObsHistory;
 pub use if2::{if2, if2_with, If2Options, If2Result};
-pub use liu_west::{LiuWest, LiuWestOptions};
+pub use liu_west::{Learning, LiuWest, LiuWestOptions};
 pub use pf::{DayRecord, ParticleFilter, PfOptions};

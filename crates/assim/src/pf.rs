@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::block_pf::{self, Blocks};
 use crate::diagnose::{dominant_observation, DEGENERATE_ESS};
 use crate::history::ObsHistory;
+use crate::liu_west::{Kernel, Learning};
 use crate::stats::{ancestors_from_ends, offspring_end, weight, weighted_mean};
 
 /// Members per piece of the weight passes. Fixed (not per thread), so sums
@@ -82,6 +83,10 @@ pub struct PfOptions {
     /// data, each block by its own observations' likelihood;
     /// `resample_threshold` is then not used. `None`: the whole member.
     pub blocks: Option<Arc<Blocks>>,
+    /// Learn these static parameters online by Liu–West kernel shrinkage
+    /// after each day with data ([`crate::liu_west`]). `None`: parameters
+    /// change only as the model moves them.
+    pub learn: Option<Learning>,
 }
 
 impl Default for PfOptions {
@@ -90,6 +95,7 @@ impl Default for PfOptions {
             resample_threshold: 0.5,
             run: RunOptions::default(),
             blocks: None,
+            learn: None,
         }
     }
 }
@@ -124,6 +130,7 @@ pub struct ParticleFilter<'a, M: Model, D: DataModel> {
     w: Vec<f64>,
     ends: Vec<usize>,
     anc: Vec<usize>,
+    kernel: Option<Kernel>,
 }
 
 impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
@@ -143,9 +150,11 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         }
         let mut opts = opts;
         opts.run.observe = true;
+        let kernel = kernel_of(&opts, &ens)?;
         let hist = ObsHistory::for_data(&ens, data);
         let done = ens.day() - 1;
         Ok(ParticleFilter {
+            kernel,
             data,
             log_w: vec![0.0; ens.len()],
             ens,
@@ -187,8 +196,10 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         hist.fit_to(data, ens.widths().2)?;
         let mut opts = opts;
         opts.run.observe = true;
+        let kernel = kernel_of(&opts, &ens)?;
         let done = assimilated_through;
         Ok(ParticleFilter {
+            kernel,
             data,
             ens,
             hist,
@@ -225,6 +236,13 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
             }
             if d >= day {
                 return Ok(());
+            }
+            // After the day's data (also when resuming on it: a checkpoint
+            // is saved before this move).
+            if let Some(k) = &self.kernel {
+                if self.data.has_data(d) {
+                    k.apply(&mut self.ens, &self.log_w, d);
+                }
             }
             before_step(d, &mut self.ens, &self.log_w);
             self.ens.step(&self.opts.run);
@@ -384,4 +402,12 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         let xs: Vec<&[f64]> = (0..self.ens.len()).map(|m| self.ens.params(m)).collect();
         weighted_mean(&xs, &self.log_w)
     }
+}
+
+/// The Liu–West kernel `opts.learn` asks for, checked against the model.
+fn kernel_of<M: Model>(opts: &PfOptions, ens: &Ensemble<'_, M>) -> Result<Option<Kernel>> {
+    opts.learn
+        .as_ref()
+        .map(|l| Kernel::new(l, ens.model().parameters(), opts.blocks.as_deref()))
+        .transpose()
 }

@@ -82,7 +82,7 @@ fn bit_identical_across_threads_and_batches() {
                     batch_size: Some(batch),
                     observe: true,
                 },
-                blocks: None,
+                ..PfOptions::default()
             };
             pf_loglik(&model, &data, 500, 42, opts)
         })

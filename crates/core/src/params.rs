@@ -276,6 +276,25 @@ impl ParameterSpace {
     }
 
     /// The point values (no draws).
+    /// Indices of the parameters `pattern` names: one name, or a prefix
+    /// ending in `*` (`beta_scale.*`: every name it begins), in order.
+    pub fn matching(&self, pattern: &str) -> Vec<usize> {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => (0..self.defs.len())
+                .filter(|&k| self.defs[k].name.starts_with(prefix))
+                .collect(),
+            None => self.index_of(pattern).into_iter().collect(),
+        }
+    }
+
+    /// An error for a `pattern` that [`Self::matching`] finds nothing for.
+    pub fn unmatched_message(&self, pattern: &str) -> String {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => format!("no parameter name begins with `{prefix}`"),
+            None => crate::suggest::unknown_key_message(pattern, self.names()),
+        }
+    }
+
     pub fn values(&self) -> Vec<f64> {
         self.defs.iter().map(|d| d.value).collect()
     }

@@ -14,13 +14,14 @@
 //! | `assimilation.filter` | `"pf"` (bootstrap particle filter, default), `"block-pf"` (the same, resampling each group of observed patches by its own data every day) or `"eakf"` (ensemble adjustment Kalman filter, localised per location) |
 //! | `assimilation.inflation` | EAKF multiplicative inflation (default 1.0) |
 //! | `assimilation.resample_threshold` | resample when ESS < threshold·N (default 0.5; `block-pf` resamples every day with data) |
+//! | `assimilation.learn`, `learn_delta` | static parameters the particle filters learn online by Liu–West kernel shrinkage after each day with data: names, or prefixes ending in `*` (`beta_scale.*`); with `block-pf` only parameters of one observed patch; discount δ in (1/3, 1] (default 0.99). Members start from the parameters' priors |
 //! | `[assimilation.companions]` | the statistical forecasters beside the twin (backtests, `forecast --ensemble`, the live service's weekly ensemble): `damping` (φ in [0, 1] per week: 0 holds last week's level, 1 carries its change on undamped; default 0.5), `window` (how many recent weekly changes give the spread, whole ≥ 1; default 8), `min_sd` (floor of that spread on the log scale, ≥ 0; default 0.05) |
 //! | `[[assimilation.stream]]` | `column`, `observable`, `ascertainment` (default 1; or `[{ from = DATE, value = X }, …]`, each value holding from its date on, the first also before it), `dispersion` (negative binomial) or `log_sd` (Gaussian on ln(y+1)); neither: Poisson, `delay_mean`/`delay_sd`/`delay_max` (days; omit for none) with `delay_dist` (`gamma`, the default, or `lognormal`, discretised), `per_stratum` (default false), `aggregation` (a `unit,location` CSV: the stream reports sums over groups of model units, e.g. zones → provinces; default: each unit itself), `leading_column` (another column of the observation file that this stream follows with a lag, e.g. cases for admissions: not fitted; backtests and `forecast --ensemble` add a forecaster from the ratio to it), `weekday_effect` (seven positive factors, Sunday first, or a table of named days `{ sun = …, mon = …, …, sat = … }`, scaled to average 1: a weekly reporting pattern multiplying each day's expected value; or `"estimate"`: factors estimated from the stream's national daily totals over the `weekday_window_weeks` (default 8) weeks before each day, so no day's factors use its own or later data; default none) |
 
 use std::path::PathBuf;
 
 use didymos_core::observation::{Delay, Noise};
-use didymos_core::Result;
+use didymos_core::{Located, Result};
 use didymos_spec::{Field, Section};
 use didymos_twin::companions::TrendOptions;
 
@@ -45,10 +46,23 @@ pub struct AssimilationSpec {
     pub streams: Vec<StreamSpec>,
     /// The statistical companions' settings.
     pub companions: TrendOptions,
+    /// Static parameters the particle filters learn online (Liu–West).
+    pub learn: Option<LearnSpec>,
 }
 
-const KEYS: [&str; 15] = [
+/// `learn = ["beta_i", "beta_scale.*"]` with `learn_delta` (default 0.99):
+/// parameter names or prefixes ending in `*`, each with where it was
+/// written (they are checked against the model once it is built).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnSpec {
+    pub names: Vec<(String, Located)>,
+    pub delta: f64,
+}
+
+const KEYS: [&str; 17] = [
     "companions",
+    "learn",
+    "learn_delta",
     "binomial_chain",
     "log_infected_sd",
     "log_beta_patch_sd",
@@ -112,6 +126,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         resample_threshold: 0.5,
         streams: Vec::new(),
         companions: TrendOptions::default(),
+        learn: None,
     };
     if let Some(f) = sec.get("members") {
         spec.members = usize::try_from(f.int()?)
@@ -146,6 +161,7 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         }
         spec.filter = s.to_string();
     }
+    spec.learn = read_learn(sec, &spec.filter)?;
     if let Some(f) = sec.get("inflation") {
         spec.inflation = f.f64_in(1.0, 10.0, "an inflation factor")?;
     }
@@ -244,6 +260,40 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
         });
     }
     Ok(spec)
+}
+
+/// `learn` and `learn_delta`: Liu–West learning in the particle filters.
+fn read_learn(sec: &Section, filter: &str) -> Result<Option<LearnSpec>> {
+    let Some(f) = sec.get("learn") else {
+        return match sec.get("learn_delta") {
+            Some(d) => Err(d.error("learn_delta needs learn (the parameters to learn)")),
+            None => Ok(None),
+        };
+    };
+    if filter == "eakf" {
+        return Err(f.error(
+            "learn applies to the particle filters (\"pf\", \"block-pf\"); the EAKF \
+             estimates the parameters that have priors in its own update",
+        ));
+    }
+    let mut names = Vec::new();
+    for item in f.array()? {
+        names.push((item.str()?.to_string(), item.at()));
+    }
+    if names.is_empty() {
+        return Err(f.error("expected at least one parameter name"));
+    }
+    let delta = match sec.get("learn_delta") {
+        Some(d) => {
+            let x = d.f64_in(0.0, 1.0, "a discount factor in (1/3, 1]")?;
+            if x <= 1.0 / 3.0 {
+                return Err(d.error(format!("expected a discount factor in (1/3, 1], found {x}")));
+            }
+            x
+        }
+        None => 0.99,
+    };
+    Ok(Some(LearnSpec { names, delta }))
 }
 
 /// `[assimilation.companions]`: the damped trend's settings.

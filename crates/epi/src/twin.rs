@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
+use didymos_assim::{Eakf, EakfOptions, Learning, ParticleFilter, PfOptions};
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Calendar, Date, Error, Model, Result};
 use didymos_twin::filter::Filter;
@@ -96,7 +96,27 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
     for (name, prior, at) in &spec.priors {
         model.parameters_mut().set_prior(name, prior.clone(), at)?;
     }
+    learned_parameters(&model, &assim)?;
     Ok((spec, assim, model))
+}
+
+/// The indices of the parameters `learn` names; an error at the name that
+/// matches none.
+fn learned_parameters(model: &MmcaModel, assim: &AssimilationSpec) -> Result<Vec<usize>> {
+    let space = model.parameters();
+    let mut out: Vec<usize> = Vec::new();
+    for (name, at) in assim.learn.iter().flat_map(|l| &l.names) {
+        let found = space.matching(name);
+        if found.is_empty() {
+            return Err(Error::input(at.clone(), space.unmatched_message(name)));
+        }
+        for k in found {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl LoadedTwin {
@@ -142,9 +162,17 @@ impl LoadedTwin {
             "block-pf" => Some(Arc::new(mmca_blocks(&self.model, data)?)),
             _ => None,
         };
+        let learn = match &self.assim.learn {
+            Some(l) => Some(Learning {
+                delta: l.delta,
+                params: learned_parameters(&self.model, &self.assim)?,
+            }),
+            None => None,
+        };
         Ok(PfOptions {
             resample_threshold: self.assim.resample_threshold,
             blocks,
+            learn,
             ..PfOptions::default()
         })
     }

@@ -768,3 +768,65 @@ fn weekday_factors_may_name_their_days() {
         assert!(err.contains(says), "{bad}: {err}");
     }
 }
+
+/// `learn` names the parameters the particle filters learn online (Liu–
+/// West); names are checked against the model where the spec gives them,
+/// and a block filter learns only what one province's data select.
+#[test]
+fn learned_parameters_are_named_in_the_spec() {
+    let obs = observations(&|p| p.to_string(), &|p| p == "28");
+    let case = Case::new(
+        "2020-04-10",
+        "",
+        "learn = [\"beta_scale.*\", \"beta_i\"]",
+        &obs,
+    );
+    case.set(&[("filter", "\"pf\"")]);
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let learn = twin.pf_options(&data).unwrap().learn.expect("learning");
+    assert_eq!(learn.delta, 0.99);
+    let names: Vec<&str> = learn
+        .params
+        .iter()
+        .map(|&k| twin.model.parameters().defs()[k].name.as_str())
+        .collect();
+    assert_eq!(names.len(), 53, "52 provinces and beta_i: {names:?}");
+    assert_eq!((names[0], names[52]), ("beta_scale.01", "beta_i"));
+    twin.filter(&data, 20, 1)
+        .expect("a learning particle filter");
+
+    // With blocks, beta_i belongs to no province: refused when the filter
+    // is built, by name.
+    case.set(&[("filter", "\"block-pf\"")]);
+    let twin = case.twin().unwrap();
+    let data = twin.streams(None).unwrap();
+    let err = twin.filter(&data, 20, 1).err().expect("beta_i in no block");
+    assert!(
+        err.to_string().contains("`beta_i` belongs to no block"),
+        "{err}"
+    );
+
+    for (extra, filter, says) in [
+        ("learn = [\"betta_i\"]", "pf", "did you mean `beta_i`"),
+        (
+            "learn = [\"rate.*\"]",
+            "pf",
+            "no parameter name begins with `rate.`",
+        ),
+        ("learn = []", "pf", "at least one parameter"),
+        (
+            "learn = [\"beta_i\"]",
+            "eakf",
+            "learn applies to the particle filters",
+        ),
+        ("learn_delta = 0.9", "pf", "learn_delta needs learn"),
+        ("learn = [\"beta_i\"]\nlearn_delta = 0.3", "pf", "(1/3, 1]"),
+    ] {
+        let case = Case::new("2020-04-10", "", extra, &obs);
+        case.set(&[("filter", &format!("\"{filter}\""))]);
+        let err = case.twin().err().expect(extra).to_string();
+        assert!(err.contains("twin.toml") && err.contains("line"), "{err}");
+        assert!(err.contains(says), "{extra}: {err}");
+    }
+}

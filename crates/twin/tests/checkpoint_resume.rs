@@ -8,11 +8,11 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use didymos_assim::{EakfOptions, PfOptions};
+use didymos_assim::{EakfOptions, Learning, ParticleFilter, PfOptions};
 use didymos_core::observation::StreamSet;
 use didymos_core::Model;
 use didymos_epi::filtering::mmca_eakf_options;
-use didymos_epi::mmca::MmcaModel;
+use didymos_epi::mmca::{MmcaModel, BETA_SCALE};
 use didymos_twin::checkpoint::{resume, save};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::forecast;
@@ -77,7 +77,7 @@ fn round_trip<'a>(
     model: &'a MmcaModel,
     data: &'a StreamSet,
     make: &dyn Fn() -> Filter<'a, MmcaModel, StreamSet>,
-    eakf_opts: &dyn Fn() -> EakfOptions,
+    (pf_opts, eakf_opts): (&dyn Fn() -> PfOptions, &dyn Fn() -> EakfOptions),
     t: usize,
     k: usize,
     dir: &Path,
@@ -94,8 +94,7 @@ fn round_trip<'a>(
     let weighted = first.log_weights().iter().any(|&w| w != 0.0);
     drop(first);
 
-    let (mut resumed, saved) =
-        resume(&path, model, data, PfOptions::default(), eakf_opts()).expect("resume");
+    let (mut resumed, saved) = resume(&path, model, data, pf_opts(), eakf_opts()).expect("resume");
     assert_eq!(saved.day, t);
     assert_eq!(saved.meta["note"], what);
     assert_eq!(
@@ -124,10 +123,13 @@ fn particle_filter_resumes_bit_identically() {
     let data = data(&model);
     let dir = tempfile::tempdir().expect("tempdir");
     let make = || pf(&model, &data, MEMBERS, SEED);
-    let no_eakf = EakfOptions::default;
+    let opts = (
+        &PfOptions::default as &dyn Fn() -> PfOptions,
+        &EakfOptions::default as _,
+    );
     let mut weighted = 0;
     for t in [1, 12, 23] {
-        weighted += round_trip(&model, &data, &make, &no_eakf, t, 10, dir.path(), "pf") as usize;
+        weighted += round_trip(&model, &data, &make, opts, t, 10, dir.path(), "pf") as usize;
     }
     // At least one save day carries non-uniform weights (no resampling that
     // day), so restoring the weights is exercised.
@@ -143,10 +145,62 @@ fn eakf_resumes_bit_identically() {
     let data = data(&model);
     let dir = tempfile::tempdir().expect("tempdir");
     let make = || eakf(&model, &data, MEMBERS, SEED);
-    let opts = || mmca_eakf_options(&model, &data, 1.02);
+    let eakf_opts = || mmca_eakf_options(&model, &data, 1.02);
     for t in [1, 12, 23] {
-        round_trip(&model, &data, &make, &opts, t, 10, dir.path(), "eakf");
+        let opts = (
+            &PfOptions::default as &dyn Fn() -> PfOptions,
+            &eakf_opts as _,
+        );
+        round_trip(&model, &data, &make, opts, t, 10, dir.path(), "eakf");
     }
+}
+
+/// Liu–West learning in the particle filter: each day's kernel draws come
+/// from streams keyed by the day, so a resumed filter makes the same moves.
+#[test]
+fn a_learning_particle_filter_resumes_bit_identically() {
+    let model = model(DAYS, 0.0, 0.3);
+    let data = data(&model);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let learn = || PfOptions {
+        learn: Some(Learning {
+            delta: 0.98,
+            params: vec![BETA_SCALE],
+        }),
+        ..PfOptions::default()
+    };
+    let make = || {
+        Filter::Particle(ParticleFilter::new(&model, &data, MEMBERS, SEED, learn()).expect("pf"))
+    };
+    let opts = (&learn as &dyn Fn() -> PfOptions, &EakfOptions::default as _);
+    for t in [1, 12, 23] {
+        round_trip(&model, &data, &make, opts, t, 10, dir.path(), "pf");
+    }
+    // The moves happened: without learning the walk-free multiplier of
+    // each member would keep its prior draw.
+    let mut learning = make();
+    learning.advance_to(DAYS).expect("learning");
+    let mut plain = pf(&model, &data, MEMBERS, SEED);
+    plain.advance_to(DAYS).expect("plain");
+    let values = |f: &Filter<'_, MmcaModel, StreamSet>| -> Vec<u64> {
+        (0..MEMBERS)
+            .map(|m| f.ensemble().params(m)[BETA_SCALE].to_bits())
+            .collect()
+    };
+    let mut drawn = values(&pf(&model, &data, MEMBERS, SEED));
+    drawn.sort_unstable();
+    let mut kept = values(&plain);
+    kept.sort_unstable();
+    kept.dedup();
+    assert!(
+        kept.iter().all(|v| drawn.binary_search(v).is_ok()),
+        "plain: prior draws only"
+    );
+    let moved = values(&learning);
+    assert!(
+        moved.iter().any(|v| drawn.binary_search(v).is_err()),
+        "learning moved them"
+    );
 }
 
 /// Known bug (reported): a checkpoint assumes the filter has assimilated its

@@ -85,18 +85,9 @@ fn parse_estimates(items: &[String], model: &MmcaModel) -> Result<Vec<(usize, St
             }
         };
         // `beta_scale.*`: every parameter with that prefix.
-        let matched: Vec<usize> = match name.strip_suffix('*') {
-            Some(prefix) => (0..space.len())
-                .filter(|&k| space.defs()[k].name.starts_with(prefix))
-                .collect(),
-            None => space.index_of(name).into_iter().collect(),
-        };
+        let matched = space.matching(name);
         if matched.is_empty() {
-            let msg = match name.strip_suffix('*') {
-                Some(prefix) => format!("no parameter name begins with `{prefix}`"),
-                None => didymos_core::suggest::unknown_key_message(name, space.names()),
-            };
-            return Err(bad(item, msg));
+            return Err(bad(item, space.unmatched_message(name)));
         }
         for k in matched {
             let name = &space.defs()[k].name;
