@@ -176,7 +176,7 @@ pub fn forecast(
     let cutoff: Option<Date> = meta["data_cutoff"].as_str().and_then(|s| s.parse().ok());
     let model = twin.noisy_model()?;
     let data = twin.streams(&model, cutoff)?;
-    let (pf, eakf) = filter_options(&twin.spec.assimilation);
+    let (pf, eakf) = filter_options(&twin.spec.assimilation, &model)?;
     let (filter, saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
     let cal = *twin.model.calendar();
     let origin = cal.date_of(saved.day);

@@ -277,7 +277,7 @@ impl ParameterSpace {
 
     /// The point values (no draws).
     /// Indices of the parameters `pattern` names: one name, or a prefix
-    /// ending in `*` (`beta_scale.*`: every name it begins), in order.
+    /// ending in `*` (`rate.*`: every name it begins), in order.
     pub fn matching(&self, pattern: &str) -> Vec<usize> {
         match pattern.strip_suffix('*') {
             Some(prefix) => (0..self.defs.len())
@@ -293,6 +293,24 @@ impl ParameterSpace {
             Some(prefix) => format!("no parameter name begins with `{prefix}`"),
             None => crate::suggest::unknown_key_message(pattern, self.names()),
         }
+    }
+
+    /// The parameters that `patterns` (see [`Self::matching`]) name, each
+    /// once, in order; an error at the first pattern that names none.
+    pub fn resolve(&self, patterns: &[(String, Located)]) -> Result<Vec<usize>> {
+        let mut out: Vec<usize> = Vec::new();
+        for (pattern, at) in patterns {
+            let found = self.matching(pattern);
+            if found.is_empty() {
+                return Err(Error::input(at.clone(), self.unmatched_message(pattern)));
+            }
+            for k in found {
+                if !out.contains(&k) {
+                    out.push(k);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn values(&self) -> Vec<f64> {

@@ -103,20 +103,10 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
 /// The indices of the parameters `learn` names; an error at the name that
 /// matches none.
 fn learned_parameters(model: &MmcaModel, assim: &AssimilationSpec) -> Result<Vec<usize>> {
-    let space = model.parameters();
-    let mut out: Vec<usize> = Vec::new();
-    for (name, at) in assim.learn.iter().flat_map(|l| &l.names) {
-        let found = space.matching(name);
-        if found.is_empty() {
-            return Err(Error::input(at.clone(), space.unmatched_message(name)));
-        }
-        for k in found {
-            if !out.contains(&k) {
-                out.push(k);
-            }
-        }
+    match &assim.learn {
+        Some(l) => model.parameters().resolve(&l.names),
+        None => Ok(Vec::new()),
     }
-    Ok(out)
 }
 
 impl LoadedTwin {

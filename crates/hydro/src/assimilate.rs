@@ -9,7 +9,7 @@
 //! the hundreds to thousands and ln(y + 1) ≈ ln y. The variance floor of
 //! Kalman-type updates (1 unit²) is then negligible too.
 
-use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions, StateRepair};
+use didymos_assim::{Eakf, EakfOptions, Learning, ParticleFilter, PfOptions, StateRepair};
 use didymos_core::observation::{Aggregation, Ascertainment, Noise, StrataMode, Stream, StreamSet};
 use didymos_core::{Date, Error, Located, Model, Result};
 use didymos_forecast::{crps_samples, quantile};
@@ -43,6 +43,12 @@ pub struct AssimilationSettings {
     pub routing_log_sd: f64,
     pub resample_threshold: f64,
     pub inflation: f64,
+    /// Parameters the particle filter learns online (Liu–West), by name
+    /// or prefix ending in `*`, with where the spec gives each; members
+    /// start from the parameters' priors.
+    pub learn: Vec<(String, Located)>,
+    /// Liu–West discount factor δ in (1/3, 1].
+    pub learn_delta: f64,
 }
 
 impl Default for AssimilationSettings {
@@ -56,11 +62,19 @@ impl Default for AssimilationSettings {
             routing_log_sd: 0.05,
             resample_threshold: 0.5,
             inflation: 1.0,
+            learn: Vec::new(),
+            learn_delta: 0.99,
         }
     }
 }
 
 impl AssimilationSettings {
+    /// The indices of the parameters `learn` names in `model`; an error
+    /// at a name that matches none.
+    pub fn learned_parameters(&self, model: &Gr4jModel) -> Result<Vec<usize>> {
+        model.parameters().resolve(&self.learn)
+    }
+
     /// The model with this process noise.
     pub fn noisy_model(&self, model: &Gr4jModel) -> Result<Gr4jModel> {
         model.with_options(Gr4jOptions {
@@ -116,7 +130,7 @@ pub fn make_filter<'a>(
     data: &'a StreamSet,
     s: &AssimilationSettings,
 ) -> Result<Filter<'a, Gr4jModel, StreamSet>> {
-    let (pf, eakf) = filter_options(s);
+    let (pf, eakf) = filter_options(s, model)?;
     Ok(match s.filter {
         FilterKind::Particle => {
             Filter::Particle(ParticleFilter::new(model, data, s.members, s.seed, pf)?)
@@ -125,12 +139,24 @@ pub fn make_filter<'a>(
     })
 }
 
-/// Both filters' options as the settings say (also for resuming one from a
-/// checkpoint, which records which of the two it was).
-pub fn filter_options(s: &AssimilationSettings) -> (PfOptions, EakfOptions) {
-    (
+/// Both filters' options as the settings say for `model` (also for
+/// resuming one from a checkpoint, which records which of the two it was).
+pub fn filter_options(
+    s: &AssimilationSettings,
+    model: &Gr4jModel,
+) -> Result<(PfOptions, EakfOptions)> {
+    let learn = if s.learn.is_empty() {
+        None
+    } else {
+        Some(Learning {
+            delta: s.learn_delta,
+            params: s.learned_parameters(model)?,
+        })
+    };
+    Ok((
         PfOptions {
             resample_threshold: s.resample_threshold,
+            learn,
             ..Default::default()
         },
         EakfOptions {
@@ -138,7 +164,7 @@ pub fn filter_options(s: &AssimilationSettings) -> (PfOptions, EakfOptions) {
             repair: StateRepair::Custom(Box::new(repair)),
             ..Default::default()
         },
-    )
+    ))
 }
 
 /// 1-day-ahead forecasts of discharge (mm/day) for target days

@@ -21,6 +21,7 @@
 //! | `assimilation.obs_log_sd` | sd of the observation error of ln Q (default 0.1) |
 //! | `assimilation.precip_log_sd`, `routing_log_sd` | process noise (defaults 0.3, 0.05) |
 //! | `assimilation.resample_threshold`, `inflation` | PF resampling (0.5) and EAKF inflation (1.0) |
+//! | `assimilation.learn`, `learn_delta` | parameters the particle filter learns online by Liu–West kernel shrinkage (names, or prefixes ending in `*`), members starting from their `[priors]`; discount δ in (1/3, 1] (default 0.99) |
 //! | `forecast.horizon` | days (default 7) |
 //! | `forecast.thresholds` | discharge thresholds, mm/day |
 //! | `forecast.return_period_years` | also warn for the T-year flow of the observed record |
@@ -285,6 +286,8 @@ fn read_assimilation(t: &Section) -> Result<AssimilationSettings> {
         "routing_log_sd",
         "resample_threshold",
         "inflation",
+        "learn",
+        "learn_delta",
     ])?;
     let mut s = AssimilationSettings::default();
     if let Some(f) = t.get("filter") {
@@ -318,6 +321,29 @@ fn read_assimilation(t: &Section) -> Result<AssimilationSettings> {
     }
     if let Some(f) = t.get("inflation") {
         s.inflation = f.f64_in(1.0, 10.0, "an inflation factor in [1, 10]")?;
+    }
+    if let Some(f) = t.get("learn") {
+        if s.filter == FilterKind::Eakf {
+            return Err(f.error(
+                "learn applies to the particle filter (\"pf\"); the EAKF keeps parameters fixed",
+            ));
+        }
+        for item in f.array()? {
+            s.learn.push((item.str()?.to_string(), item.at()));
+        }
+        if s.learn.is_empty() {
+            return Err(f.error("expected at least one parameter name"));
+        }
+    }
+    if let Some(f) = t.get("learn_delta") {
+        if s.learn.is_empty() {
+            return Err(f.error("learn_delta needs learn (the parameters to learn)"));
+        }
+        let x = f.f64_in(0.0, 1.0, "a discount factor in (1/3, 1]")?;
+        if x <= 1.0 / 3.0 {
+            return Err(f.error(format!("expected a discount factor in (1/3, 1], found {x}")));
+        }
+        s.learn_delta = x;
     }
     Ok(s)
 }

@@ -83,6 +83,7 @@ impl FloodTwin {
             model.parameters_mut().set_prior(name, prior.clone(), at)?;
         }
         model.check_params(&model.parameters().values())?;
+        spec.assimilation.learned_parameters(&model)?;
         let observed = streamflow.series(spec.start, spec.end);
         Ok(FloodTwin {
             area_m2: f.area_m2,

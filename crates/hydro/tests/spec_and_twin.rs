@@ -78,6 +78,36 @@ fn spec_errors_name_key_and_line() {
     let e = error_of("[twin\nname = 1");
     assert!(e.contains("invalid TOML") && e.contains("line 1"), "{e}");
 
+    // Online learning: the particle filter only, names the model knows
+    // (checked when the twin loads, at the line that names them).
+    let learn = |line: &str| demo_with("filter = \"pf\"", &format!("filter = \"pf\"\n{line}"));
+    let e = error_of(&learn("learn_delta = 0.9"));
+    assert!(
+        e.contains("assimilation.learn_delta") && e.contains("needs learn"),
+        "{e}"
+    );
+    let e = error_of(&learn("learn = [\"x1\"]\nlearn_delta = 0.2"));
+    assert!(e.contains("(1/3, 1]"), "{e}");
+    let e = error_of(&demo_with(
+        "filter = \"pf\"",
+        "filter = \"eakf\"\nlearn = [\"x1\"]",
+    ));
+    assert!(
+        e.contains("assimilation.learn") && e.contains("particle filter"),
+        "{e}"
+    );
+    let spec = parse_flood_spec(&demo(), &learn("learn = [\"x1\", \"x9\"]")).unwrap();
+    let e = FloodTwin::from_spec(spec).err().unwrap().to_string();
+    assert!(
+        e.contains("assimilation.learn[1]") && e.contains("did you mean") && e.contains("line "),
+        "{e}"
+    );
+    let spec = parse_flood_spec(&demo(), &learn("learn = [\"x*\"]")).unwrap();
+    let twin = FloodTwin::from_spec(spec).unwrap();
+    let model = twin.noisy_model().unwrap();
+    let params = twin.spec.assimilation.learned_parameters(&model).unwrap();
+    assert_eq!(params.len(), 4, "x1 … x4");
+
     // Data problems surface when the twin loads.
     let text = demo_with("01022500_streamflow_qc.txt\"", "nothing.txt\"");
     let spec = parse_flood_spec(&demo(), &text).unwrap();

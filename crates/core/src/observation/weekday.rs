@@ -193,7 +193,7 @@ mod tests {
     }
 
     /// Totals with a known pattern on an exponential trend (3% a day, a
-    /// steep epidemic rise), exactly (no noise): the centred ratio
+    /// steep rise), exactly (no noise): the centred ratio
     /// recovers the pattern up to the trend's curvature over a week
     /// (about 0.01 at this growth).
     fn growing(days: usize, day1: usize, pattern: [f64; 7]) -> Vec<Option<f64>> {

@@ -170,7 +170,7 @@ impl LiveTwin for FloodHosted {
         ck: &Path,
         data: &'a StreamSet,
     ) -> Result<(Filter<'a, Gr4jModel, StreamSet>, Saved), String> {
-        let (pf, eakf) = filter_options(self.settings());
+        let (pf, eakf) = filter_options(self.settings(), &self.noisy).map_err(|e| e.to_string())?;
         checkpoint::resume(ck, &self.noisy, data, pf, eakf).map_err(|e| e.to_string())
     }
 
