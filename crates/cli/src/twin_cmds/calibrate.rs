@@ -201,6 +201,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
             .write_record(row)
             .map_err(|e| Error::Other(e.to_string()))?;
     }
+    let blocks_used = blocks.is_some();
     let pf_opts = PfOptions {
         resample_threshold: twin.assim.resample_threshold,
         blocks,
@@ -243,6 +244,18 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
          start, {ll_end:.1} at the estimate",
         args.particles
     );
+    if ll_end < ll_start {
+        eprintln!(
+            "warning: the estimate fits the data worse than the start; IF2 has not found \
+             better values. Try more --iterations or --particles, smaller random-walk sds \
+             (NAME=SD){}",
+            if blocks_used {
+                ""
+            } else {
+                ", or filter = \"block-pf\" for many places"
+            }
+        );
+    }
     println!(
         "wrote {}, {} and {} (the estimates as [priors] for the spec)",
         table_path.display(),
