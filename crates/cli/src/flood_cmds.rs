@@ -47,16 +47,18 @@ pub(crate) fn calibrated(spec: &Path) -> Result<FloodTwin> {
     let mut twin = FloodTwin::load(spec)?;
     let c = twin.calibrate()?;
     let s = twin.skill()?;
+    let how = match &c {
+        Some(c) => format!(
+            "calibrated on {}..{} ({} model runs, KGE {:.3})",
+            twin.spec.start, twin.spec.calibration_end, c.evaluations, s.calibration_kge
+        ),
+        None => "not calibrated (every calibrated parameter is learned online: \
+                 assimilation.learn); the spec's values"
+            .to_string(),
+    };
     println!(
-        "{}: calibrated on {}..{} ({} model runs, KGE {:.3}); validation to {}: KGE {:.3}, NSE {:.3}",
-        twin.spec.name,
-        twin.spec.start,
-        twin.spec.calibration_end,
-        c.evaluations,
-        s.calibration_kge,
-        twin.spec.end,
-        s.validation_kge,
-        s.validation_nse
+        "{}: {how}; validation to {}: KGE {:.3}, NSE {:.3}",
+        twin.spec.name, twin.spec.end, s.validation_kge, s.validation_nse
     );
     Ok(twin)
 }

@@ -100,13 +100,22 @@ impl FloodTwin {
     }
 
     /// Calibrate on the calibration period and keep the best parameters.
-    pub fn calibrate(&mut self) -> Result<Calibration> {
+    /// Parameters the filter learns online (`assimilation.learn`) are left
+    /// out; `None` when nothing is left to calibrate.
+    pub fn calibrate(&mut self) -> Result<Option<Calibration>> {
         let mut o = self.spec.calibration.clone();
         o.first_day = 1;
         o.last_day = self.calibration_last_day();
+        let learned = self.spec.assimilation.learned_parameters(&self.model)?;
+        let defs = self.model.parameters().defs();
+        o.ranges
+            .retain(|(name, _, _)| !learned.iter().any(|&k| defs[k].name == *name));
+        if o.ranges.is_empty() {
+            return Ok(None);
+        }
         let c = calibrate(&self.model, &self.observed, &o)?;
         self.set_params(&c.params)?;
-        Ok(c)
+        Ok(Some(c))
     }
 
     /// Set every parameter value (natural scale, model order).

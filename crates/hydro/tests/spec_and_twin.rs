@@ -107,6 +107,27 @@ fn spec_errors_name_key_and_line() {
     let model = twin.noisy_model().unwrap();
     let params = twin.spec.assimilation.learned_parameters(&model).unwrap();
     assert_eq!(params.len(), 4, "x1 … x4");
+    // Calibration leaves learned parameters alone, and is skipped when it
+    // has nothing else to do.
+    let quick = |learn: &str| {
+        let text = demo_with("filter = \"pf\"", &format!("filter = \"pf\"\n{learn}"))
+            .replace("population = 30", "population = 4")
+            .replace("generations = 60", "generations = 2");
+        FloodTwin::from_spec(parse_flood_spec(&demo(), &text).unwrap()).unwrap()
+    };
+    let mut twin = quick("learn = [\"x*\"]");
+    let before = twin.model.parameters().values();
+    let c = twin
+        .calibrate()
+        .unwrap()
+        .expect("snow parameters left to calibrate");
+    let after = twin.model.parameters().values();
+    assert_eq!(&after[..4], &before[..4], "x1 … x4 untouched");
+    assert_ne!(&after[4..], &before[4..], "snow parameters calibrated");
+    assert_eq!(after, c.params);
+    let mut twin = quick("learn = [\"x*\", \"snow_*\"]");
+    assert!(twin.calibrate().unwrap().is_none());
+    assert_eq!(twin.model.parameters().values(), before);
 
     // Data problems surface when the twin loads.
     let text = demo_with("01022500_streamflow_qc.txt\"", "nothing.txt\"");
@@ -119,7 +140,7 @@ fn spec_errors_name_key_and_line() {
 fn twin_calibrates_forecasts_and_warns() {
     let mut twin = FloodTwin::load(&demo()).unwrap();
     twin.spec.assimilation.members = 100;
-    let c = twin.calibrate().unwrap();
+    let c = twin.calibrate().unwrap().expect("the demo calibrates");
     let skill = twin.skill().unwrap();
     // The search's score is its objective (KGE of √Q) on the calibration
     // period, for the parameters the twin now holds.

@@ -64,13 +64,14 @@ impl FloodHosted {
             }
             None if twin.spec.calibration.ranges.is_empty() => {}
             None => {
-                let c = twin.calibrate().map_err(|e| e.to_string())?;
-                tracing::info!(
-                    "{}: calibrated ({} model runs, score {:.3})",
-                    twin.spec.name,
-                    c.evaluations,
-                    c.score
-                );
+                if let Some(c) = twin.calibrate().map_err(|e| e.to_string())? {
+                    tracing::info!(
+                        "{}: calibrated ({} model runs, score {:.3})",
+                        twin.spec.name,
+                        c.evaluations,
+                        c.score
+                    );
+                }
             }
         }
         let noisy = twin.noisy_model().map_err(|e| e.to_string())?;
