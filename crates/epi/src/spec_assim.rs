@@ -21,9 +21,10 @@
 use std::path::PathBuf;
 
 use didymos_core::observation::{Delay, Noise};
-use didymos_core::{Located, Result};
+use didymos_core::Result;
 use didymos_spec::{Field, Section};
 use didymos_twin::companions::TrendOptions;
+use didymos_twin::learning::{LearnSpec, LEARN_KEYS};
 
 use crate::streams::{DatedAscertainment, StreamSpec, WeekdaySpec};
 
@@ -50,19 +51,10 @@ pub struct AssimilationSpec {
     pub learn: Option<LearnSpec>,
 }
 
-/// `learn = ["beta_i", "beta_scale.*"]` with `learn_delta` (default 0.99):
-/// parameter names or prefixes ending in `*`, each with where it was
-/// written (they are checked against the model once it is built).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LearnSpec {
-    pub names: Vec<(String, Located)>,
-    pub delta: f64,
-}
-
 const KEYS: [&str; 17] = [
     "companions",
-    "learn",
-    "learn_delta",
+    LEARN_KEYS[0],
+    LEARN_KEYS[1],
     "binomial_chain",
     "log_infected_sd",
     "log_beta_patch_sd",
@@ -264,36 +256,13 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
 
 /// `learn` and `learn_delta`: Liu–West learning in the particle filters.
 fn read_learn(sec: &Section, filter: &str) -> Result<Option<LearnSpec>> {
-    let Some(f) = sec.get("learn") else {
-        return match sec.get("learn_delta") {
-            Some(d) => Err(d.error("learn_delta needs learn (the parameters to learn)")),
-            None => Ok(None),
-        };
-    };
-    if filter == "eakf" {
+    if let (Some(f), "eakf") = (sec.get("learn"), filter) {
         return Err(f.error(
             "learn applies to the particle filters (\"pf\", \"block-pf\"); the EAKF \
              estimates the parameters that have priors in its own update",
         ));
     }
-    let mut names = Vec::new();
-    for item in f.array()? {
-        names.push((item.str()?.to_string(), item.at()));
-    }
-    if names.is_empty() {
-        return Err(f.error("expected at least one parameter name"));
-    }
-    let delta = match sec.get("learn_delta") {
-        Some(d) => {
-            let x = d.f64_in(0.0, 1.0, "a discount factor in (1/3, 1]")?;
-            if x <= 1.0 / 3.0 {
-                return Err(d.error(format!("expected a discount factor in (1/3, 1], found {x}")));
-            }
-            x
-        }
-        None => 0.99,
-    };
-    Ok(Some(LearnSpec { names, delta }))
+    LearnSpec::read(sec)
 }
 
 /// `[assimilation.companions]`: the damped trend's settings.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use didymos_assim::{Eakf, EakfOptions, Learning, ParticleFilter, PfOptions};
+use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Calendar, Date, Error, Model, Result};
 use didymos_twin::filter::Filter;
@@ -96,17 +96,11 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
     for (name, prior, at) in &spec.priors {
         model.parameters_mut().set_prior(name, prior.clone(), at)?;
     }
-    learned_parameters(&model, &assim)?;
-    Ok((spec, assim, model))
-}
-
-/// The indices of the parameters `learn` names; an error at the name that
-/// matches none.
-fn learned_parameters(model: &MmcaModel, assim: &AssimilationSpec) -> Result<Vec<usize>> {
-    match &assim.learn {
-        Some(l) => model.parameters().resolve(&l.names),
-        None => Ok(Vec::new()),
+    // Unknown `learn` names fail with the spec, not when a filter is built.
+    if let Some(l) = &assim.learn {
+        l.learning(model.parameters())?;
     }
+    Ok((spec, assim, model))
 }
 
 impl LoadedTwin {
@@ -152,13 +146,12 @@ impl LoadedTwin {
             "block-pf" => Some(Arc::new(mmca_blocks(&self.model, data)?)),
             _ => None,
         };
-        let learn = match &self.assim.learn {
-            Some(l) => Some(Learning {
-                delta: l.delta,
-                params: learned_parameters(&self.model, &self.assim)?,
-            }),
-            None => None,
-        };
+        let learn = self
+            .assim
+            .learn
+            .as_ref()
+            .map(|l| l.learning(self.model.parameters()))
+            .transpose()?;
         Ok(PfOptions {
             resample_threshold: self.assim.resample_threshold,
             blocks,

@@ -14,6 +14,7 @@ use didymos_core::observation::{Aggregation, Ascertainment, Noise, StrataMode, S
 use didymos_core::{Date, Error, Located, Model, Result};
 use didymos_forecast::{crps_samples, quantile};
 use didymos_twin::filter::Filter;
+use didymos_twin::learning::LearnSpec;
 use didymos_twin::predict::forecast_with;
 
 use crate::camels::Streamflow;
@@ -43,12 +44,9 @@ pub struct AssimilationSettings {
     pub routing_log_sd: f64,
     pub resample_threshold: f64,
     pub inflation: f64,
-    /// Parameters the particle filter learns online (Liu–West), by name
-    /// or prefix ending in `*`, with where the spec gives each; members
+    /// Parameters the particle filter learns online (Liu–West); members
     /// start from the parameters' priors.
-    pub learn: Vec<(String, Located)>,
-    /// Liu–West discount factor δ in (1/3, 1].
-    pub learn_delta: f64,
+    pub learn: Option<LearnSpec>,
 }
 
 impl Default for AssimilationSettings {
@@ -62,8 +60,7 @@ impl Default for AssimilationSettings {
             routing_log_sd: 0.05,
             resample_threshold: 0.5,
             inflation: 1.0,
-            learn: Vec::new(),
-            learn_delta: 0.99,
+            learn: None,
         }
     }
 }
@@ -72,7 +69,14 @@ impl AssimilationSettings {
     /// The indices of the parameters `learn` names in `model`; an error
     /// at a name that matches none.
     pub fn learned_parameters(&self, model: &Gr4jModel) -> Result<Vec<usize>> {
-        model.parameters().resolve(&self.learn)
+        Ok(self.learning(model)?.map_or(Vec::new(), |l| l.params))
+    }
+
+    fn learning(&self, model: &Gr4jModel) -> Result<Option<Learning>> {
+        self.learn
+            .as_ref()
+            .map(|l| l.learning(model.parameters()))
+            .transpose()
     }
 
     /// The model with this process noise.
@@ -145,14 +149,7 @@ pub fn filter_options(
     s: &AssimilationSettings,
     model: &Gr4jModel,
 ) -> Result<(PfOptions, EakfOptions)> {
-    let learn = if s.learn.is_empty() {
-        None
-    } else {
-        Some(Learning {
-            delta: s.learn_delta,
-            params: s.learned_parameters(model)?,
-        })
-    };
+    let learn = s.learning(model)?;
     Ok((
         PfOptions {
             resample_threshold: s.resample_threshold,

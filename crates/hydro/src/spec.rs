@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use didymos_core::{Date, Error, Located, Prior, Result};
 use didymos_spec::{Doc, Section};
+use didymos_twin::learning::{LearnSpec, LEARN_KEYS};
 
 use crate::assimilate::{AssimilationSettings, FilterKind};
 use crate::calibrate::{CalibrationOptions, Objective};
@@ -286,8 +287,8 @@ fn read_assimilation(t: &Section) -> Result<AssimilationSettings> {
         "routing_log_sd",
         "resample_threshold",
         "inflation",
-        "learn",
-        "learn_delta",
+        LEARN_KEYS[0],
+        LEARN_KEYS[1],
     ])?;
     let mut s = AssimilationSettings::default();
     if let Some(f) = t.get("filter") {
@@ -322,28 +323,11 @@ fn read_assimilation(t: &Section) -> Result<AssimilationSettings> {
     if let Some(f) = t.get("inflation") {
         s.inflation = f.f64_in(1.0, 10.0, "an inflation factor in [1, 10]")?;
     }
-    if let Some(f) = t.get("learn") {
-        if s.filter == FilterKind::Eakf {
-            return Err(f.error(
-                "learn applies to the particle filter (\"pf\"); the EAKF keeps parameters fixed",
-            ));
-        }
-        for item in f.array()? {
-            s.learn.push((item.str()?.to_string(), item.at()));
-        }
-        if s.learn.is_empty() {
-            return Err(f.error("expected at least one parameter name"));
-        }
+    if let (Some(f), FilterKind::Eakf) = (t.get("learn"), s.filter) {
+        return Err(f.error(
+            "learn applies to the particle filter (\"pf\"); the EAKF keeps parameters fixed",
+        ));
     }
-    if let Some(f) = t.get("learn_delta") {
-        if s.learn.is_empty() {
-            return Err(f.error("learn_delta needs learn (the parameters to learn)"));
-        }
-        let x = f.f64_in(0.0, 1.0, "a discount factor in (1/3, 1]")?;
-        if x <= 1.0 / 3.0 {
-            return Err(f.error(format!("expected a discount factor in (1/3, 1], found {x}")));
-        }
-        s.learn_delta = x;
-    }
+    s.learn = LearnSpec::read(t)?;
     Ok(s)
 }

@@ -8,6 +8,7 @@ use common::*;
 use didymos_core::Located;
 use didymos_hydro::assimilate::{discharge_streams, make_filter, one_day_ahead, FilterKind};
 use didymos_hydro::{calibrate, AssimilationSettings, CalibrationOptions};
+use didymos_twin::learning::LearnSpec;
 
 fn compare(mut b: Basin, settings: &AssimilationSettings) -> (f64, f64) {
     let c = calibrate(&b.model, &b.observed, &CalibrationOptions::new(1, 731)).unwrap();
@@ -134,10 +135,13 @@ fn learning_parameters_online_stands_in_for_calibration_01022500() {
             .unwrap();
     }
     let learn = AssimilationSettings {
-        learn: ["x1", "x2", "x3", "x4"]
-            .iter()
-            .map(|n| (n.to_string(), Located::default()))
-            .collect(),
+        learn: Some(LearnSpec {
+            names: ["x1", "x2", "x3", "x4"]
+                .iter()
+                .map(|n| (n.to_string(), Located::default()))
+                .collect(),
+            delta: 0.99,
+        }),
         ..AssimilationSettings::default()
     };
     let learned = run(&learning_model, &learn);

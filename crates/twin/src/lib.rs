@@ -18,4 +18,5 @@ pub mod checkpoint;
 pub mod companions;
 pub mod epiweeks;
 pub mod filter;
+pub mod learning;
 pub mod predict;

@@ -144,14 +144,6 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
             _ => d.value,
         })
         .collect();
-    let opts = If2Options {
-        iterations: args.iterations,
-        particles: args.particles,
-        rw_sd: estimates.iter().map(|e| (e.1.clone(), e.2)).collect(),
-        ivp_sd: Vec::new(),
-        cooling_fraction_50: args.cooling,
-        ..If2Options::default()
-    };
     // Whole members degenerate on many provinces; blocks keep IF2 working.
     let blocks = match twin.assim.filter.as_str() {
         "pf" => None,
@@ -172,8 +164,13 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         }
     }
     let opts = If2Options {
+        iterations: args.iterations,
+        particles: args.particles,
+        rw_sd: estimates.iter().map(|e| (e.1.clone(), e.2)).collect(),
+        ivp_sd: Vec::new(),
+        cooling_fraction_50: args.cooling,
         blocks: blocks.clone(),
-        ..opts
+        ..If2Options::default()
     };
     let defs = model.parameters().defs();
     // Per iteration: its log-likelihood and the swarm's mean of each
