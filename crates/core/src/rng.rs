@@ -22,7 +22,9 @@
 use rand::distributions::Distribution;
 use rand::{Error, RngCore, SeedableRng};
 
+mod counts;
 mod zig_tables;
+pub use counts::{binomial, poisson};
 use zig_tables::{ZIG_NORM_F, ZIG_NORM_R, ZIG_NORM_X};
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

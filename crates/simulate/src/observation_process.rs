@@ -23,10 +23,9 @@
 //! switching one effect on or off never changes the draws of another, and
 //! the truth never depends on any of them.
 
-use didymos_core::rng::member_rng;
+use didymos_core::rng::{self, member_rng};
 use didymos_core::Date;
 use rand::Rng;
-use rand_distr::{Binomial, Distribution};
 
 use crate::config::StreamConfig;
 use crate::purpose;
@@ -193,10 +192,8 @@ pub fn generate_stream(s: &StreamConfig, si: usize, truth: &Truth, seed: u64, ou
                     OutageDay::Normal => {}
                 }
                 if u_backfill < s.backfill_rate {
-                    let first = match Binomial::new(y as u64, s.backfill_initial_share) {
-                        Ok(b) => b.sample(&mut rng_backfill) as f64,
-                        Err(_) => y,
-                    };
+                    let first =
+                        rng::binomial(y as u64, s.backfill_initial_share, &mut rng_backfill) as f64;
                     out.records.push(record(r, first, None));
                     if r + s.backfill_lag_days < n {
                         out.records

@@ -3,7 +3,7 @@
 //! predicts for it.
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma, Normal, Poisson};
+use rand_distr::{Distribution, Gamma, Normal};
 
 use crate::params::ln_gamma;
 
@@ -197,11 +197,5 @@ fn poisson_log_pmf(y: f64, mean: f64) -> f64 {
 }
 
 fn sample_poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> f64 {
-    if mean.is_nan() || mean <= 0.0 {
-        return 0.0;
-    }
-    match Poisson::new(mean) {
-        Ok(p) => p.sample(rng),
-        Err(_) => mean.round(),
-    }
+    crate::rng::poisson(mean, rng)
 }

@@ -12,9 +12,8 @@
 //! they add to another, so the population is conserved and nothing goes
 //! negative; each move's mean is the deterministic flow.
 
-use didymos_core::MemberRng;
+use didymos_core::{rng, MemberRng};
 use rand::Rng;
-use rand_distr::{Binomial, Distribution};
 
 use super::kernel::Transitions;
 use super::Compartment as C;
@@ -28,10 +27,7 @@ fn leaving(c: f64, p: f64, rng: &mut MemberRng) -> f64 {
     let whole = c.floor();
     let mut k = 0.0;
     if whole >= 1.0 {
-        // `Binomial::new` fails only for p outside [0, 1], excluded above.
-        if let Ok(b) = Binomial::new(whole as u64, p) {
-            k = b.sample(rng) as f64;
-        }
+        k = rng::binomial(whole as u64, p, rng) as f64;
     }
     let frac = c - whole;
     if frac > 0.0 && rng.gen::<f64>() < p {
@@ -59,7 +55,7 @@ fn split<const D: usize>(k: f64, weights: [f64; D], rng: &mut MemberRng) -> [f64
             0.0
         };
         let n = if left >= 1.0 && p > 0.0 {
-            Binomial::new(left as u64, p).map_or(0.0, |b| b.sample(rng) as f64)
+            rng::binomial(left as u64, p, rng) as f64
         } else {
             0.0
         };
