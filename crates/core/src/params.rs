@@ -47,8 +47,9 @@ impl Prior {
         let finite = |xs: &[f64]| xs.iter().all(|x| x.is_finite());
         match *self {
             Prior::Fixed { value } if !value.is_finite() => bad("fixed value must be finite"),
-            Prior::Uniform { low, high } if !(finite(&[low, high]) && low < high) => {
-                bad("uniform prior needs finite low < high")
+            // `gen_range` panics when high − low overflows.
+            Prior::Uniform { low, high } if !(finite(&[low, high, high - low]) && low < high) => {
+                bad("uniform prior needs finite low < high, less than 1.8e308 apart")
             }
             Prior::Normal { mean, sd } if !(finite(&[mean, sd]) && sd > 0.0) => {
                 bad("normal prior needs sd > 0")
@@ -423,5 +424,22 @@ mod tests {
             .set_prior("aa", Prior::Fixed { value: 1.0 }, &Located::default())
             .unwrap_err();
         assert!(err.to_string().contains("did you mean `a`"), "{err}");
+    }
+
+    #[test]
+    fn a_uniform_prior_wider_than_f64_is_refused_not_sampled() {
+        let wide = Prior::Uniform {
+            low: -1e308,
+            high: 1e308,
+        };
+        let err = wide.validate(&Located::default()).unwrap_err();
+        assert!(err.to_string().contains("apart"), "{err}");
+        let ok = Prior::Uniform {
+            low: -1e307,
+            high: 1e307,
+        };
+        ok.validate(&Located::default()).unwrap();
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        assert!(ok.sample(&mut r).abs() <= 1e307);
     }
 }
