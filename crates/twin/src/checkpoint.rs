@@ -1,11 +1,18 @@
 //! A particle filter's posterior on disk, so `forecast` (and later the
 //! live service) can continue from it without refitting.
 //!
-//! Layout: the line `DIDYMOS-CHECKPOINT 1`, an 8-byte little-endian header
+//! Layout: the line `DIDYMOS-CHECKPOINT 2`, an 8-byte little-endian header
 //! length, a JSON header (shapes, day, seed, weights, random-stream
-//! positions, free-form metadata), then the members' parameters, states,
-//! current observables and observation history as little-endian `f64`.
-//! Written to a temporary file and renamed, like every output.
+//! positions, free-form metadata), the members' parameters, states,
+//! current observables and observation history as little-endian `f64`,
+//! and an 8-byte checksum of everything before it. Written to a temporary
+//! file and renamed, like every output.
+//!
+//! Why a checksum: the body is raw numbers, so a flipped or shifted byte
+//! still parses, and a forecast from it runs on garbage states (one
+//! inserted byte sent a forecast into a sampler that never returned). A
+//! damaged file must be refused with a message instead. Version-1 files
+//! (no checksum) are still read.
 
 use std::io::Read;
 use std::path::Path;
@@ -17,7 +24,9 @@ use didymos_core::{DataModel, Ensemble, Error, MemberRng, Model, Result};
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::{json, Value};
 
-const MAGIC: &[u8] = b"DIDYMOS-CHECKPOINT 1\n";
+const MAGIC: &[u8] = b"DIDYMOS-CHECKPOINT 2\n";
+/// The first format, without the trailing checksum; same length as MAGIC.
+const MAGIC_V1: &[u8] = b"DIDYMOS-CHECKPOINT 1\n";
 
 /// What a checkpoint holds besides the ensemble.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +147,8 @@ pub fn save_parts<M: Model>(
             put(&mut buf, r);
         }
     }
+    let sum = checksum(&buf);
+    buf.extend_from_slice(&sum.to_le_bytes());
     didymos_core::fs::write_atomic(path, &buf)
 }
 
@@ -166,6 +177,7 @@ fn unusable(path: &Path, msg: &str) -> Error {
 fn header_len(path: &Path, bytes: &[u8]) -> Result<usize> {
     let rest = bytes
         .strip_prefix(MAGIC)
+        .or_else(|| bytes.strip_prefix(MAGIC_V1))
         .ok_or_else(|| unusable(path, "wrong file type"))?;
     let len: [u8; 8] = rest
         .get(..8)
@@ -205,7 +217,8 @@ pub fn load_parts<'a, M: Model>(
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(path, e))?;
-    let (h, mut body) = parse_header(path, &bytes)?;
+    let bytes = verified(path, &bytes)?;
+    let (h, mut body) = parse_header(path, bytes)?;
     let num = |k: &str| {
         h[k].as_u64()
             .map(|x| x as usize)
@@ -248,6 +261,12 @@ pub fn load_parts<'a, M: Model>(
         obs.push(take(no)?);
         hist.push((0..c).map(|_| take(hw)).collect::<Result<Vec<_>>>()?);
     }
+    if !body.is_empty() {
+        return Err(bad(&format!(
+            "{} bytes after the members' data",
+            body.len()
+        )));
+    }
     let rngs = h["rngs"]
         .as_array()
         .ok_or_else(|| bad("missing random streams"))?
@@ -276,6 +295,46 @@ pub fn load_parts<'a, M: Model>(
     };
     let ens = Ensemble::from_parts(model, saved.seed, day, params, states, obs, rngs)?;
     Ok((ens, ObsHistory::from_rows(window, hist), saved))
+}
+
+/// The file without its checksum, once the checksum matches (version 2);
+/// a version-1 file as it is.
+fn verified<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b [u8]> {
+    if bytes.starts_with(MAGIC_V1) {
+        return Ok(bytes);
+    }
+    let (data, sum) = bytes
+        .len()
+        .checked_sub(8)
+        .filter(|&n| n >= MAGIC.len())
+        .map(|n| bytes.split_at(n))
+        .ok_or_else(|| unusable(path, "truncated"))?;
+    let sum = u64::from_le_bytes(sum.try_into().unwrap_or([0; 8]));
+    if data.starts_with(MAGIC) && checksum(data) != sum {
+        return Err(unusable(
+            path,
+            "its checksum does not match: the file was damaged or cut short after it was \
+             written; assimilate again to make a new one",
+        ));
+    }
+    Ok(data)
+}
+
+/// A 64-bit checksum over 8-byte words and the length. Each step
+/// `h ← mix64(h ⊕ w)` is a bijection of `h` for a given word and of the
+/// word for a given `h`, so a change to any one word always changes the
+/// result; shifted or cut data changes almost every word and the length.
+fn checksum(bytes: &[u8]) -> u64 {
+    use didymos_core::rng::mix64;
+    let mut h = 0x4449_4459_4d4f_5332; // "DIDYMOS2"
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        h = mix64(h ^ u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = mix64(h ^ u64::from_le_bytes(last));
+    mix64(h ^ bytes.len() as u64)
 }
 
 fn put(buf: &mut Vec<u8>, xs: &[f64]) {

@@ -231,3 +231,62 @@ fn checkpoint_before_first_advance_keeps_day_one_data() {
         "pf saved before its first advance",
     );
 }
+
+/// A damaged checkpoint is refused with a message, never resumed: its
+/// body is raw numbers, so without the checksum a flipped, inserted or
+/// missing byte would parse into garbage states. A first-format file
+/// (no checksum) still resumes.
+#[test]
+fn damaged_checkpoints_are_refused_and_old_ones_still_load() {
+    let model = model(DAYS, 0.04, 0.2);
+    let data = data(&model);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("good.ckpt");
+    let mut f = pf(&model, &data, MEMBERS, SEED);
+    f.advance_to(12).expect("advance");
+    save(&path, &f, json!({})).expect("save");
+    let good = std::fs::read(&path).expect("read");
+    let load = |bytes: &[u8], name: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        resume(
+            &p,
+            &model,
+            &data,
+            PfOptions::default(),
+            EakfOptions::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    load(&good, "copy.ckpt").expect("an intact copy resumes");
+    let header_end = good.len() / 2;
+    let mut damaged = Vec::new();
+    for at in [good.len() / 3, good.len() - 20, good.len() - 3] {
+        let mut b = good.clone();
+        b[at] ^= 0x10;
+        damaged.push((format!("bit flipped at {at}"), b));
+    }
+    let mut inserted = good.clone();
+    inserted.splice(header_end..header_end, [1, 2, 3, 4]);
+    damaged.push(("4 bytes inserted".into(), inserted));
+    damaged.push(("cut short".into(), good[..good.len() - 800].to_vec()));
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[0; 8]);
+    damaged.push(("8 bytes appended".into(), longer));
+    for (what, bytes) in &damaged {
+        let err = load(bytes, "bad.ckpt").expect_err(what);
+        assert!(
+            err.contains("bad.ckpt") && err.contains("not a usable checkpoint"),
+            "{what}: {err}"
+        );
+    }
+    // Version 1: the same bytes without the checksum, under the old magic.
+    let mut v1 = good[..good.len() - 8].to_vec();
+    v1[..21].copy_from_slice(b"DIDYMOS-CHECKPOINT 1\n");
+    load(&v1, "v1.ckpt").expect("a version-1 file resumes");
+    // ... and trailing bytes are refused there too.
+    v1.extend_from_slice(&[0; 16]);
+    let err = load(&v1, "v1-long.ckpt").expect_err("trailing bytes");
+    assert!(err.contains("16 bytes after"), "{err}");
+}
