@@ -207,3 +207,65 @@ print(len(got))
     }
     assert!(run.status.success(), "{stderr}");
 }
+
+/// Origins near the end of the record: horizons whose target weeks end
+/// after the last data date have nothing to score, and say so instead of
+/// printing scores of nothing (−0.0 and NaN).
+#[test]
+fn horizons_past_the_record_are_reported_as_empty() {
+    let (dir, spain) = spain_inputs_with_observations();
+    let text = std::fs::read_to_string(spain.join("twin-2020.toml"))
+        .unwrap()
+        .replace("end = \"2020-12-31\"", "end = \"2020-06-30\"");
+    let spec = dir.path().join("twin.toml");
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.path().join("bt");
+    let backtest = |from: &str| {
+        let run = Command::new(env!("CARGO_BIN_EXE_didymos"))
+            .args([
+                "backtest",
+                spec.to_str().unwrap(),
+                "--from",
+                from,
+                "--to",
+                from,
+            ])
+            .args(["--horizon", "14", "--members", "10"])
+            .args(["--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        assert!(run.status.success(), "{stdout}");
+        assert!(
+            !stdout.contains("NaN") && !stdout.contains("-0.0"),
+            "{stdout}"
+        );
+        stdout
+    };
+    // From 06-20 the first week (06-21..27) is scored, the second (to
+    // 07-04) is not: in both tables (provinces, total).
+    let stdout = backtest("2020-06-20");
+    let empty = "      2      0   nothing scored: no target week ends within the data";
+    assert_eq!(stdout.matches(empty).count(), 2, "{stdout}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary
+        .lines()
+        .skip(1)
+        .all(|l| l.split(',').nth(3) == Some("1")));
+    // From 06-24 not even the first week is whole.
+    let stdout = backtest("2020-06-24");
+    assert!(
+        stdout.contains("nothing scored") && stdout.contains("2020-06-30"),
+        "{stdout}"
+    );
+
+    let run = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args(["forecast", "--checkpoint", "missing.bin", "--horizon", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains("--horizon 0"),
+        "{stderr}"
+    );
+}

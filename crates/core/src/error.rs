@@ -88,3 +88,34 @@ impl Error {
         }
     }
 }
+
+/// A number as a message shows it: plain where that is short, in
+/// exponent form where plain would run to hundreds of digits (`1e308`
+/// rather than a 1 followed by 308 zeros).
+pub fn show_number(x: f64) -> String {
+    let a = x.abs();
+    if x.is_finite() && a != 0.0 && !(1e-6..1e15).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod show_number_tests {
+    use super::show_number;
+    #[test]
+    fn short_for_any_magnitude() {
+        assert_eq!(show_number(1e308), "1e308");
+        assert_eq!(show_number(-2.5e-300), "-2.5e-300");
+        assert_eq!(
+            show_number(9_223_372_036_854_775_807.0),
+            "9.223372036854776e18"
+        );
+        assert_eq!(show_number(0.5), "0.5");
+        assert_eq!(show_number(100_000.0), "100000");
+        assert_eq!(show_number(-1.0), "-1");
+        assert_eq!(show_number(f64::NAN), "NaN");
+        assert_eq!(show_number(f64::NEG_INFINITY), "-inf");
+    }
+}

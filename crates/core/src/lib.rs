@@ -41,7 +41,7 @@ macro_rules! skipped {
 pub use blocks::BlockColumns;
 pub use data_model::DataModel;
 pub use ensemble::{Ensemble, RunOptions};
-pub use error::{Error, Located, Result};
+pub use error::{show_number, Error, Located, Result};
 pub use model::{MemberMut, Model, ObservableDef, StateLayout};
 pub use params::{ParamDef, ParameterSpace, Prior, Transform};
 pub use rng::MemberRng;

@@ -94,7 +94,8 @@ pub struct Gr4jModel {
     gthreshold: f64,
 }
 
-fn default_space() -> ParameterSpace {
+/// GR4J + CemaNeige's parameters with their starting values and bounds.
+pub(crate) fn default_space() -> ParameterSpace {
     let log =
         |n: &str, v: f64, b: (f64, f64)| ParamDef::new(n, v, b).with_transform(Transform::Log);
     ParameterSpace::new(vec![
@@ -378,7 +379,11 @@ impl Model for Gr4jModel {
         let bad = |i: usize, why: &str| {
             Err(Error::input(
                 Located::default().field(PARAM_NAMES[i]),
-                format!("{} = {} {why}", PARAM_NAMES[i], p[i]),
+                format!(
+                    "{} = {} {why}",
+                    PARAM_NAMES[i],
+                    didymos_core::show_number(p[i])
+                ),
             ))
         };
         if p.len() != PARAM_NAMES.len() {

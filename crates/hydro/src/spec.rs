@@ -267,9 +267,22 @@ fn read_calibration(t: &Section, c: &mut CalibrationOptions) -> Result<()> {
     if let Some(r) = t.opt_section("ranges")? {
         r.check_keys(&PARAM_NAMES)?;
         c.ranges.clear();
+        let space = crate::model::default_space();
         for (k, f) in r.entries() {
+            let (blo, bhi) = space
+                .index_of(k)
+                .map_or((f64::NEG_INFINITY, f64::INFINITY), |i| {
+                    space.defs()[i].bounds
+                });
             match f.f64_array()?.as_slice() {
-                [lo, hi] if lo < hi => c.ranges.push((k.to_string(), *lo, *hi)),
+                [lo, hi] if lo < hi && *lo >= blo && *hi <= bhi => {
+                    c.ranges.push((k.to_string(), *lo, *hi))
+                }
+                [lo, hi] if lo < hi => {
+                    return Err(f.error(format!(
+                        "expected a range inside {k}'s bounds [{blo}, {bhi}], found [{lo}, {hi}]"
+                    )))
+                }
                 _ => return Err(f.error("expected [low, high] with low < high")),
             }
         }

@@ -17,7 +17,9 @@ use crate::forcing::ForcingTrace;
 use crate::metrics::{kge, nse};
 use crate::model::{Gr4jModel, Gr4jOptions};
 use crate::spec::{load_flood_spec, FloodSpec};
-use crate::warning::{annual_maxima, discharge_forecast, return_period_flow, DischargeForecast};
+use crate::warning::{
+    annual_maxima, discharge_forecast, return_period_flow, DischargeForecast, MIN_DAYS_PER_YEAR,
+};
 
 pub struct FloodTwin {
     pub spec: FloodSpec,
@@ -261,7 +263,13 @@ impl FloodTwin {
                 .into_iter()
                 .map(|x| x.1)
                 .collect();
-            let q = return_period_flow(&maxima, years, method)?;
+            let q = return_period_flow(&maxima, years, method).map_err(|e| {
+                Error::Other(format!(
+                    "{}: forecast.return_period_years = {years}: {e} (years with at least \
+                     {MIN_DAYS_PER_YEAR} observed days); drop the key or give a longer record",
+                    self.spec.streamflow.display()
+                ))
+            })?;
             levels.push((format!("{years}-year flow ({method:?})"), q));
         }
         Ok(levels)

@@ -72,6 +72,14 @@ fn spec_errors_name_key_and_line() {
         "{e}"
     );
 
+    // A search range outside the parameter's bounds is refused where it
+    // is written, not when the calibration starts.
+    let e = error_of(&demo_with("x1 = [20, 2500]", "x1 = [0.0, 2500]"));
+    assert!(
+        e.contains("calibration.ranges.x1") && e.contains("line 39") && e.contains("[1, 10000]"),
+        "{e}"
+    );
+
     let e = error_of(&demo_with("name = \"narraguagus\"", ""));
     assert!(e.contains("twin.name") && e.contains("missing"), "{e}");
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use didymos_core::suggest::unknown_key_message;
-use didymos_core::{Date, Error, Located, Prior, Result};
+use didymos_core::{show_number, Date, Error, Located, Prior, Result};
 
 use crate::parse_date;
 
@@ -105,7 +105,10 @@ impl<'a> Field<'a> {
             _ => return Err(self.wrong_type("a number")),
         };
         if !x.is_finite() {
-            return Err(self.error(format!("expected a finite number, found {x}")));
+            return Err(self.error(format!(
+                "expected a finite number, found {}",
+                show_number(x)
+            )));
         }
         Ok(x)
     }
@@ -114,7 +117,7 @@ impl<'a> Field<'a> {
     pub fn f64_in(&self, lo: f64, hi: f64, what: &str) -> Result<f64> {
         let x = self.f64()?;
         if !(lo..=hi).contains(&x) {
-            return Err(self.error(format!("expected {what}, found {x}")));
+            return Err(self.error(format!("expected {what}, found {}", show_number(x))));
         }
         Ok(x)
     }
@@ -130,7 +133,7 @@ impl<'a> Field<'a> {
     pub fn positive(&self) -> Result<f64> {
         let x = self.f64()?;
         if x <= 0.0 {
-            return Err(self.error(format!("expected a number > 0, found {x}")));
+            return Err(self.error(format!("expected a number > 0, found {}", show_number(x))));
         }
         Ok(x)
     }

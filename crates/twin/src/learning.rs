@@ -39,9 +39,10 @@ impl LearnSpec {
             Some(d) => {
                 let x = d.f64_in(0.0, 1.0, "a discount factor in (1/3, 1]")?;
                 if x <= 1.0 / 3.0 {
-                    return Err(
-                        d.error(format!("expected a discount factor in (1/3, 1], found {x}"))
-                    );
+                    return Err(d.error(format!(
+                        "expected a discount factor in (1/3, 1], found {}",
+                        didymos_core::show_number(x)
+                    )));
                 }
                 x
             }

@@ -130,6 +130,13 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
             streams.push(&s.stream);
         }
     }
+    if streams.is_empty() {
+        println!(
+            "nothing scored: no origin has a whole target week (days 1-7 after it, and each \
+             7 after) with data up to {}; move --to earlier",
+            cal.date_of(cal.n_days())
+        );
+    }
     let rows = summary_rows(&bt.scores, &streams, weeks);
     for stream in &streams {
         let prefix = if streams.len() > 1 {
@@ -216,6 +223,14 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
         );
         let of = |who: &'static str| horizons(rows, stream, label, who);
         for h in of(MODEL) {
+            if h.n == 0 {
+                // Scores of nothing would print as −0.0 and NaN.
+                println!(
+                    "{:>7} {:>6}   nothing scored: no target week ends within the data",
+                    h.weeks_ahead, 0
+                );
+                continue;
+            }
             println!(
                 "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
                 h.weeks_ahead,
@@ -238,7 +253,10 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                 continue;
             }
             let cells: Vec<String> = of(who)
-                .map(|h| format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90))
+                .map(|h| match h.n {
+                    0 => "—".to_string(),
+                    _ => format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90),
+                })
                 .collect();
             println!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
         }

@@ -40,6 +40,11 @@ pub struct ForecastArgs {
 }
 
 pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
+    if args.horizon == 0 {
+        return Err(Error::Other(
+            "--horizon 0: a forecast needs at least one day ahead".into(),
+        ));
+    }
     let peek = checkpoint::read_meta(&args.checkpoint)?;
     if peek["domain"] == "flood" {
         if args.ensemble {

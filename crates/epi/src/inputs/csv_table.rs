@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use didymos_core::{Error, Located, Result};
+use didymos_core::{show_number, Error, Located, Result};
 
 /// An open CSV file with its header row read.
 pub(crate) struct CsvTable {
@@ -130,7 +130,10 @@ impl Row<'_> {
     pub fn non_negative(&self, col: usize) -> Result<f64> {
         let x = self.f64(col)?;
         if x < 0.0 {
-            return Err(self.error(col, format!("expected a number ≥ 0, found {x}")));
+            return Err(self.error(
+                col,
+                format!("expected a number ≥ 0, found {}", show_number(x)),
+            ));
         }
         Ok(x)
     }
@@ -139,7 +142,10 @@ impl Row<'_> {
     pub fn fraction(&self, col: usize) -> Result<f64> {
         let x = self.f64(col)?;
         if !(0.0..=1.0).contains(&x) {
-            return Err(self.error(col, format!("expected a value in [0, 1], found {x}")));
+            return Err(self.error(
+                col,
+                format!("expected a value in [0, 1], found {}", show_number(x)),
+            ));
         }
         Ok(x)
     }

@@ -27,7 +27,10 @@ impl At<'_> {
         if x.is_finite() && ok {
             Ok(x)
         } else {
-            Err(self.err(key, format!("expected {want}, found {x}")))
+            Err(self.err(
+                key,
+                format!("expected {want}, found {}", didymos_core::show_number(x)),
+            ))
         }
     }
     pub fn probability(&self, key: &str, x: Option<f64>, default: f64) -> Result<f64> {
