@@ -239,6 +239,25 @@ fn bad_input_names_file_line_and_key() {
         "{e}"
     );
 
+    // A wrong type, caught by serde: the key comes from the line.
+    std::fs::write(&bad, with_key(&preset("normal"), "delay_max", "2.5")).unwrap();
+    let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
+    assert!(
+        e.contains("line 33") && e.contains("field `delay_max`") && e.contains("i64"),
+        "{e}"
+    );
+    std::fs::write(
+        &bad,
+        preset("critical").replacen("from = 30", "from = true", 1),
+    )
+    .unwrap();
+    let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
+    assert!(
+        // serde points at the regime's table here, not at the key.
+        e.contains("line 17") && e.contains("a day number") && !e.contains("untagged"),
+        "{e}"
+    );
+
     let unsorted = dir.path().join("u.ndjson");
     std::fs::write(
         &unsorted,

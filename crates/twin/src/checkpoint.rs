@@ -222,7 +222,7 @@ pub fn load_parts<'a, M: Model>(
     let num = |k: &str| {
         h[k].as_u64()
             .map(|x| x as usize)
-            .ok_or_else(|| bad(&format!("missing `{k}`")))
+            .ok_or_else(|| bad(&format!("`{k}` is missing or not a whole number ≥ 0")))
     };
     let (n, day, np, ns, no, window) = (
         num("members")?,
@@ -232,6 +232,11 @@ pub fn load_parts<'a, M: Model>(
         num("n_obs")?,
         num("window")?,
     );
+    // The ring is allocated as window × members × width: a damaged count
+    // must not ask for terabytes. 2¹⁶ days is far beyond any delay.
+    if window == 0 || window > 1 << 16 {
+        return Err(bad(&format!("implausible history window {window}")));
+    }
     // Older checkpoints kept whole observables rows.
     let hw = h["history_width"].as_u64().map_or(no, |w| w as usize);
     let counts: Vec<usize> = h["history_rows"]
@@ -260,6 +265,12 @@ pub fn load_parts<'a, M: Model>(
         states.push(take(ns)?);
         obs.push(take(no)?);
         hist.push((0..c).map(|_| take(hw)).collect::<Result<Vec<_>>>()?);
+    }
+    let finite = |rows: &[Vec<f64>]| rows.iter().position(|r| r.iter().any(|x| !x.is_finite()));
+    if let Some(m) = finite(&params).or_else(|| finite(&states)) {
+        return Err(bad(&format!(
+            "member {m}'s parameters or state hold a value that is not a finite number"
+        )));
     }
     if !body.is_empty() {
         return Err(bad(&format!(

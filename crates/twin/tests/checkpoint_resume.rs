@@ -285,6 +285,28 @@ fn damaged_checkpoints_are_refused_and_old_ones_still_load() {
     let mut v1 = good[..good.len() - 8].to_vec();
     v1[..21].copy_from_slice(b"DIDYMOS-CHECKPOINT 1\n");
     load(&v1, "v1.ckpt").expect("a version-1 file resumes");
+    // Damage that passes a checksum (format 1 has none) is still caught
+    // where it would do harm: a ring window that would ask for terabytes,
+    // a state that is not a number.
+    let header_len = u64::from_le_bytes(v1[21..29].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&v1[29..29 + header_len]).unwrap();
+    let window = header
+        .split("\"window\":")
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .expect("window in header");
+    let huge = header.replace(&format!("\"window\":{window}"), "\"window\":1099511627776");
+    let mut wide = v1[..21].to_vec();
+    wide.extend_from_slice(&(huge.len() as u64).to_le_bytes());
+    wide.extend_from_slice(huge.as_bytes());
+    wide.extend_from_slice(&v1[29 + header_len..]);
+    let err = load(&wide, "v1-window.ckpt").expect_err("window");
+    assert!(err.contains("implausible history window"), "{err}");
+    let mut nan = v1.clone();
+    let first_state = 29 + header_len + 8 * model.parameters().len();
+    nan[first_state..first_state + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let err = load(&nan, "v1-nan.ckpt").expect_err("NaN state");
+    assert!(err.contains("member 0's") && err.contains("not a finite"), "{err}");
     // ... and trailing bytes are refused there too.
     v1.extend_from_slice(&[0; 16]);
     let err = load(&v1, "v1-long.ckpt").expect_err("trailing bytes");

@@ -72,7 +72,12 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
         .spec
         .clone()
         .or_else(|| peek["spec"].as_str().map(PathBuf::from))
-        .ok_or_else(|| Error::Other("give --spec".into()))?;
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "{}: the checkpoint does not name its twin spec; give --spec",
+                args.checkpoint.display()
+            ))
+        })?;
     let obs = args
         .observations
         .clone()

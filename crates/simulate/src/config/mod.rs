@@ -193,7 +193,22 @@ pub fn load(source: &str, text: &str, ctx: &Context<'_>) -> Result<SimConfig> {
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| {
         let mut at = Located::file(source);
         at.line = e.span().map(|s| line_of(text, s.start));
-        Error::input(at, e.message().trim().replace('\n', "; "))
+        // serde names the type it wanted but not the key: take the key
+        // from the line the error points at.
+        let key = at
+            .line
+            .and_then(|l| text.lines().nth(l as usize - 1))
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim().trim_matches('"'))
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        if let Some(k) = key {
+            at = at.field(k);
+        }
+        let msg = e.message().trim().replace('\n', "; ").replace(
+            "data did not match any variant of untagged enum DayRef",
+            "expected a day: a day number (1 = the spec's start) or a date YYYY-MM-DD",
+        );
+        Error::input(at, msg)
     })?;
     resolve::resolve(source, text, raw, ctx)
 }
