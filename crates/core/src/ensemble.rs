@@ -119,10 +119,31 @@ fn observables_len<M: Model>(model: &M) -> usize {
     model.layout().units.len() * model.layout().strata.len() * model.observables().len()
 }
 
+/// Refuses an ensemble that cannot fit in memory before allocating it: an
+/// absurd member count (`--members 100000000`) would otherwise overflow a
+/// size or be killed by the kernel part-way, not answered with a message.
+fn check_fits<M: Model>(model: &M, n: usize) -> Result<()> {
+    // Parameters, states twice (the resampling spare) and observables.
+    let per_member = model.parameters().len() + 2 * model.layout().len() + observables_len(model);
+    let bytes = (n as u128) * (per_member as u128) * 8;
+    let gb = |b: u128| b as f64 / 1e9;
+    let available = crate::fs::available_memory().map_or(u128::from(u64::MAX), u128::from);
+    if bytes > available {
+        return Err(Error::Other(format!(
+            "{n} members need about {:.1} GB for their states alone ({per_member} values each), \
+             more than the {:.1} GB of memory available: use fewer members",
+            gb(bytes),
+            gb(available)
+        )));
+    }
+    Ok(())
+}
+
 impl<'m, M: Model> Ensemble<'m, M> {
     /// `n` members whose parameters are drawn from the model's priors
     /// (parameters without a prior keep their value).
     pub fn from_priors(model: &'m M, n: usize, seed: u64) -> Result<Self> {
+        check_fits(model, n)?;
         let space = model.parameters();
         let np = space.len();
         let flat = if space.defs().iter().all(|d| d.prior.is_none()) {

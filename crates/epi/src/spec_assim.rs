@@ -211,8 +211,9 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             },
             (Some(m), Some(sd)) => {
                 let max = match s.get("delay_max") {
-                    Some(f) => usize::try_from(f.int()?)
-                        .map_err(|_| f.error("expected a whole number of days ≥ 0"))?,
+                    // Each member keeps delay_max + 1 days of history per
+                    // observed series: a year bounds it, and memory with it.
+                    Some(f) => f.int_in(0, 365)? as usize,
                     None => 21,
                 };
                 let (mean, sd) = (m.positive()?, sd.positive()?);

@@ -306,7 +306,10 @@ fn damaged_checkpoints_are_refused_and_old_ones_still_load() {
     let first_state = 29 + header_len + 8 * model.parameters().len();
     nan[first_state..first_state + 8].copy_from_slice(&f64::NAN.to_le_bytes());
     let err = load(&nan, "v1-nan.ckpt").expect_err("NaN state");
-    assert!(err.contains("member 0's") && err.contains("not a finite"), "{err}");
+    assert!(
+        err.contains("member 0's") && err.contains("not a finite"),
+        "{err}"
+    );
     // ... and trailing bytes are refused there too.
     v1.extend_from_slice(&[0; 16]);
     let err = load(&v1, "v1-long.ckpt").expect_err("trailing bytes");
