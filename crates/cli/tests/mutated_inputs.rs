@@ -143,6 +143,12 @@ fn mutate_toml(text: &str, pick: &mut Pick) -> (String, String) {
 
 /// Replaces a cell, drops a line or doubles one in a CSV file.
 fn mutate_csv(path: &Path, pick: &mut Pick) -> String {
+    mutate_table(path, ',', pick)
+}
+
+/// As [`mutate_csv`], for cells separated by `sep` (CAMELS files: spaces
+/// and tabs, where a cell is replaced by one without separators).
+fn mutate_table(path: &Path, sep: char, pick: &mut Pick) -> String {
     let text = std::fs::read_to_string(path).expect("read csv");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
@@ -158,11 +164,12 @@ fn mutate_csv(path: &Path, pick: &mut Pick) -> String {
             format!("{name}: line {} doubled", r + 1)
         }
         _ => {
-            let mut cells: Vec<String> = lines[r].split(',').map(String::from).collect();
+            let line = lines[r].replace('\t', &sep.to_string());
+            let mut cells: Vec<String> = line.split(sep).map(String::from).collect();
             let c = pick.below(cells.len());
             let v = *pick.of(&["", "nan", "-1", "1e308", "inf", "abc", "0", "2020-02-30"]);
             cells[c] = v.to_string();
-            lines[r] = cells.join(",");
+            lines[r] = cells.join(&sep.to_string());
             format!("{name}: line {} cell {c} = {v:?}", r + 1)
         }
     };
@@ -333,4 +340,95 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
     let (code, err) = assert_clean(&["assimilate", s(&spec), "--out", s(&out)], "spec");
     assert_eq!(code, Some(1));
     assert!(err.contains("members need about"), "{err}");
+}
+
+/// The flood twin: its spec, its CAMELS forcing and streamflow files, and
+/// the forecast and scenarios that read its checkpoint.
+#[test]
+fn mutated_flood_inputs_give_errors_not_crashes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flood = common::repo().join("data/flood");
+    let camels = dir.path().join("camels_us");
+    std::fs::create_dir(&camels).expect("mkdir");
+    for f in [
+        "01022500_lump_cida_forcing_leap.txt",
+        "01022500_streamflow_qc.txt",
+    ] {
+        std::fs::copy(flood.join("camels_us").join(f), camels.join(f)).expect("copy");
+    }
+    std::fs::copy(
+        flood.join("scenarios.toml"),
+        dir.path().join("scenarios.toml"),
+    )
+    .expect("copy");
+    // A small calibration, so each run takes well under a second.
+    let pristine = std::fs::read_to_string(flood.join("twin.toml"))
+        .expect("spec")
+        .replace("population = 30", "population = 4")
+        .replace("generations = 60", "generations = 1")
+        .replace("members = 200", "members = 20");
+    let spec = dir.path().join("twin.toml");
+    let out = dir.path().join("out");
+    let ck = out.join("checkpoint.bin");
+    let (seed, rounds) = sweep();
+    let mut pick = Pick(3 + (seed << 32));
+    let files = [
+        camels.join("01022500_lump_cida_forcing_leap.txt"),
+        camels.join("01022500_streamflow_qc.txt"),
+    ];
+    let mut refused = 0;
+    for round in 0..32 * rounds {
+        let (text, what) = if round % 2 == 0 {
+            mutate_toml(&pristine, &mut pick)
+        } else {
+            (pristine.clone(), String::new())
+        };
+        std::fs::write(&spec, text).expect("write spec");
+        let (keep, what) = if round % 2 == 1 {
+            let path = pick.of(&files).clone();
+            let keep = std::fs::read(&path).expect("read");
+            let what = mutate_table(&path, ' ', &mut pick);
+            (Some((path, keep)), what)
+        } else {
+            (None, what)
+        };
+        std::fs::remove_file(&ck).ok();
+        let args = [
+            "assimilate",
+            s(&spec),
+            "--until",
+            "2002-03-01",
+            "--out",
+            s(&out),
+        ];
+        let (code, _) = assert_clean(&args, &what);
+        if code == Some(0) {
+            let fc = dir.path().join("fc");
+            assert_clean(
+                &["forecast", "--checkpoint", s(&ck), "--out", s(&fc)],
+                &what,
+            );
+            let scen = dir.path().join("scenarios.toml");
+            let args = [
+                "scenario",
+                s(&spec),
+                "--scenarios",
+                s(&scen),
+                "--from-checkpoint",
+                s(&ck),
+            ];
+            let mut args = args.to_vec();
+            args.extend(["--out", s(&fc)]);
+            assert_clean(&args, &what);
+        } else {
+            refused += 1;
+        }
+        if let Some((path, keep)) = keep {
+            std::fs::write(path, keep).expect("restore");
+        }
+    }
+    assert!(
+        refused >= 8 * rounds,
+        "only {refused} mutations were refused"
+    );
 }
