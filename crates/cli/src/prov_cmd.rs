@@ -161,6 +161,35 @@ pub struct RerunArgs {
 
 /// `argv` with any `--threads N` / `--threads=N` removed and, when
 /// `threads` is given, `--threads N` put right after the program name.
+/// The commands that write a provenance record of their outputs, and so
+/// the only ones `rerun` repeats.
+const RERUNNABLE: [&str; 10] = [
+    "run",
+    "demo",
+    "assimilate",
+    "calibrate",
+    "forecast",
+    "backtest",
+    "scenario",
+    "report",
+    "simulate",
+    "import-episim",
+];
+
+/// The subcommand of a recorded argv: its first word after the program
+/// that is not a global option (`--threads N`).
+fn subcommand(argv: &[String]) -> Option<&str> {
+    let mut it = argv.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == "--threads" {
+            it.next();
+        } else if !a.starts_with("--threads=") {
+            return Some(a);
+        }
+    }
+    None
+}
+
 fn with_threads(argv: Vec<String>, threads: Option<usize>) -> Vec<String> {
     let Some(n) = threads else { return argv };
     let mut out = Vec::with_capacity(argv.len() + 2);
@@ -235,6 +264,17 @@ pub fn rerun(args: &RerunArgs, threads: Option<usize>) -> Result<()> {
             "the re-run's --out must differ from the original output directory".into(),
         ));
     }
+    let sub = subcommand(&rec.argv).unwrap_or("");
+    if !RERUNNABLE.contains(&sub) {
+        // A record is a file anyone can edit: `rerun` must not become a way
+        // to start a service, replay data to a remote host or re-run itself.
+        return Err(Error::Other(format!(
+            "{}: the record's command is `didymos {sub}`, which `rerun` does not repeat; it \
+             re-runs {}",
+            rec.document.display(),
+            RERUNNABLE.join(", ")
+        )));
+    }
     let argv = with_threads(didymos_prov::rerun_argv(&rec, &new_out), threads);
     let exe = std::env::current_exe().map_err(|e| Error::Other(format!("current exe: {e}")))?;
     let mut cmd = std::process::Command::new(&exe);
@@ -270,6 +310,20 @@ mod tests {
 
     fn v(xs: &[&str]) -> Vec<String> {
         xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_subcommand_skips_global_options() {
+        use super::subcommand;
+        assert_eq!(
+            subcommand(&v(&["didymos", "--threads", "2", "run", "x"])),
+            Some("run")
+        );
+        assert_eq!(
+            subcommand(&v(&["didymos", "--threads=2", "serve"])),
+            Some("serve")
+        );
+        assert_eq!(subcommand(&v(&["didymos", "--threads", "2"])), None);
     }
 
     #[test]

@@ -245,6 +245,51 @@ fn an_output_that_differs_is_named() {
     assert!(!stderr.contains("observables.parquet"), "{stderr}");
 }
 
+/// A record is a file anyone can edit: `rerun` repeats only commands that
+/// write outputs, never `serve`, `replay` or `rerun` itself (which would
+/// call itself for ever).
+#[test]
+fn rerun_refuses_commands_that_do_not_make_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    ok(&["run", "data/spain/twin.toml", "--out", s(&out), "--quiet"]);
+    let doc = out.join("prov.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&doc).unwrap()).unwrap();
+    let with_argv = |argv: &[&str]| {
+        let mut r = record.clone();
+        let activity = r["activity"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .next()
+            .unwrap();
+        activity["didymos:argv"] = serde_json::json!(argv);
+        r.to_string()
+    };
+    for (sub, edited) in [
+        (
+            "serve",
+            with_argv(&["didymos", "serve", "--listen", "127.0.0.1:0"]),
+        ),
+        (
+            "rerun",
+            with_argv(&["didymos", "--threads", "1", "rerun", s(&out)]),
+        ),
+    ] {
+        std::fs::write(&doc, &edited).unwrap();
+        let again = dir.path().join(format!("again-{sub}"));
+        let res = didymos(&["rerun", s(&out), "--out", s(&again)]);
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert!(!res.status.success(), "{sub}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`didymos {sub}`")) && stderr.contains("does not repeat"),
+            "{stderr}"
+        );
+        assert!(!again.exists());
+    }
+}
+
 #[test]
 fn prov_push_sends_the_document_and_export_writes_a_file() {
     use std::io::{BufRead, BufReader, Read, Write};
