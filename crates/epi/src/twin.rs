@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
-use didymos_core::observation::{Stream, StreamSet};
+use didymos_core::observation::{Noise, Stream, StreamSet};
 use didymos_core::{Calendar, Date, Error, Model, Result};
 use didymos_twin::filter::Filter;
 
@@ -64,6 +64,12 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
         location: assim.location_column.clone(),
         stratum: assim.stratum_column.clone(),
         variables: observation_columns(&assim),
+        whole_numbers: assim
+            .streams
+            .iter()
+            .filter(|s| matches!(s.noise, Noise::Poisson | Noise::NegBinomial { .. }))
+            .map(|s| s.column.clone())
+            .collect(),
     };
     let locations = observation_locations(&model, &assim.streams)?;
     let table = read_observations(&observations, &cols, &locations, &model.layout().strata)?;

@@ -30,6 +30,7 @@ fn columns() -> ObservationColumns {
             "new_hospitalized".into(),
             "new_deaths".into(),
         ],
+        whole_numbers: vec!["new_hospitalized".into()],
     }
 }
 
@@ -68,6 +69,43 @@ fn broken(edit: impl Fn(&mut Vec<String>)) -> String {
     read_observations(&p, &columns(), &provinces(), &strata())
         .unwrap_err()
         .to_string()
+}
+
+/// A fraction where a count model reads counts is refused at its line;
+/// other columns may hold fractions (a log-normal stream's, a covariate).
+#[test]
+fn fractions_in_a_counted_column_are_named() {
+    let e = broken(|l| {
+        let mut cells: Vec<String> = l[30].split(',').map(String::from).collect();
+        cells[4] = "12.5".into();
+        l[30] = cells.join(",");
+    });
+    assert!(
+        e.contains("obs.csv")
+            && e.contains("line 31")
+            && e.contains("new_hospitalized")
+            && e.contains("whole number")
+            && e.contains("12.5"),
+        "{e}"
+    );
+    let mut lines: Vec<String> =
+        std::fs::read_to_string(spain().join("spain_provinces_covid19_daily_by_age_2020.csv"))
+            .unwrap()
+            .lines()
+            .take(40)
+            .map(String::from)
+            .collect();
+    let mut cells: Vec<String> = lines[30].split(',').map(String::from).collect();
+    cells[3] = "12.5".into();
+    lines[30] = cells.join(",");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("obs.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let t = read_observations(&p, &columns(), &provinces(), &strata()).unwrap();
+    assert!(
+        t.rows.values().any(|v| v[0] == Some(12.5)),
+        "new_cases keeps its fraction"
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
         location: "province_ine".into(),
         stratum: Some("age_group".into()),
         variables: vec!["new_hospitalized".into()],
+        whole_numbers: vec!["new_hospitalized".into()],
     };
     let table = read_observations(
         &spain().join("spain_provinces_covid19_daily_by_age_2020.csv"),

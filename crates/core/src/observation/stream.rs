@@ -192,20 +192,23 @@ impl Stream {
         if !value.is_finite() {
             return Err(Error::input(
                 self.at(),
-                format!("{what}: value {value} is not finite"),
+                format!("{what}: value {} is not finite", crate::show_number(value)),
             ));
         }
         if value < 0.0 {
             return Err(Error::input(
                 self.at(),
-                format!("{what}: negative count {value}"),
+                format!("{what}: negative count {}", crate::show_number(value)),
             ));
         }
         let counts = matches!(self.noise, Noise::Poisson | Noise::NegBinomial { .. });
         if counts && value.fract() != 0.0 {
             return Err(Error::input(
                 self.at(),
-                format!("{what}: value {value} is not a whole number (count noise)"),
+                format!(
+                    "{what}: value {} is not a whole number (count noise)",
+                    crate::show_number(value)
+                ),
             ));
         }
         Ok(())
@@ -574,7 +577,7 @@ impl DataModel for StreamSet {
         };
         let s = &self.streams[si];
         let loc = &s.aggregation.locations()[li];
-        let value = self.value(day, si, li);
+        let value = crate::show_number(self.value(day, si, li));
         match loc.stratum {
             Some(g) => format!(
                 "stream `{}`, location `{}`, stratum {g}: observed {value}",

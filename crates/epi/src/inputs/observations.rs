@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use didymos_core::{suggest, Date, Result};
+use didymos_core::{show_number, suggest, Date, Result};
 
 use super::csv_table::CsvTable;
 
@@ -22,6 +22,9 @@ pub struct ObservationColumns {
     /// `None` when the file has no stratum column (totals only).
     pub stratum: Option<String>,
     pub variables: Vec<String>,
+    /// Those of `variables` that a count model (Poisson, negative
+    /// binomial) fits: a fraction there is refused at its line.
+    pub whole_numbers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +96,11 @@ pub fn read_observations(
         .iter()
         .map(|v| table.require(v))
         .collect::<Result<Vec<_>>>()?;
+    let whole: Vec<bool> = cols
+        .variables
+        .iter()
+        .map(|v| cols.whole_numbers.contains(v))
+        .collect();
     let mut rows = BTreeMap::new();
     let mut first_line: BTreeMap<(Date, usize, usize), u64> = BTreeMap::new();
     for row in table.rows() {
@@ -117,11 +125,23 @@ pub fn read_observations(
             }
         };
         let mut values = Vec::with_capacity(c_vars.len());
-        for &c in &c_vars {
+        for (&c, &whole) in c_vars.iter().zip(&whole) {
             values.push(if row.str(c).is_err() {
                 None
             } else {
-                Some(row.non_negative(c)?)
+                let v = row.non_negative(c)?;
+                if whole && v.fract() != 0.0 {
+                    return Err(row.error(
+                        c,
+                        format!(
+                            "expected a whole number (a count: the stream fitting this column \
+                             has Poisson or negative-binomial noise; log_sd fits other values), \
+                             found {}",
+                            show_number(v)
+                        ),
+                    ));
+                }
+                Some(v)
             });
         }
         let key = (date, loc, stratum);
