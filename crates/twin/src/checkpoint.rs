@@ -331,21 +331,31 @@ fn verified<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b [u8]> {
     Ok(data)
 }
 
-/// A 64-bit checksum over 8-byte words and the length. Each step
-/// `h ← mix64(h ⊕ w)` is a bijection of `h` for a given word and of the
-/// word for a given `h`, so a change to any one word always changes the
-/// result; shifted or cut data changes almost every word and the length.
+/// A 64-bit checksum over 8-byte words and the length. Word i goes to
+/// lane i mod 4, where each step `h ← mix64(h ⊕ w)` is a bijection of `h`
+/// for a given word and of the word for a given `h`; the lanes are then
+/// chained the same way. So a change to any one word always changes the
+/// result, and shifted or cut data changes almost every word and the
+/// length. Four independent lanes keep the multipliers busy: one serial
+/// chain cost 20 ms on a 38 MB checkpoint, 7% of a live update.
 fn checksum(bytes: &[u8]) -> u64 {
     use didymos_core::rng::mix64;
-    let mut h = 0x4449_4459_4d4f_5332; // "DIDYMOS2"
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        h = mix64(h ^ u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+    let mut lanes = [0x4449_4459_4d4f_5332_u64; 4]; // "DIDYMOS2"
+    let mut blocks = bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(8)) {
+            *lane = mix64(*lane ^ word(w));
+        }
     }
-    let mut last = [0u8; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = mix64(h ^ u64::from_le_bytes(last));
-    mix64(h ^ bytes.len() as u64)
+    let mut tail = [0u8; 32];
+    tail[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
+    for (lane, w) in lanes.iter_mut().zip(tail.chunks_exact(8)) {
+        *lane = mix64(*lane ^ word(w));
+    }
+    lanes
+        .iter()
+        .fold(bytes.len() as u64, |h, &lane| mix64(h ^ lane))
 }
 
 fn put(buf: &mut Vec<u8>, xs: &[f64]) {
