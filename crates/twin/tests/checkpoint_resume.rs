@@ -203,10 +203,10 @@ fn a_learning_particle_filter_resumes_bit_identically() {
     );
 }
 
-/// Known bug (reported): a checkpoint assumes the filter has assimilated its
-/// current day, so a filter saved before its first `advance_to` (day 1, its
-/// data not yet assimilated) resumes with `done = 1` and silently skips day
-/// 1's data: the log-likelihood misses that day's term.
+/// A filter saved before its first `advance_to` (day 1, its data not yet
+/// assimilated) must resume without skipping day 1's data. Checkpoints
+/// once assumed their day was assimilated and lost that day's
+/// log-likelihood term; they now record `assimilated_through`.
 #[test]
 fn checkpoint_before_first_advance_keeps_day_one_data() {
     let model = model(DAYS, 0.04, 0.2);
