@@ -97,6 +97,7 @@ pub fn if2_with<M: Model, D: DataModel>(
     opts: &If2Options,
     mut after: impl FnMut(usize, f64, &[Vec<f64>]),
 ) -> Result<If2Result> {
+    didymos_core::ensemble::check_fits(model, opts.particles)?;
     let space = model.parameters();
     if start.len() != space.len() {
         return Err(Error::Other(format!(

@@ -78,9 +78,17 @@ enum Command {
     Replay(sim_cmd::ReplayArgs),
 }
 
+const MAX_THREADS: usize = 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
+        // Each thread is started at once: a typo such as 100000 would spend
+        // minutes creating threads before any work.
+        if n > MAX_THREADS {
+            eprintln!("error: --threads {n}: at most {MAX_THREADS}");
+            return ExitCode::FAILURE;
+        }
         if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()

@@ -333,6 +333,91 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
         err.contains("100000000000 members need about") && err.contains("GB"),
         "{err}"
     );
+    // The same for a scenario run's members and an IF2 swarm, which are
+    // built outside an ensemble's constructor.
+    // scenarios.toml branches on 2020-04-01.
+    let (code, err) = run(
+        &[
+            "assimilate",
+            s(&spec),
+            "--until",
+            "2020-04-01",
+            "--out",
+            s(&out),
+        ],
+        "the intact spec",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let ck = out.join("checkpoint.bin");
+    let scenarios = spain.join("scenarios.toml");
+    let sc = dir.path().join("sc");
+    for (args, what) in [
+        (
+            vec![
+                "scenario",
+                s(&spec),
+                "--scenarios",
+                s(&scenarios),
+                "--from-checkpoint",
+                s(&ck),
+            ]
+            .into_iter()
+            .chain(["--members", "100000000000", "--out", s(&sc)])
+            .collect::<Vec<_>>(),
+            "scenario --members 1e11",
+        ),
+        (
+            vec![
+                "calibrate",
+                s(&spec),
+                "--estimate",
+                "beta_scale.28",
+                "--until",
+                "2020-03-01",
+            ]
+            .into_iter()
+            .chain(["--particles", "100000000000", "--out", s(&sc)])
+            .collect(),
+            "calibrate --particles 1e11",
+        ),
+    ] {
+        let (code, err) = assert_clean(&args, what);
+        assert_eq!(code, Some(1));
+        assert!(err.contains("members need about"), "{what}: {err}");
+    }
+    // Other sizes typed on the command line.
+    for (args, expect) in [
+        (
+            vec![
+                "--threads",
+                "100000",
+                "assimilate",
+                s(&spec),
+                "--out",
+                s(&sc),
+            ],
+            "at most 1024",
+        ),
+        (
+            vec![
+                "backtest",
+                s(&spec),
+                "--from",
+                "2020-04-01",
+                "--to",
+                "2020-04-01",
+            ]
+            .into_iter()
+            .chain(["--horizon", "100000", "--out", s(&sc)])
+            .collect(),
+            "longer than the twin's whole time range",
+        ),
+    ] {
+        let (code, err) = assert_clean(&args, expect);
+        assert_eq!(code, Some(1));
+        assert!(err.contains(expect), "{err}");
+    }
+
     let text = std::fs::read_to_string(&spec)
         .expect("spec")
         .replace("members = 20", "members = 9223372036854775807");

@@ -122,7 +122,9 @@ fn observables_len<M: Model>(model: &M) -> usize {
 /// Refuses an ensemble that cannot fit in memory before allocating it: an
 /// absurd member count (`--members 100000000`) would otherwise overflow a
 /// size or be killed by the kernel part-way, not answered with a message.
-fn check_fits<M: Model>(model: &M, n: usize) -> Result<()> {
+/// Anything that builds `n` members of `model` (an ensemble, a scenario
+/// run, an IF2 swarm) checks this first.
+pub fn check_fits<M: Model>(model: &M, n: usize) -> Result<()> {
     // Parameters, states twice (the resampling spare) and observables.
     let per_member = model.parameters().len() + 2 * model.layout().len() + observables_len(model);
     let bytes = (n as u128) * (per_member as u128) * 8;

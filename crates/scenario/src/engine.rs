@@ -120,6 +120,9 @@ pub fn run_scenarios<M: Model>(
     if n == 0 || post.params.is_empty() {
         return Err(Error::Other("no members to run scenarios with".into()));
     }
+    if let Some(s) = scenarios.first() {
+        didymos_core::ensemble::check_fits(s.model, n)?;
+    }
     // One pick of members for all scenarios (common random numbers).
     let u: f64 = member_rng(opts.seed, post.day as u64, STREAM_PICK).gen();
     let picked = systematic(&post.log_weights, u, n);

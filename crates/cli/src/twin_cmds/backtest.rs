@@ -79,6 +79,13 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         twin.day_of(args.from, "--from")?,
         twin.day_of(args.to, "--to")?,
     );
+    let span = twin.calendar().n_days();
+    if args.horizon > span {
+        return Err(Error::Other(format!(
+            "--horizon {}: longer than the twin's whole time range ({span} days)",
+            args.horizon
+        )));
+    }
     let weeks = args.horizon / 7;
     if weeks == 0 || last < first {
         return Err(Error::Other("need --horizon ≥ 7 and --from ≤ --to".into()));

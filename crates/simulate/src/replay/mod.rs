@@ -17,7 +17,7 @@ pub mod stdout;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use didymos_core::{Error, Located, Result};
 use sha2::{Digest, Sha256};
@@ -254,6 +254,14 @@ pub fn replay(path: &Path, opts: &ReplayOptions, stdout: &mut dyn Write) -> Resu
             ));
         }
     }
+    if let Some(s) = opts.max_seconds {
+        if s.is_nan() || s < 0.0 {
+            return Err(Error::input(
+                Located::default().field("--max-seconds"),
+                format!("must be ≥ 0, got {s}"),
+            ));
+        }
+    }
     if let Pacing::DaysPerSecond(d) = opts.pacing {
         if !(d.is_finite() && d > 0.0) {
             return Err(Error::input(
@@ -293,9 +301,7 @@ pub fn run(
         .max_messages
         .map_or(records.len(), |m| (m as usize).min(records.len()));
     let start = Instant::now();
-    let deadline = opts
-        .max_seconds
-        .map(|s| start + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = opts.max_seconds.map(|s| pacing::after(start, s));
     // Catch-up allowance: 50 ms worth of records (at least 4 batches), so
     // a late wake-up on a busy machine does not lower the achieved rate,
     // while no 50 ms window ever sees more than twice the rate.
@@ -309,7 +315,7 @@ pub fn run(
         let end = (i + opts.batch).min(limit);
         let batch = &records[i..end];
         if let Some(w) = wall_per_data {
-            let due = start + Duration::from_secs_f64(((times[end - 1] - times[0]) * w).max(0.0));
+            let due = pacing::after(start, (times[end - 1] - times[0]) * w);
             if !pacing::wait_until(due, deadline) {
                 report.stopped = Some("time limit (--max-seconds)".into());
                 break;

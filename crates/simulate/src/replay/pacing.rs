@@ -57,6 +57,15 @@ pub fn wait_until(deadline: Instant, limit: Option<Instant>) -> bool {
 }
 
 /// A rate limit of `rate` messages per second.
+/// `t` plus `secs` seconds (negative counts as 0), saturating at a century
+/// from now: `Duration::from_secs_f64` panics on what a user may ask for
+/// (`--max-seconds 1e308`, `--rate 1e-300`).
+pub fn after(t: Instant, secs: f64) -> Instant {
+    let far = Duration::from_secs(100 * 365 * 86_400);
+    let d = Duration::try_from_secs_f64(secs.max(0.0)).map_or(far, |d| d.min(far));
+    t.checked_add(d).unwrap_or(t)
+}
+
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     interval: f64,
@@ -78,15 +87,16 @@ impl RateLimiter {
     /// The earliest instant `n` messages may leave, and books them.
     pub fn reserve(&mut self, n: usize) -> Instant {
         let now = Instant::now();
-        let earliest = now
-            .checked_sub(Duration::from_secs_f64(self.burst))
+        let earliest = Duration::try_from_secs_f64(self.burst)
+            .ok()
+            .and_then(|b| now.checked_sub(b))
             .unwrap_or(now);
         let start = match self.next {
             None => now,
             Some(next) if next < earliest => earliest,
             Some(next) => next,
         };
-        self.next = Some(start + Duration::from_secs_f64(self.interval * n as f64));
+        self.next = Some(after(start, self.interval * n as f64));
         start
     }
 }
@@ -106,5 +116,20 @@ mod tests {
         assert!((ms(t0, t1) - 1.0).abs() < 1e-6);
         assert!((ms(t1, t2) - 1.0).abs() < 1e-6);
         assert!((ms(t2, t3) - 10.0).abs() < 1e-6);
+    }
+
+    /// Rates and limits a user may type never panic: they saturate at a
+    /// century, which a --max-seconds limit then cuts short.
+    #[test]
+    fn extreme_rates_and_limits_saturate() {
+        let now = Instant::now();
+        let century = Duration::from_secs(100 * 365 * 86_400);
+        assert_eq!(after(now, 1e308) - now, century);
+        assert_eq!(after(now, f64::INFINITY) - now, century);
+        assert_eq!(after(now, -5.0), now);
+        assert_eq!(after(now, f64::NAN), now);
+        let mut slow = RateLimiter::new(1e-300, 4.0);
+        let first = slow.reserve(1);
+        assert_eq!(slow.reserve(1) - first, century);
     }
 }
