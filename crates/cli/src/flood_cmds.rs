@@ -110,11 +110,23 @@ pub(crate) fn record_inputs(prov: &mut didymos_prov::Recorder, twin: &FloodTwin)
 
 /// `didymos assimilate flood.toml`: calibrate, then filter the observed
 /// discharge up to `until` and save the posterior with the calibrated
-/// parameters.
-pub fn assimilate(spec: &Path, until: Option<Date>, out: &Path) -> Result<()> {
+/// parameters. `members` and `seed` (from the command line) override the
+/// spec's `[assimilation]`.
+pub fn assimilate(
+    spec: &Path,
+    until: Option<Date>,
+    (members, seed): (Option<usize>, Option<u64>),
+    out: &Path,
+) -> Result<()> {
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("assimilate");
-    let twin = calibrated(spec)?;
+    let mut twin = calibrated(spec)?;
+    if let Some(m) = members {
+        twin.spec.assimilation.members = m;
+    }
+    if let Some(s) = seed {
+        twin.spec.assimilation.seed = s;
+    }
     record_inputs(&mut prov, &twin)?;
     let cal = *twin.model.calendar();
     let until = until.unwrap_or(cal.end);
@@ -160,15 +172,21 @@ pub fn assimilate(spec: &Path, until: Option<Date>, out: &Path) -> Result<()> {
 pub fn forecast(
     ck: &Path,
     meta: &serde_json::Value,
+    (spec, until): (Option<&Path>, Option<Date>),
     horizon: usize,
     forcing: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
     let mut prov = crate::prov_cmd::start("forecast");
-    let spec = meta["spec"]
-        .as_str()
-        .map(PathBuf::from)
-        .ok_or_else(|| Error::Other(format!("{}: no spec recorded", ck.display())))?;
+    let spec = spec
+        .map(Path::to_path_buf)
+        .or_else(|| meta["spec"].as_str().map(PathBuf::from))
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "{}: the checkpoint does not name its twin spec; give --spec",
+                ck.display()
+            ))
+        })?;
     let mut twin = FloodTwin::load(&spec)?;
     let params: Vec<f64> = serde_json::from_value(meta["parameters"].clone())
         .map_err(|e| Error::Other(format!("{}: parameters: {e}", ck.display())))?;
@@ -177,10 +195,28 @@ pub fn forecast(
     record_inputs(&mut prov, &twin)?;
     let cutoff: Option<Date> = meta["data_cutoff"].as_str().and_then(|s| s.parse().ok());
     let model = twin.noisy_model()?;
-    let data = twin.streams(&model, cutoff)?;
+    let data = twin.streams(&model, until.or(cutoff))?;
     let (pf, eakf) = filter_options(&twin.spec.assimilation, &model)?;
-    let (filter, saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
+    let (mut filter, mut saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
     let cal = *twin.model.calendar();
+    // The live loop: assimilate the discharge observed since the
+    // checkpoint, then forecast from there.
+    if let Some(until) = until {
+        let day = cal.day_in_range(until).ok_or_else(|| {
+            Error::Other(format!(
+                "--until {until} is outside the twin's range {}..{}",
+                cal.start, cal.end
+            ))
+        })?;
+        if day < saved.day {
+            return Err(Error::Other(format!(
+                "--until {until} is before the checkpoint's day {}",
+                cal.date_of(saved.day)
+            )));
+        }
+        filter.advance_to(day)?;
+        saved.day = day;
+    }
     let origin = cal.date_of(saved.day);
     let forcing_file = forcing
         .map(Path::to_path_buf)

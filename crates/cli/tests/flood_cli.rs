@@ -163,3 +163,80 @@ fn flood_twin_runs_assimilates_forecasts_and_reports() {
         assert!(fan[at..].contains(" d=\"M"), "{series} has a path");
     }
 }
+
+/// The flood twin's live loop: `forecast --until` assimilates the discharge
+/// observed since the checkpoint first, and gives what assimilating to
+/// that day and forecasting would, bit for bit. The command-line options
+/// that only epidemic twins have are refused, not ignored, and
+/// `assimilate --members/--seed` apply.
+#[test]
+fn flood_forecast_until_updates_first_and_unknown_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |x: &str| dir.path().join(x);
+    let spec = "data/flood/twin.toml";
+    let assimilate = |until: &str, out: &str| {
+        let stdout = ok(&[
+            "assimilate",
+            spec,
+            "--until",
+            until,
+            "--members",
+            "40",
+            "--seed",
+            "9",
+            "--out",
+            s(&d(out)),
+        ]);
+        assert!(stdout.contains("40 members"), "{stdout}");
+    };
+    assimilate("2002-03-01", "a1");
+    assimilate("2002-03-10", "a2");
+    let ck = |a: &str| d(a).join("checkpoint.bin");
+    let stdout = ok(&[
+        "forecast",
+        "--checkpoint",
+        s(&ck("a1")),
+        "--until",
+        "2002-03-10",
+        "--out",
+        s(&d("f1")),
+    ]);
+    assert!(stdout.contains("forecast from 2002-03-10"), "{stdout}");
+    ok(&[
+        "forecast",
+        "--checkpoint",
+        s(&ck("a2")),
+        "--out",
+        s(&d("f2")),
+    ]);
+    assert_eq!(
+        read(&d("f1").join("discharge_forecast.csv")),
+        read(&d("f2").join("discharge_forecast.csv"))
+    );
+    let (a2, f3) = (ck("a2"), d("f3"));
+    for (args, expect) in [
+        (vec!["--until", "2002-03-01"], "before the checkpoint's day"),
+        (vec!["--trajectories"], "for epidemic twins"),
+        (vec!["--observations", "x.csv"], "for epidemic twins"),
+    ] {
+        let mut all = vec!["forecast", "--checkpoint", s(&a2), "--out", s(&f3)];
+        all.extend(args);
+        let out = didymos(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expect), "{err}");
+    }
+    let a3 = d("a3");
+    let out = didymos(&[
+        "assimilate",
+        spec,
+        "--observations",
+        "x.csv",
+        "--out",
+        s(&a3),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("for epidemic twins"),
+        "{err}"
+    );
+}

@@ -22,7 +22,19 @@ pub struct AssimilateArgs {
 
 pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     if crate::flood_cmds::is_flood_spec(&args.spec) {
-        return crate::flood_cmds::assimilate(&args.spec, args.until, &args.out);
+        if args.observations.is_some() {
+            return Err(Error::Other(format!(
+                "{}: --observations is for epidemic twins; a flood twin reads the \
+                 streamflow file its spec names ([basin] streamflow)",
+                args.spec.display()
+            )));
+        }
+        return crate::flood_cmds::assimilate(
+            &args.spec,
+            args.until,
+            (args.members, args.seed),
+            &args.out,
+        );
     }
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("assimilate");

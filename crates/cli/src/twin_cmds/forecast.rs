@@ -54,9 +54,17 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
                     .into(),
             ));
         }
+        if args.observations.is_some() || args.trajectories {
+            return Err(Error::Other(
+                "--observations and --trajectories are for epidemic twins; a flood twin reads \
+                 its spec's streamflow file and writes discharge quantiles"
+                    .into(),
+            ));
+        }
         return crate::flood_cmds::forecast(
             &args.checkpoint,
             &peek,
+            (args.spec.as_deref(), args.until),
             args.horizon,
             args.forcing.as_deref(),
             &args.out,
