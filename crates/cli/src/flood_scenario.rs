@@ -15,6 +15,13 @@ use crate::scenario_bundle::{Bundle, BundleMeta};
 use crate::twin_cmds::{write_outputs, ScenarioArgs};
 
 pub fn scenario(args: &ScenarioArgs) -> Result<()> {
+    if args.observations.is_some() {
+        return Err(Error::Other(
+            "--observations is for epidemic twins; a flood scenario branches from its \
+             checkpoint's posterior"
+                .into(),
+        ));
+    }
     let started = Instant::now();
     let mut prov = crate::prov_cmd::start("scenario");
     let ck = args.from_checkpoint.as_ref().ok_or_else(|| {

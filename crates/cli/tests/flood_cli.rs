@@ -225,6 +225,24 @@ fn flood_forecast_until_updates_first_and_unknown_options_are_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && err.contains(expect), "{err}");
     }
+    let sc = d("sc");
+    let out = didymos(&[
+        "scenario",
+        spec,
+        "--scenarios",
+        "data/flood/scenarios.toml",
+        "--from-checkpoint",
+        s(&a2),
+        "--observations",
+        "x.csv",
+        "--out",
+        s(&sc),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("for epidemic twins"),
+        "{err}"
+    );
     let a3 = d("a3");
     let out = didymos(&[
         "assimilate",
