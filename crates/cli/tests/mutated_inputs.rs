@@ -83,6 +83,24 @@ fn assert_clean(args: &[&str], what: &str) -> (Option<i32>, String) {
     (code, err)
 }
 
+/// A clean error (exit 1), whose message is returned.
+fn refused(args: &[&str], what: &str) -> String {
+    let (code, err) = assert_clean(args, what);
+    assert_eq!(code, Some(1), "{what}: accepted");
+    err
+}
+
+/// `didymos assimilate SPEC --until UNTIL --out OUT`.
+fn assimilate<'a>(spec: &'a Path, until: &'a str, out: &'a Path) -> [&'a str; 6] {
+    ["assimilate", s(spec), "--until", until, "--out", s(out)]
+}
+
+/// Assimilates the intact `spec`, which must succeed.
+fn assimilated(spec: &Path, until: &str, out: &Path) {
+    let (code, err) = run(&assimilate(spec, until, out), "the intact spec");
+    assert_eq!(code, Some(0), "{err}");
+}
+
 const NUMBERS: &[&str] = &[
     "0",
     "-1",
@@ -198,14 +216,7 @@ fn mutated_specs_and_data_files_give_errors_not_crashes() {
     for _ in 0..24 * rounds {
         let (text, what) = mutate_toml(&pristine, &mut pick);
         std::fs::write(&spec, &text).expect("write");
-        let args = [
-            "assimilate",
-            s(&spec),
-            "--until",
-            "2020-03-10",
-            "--out",
-            s(&out),
-        ];
+        let args = assimilate(&spec, "2020-03-10", &out);
         failed += (assert_clean(&args, &what).0 != Some(0)) as usize;
     }
     std::fs::write(&spec, &pristine).expect("restore");
@@ -220,14 +231,7 @@ fn mutated_specs_and_data_files_give_errors_not_crashes() {
         let path = dir.path().join(*pick.of(&files));
         let keep = std::fs::read(&path).expect("read");
         let what = mutate_csv(&path, &mut pick);
-        let args = [
-            "assimilate",
-            s(&spec),
-            "--until",
-            "2020-03-10",
-            "--out",
-            s(&out),
-        ];
+        let args = assimilate(&spec, "2020-03-10", &out);
         failed += (assert_clean(&args, &what).0 != Some(0)) as usize;
         std::fs::write(&path, keep).expect("restore");
     }
@@ -244,18 +248,7 @@ fn damaged_checkpoints_are_refused_by_every_reader() {
     let (dir, spain) = spain_inputs_with_observations();
     let spec = twin_spec(dir.path(), &spain);
     let out = dir.path().join("assim");
-    let (code, err) = run(
-        &[
-            "assimilate",
-            s(&spec),
-            "--until",
-            "2020-03-10",
-            "--out",
-            s(&out),
-        ],
-        "the intact spec",
-    );
-    assert_eq!(code, Some(0), "{err}");
+    assimilated(&spec, "2020-03-10", &out);
     let good = std::fs::read(out.join("checkpoint.bin")).expect("checkpoint");
     let bad = dir.path().join("bad.bin");
     let scenarios = spain.join("scenarios.toml");
@@ -301,8 +294,7 @@ fn damaged_checkpoints_are_refused_by_every_reader() {
         let mut args = reader.to_vec();
         let fc = dir.path().join("fc");
         args.extend(["--out", s(&fc)]);
-        let (code, err) = assert_clean(&args, &what);
-        assert_eq!(code, Some(1), "{what}: a damaged checkpoint was used");
+        let err = refused(&args, &what);
         assert!(
             err.contains("bad.bin") && err.contains("not a usable checkpoint"),
             "{what}: {err}"
@@ -317,7 +309,7 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
     let (dir, spain) = spain_inputs_with_observations();
     let spec = twin_spec(dir.path(), &spain);
     let out = dir.path().join("out");
-    let (code, err) = assert_clean(
+    let err = refused(
         &[
             "assimilate",
             s(&spec),
@@ -328,7 +320,6 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
         ],
         "--members 1e11",
     );
-    assert_eq!(code, Some(1));
     assert!(
         err.contains("100000000000 members need about") && err.contains("GB"),
         "{err}"
@@ -336,18 +327,7 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
     // The same for a scenario run's members and an IF2 swarm, which are
     // built outside an ensemble's constructor.
     // scenarios.toml branches on 2020-04-01.
-    let (code, err) = run(
-        &[
-            "assimilate",
-            s(&spec),
-            "--until",
-            "2020-04-01",
-            "--out",
-            s(&out),
-        ],
-        "the intact spec",
-    );
-    assert_eq!(code, Some(0), "{err}");
+    assimilated(&spec, "2020-04-01", &out);
     let ck = out.join("checkpoint.bin");
     let scenarios = spain.join("scenarios.toml");
     let sc = dir.path().join("sc");
@@ -360,10 +340,11 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
                 s(&scenarios),
                 "--from-checkpoint",
                 s(&ck),
-            ]
-            .into_iter()
-            .chain(["--members", "100000000000", "--out", s(&sc)])
-            .collect::<Vec<_>>(),
+                "--members",
+                "100000000000",
+                "--out",
+                s(&sc),
+            ],
             "scenario --members 1e11",
         ),
         (
@@ -374,15 +355,15 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
                 "beta_scale.28",
                 "--until",
                 "2020-03-01",
-            ]
-            .into_iter()
-            .chain(["--particles", "100000000000", "--out", s(&sc)])
-            .collect(),
+                "--particles",
+                "100000000000",
+                "--out",
+                s(&sc),
+            ],
             "calibrate --particles 1e11",
         ),
     ] {
-        let (code, err) = assert_clean(&args, what);
-        assert_eq!(code, Some(1));
+        let err = refused(&args, what);
         assert!(err.contains("members need about"), "{what}: {err}");
     }
     // Other sizes typed on the command line.
@@ -406,15 +387,15 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
                 "2020-04-01",
                 "--to",
                 "2020-04-01",
-            ]
-            .into_iter()
-            .chain(["--horizon", "100000", "--out", s(&sc)])
-            .collect(),
+                "--horizon",
+                "100000",
+                "--out",
+                s(&sc),
+            ],
             "longer than the twin's whole time range",
         ),
     ] {
-        let (code, err) = assert_clean(&args, expect);
-        assert_eq!(code, Some(1));
+        let err = refused(&args, expect);
         assert!(err.contains(expect), "{err}");
     }
 
@@ -422,8 +403,7 @@ fn absurd_member_counts_are_refused_with_the_memory_they_need() {
         .expect("spec")
         .replace("members = 20", "members = 9223372036854775807");
     std::fs::write(&spec, text).expect("write");
-    let (code, err) = assert_clean(&["assimilate", s(&spec), "--out", s(&out)], "spec");
-    assert_eq!(code, Some(1));
+    let err = refused(&["assimilate", s(&spec), "--out", s(&out)], "spec");
     assert!(err.contains("members need about"), "{err}");
 }
 
@@ -478,15 +458,7 @@ fn mutated_flood_inputs_give_errors_not_crashes() {
             (None, what)
         };
         std::fs::remove_file(&ck).ok();
-        let args = [
-            "assimilate",
-            s(&spec),
-            "--until",
-            "2002-03-01",
-            "--out",
-            s(&out),
-        ];
-        let (code, _) = assert_clean(&args, &what);
+        let (code, _) = assert_clean(&assimilate(&spec, "2002-03-01", &out), &what);
         if code == Some(0) {
             let fc = dir.path().join("fc");
             assert_clean(
@@ -501,9 +473,9 @@ fn mutated_flood_inputs_give_errors_not_crashes() {
                 s(&scen),
                 "--from-checkpoint",
                 s(&ck),
+                "--out",
+                s(&fc),
             ];
-            let mut args = args.to_vec();
-            args.extend(["--out", s(&fc)]);
             assert_clean(&args, &what);
         } else {
             refused += 1;
