@@ -130,12 +130,7 @@ pub fn assimilate(
     record_inputs(&mut prov, &twin)?;
     let cal = *twin.model.calendar();
     let until = until.unwrap_or(cal.end);
-    let day = cal.day_in_range(until).ok_or_else(|| {
-        Error::Other(format!(
-            "--until {until} is outside the twin's range {}..{}",
-            cal.start, cal.end
-        ))
-    })?;
+    let day = cal.day_within(until, "--until")?;
     let model = twin.noisy_model()?;
     let data = twin.streams(&model, Some(until))?;
     let mut filter = twin.filter(&model, &data)?;
@@ -199,23 +194,8 @@ pub fn forecast(
     let (pf, eakf) = filter_options(&twin.spec.assimilation, &model)?;
     let (mut filter, mut saved) = checkpoint::resume(ck, &model, &data, pf, eakf)?;
     let cal = *twin.model.calendar();
-    // The live loop: assimilate the discharge observed since the
-    // checkpoint, then forecast from there.
     if let Some(until) = until {
-        let day = cal.day_in_range(until).ok_or_else(|| {
-            Error::Other(format!(
-                "--until {until} is outside the twin's range {}..{}",
-                cal.start, cal.end
-            ))
-        })?;
-        if day < saved.day {
-            return Err(Error::Other(format!(
-                "--until {until} is before the checkpoint's day {}",
-                cal.date_of(saved.day)
-            )));
-        }
-        filter.advance_to(day)?;
-        saved.day = day;
+        checkpoint::catch_up(&mut filter, &mut saved, until)?;
     }
     let origin = cal.date_of(saved.day);
     let forcing_file = forcing

@@ -151,6 +151,16 @@ impl Calendar {
             .contains(&d)
             .then_some(d as usize)
     }
+    /// As [`Calendar::day_in_range`], with the error a user sees: `what`
+    /// names the option or key that gave `date` (e.g. `--until`).
+    pub fn day_within(&self, date: Date, what: &str) -> crate::Result<usize> {
+        self.day_in_range(date).ok_or_else(|| {
+            crate::Error::Other(format!(
+                "{what} {date} is outside the twin's range {}..{}",
+                self.start, self.end
+            ))
+        })
+    }
     pub fn date_of(&self, day: usize) -> Date {
         self.start.add_days(day as i32 - 1)
     }

@@ -186,12 +186,6 @@ impl LoadedTwin {
             })
     }
     pub fn day_of(&self, date: Date, what: &str) -> Result<usize> {
-        let cal = self.calendar();
-        cal.day_in_range(date).ok_or_else(|| {
-            Error::Other(format!(
-                "{what} {date} is outside the twin's range {}..{}",
-                cal.start, cal.end
-            ))
-        })
+        self.calendar().day_within(date, what)
     }
 }

@@ -20,7 +20,7 @@ use std::path::Path;
 use didymos_assim::{Eakf, EakfOptions, ObsHistory, ParticleFilter, PfOptions};
 
 use crate::filter::Filter;
-use didymos_core::{DataModel, Ensemble, Error, MemberRng, Model, Result};
+use didymos_core::{DataModel, Date, Ensemble, Error, MemberRng, Model, Result};
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::{json, Value};
 
@@ -101,6 +101,26 @@ pub fn resume<'a, M: Model, D: DataModel>(
         )?),
     };
     Ok((filter, saved))
+}
+
+/// The live loop: assimilate the data that arrived since the checkpoint,
+/// up to `until`, before forecasting from there; `saved.day` follows.
+pub fn catch_up<M: Model, D: DataModel>(
+    filter: &mut Filter<'_, M, D>,
+    saved: &mut Saved,
+    until: Date,
+) -> Result<()> {
+    let cal = *filter.ensemble().model().calendar();
+    let day = cal.day_within(until, "--until")?;
+    if day < saved.day {
+        return Err(Error::Other(format!(
+            "--until {until} is before the checkpoint's day {}",
+            cal.date_of(saved.day)
+        )));
+    }
+    filter.advance_to(day)?;
+    saved.day = day;
+    Ok(())
 }
 
 pub fn save_parts<M: Model>(

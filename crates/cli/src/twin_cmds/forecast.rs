@@ -106,15 +106,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     )?;
     let cal = twin.calendar();
     if let Some(until) = args.until {
-        let day = twin.day_of(until, "--until")?;
-        if day < saved.day {
-            return Err(Error::Other(format!(
-                "--until {until} is before the checkpoint's day {}",
-                cal.date_of(saved.day)
-            )));
-        }
-        pf.advance_to(day)?;
-        saved.day = day;
+        checkpoint::catch_up(&mut pf, &mut saved, until)?;
     }
     if saved.day + args.horizon > cal.n_days() {
         return Err(Error::Other(format!(
