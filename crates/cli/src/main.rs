@@ -72,6 +72,9 @@ enum Command {
     Rerun(prov_cmd::RerunArgs),
     /// Run the twin service: REST API, durable HTTP/MQTT ingest, live assimilation, forecasts, alerts.
     Serve(serve_cmd::ServeArgs),
+    /// Check or back up the service's store (its SQLite file).
+    #[command(subcommand)]
+    Store(serve_cmd::StoreCommand),
     /// Synthetic observation streams from a twin (normal or critical conditions), with the truth.
     Simulate(sim_cmd::SimulateArgs),
     /// Replay an observation file to HTTP, MQTT or stdout, paced and rate-limited.
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Prov(c) => prov_cmd::prov_cmd(&c),
         Command::Rerun(a) => prov_cmd::rerun(&a, cli.threads),
         Command::Serve(a) => serve_cmd::serve(&a),
+        Command::Store(c) => serve_cmd::store_cmd(&c),
         Command::Simulate(a) => sim_cmd::simulate_cmd(&a),
         Command::Replay(a) => sim_cmd::replay_cmd(&a),
     };

@@ -42,3 +42,58 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     config.max_body_bytes = args.max_body_bytes;
     didymos_server::serve_blocking(config).map_err(Error::Other)
 }
+
+/// Checks and copies of the service's store (`didymos store …`).
+#[derive(clap::Subcommand)]
+pub enum StoreCommand {
+    /// Check every page of a store (a running service may keep using it) and count what it holds.
+    Check {
+        /// The service's --data-dir, or the store file itself.
+        path: PathBuf,
+        /// Also check every index against its table (slower).
+        #[arg(long)]
+        full: bool,
+    },
+    /// Write a consistent, checked copy of a store while the service runs.
+    Backup {
+        /// The service's --data-dir, or the store file itself.
+        path: PathBuf,
+        /// The copy to write; an existing file is never overwritten.
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+/// A data folder holds its store as `didymos.sqlite`.
+fn store_file(path: &std::path::Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("didymos.sqlite")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+pub fn store_cmd(cmd: &StoreCommand) -> Result<()> {
+    use didymos_server::store::integrity;
+    let store = |e: didymos_server::store::StoreError| Error::Other(e.to_string());
+    let summary = match cmd {
+        StoreCommand::Check { path, full } => {
+            integrity::check(&store_file(path), *full).map_err(store)?
+        }
+        StoreCommand::Backup { path, to } => {
+            integrity::backup(&store_file(path), to).map_err(store)?
+        }
+    };
+    println!(
+        "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations, {} forecasts, {} runs",
+        summary.path.display(),
+        summary.bytes,
+        summary.schema_version,
+        summary.twins,
+        summary.streams,
+        summary.observations,
+        summary.forecasts,
+        summary.runs
+    );
+    Ok(())
+}

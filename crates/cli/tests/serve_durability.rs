@@ -11,26 +11,7 @@ use serde_json::{json, Value};
 
 mod common;
 use common::repo;
-use common::serve::{free_port, http, start};
-
-fn spain_days(first: &str, last: &str) -> Vec<(String, Vec<Value>)> {
-    let path = repo().join("data/spain/spain_provinces_covid19_daily_by_age_2020.csv");
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut days: Vec<(String, Vec<Value>)> = Vec::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let date = f[0];
-        if date < first || date > last {
-            continue;
-        }
-        let rec = json!({"stream": "hosp", "time": date, "location": f[1], "stratum": f[2], "value": f[4].parse::<f64>().unwrap_or(0.0)});
-        match days.last_mut() {
-            Some((d, v)) if d == date => v.push(rec),
-            _ => days.push((date.to_string(), vec![rec])),
-        }
-    }
-    days
-}
+use common::serve::{free_port, http, spain_days, start};
 
 fn status(port: u16) -> Value {
     http(port, "GET", "/v1/twins/spain/status", None, &[])

@@ -131,6 +131,12 @@ impl From<crate::store::StoreError> for Problem {
         match e {
             crate::store::StoreError::Conflict(m) => Problem::conflict(m),
             crate::store::StoreError::NotFound(m) => Problem::not_found(m),
+            // The service cannot serve this until its store is restored;
+            // the request itself was fine and nothing of it was kept.
+            damaged @ crate::store::StoreError::Damaged { .. } => {
+                tracing::error!("{damaged}");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, damaged.to_string())
+            }
             other => Problem::internal(other.to_string()),
         }
     }

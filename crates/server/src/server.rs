@@ -35,7 +35,33 @@ impl RunningServer {
         let _ = self.shutdown.send(());
         self.state.stopping.send_replace(true);
         let _ = self.http.await;
+        if let Err(e) = self.state.store.checkpoint() {
+            tracing::warn!("the store's log was not folded into its file at shutdown: {e}");
+        }
     }
+}
+
+/// A data folder whose runs outlived its store: starting an empty store
+/// there would serve as if every twin, stream and observation had never
+/// existed.
+fn refuse_a_lost_store(db: &std::path::Path, runs: &std::path::Path) -> Result<(), ServerError> {
+    if store::integrity::probe(db)? == store::integrity::Found::Store {
+        return Ok(());
+    }
+    let earlier = std::fs::read_dir(runs)
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    if earlier == 0 {
+        return Ok(());
+    }
+    Err(ServerError::Io(format!(
+        "{} is missing or empty, but {} holds {earlier} run record(s) of an earlier store: \
+         the store was lost or moved. Restore it (copy your latest `didymos store backup` \
+         to {}), or start the service with an empty --data-dir",
+        db.display(),
+        runs.display(),
+        db.display()
+    )))
 }
 
 /// The admin token: given, read from its file, or created (and then
@@ -99,6 +125,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(config.data_dir.join("runs")).map_err(io)?;
     std::fs::create_dir_all(config.data_dir.join("twins")).map_err(io)?;
     let db = config.data_dir.join("didymos.sqlite");
+    refuse_a_lost_store(&db, &config.data_dir.join("runs"))?;
     let store = Store::open(&db, config.sync)?;
     store.write_blocking(|c| store::fail_interrupted_runs(c, now_ms()))?;
     let token = admin_token(&config, &store)?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const TOKEN: &str = "durability-admin-token-0123456789";
 
@@ -67,6 +67,69 @@ impl Served {
     }
 }
 
+impl Served {
+    /// SIGTERM (as an operator or systemd would stop it); waits up to 30 s
+    /// for a graceful exit and returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let pid = self.0.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not stop within 30 s of SIGTERM");
+    }
+}
+
+/// Runs `didymos serve` on `data` expecting it to refuse to start: returns
+/// its stderr once it has exited with a failure (within 30 s).
+pub fn refused(data: &Path, port: u16) -> String {
+    let mut child = serve_command(data, port)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started (or hung) on {}", data.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!status.success(), "exit {status}: {err}");
+    err
+}
+
+/// `didymos serve` on `data` at 127.0.0.1:`port`, with the folder's token file.
+fn serve_command(data: &Path, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_didymos"));
+    c.args(["serve", "--data-dir"])
+        .arg(data)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-token-file",
+        ])
+        .arg(data.join("admin.token"));
+    c
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         self.kill();
@@ -79,15 +142,7 @@ pub fn start(data: &Path, port: u16) -> Served {
         std::fs::create_dir_all(data).unwrap();
         std::fs::write(&token_file, TOKEN).unwrap();
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_didymos"))
-        .args(["serve", "--data-dir"])
-        .arg(data)
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-token-file",
-        ])
-        .arg(&token_file)
+    let child = serve_command(data, port)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -103,4 +158,25 @@ pub fn start(data: &Path, port: u16) -> Served {
         std::thread::sleep(Duration::from_millis(50));
     }
     child
+}
+
+/// The bundled 2020 admissions as ingest records for stream `hosp`, one
+/// batch per day from `first` to `last` (ISO dates).
+pub fn spain_days(first: &str, last: &str) -> Vec<(String, Vec<Value>)> {
+    let path = super::repo().join("data/spain/spain_provinces_covid19_daily_by_age_2020.csv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut days: Vec<(String, Vec<Value>)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let date = f[0];
+        if date < first || date > last {
+            continue;
+        }
+        let rec = json!({"stream": "hosp", "time": date, "location": f[1], "stratum": f[2], "value": f[4].parse::<f64>().unwrap_or(0.0)});
+        match days.last_mut() {
+            Some((d, v)) if d == date => v.push(rec),
+            _ => days.push((date.to_string(), vec![rec])),
+        }
+    }
+    days
 }

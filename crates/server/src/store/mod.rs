@@ -16,6 +16,7 @@
 
 mod alerts;
 mod forecasts;
+pub mod integrity;
 mod observations;
 mod runs;
 mod schema;
@@ -48,11 +49,31 @@ pub enum StoreError {
     NotFound(String),
     #[error("the store is shut down")]
     Closed,
+    /// SQLite found the file corrupt, or not a database at all. `path` is
+    /// empty until [`Store`] names its file.
+    #[error(
+        "the store {path} is damaged ({detail}); {}",
+        integrity::recovery_advice(Path::new(.path))
+    )]
+    Damaged { path: String, detail: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite(e.to_string())
+        integrity::classify(e, Path::new(""))
+    }
+}
+
+impl StoreError {
+    /// Names `path` in a damage report that does not name its file yet.
+    fn at(self, path: &Path) -> StoreError {
+        match self {
+            StoreError::Damaged { path: p, detail } if p.is_empty() => StoreError::Damaged {
+                path: path.display().to_string(),
+                detail,
+            },
+            other => other,
+        }
     }
 }
 
@@ -93,10 +114,15 @@ fn open_connection(path: &Path, sync: SyncMode) -> StoreResult<Connection> {
 }
 
 impl Store {
-    /// Opens (creating and migrating as needed) `path`.
+    /// Opens (creating and migrating as needed) `path`. An existing store
+    /// is checked page by page first, and refused if damaged.
     pub fn open(path: &Path, sync: SyncMode) -> StoreResult<Store> {
-        let mut conn = open_connection(path, sync)?;
-        schema::migrate(&mut conn)?;
+        let found = integrity::probe(path)?;
+        let mut conn = open_connection(path, sync).map_err(|e| e.at(path))?;
+        if found == integrity::Found::Store {
+            integrity::verify(&conn, path, false)?;
+        }
+        schema::migrate(&mut conn).map_err(|e| e.at(path))?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("didymos-store-writer".into())
@@ -121,7 +147,8 @@ impl Store {
         self.submit(f, move |r| {
             let _ = tx.send(r);
         })?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let result = rx.await.map_err(|_| StoreError::Closed)?;
+        result.map_err(|e| e.at(&self.path))
     }
 
     /// As [`Store::write`], blocking (for worker threads).
@@ -134,7 +161,8 @@ impl Store {
         self.submit(f, move |r| {
             let _ = tx.send(r);
         })?;
-        rx.recv().map_err(|_| StoreError::Closed)?
+        let result = rx.recv().map_err(|_| StoreError::Closed)?;
+        result.map_err(|e| e.at(&self.path))
     }
 
     /// Queues `f`; `done` gets its result after the commit.
@@ -172,15 +200,35 @@ impl Store {
         let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
         let conn = match pooled {
             Some(c) => c,
-            None => open_connection(&self.path, self.sync)?,
+            None => open_connection(&self.path, self.sync).map_err(|e| e.at(&self.path))?,
         };
-        let result = f(&conn);
+        let result = f(&conn).map_err(|e| e.at(&self.path));
         if let Ok(mut p) = self.readers.lock() {
             if p.len() < 8 {
                 p.push(conn);
             }
         }
         result
+    }
+}
+
+impl Store {
+    /// Copies the write-ahead log into the main file and empties it, so
+    /// the file alone holds every commit (a copy of just `didymos.sqlite`
+    /// is then complete). Called at shutdown; harmless at any time.
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        let conn = open_connection(&self.path, self.sync).map_err(|e| e.at(&self.path))?;
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| StoreError::from(e).at(&self.path))?;
+        if busy != 0 {
+            return Err(StoreError::Sqlite(
+                "the checkpoint was blocked by another connection".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
