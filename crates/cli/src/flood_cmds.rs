@@ -19,7 +19,8 @@ pub use crate::flood_backtest::{backtest, FloodBacktestArgs};
 
 /// Whether `path` is a flood twin spec rather than an epidemic one.
 pub fn is_flood_spec(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| didymos_hydro::spec::is_flood_spec_text(&t))
+    didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
+        .is_ok_and(|t| didymos_hydro::spec::is_flood_spec_text(&t))
 }
 
 pub(crate) fn write_csv(

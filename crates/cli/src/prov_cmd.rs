@@ -42,7 +42,7 @@ pub fn used_spec(prov: &mut Recorder, spec: &Path, inputs: &[PathBuf]) -> Result
 /// The data files an EpiSim config names in its `data` section, resolved
 /// against `data_dir` as the EpiSim loader does.
 pub fn episim_data_files(config: &Path, data_dir: &Path) -> Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(config).map_err(|e| Error::io(config, e))?;
+    let text = didymos_core::fs::read_text(config, didymos_core::fs::SPEC_MAX_BYTES)?;
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::Other(format!("{}: {e}", config.display())))?;
     let data = &json["data"];

@@ -63,7 +63,7 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
     let geojson = match &args.geojson {
         Some(g) => {
             crate::prov_cmd::used(&mut prov, "geojson", g)?;
-            let text = std::fs::read_to_string(g).map_err(|e| Error::io(g, e))?;
+            let text = didymos_core::fs::read_text(g, didymos_core::fs::DATA_MAX_BYTES)?;
             Some(
                 didymos_report::parse_geojson(&text)
                     .map_err(|e| Error::Other(format!("{}: {e}", g.display())))?,

@@ -86,7 +86,7 @@ impl Bundle {
         didymos_core::fs::write_atomic(path, &text)
     }
     pub fn read(path: &Path) -> Result<Bundle> {
-        let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let text = didymos_core::fs::read_bytes(path, didymos_core::fs::DATA_MAX_BYTES)?;
         serde_json::from_slice(&text).map_err(|e| {
             Error::Other(format!(
                 "{}: not a scenarios.json written by `didymos scenario`: {e}",

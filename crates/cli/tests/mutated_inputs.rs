@@ -489,3 +489,20 @@ fn mutated_flood_inputs_give_errors_not_crashes() {
         "only {refused} mutations were refused"
     );
 }
+
+/// Paths that never end: each command stops at its input limit with the
+/// path in the message, instead of reading until memory runs out.
+#[test]
+fn endless_inputs_stop_at_a_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for args in [
+        vec!["assimilate", "/dev/zero", "--out", s(&out)],
+        vec!["run", "/dev/zero", "--out", s(&out)],
+        vec!["simulate", "/dev/zero", "--out", s(&out)],
+        vec!["store", "check", "/dev/zero"],
+    ] {
+        let err = refused(&args, "/dev/zero");
+        assert!(err.contains("/dev/zero"), "{args:?}: {err}");
+    }
+}

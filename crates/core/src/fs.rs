@@ -37,6 +37,96 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
+/// The most bytes read from a spec or configuration file (TOML or JSON).
+pub const SPEC_MAX_BYTES: u64 = 64 << 20;
+/// The most bytes read from one data file (a table, a series, a matrix).
+pub const DATA_MAX_BYTES: u64 = 2 << 30;
+
+/// A file opened for reading at most a set number of bytes. Inputs are
+/// read whole or record by record, so a path such as `/dev/zero`, or a
+/// CSV "line" with no end, would otherwise fill memory before any error;
+/// past the limit a read fails, naming the limit. FIFOs and process
+/// substitutions still work (they are read, not measured).
+pub struct LimitedFile {
+    file: std::fs::File,
+    left: u64,
+    limit: u64,
+}
+
+/// Opens `path` to read at most `limit` bytes (a regular file that is
+/// already larger is refused at once).
+pub fn open_limited(path: &Path, limit: u64) -> Result<LimitedFile> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::Other(format!(
+            "{}: a folder, not a file",
+            path.display()
+        )));
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(Error::io(path, too_large(limit)));
+    }
+    Ok(LimitedFile {
+        file,
+        left: limit,
+        limit,
+    })
+}
+
+fn too_large(limit: u64) -> std::io::Error {
+    let shown = if limit < 1 << 20 {
+        format!("{limit} bytes")
+    } else if limit.is_multiple_of(1 << 30) {
+        format!("{} GiB", limit >> 30)
+    } else {
+        format!("{} MiB", limit >> 20)
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("larger than {shown}, the most read from one input (is the path right?)"),
+    )
+}
+
+impl std::io::Read for LimitedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // At the limit: only the end of the file is acceptable.
+            let mut probe = [0u8; 1];
+            return match self.file.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(too_large(self.limit)),
+            };
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let got = self.file.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
+    }
+}
+
+/// Reads a whole text file of at most `limit` bytes.
+pub fn read_text(path: &Path, limit: u64) -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    open_limited(path, limit)?
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(text)
+}
+
+/// Reads a whole file of at most `limit` bytes.
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_limited(path, limit)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
 /// Memory the kernel says is available to new allocations (Linux's
 /// `MemAvailable`), in bytes; `None` where that is not known.
 pub fn available_memory() -> Option<u64> {
@@ -49,6 +139,36 @@ pub fn available_memory() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_stop_at_the_limit() {
+        let dir = tempfile_dir("limit");
+        let path = dir.join("a.txt");
+        std::fs::write(&path, "0123456789").unwrap();
+        assert_eq!(read_text(&path, 10).unwrap(), "0123456789");
+        let e = read_text(&path, 9).unwrap_err().to_string();
+        assert!(
+            e.contains("a.txt") && e.contains("larger than 9 bytes"),
+            "{e}"
+        );
+        // A device that never ends: refused after the limit, not after memory.
+        let e = read_bytes(Path::new("/dev/zero"), 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/dev/zero") && e.contains("larger than 1 MiB"),
+            "{e}"
+        );
+        let e = read_text(&dir, 10).unwrap_err().to_string();
+        assert!(e.contains("a folder"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("didymos-fs-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
 
     #[test]
     fn writes_whole_file_and_leaves_no_temporary() {

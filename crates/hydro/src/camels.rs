@@ -48,7 +48,7 @@ pub struct Streamflow {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    didymos_core::fs::read_text(path, didymos_core::fs::DATA_MAX_BYTES)
 }
 
 fn at(path: &Path, line: usize, field: &str) -> Located {

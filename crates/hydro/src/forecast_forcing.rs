@@ -62,7 +62,7 @@ pub fn read_forecast_forcing(
     horizon: usize,
     latitude: f64,
 ) -> Result<Vec<ForcingTrace>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::DATA_MAX_BYTES)?;
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     let header: Vec<String> =
         match lines.next() {

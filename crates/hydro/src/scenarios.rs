@@ -48,7 +48,7 @@ pub struct FloodScenario {
 /// Read and validate a scenarios file against the twin's `model` (dates
 /// inside its forcing record).
 pub fn load_flood_scenarios(path: &Path, model: &Gr4jModel) -> Result<FloodScenarioFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)?;
     let doc = Doc::parse(path, &text)?;
     let root = doc.root();
     root.check_keys(&["scenarios", "scenario"])?;

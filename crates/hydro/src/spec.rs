@@ -30,7 +30,7 @@
 
 use std::path::{Path, PathBuf};
 
-use didymos_core::{Date, Error, Located, Prior, Result};
+use didymos_core::{Date, Located, Prior, Result};
 use didymos_spec::{Doc, Section};
 use didymos_twin::learning::{LearnSpec, LEARN_KEYS};
 
@@ -87,7 +87,7 @@ pub fn is_flood_spec_text(text: &str) -> bool {
 }
 
 pub fn load_flood_spec(path: &Path) -> Result<FloodSpec> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)?;
     parse_flood_spec(path, &text)
 }
 

@@ -7,7 +7,19 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// SHA-256 (lower-case hex) and size in bytes of a file, read in 64 KiB chunks.
+///
+/// Only regular files: a device such as `/dev/zero` would be hashed for
+/// ever, opening a FIFO waits for a writer, and a pipe already read by the
+/// run hashes as empty, so none of them could be traced or re-run.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(io_err(path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a folder, device, pipe or socket); provenance hashes every \
+             input, so write it to a file first",
+        )));
+    }
     let mut file = std::fs::File::open(path).map_err(io_err(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];

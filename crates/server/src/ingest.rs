@@ -273,8 +273,13 @@ pub fn validate(
         ValueType::Count if value < 0.0 || value.fract() != 0.0 => {
             Some("is not a count (a whole number ≥ 0)")
         }
-        _ => twin.hosted.bad_value(value),
-    };
+        _ => None,
+    }
+    .map(str::to_string)
+    .or_else(|| {
+        twin.hosted
+            .bad_value(value, stream.value_type, &location, stratum.as_deref())
+    });
     if let Some(why) = bad_value {
         return Err(pos.locate(
             Problem::unprocessable(format!("value {value} {why}")),

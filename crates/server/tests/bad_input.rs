@@ -102,6 +102,22 @@ fn bad_requests_are_problems() {
     );
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/observations/0/location");
+    // A count no member could produce (more people than live there) would
+    // stop the filter at every later update, since acknowledged data stay.
+    for value in [
+        json!(1e308),
+        json!(1.8446744073709552e19),
+        json!(50_000_000),
+    ] {
+        let a = post("application/json", &record("2020-03-01", value));
+        assert_problem(&a, 422);
+        let detail = a.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("more than the population of `28`, stratum `Y`"),
+            "{a:?}"
+        );
+        assert_eq!(a.body["pointer"], "/observations/0/value");
+    }
     // NDJSON and CSV errors name the line and field.
     let a = post("application/x-ndjson", "{\"stream\":\"hosp\",\"time\":\"2020-03-01\",\"location\":\"28\",\"value\":1}\n{\"stream\":\"hosp\",\"time\":\"2020-03-01\",\"location\":\"28\",\"value\":\"x\"}\n");
     assert_problem(&a, 422);
@@ -201,6 +217,30 @@ fn bad_requests_are_problems() {
     assert_problem(&a, 422);
     let a = c.post_raw("/v1/twins", "application/json", "[]", &[]);
     assert_problem(&a, 422);
+    // Paths that never end or never answer: refused, not read until memory
+    // runs out or a writer comes.
+    let a = c.post(
+        "/v1/twins",
+        &json!({"id": "zero", "spec_path": "/dev/zero"}),
+    );
+    assert_problem(&a, 422);
+    let detail = a.body["detail"].as_str().unwrap();
+    assert!(detail.contains("not a regular file"), "{a:?}");
+    let fifo = server.dir.path().join("spec.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let a = c.post("/v1/twins", &json!({"id": "fifo", "spec_path": fifo}));
+        assert_problem(&a, 422);
+        assert!(
+            a.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not a regular file"),
+            "{a:?}"
+        );
+    } else {
+        eprintln!("SKIPPED: the FIFO case needs `mkfifo` (coreutils)");
+    }
     // Bad query values and alert rules.
     assert_problem(
         &c.get("/v1/twins/spain/streams/hosp/observations?limit=0"),
@@ -286,6 +326,18 @@ fn bad_requests_are_problems() {
         &c.post("/v1/twins/spain/scenarios", &json!({"scenarios_toml": ""})),
         409,
     );
+    let a = c.post(
+        "/v1/twins/spain/scenarios",
+        &json!({"scenarios_toml": "", "members": 1_000_000_000_000u64}),
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/members");
+    let a = c.post(
+        "/v1/twins",
+        &json!({"id": "flat", "spec_path": spain_spec(), "horizon_days": 0}),
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/horizon_days");
     assert_problem(&c.delete("/v1/twins/spain/alert-rules/999"), 404);
     assert_problem(&c.post("/v1/jobs/nope/cancel", &json!({})), 404);
 }

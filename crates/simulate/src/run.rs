@@ -53,7 +53,7 @@ fn scenario_text(name: &str) -> Result<(String, String, Option<PathBuf>)> {
             ),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)?;
     Ok((path.display().to_string(), text, Some(path.to_path_buf())))
 }
 

@@ -104,7 +104,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_ndjson(path: &Path) -> Result<Vec<Record>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::DATA_MAX_BYTES)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -120,7 +120,7 @@ fn read_ndjson(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_csv(path: &Path) -> Result<Vec<Record>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = didymos_core::fs::open_limited(path, didymos_core::fs::DATA_MAX_BYTES)?;
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let header = rdr
         .headers()

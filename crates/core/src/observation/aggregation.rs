@@ -74,7 +74,7 @@ impl Aggregation {
         n_strata: usize,
         mode: StrataMode,
     ) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::fs::read_text(path, crate::fs::DATA_MAX_BYTES)?;
         Self::parse_csv(&text, path, units, n_strata, mode)
     }
 

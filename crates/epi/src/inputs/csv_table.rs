@@ -1,7 +1,7 @@
 //! A thin layer over the `csv` crate that turns every failure into an
 //! [`Error::input`] naming file, physical line and column.
 
-use std::fs::File;
+use didymos_core::fs::LimitedFile;
 use std::path::{Path, PathBuf};
 
 use didymos_core::{show_number, Error, Located, Result};
@@ -9,7 +9,7 @@ use didymos_core::{show_number, Error, Located, Result};
 /// An open CSV file with its header row read.
 pub(crate) struct CsvTable {
     path: PathBuf,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<LimitedFile>,
     headers: Vec<String>,
 }
 
@@ -26,7 +26,7 @@ impl CsvTable {
     /// Open `path` and read its header. Column names are trimmed; a UTF-8
     /// byte-order mark and surrounding quotes are removed.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = didymos_core::fs::open_limited(path, didymos_core::fs::DATA_MAX_BYTES)?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)

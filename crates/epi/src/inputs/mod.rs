@@ -141,7 +141,8 @@ pub(crate) fn read_patch_data(
 /// `YYYY-MM-DD` with a four-digit year, as the spec readers parse it.
 pub(crate) use didymos_spec::parse_date;
 
-/// Read a whole text file, mapping failure to [`Error::io`] with the path.
+/// Read a whole spec, scenario or config file (data tables are read record
+/// by record through [`csv_table`]).
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
 }

@@ -17,13 +17,8 @@ type GroupKey = (Date, String, Date, String);
 /// the level rises (the line of the offending row and of its neighbour).
 pub fn read_hub_csv(path: &Path) -> Result<Vec<HubRow>> {
     let at = |line: u64| Located::file(path).at_line(line);
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| {
-        let msg = e.to_string();
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(path, io),
-            _ => Error::input(Located::file(path), msg),
-        }
-    })?;
+    let file = didymos_core::fs::open_limited(path, didymos_core::fs::DATA_MAX_BYTES)?;
+    let mut rdr = csv::Reader::from_reader(file);
     let header = rdr
         .headers()
         .map_err(|e| Error::input(at(1), e.to_string()))?

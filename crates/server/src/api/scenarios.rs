@@ -49,6 +49,11 @@ pub async fn submit_scenarios(
     ApiJson(req): ApiJson<SubmitScenarios>,
 ) -> ApiResult<(StatusCode, Json<Run>)> {
     let entry = twin_entry(&state, &twin)?;
+    // The same bounds as a twin's own members: a job the memory check would
+    // fail later is refused now.
+    if req.members.is_some_and(|m| !(2..=100_000).contains(&m)) {
+        return Err(Problem::unprocessable("members must be in 2..=100000").at("/members"));
+    }
     let t = twin.clone();
     let row = state.store.read(move |c| store::get_twin(c, &t)).await?;
     let checkpoint = row.checkpoint_path.clone().ok_or_else(|| {
@@ -56,9 +61,6 @@ pub async fn submit_scenarios(
             "twin `{twin}` has no posterior yet: ingest data and wait for its first assimilation"
         ))
     })?;
-    if req.members.is_some_and(|m| m < 2) {
-        return Err(Problem::unprocessable("members must be at least 2").at("/members"));
-    }
     let run_id = crate::live::new_run_id("scenario");
     let dir = state.runs_dir().join(&run_id);
     let io = |e: std::io::Error| Problem::internal(e.to_string());

@@ -28,7 +28,8 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 /// The name in the spec at `path`, checking the spec without reading its
 /// data (a flood twin is calibrated only once, where it will stay).
 fn spec_name(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
+        .map_err(|e| e.to_string())?;
     if is_flood_spec_text(&text) {
         didymos_hydro::spec::parse_flood_spec(path, &text)
             .map(|s| s.name)
@@ -45,6 +46,15 @@ pub(super) fn place_spec(state: &SharedState, req: &CreateTwin) -> ApiResult<(Pa
             let path = std::fs::canonicalize(p).map_err(|e| {
                 Problem::unprocessable(format!("{p}: cannot read the spec: {e}")).at("/spec_path")
             })?;
+            // A FIFO or a device would hold this request (and a blocking
+            // thread) until a writer came, and the service reads the spec
+            // again at every start.
+            if !path.is_file() {
+                return Err(Problem::unprocessable(format!(
+                    "{p}: not a regular file; a twin's spec must be a file the service can read again"
+                ))
+                .at("/spec_path"));
+            }
             let loaded = Hosted::load(&path, None)
                 .map_err(|e| Problem::unprocessable(e).at("/spec_path"))?;
             Ok((path, loaded))

@@ -138,8 +138,8 @@ pub async fn create_twin(
             return Err(Problem::unprocessable("members must be in 2..=100000").at("/members"));
         }
     }
-    if req.horizon_days.is_some_and(|h| h > 366) {
-        return Err(Problem::unprocessable("horizon_days must be at most 366").at("/horizon_days"));
+    if req.horizon_days.is_some_and(|h| !(1..=366).contains(&h)) {
+        return Err(Problem::unprocessable("horizon_days must be in 1..=366").at("/horizon_days"));
     }
     if req.settle_ms.is_some_and(|s| s > 86_400_000) {
         return Err(Problem::unprocessable("settle_ms must be at most a day").at("/settle_ms"));
@@ -156,7 +156,8 @@ pub async fn create_twin(
         ))
         .at("/id"));
     }
-    let spec_bytes = std::fs::read(&path).map_err(|e| Problem::internal(e.to_string()))?;
+    let spec_bytes = didymos_core::fs::read_bytes(&path, didymos_core::fs::SPEC_MAX_BYTES)
+        .map_err(|e| Problem::unprocessable(e.to_string()).at("/spec_path"))?;
     let row = TwinRow {
         id: id.clone(),
         name: loaded.name().to_string(),

@@ -47,6 +47,26 @@ pub fn load(path: &Path) -> Result<LoadedTwin, String> {
 /// The observation table the filter sees for the new rows: per cell, the
 /// last value that arrived; a location total (no stratum) replaces the
 /// strata of its day.
+/// The people a count at `location` (and `stratum`) can at most be: the
+/// patch's (or its stratum's) population for a model unit, the whole
+/// twin's for a location that streams report through a lookup.
+pub fn population_at(twin: &LoadedTwin, location: &str, stratum: Option<&str>) -> (f64, String) {
+    let meta = &twin.model.setup().metapopulation;
+    let strata = &twin.model.layout().strata;
+    let Some(patch) = meta.ids.iter().position(|id| id == location) else {
+        let all = meta.population.iter().flatten().sum();
+        return (all, "the twin's whole population".into());
+    };
+    let row = &meta.population[patch];
+    match stratum.and_then(|s| strata.iter().position(|x| x == s)) {
+        Some(k) if k < row.len() => (
+            row[k],
+            format!("the population of `{location}`, stratum `{}`", strata[k]),
+        ),
+        _ => (row.iter().sum(), format!("the population of `{location}`")),
+    }
+}
+
 pub fn table_of(
     twin: &LoadedTwin,
     streams: &HashMap<String, StreamRow>,

@@ -45,8 +45,8 @@ impl Hosted {
     /// Loads the spec at `path`. A flood twin is calibrated, unless
     /// `parameters` (stored when it was registered) are given.
     pub fn load(path: &Path, parameters: Option<&str>) -> Result<Hosted, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the spec: {e}", path.display()))?;
+        let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
+            .map_err(|e| format!("cannot read the spec: {e}"))?;
         if is_flood_spec_text(&text) {
             Ok(Hosted::Flood(Box::new(FloodHosted::load(
                 path, parameters,
@@ -133,12 +133,29 @@ impl Hosted {
             Hosted::Flood(_) => false,
         }
     }
-    /// Why `value` cannot be a value of the observable, if it cannot
-    /// (beyond the stream's value type).
-    pub fn bad_value(&self, value: f64) -> Option<&'static str> {
+    /// Why `value` cannot be a value of the observable at `location`
+    /// (and `stratum`), if it cannot (beyond the stream's value type).
+    /// Acknowledged data stay, so a value no member could produce would
+    /// stop the twin's filter at every later update.
+    pub fn bad_value(
+        &self,
+        value: f64,
+        value_type: ValueType,
+        location: &str,
+        stratum: Option<&str>,
+    ) -> Option<String> {
         match self {
+            Hosted::Epidemic(l) if value_type == ValueType::Count => {
+                let (people, whose) = epidemic::population_at(l, location, stratum);
+                (value > people).then(|| {
+                    format!(
+                        "is more than {whose} ({}): no count of people can exceed it",
+                        didymos_core::show_number(people.round())
+                    )
+                })
+            }
             Hosted::Epidemic(_) => None,
-            Hosted::Flood(_) => (value < 0.0).then_some("is negative: discharge is ≥ 0"),
+            Hosted::Flood(_) => (value < 0.0).then(|| "is negative: discharge is ≥ 0".into()),
         }
     }
     /// Checks a stream's unit (a flood twin converts discharge to mm/day).

@@ -215,7 +215,7 @@ pub fn load(source: &str, text: &str, ctx: &Context<'_>) -> Result<SimConfig> {
 
 /// Load a scenario file.
 pub fn load_file(path: &Path, ctx: &Context<'_>) -> Result<SimConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)?;
     load(&path.display().to_string(), &text, ctx)
 }
 

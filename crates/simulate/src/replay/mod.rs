@@ -195,7 +195,7 @@ impl fmt::Display for ReplayReport {
 /// The first 16 hex digits of the file's SHA-256: the stem of every
 /// Idempotency-Key of a replay of this file.
 pub fn file_key(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = didymos_core::fs::read_bytes(path, didymos_core::fs::DATA_MAX_BYTES)?;
     let digest = Sha256::digest(&bytes);
     Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
