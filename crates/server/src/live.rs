@@ -212,18 +212,26 @@ fn run<T: LiveTwin>(
     prov.generated("checkpoint", &ck).map_err(prov_err)?;
     prov.finish(&run_dir).map_err(prov_err)?;
     crate::jobs::record_finished_run(state, &twin.id, &run_id, "assimilate", &run_dir, &result)?;
-    let (tid, ckp, date, rid) = (
+    let (tid, generation, ckp, date, rid) = (
         twin.id.clone(),
+        row.generation,
         ck.to_string_lossy().into_owned(),
         target_date.to_string(),
         run_id.clone(),
     );
-    state
+    let kept = state
         .store
         .write_blocking(move |c| {
-            store::set_checkpoint(c, &tid, &ckp, target_day, &date, &rid, now_ms())
+            let at = now_ms();
+            store::set_checkpoint(c, &tid, generation, &ckp, target_day, &date, &rid, at)
         })
         .map_err(|e| e.to_string())?;
+    if !kept {
+        // The twin was reset while this update ran; the reset marked it
+        // dirty, so the update from the start follows.
+        tracing::info!("twin `{}`: update superseded by a reset", twin.id);
+        return Ok(());
+    }
     crate::events::publish(&state.events, "assimilation", &twin.id, result);
     if let Some(f) = &forecast {
         crate::jobs::record_forecast(state, twin, f, &ck)?;

@@ -33,6 +33,7 @@ pub fn router(state: SharedState) -> Router {
             get(twins::get_twin).delete(twins::delete_twin),
         )
         .route("/v1/twins/{twin}/status", get(twins::twin_status))
+        .route("/v1/twins/{twin}/reassimilate", post(twins::reassimilate))
         .route(
             "/v1/twins/{twin}/streams",
             post(streams::register_stream).get(streams::list_streams),

@@ -178,6 +178,7 @@ pub async fn create_twin(
         parameters: loaded
             .parameters()
             .and_then(|p| serde_json::to_string(&p).ok()),
+        generation: 0,
     };
     let r = row.clone();
     state
@@ -237,6 +238,56 @@ pub async fn delete_twin(
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a reset of the twin's filter will assimilate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reassimilation {
+    pub twin: String,
+    /// The first day assimilated again (the day after the initial condition).
+    pub from: String,
+    /// Stored observations, every one of which the next update reads.
+    pub observations: i64,
+}
+
+/// Assimilate every stored observation again, from the twin's start.
+///
+/// A live update only reads days after its checkpoint, so a value that
+/// arrives late or corrects one for a day already assimilated (the later
+/// value for a cell wins) changes nothing until this reset. The filter
+/// starts again from the twin's priors with the same seed; the next update
+/// runs at once and publishes a new forecast. With no new or corrected data
+/// it gives the same forecast as before.
+#[utoipa::path(post, path = "/v1/twins/{twin}/reassimilate", tag = "twins", params(("twin" = String, Path)),
+    responses((status = 202, body = Reassimilation), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn reassimilate(
+    _caller: crate::auth::Admin,
+    State(state): State<SharedState>,
+    ApiPath(twin): ApiPath<String>,
+) -> ApiResult<(StatusCode, Json<Reassimilation>)> {
+    let entry = state
+        .registry
+        .get(&twin)
+        .ok_or_else(|| Problem::not_found(format!("no twin `{twin}` loaded")))?;
+    let t = twin.clone();
+    let observations = state
+        .store
+        .write(move |c| {
+            store::clear_checkpoint(c, &t)?;
+            store::count_observations(c, &t)
+        })
+        .await?;
+    state.mark_dirty(&twin);
+    let cal = entry.hosted.calendar();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Reassimilation {
+            twin,
+            from: cal.start.add_days(1).to_string(),
+            observations,
+        }),
+    ))
 }
 
 pub use super::streams::StreamView;

@@ -151,6 +151,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE alert_rules ADD COLUMN forecast TEXT NOT NULL DEFAULT 'twin';
     ALTER TABLE alert_rules ADD COLUMN week INTEGER;
     "#,
+    // 4: a twin's reset generation, so an update that ran across a reset
+    // (POST /v1/twins/{id}/reassimilate) does not record its checkpoint.
+    r#"
+    ALTER TABLE twins ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

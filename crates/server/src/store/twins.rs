@@ -25,12 +25,15 @@ pub struct TwinRow {
     /// A flood twin's parameters (JSON object, name → value) as fixed at
     /// registration (calibrated), so restarts do not calibrate again.
     pub parameters: Option<String>,
+    /// Bumped by every reset ([`clear_checkpoint`]); an update records its
+    /// checkpoint only if the generation it started in is still current.
+    pub generation: i64,
 }
 
 const COLUMNS: &str =
     "id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, \
     checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
-    last_forecast_id, last_error, parameters";
+    last_forecast_id, last_error, parameters, generation";
 
 fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
     Ok(TwinRow {
@@ -51,6 +54,7 @@ fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
         last_forecast_id: r.get(14)?,
         last_error: r.get(15)?,
         parameters: r.get(16)?,
+        generation: r.get(17)?,
     })
 }
 
@@ -108,22 +112,42 @@ pub fn delete_twin(conn: &Connection, id: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Records a new checkpoint (only after its file is complete on disk).
+/// Records a new checkpoint (only after its file is complete on disk), if
+/// the twin is still in `generation`, the one its update started in: a
+/// reset ([`clear_checkpoint`]) while it ran wins, and the update is
+/// reported as superseded (`Ok(false)`).
+#[allow(clippy::too_many_arguments)]
 pub fn set_checkpoint(
     conn: &Connection,
     id: &str,
+    generation: i64,
     path: &str,
     day: usize,
     date: &str,
     run: &str,
     at_ms: i64,
-) -> StoreResult<()> {
-    conn.execute(
+) -> StoreResult<bool> {
+    let n = conn.execute(
         "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
                 last_assimilation_run = ?5, last_assimilation_ms = ?6, last_error = NULL
-         WHERE id = ?1",
-        params![id, path, day as i64, date, run, at_ms],
+         WHERE id = ?1 AND generation = ?7",
+        params![id, path, day as i64, date, run, at_ms, generation],
     )?;
+    Ok(n == 1)
+}
+
+/// Forgets the twin's checkpoint, so its next update assimilates every
+/// stored observation from the start (late and corrected values included).
+pub fn clear_checkpoint(conn: &Connection, id: &str) -> StoreResult<()> {
+    let n = conn.execute(
+        "UPDATE twins SET checkpoint_path = NULL, checkpoint_day = NULL, checkpoint_date = NULL,
+                last_error = NULL, generation = generation + 1
+         WHERE id = ?1",
+        params![id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no twin `{id}`")));
+    }
     Ok(())
 }
 

@@ -1,0 +1,99 @@
+//! `POST /v1/twins/{id}/reassimilate`: the filter starts again from the
+//! twin's priors and reads every stored observation. With the same data it
+//! repeats the forecast bit for bit (the incremental updates equal one
+//! batch); a late correction for a day already assimilated, ignored by the
+//! live updates, is taken in.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The latest forecast (Null before the first).
+fn latest(c: &Client) -> Value {
+    let f = c.get("/v1/twins/spain/forecasts/latest");
+    assert!(f.status == 200 || f.status == 404, "{f:?}");
+    f.body
+}
+
+/// The forecast issued after `after` (a forecast id), once there is one.
+fn next_forecast(c: &Client, after: i64) -> Value {
+    wait_for("a new forecast", Duration::from_secs(120), || {
+        let f = latest(c);
+        (f["id"].as_i64().is_some_and(|id| id > after)).then_some(f)
+    })
+}
+
+fn madrid_week(forecast: &Value) -> Vec<Value> {
+    let t = forecast["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["location"] == "28" && t["target"] == "new_hospitalized")
+        .unwrap_or_else(|| panic!("no Madrid target in {forecast}"));
+    t["quantiles"].as_array().unwrap().clone()
+}
+
+#[test]
+fn reassimilation_repeats_itself_and_takes_in_late_corrections() {
+    let server = start_server(None);
+    let c = Client::new(&server, Some(ADMIN));
+    create_spain_twin(&c, "spain", 20, 600_000);
+    let first = didymos_core::Date::from_ymd(2020, 3, 1).unwrap();
+    let mut sent = 0;
+    for d in 0..8 {
+        let date = first.add_days(d).to_string();
+        let records = spain_day(&date);
+        sent += records.len();
+        let a = c.post(
+            "/v1/twins/spain/observations",
+            &json!({ "observations": records }),
+        );
+        assert_eq!(a.status, 200, "{a:?}");
+        wait_for(
+            &format!("the forecast from {date}"),
+            Duration::from_secs(60),
+            || (latest(&c)["origin"] == date.as_str()).then_some(()),
+        );
+    }
+    let incremental = latest(&c);
+
+    // Same data, from the start: the same forecast.
+    let a = c.post("/v1/twins/spain/reassimilate", &json!({}));
+    assert_eq!(a.status, 202, "{a:?}");
+    assert_eq!(a.body["observations"], sent, "{a:?}");
+    let batch = next_forecast(&c, incremental["id"].as_i64().unwrap());
+    assert_eq!(batch["origin"], incremental["origin"]);
+    assert_eq!(batch["targets"], incremental["targets"]);
+
+    // A correction for a day already assimilated: the later value for the
+    // cell wins, but only once the twin is reassimilated.
+    let day = first.add_days(3).to_string();
+    let fix = json!({"observations": [{"stream": "hosp", "time": day, "location": "28",
+                                       "stratum": "O", "value": 900}]});
+    let a = c.post("/v1/twins/spain/observations", &fix);
+    assert_eq!(a.status, 200, "{a:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let unchanged = latest(&c);
+    assert_eq!(
+        unchanged["id"], batch["id"],
+        "a late value re-ran the filter"
+    );
+    let a = c.post("/v1/twins/spain/reassimilate", &json!({}));
+    assert_eq!(a.status, 202, "{a:?}");
+    let corrected = next_forecast(&c, batch["id"].as_i64().unwrap());
+    assert_eq!(corrected["origin"], incremental["origin"]);
+    assert_ne!(madrid_week(&corrected), madrid_week(&batch));
+    let status = c.get("/v1/twins/spain/status");
+    assert_eq!(status.body["health"], "ok", "{status:?}");
+
+    assert_problem(&c.post("/v1/twins/nope/reassimilate", &json!({})), 404);
+    let reader = c.post("/v1/tokens", &json!({"name": "r", "scopes": ["read"]}));
+    let reader = Client::new(&server, Some(reader.body["token"].as_str().unwrap()));
+    assert_problem(
+        &reader.post("/v1/twins/spain/reassimilate", &json!({})),
+        403,
+    );
+}
