@@ -90,25 +90,8 @@ fn ingest_day_by_day_updates_forecasts_and_fires_an_alert() {
     let days = 36;
     let mut sent = 0usize;
     for d in 0..days {
-        let date = first.add_days(d).to_string();
-        let records = spain_day(&date);
-        sent += records.len();
-        let a = c.post(
-            "/v1/twins/spain/observations",
-            &json!({ "observations": records }),
-        );
-        assert_eq!(a.status, 200, "{a:?}");
-        assert_eq!(a.body["accepted"], records.len(), "{a:?}");
-        assert_eq!(a.body["duplicate"], false);
         // The day is complete (every province reported): its forecast follows.
-        wait_for(
-            &format!("the forecast from {date}"),
-            Duration::from_secs(60),
-            || {
-                let f = c.get("/v1/twins/spain/forecasts?limit=1");
-                (f.body[0]["origin"] == date.as_str()).then_some(())
-            },
-        );
+        sent += post_spain_day_and_wait(&c, &first.add_days(d).to_string());
     }
     let last = first.add_days(days - 1).to_string();
 

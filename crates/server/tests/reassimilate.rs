@@ -44,19 +44,7 @@ fn reassimilation_repeats_itself_and_takes_in_late_corrections() {
     let first = didymos_core::Date::from_ymd(2020, 3, 1).unwrap();
     let mut sent = 0;
     for d in 0..8 {
-        let date = first.add_days(d).to_string();
-        let records = spain_day(&date);
-        sent += records.len();
-        let a = c.post(
-            "/v1/twins/spain/observations",
-            &json!({ "observations": records }),
-        );
-        assert_eq!(a.status, 200, "{a:?}");
-        wait_for(
-            &format!("the forecast from {date}"),
-            Duration::from_secs(60),
-            || (latest(&c)["origin"] == date.as_str()).then_some(()),
-        );
+        sent += post_spain_day_and_wait(&c, &first.add_days(d).to_string());
     }
     let incremental = latest(&c);
 

@@ -169,6 +169,29 @@ fn spain_rows() -> &'static Vec<(String, String, String, f64)> {
     })
 }
 
+/// Posts `date`'s 2020 records to twin `spain` and waits for the forecast
+/// from that day (every province reported, so the day is complete);
+/// returns how many records were sent.
+pub fn post_spain_day_and_wait(c: &Client, date: &str) -> usize {
+    let records = spain_day(date);
+    let a = c.post(
+        "/v1/twins/spain/observations",
+        &json!({ "observations": records }),
+    );
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["accepted"], records.len(), "{a:?}");
+    assert_eq!(a.body["duplicate"], false);
+    wait_for(
+        &format!("the forecast from {date}"),
+        Duration::from_secs(60),
+        || {
+            let f = c.get("/v1/twins/spain/forecasts?limit=1");
+            (f.body[0]["origin"] == date).then_some(())
+        },
+    );
+    records.len()
+}
+
 /// Polls `f` until it returns Some, or panics after `limit`.
 pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
