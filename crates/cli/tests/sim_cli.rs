@@ -253,10 +253,36 @@ fn bad_input_names_file_line_and_key() {
     .unwrap();
     let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
     assert!(
-        // serde points at the regime's table here, not at the key.
-        e.contains("line 17") && e.contains("a day number") && !e.contains("untagged"),
+        // The key's own line, not the regime table's (line 17).
+        e.contains("line 19")
+            && e.contains("field `from`")
+            && e.contains("a day number")
+            && !e.contains("untagged"),
         "{e}"
     );
+    // The same in the second regime: before regimes were a flat struct,
+    // serde pointed at the first regime's table for any of them.
+    std::fs::write(
+        &bad,
+        preset("critical").replacen("from = 55", "from = true", 1),
+    )
+    .unwrap();
+    let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
+    assert!(e.contains("line 27") && e.contains("field `from`"), "{e}");
+    // Keys a kind of regime does not take, and keys it needs.
+    std::fs::write(
+        &bad,
+        preset("critical").replacen("factor = 1.6", "factor = 1.6\nscale = 2", 1),
+    )
+    .unwrap();
+    let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
+    assert!(
+        e.contains("regime[1].scale") && e.contains("a `surge` regime has no `scale`"),
+        "{e}"
+    );
+    std::fs::write(&bad, preset("critical").replacen("factor = 1.6", "", 1)).unwrap();
+    let e = err(&["simulate", SPEC, "--scenario", s(&bad), "--out", s(&out)]);
+    assert!(e.contains("a `surge` regime needs `factor`"), "{e}");
 
     let unsorted = dir.path().join("u.ndjson");
     std::fs::write(

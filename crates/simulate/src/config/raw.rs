@@ -41,27 +41,38 @@ pub enum DayRef {
     Date(toml::value::Datetime),
 }
 
+/// One `[[regime]]` table. A flat struct, not an enum tagged by `type`:
+/// serde reads a tagged enum through a buffer that loses where each value
+/// was, so a wrong value would be reported at the first regime's line.
+/// Which keys each kind takes is checked when resolving.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RawRegime {
-    Surge {
-        from: DayRef,
-        to: DayRef,
-        factor: f64,
-    },
-    Variant {
-        from: DayRef,
-        factor: f64,
-        #[serde(default)]
-        takeover_days: Option<f64>,
-    },
-    MobilityShock {
-        from: DayRef,
-        to: DayRef,
-        scale: f64,
-        #[serde(default)]
-        patches: Option<Vec<String>>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct RawRegime {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub from: Option<DayRef>,
+    pub to: Option<DayRef>,
+    pub factor: Option<f64>,
+    pub scale: Option<f64>,
+    pub takeover_days: Option<f64>,
+    pub patches: Option<Vec<String>>,
+}
+
+impl RawRegime {
+    /// The keys given besides `type`.
+    pub fn keys(&self) -> Vec<&'static str> {
+        [
+            ("from", self.from.is_some()),
+            ("to", self.to.is_some()),
+            ("factor", self.factor.is_some()),
+            ("scale", self.scale.is_some()),
+            ("takeover_days", self.takeover_days.is_some()),
+            ("patches", self.patches.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, given)| given.then_some(k))
+        .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]

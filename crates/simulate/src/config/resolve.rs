@@ -46,39 +46,7 @@ pub(super) fn resolve(
     let mut regimes = Vec::new();
     for (i, r) in raw.regime.iter().enumerate() {
         let a = at(source, text, r, format!("regime[{i}]."));
-        regimes.push(match r.get_ref() {
-            RawRegime::Surge { from, to, factor } => {
-                let (from, to) = a.window(from, to, ctx)?;
-                let factor = a.check("factor", *factor, *factor >= 0.0, "a factor ≥ 0")?;
-                Regime::Surge { from, to, factor }
-            }
-            RawRegime::Variant {
-                from,
-                factor,
-                takeover_days,
-            } => Regime::Variant {
-                from: a.day("from", from, ctx)?,
-                factor: a.check("factor", *factor, *factor >= 0.0, "a factor ≥ 0")?,
-                takeover_days: {
-                    let t = takeover_days.unwrap_or(0.0);
-                    a.check("takeover_days", t, t >= 0.0, "a number of days ≥ 0")?
-                },
-            },
-            RawRegime::MobilityShock {
-                from,
-                to,
-                scale,
-                patches,
-            } => {
-                let (from, to) = a.window(from, to, ctx)?;
-                Regime::MobilityShock {
-                    from,
-                    to,
-                    scale: a.check("scale", *scale, *scale >= 0.0, "a scale ≥ 0")?,
-                    patches: a.locations("patches", patches, ctx)?,
-                }
-            }
-        });
+        regimes.push(regime(&a, r.get_ref(), ctx)?);
     }
     let mut streams: Vec<StreamConfig> = Vec::new();
     for (i, s) in raw.stream.iter().enumerate() {
@@ -383,5 +351,80 @@ fn wastewater(a: &At<'_>, w: &RawWastewater, ctx: &Context<'_>) -> Result<Wastew
             a.check("detection_limit", x, x >= 0.0, "a concentration ≥ 0")?
         },
         sample_weekdays: weekdays,
+    })
+}
+
+/// The keys each kind of regime takes (besides `type`).
+const REGIME_KEYS: [(&str, &[&str]); 3] = [
+    ("surge", &["from", "to", "factor"]),
+    ("variant", &["from", "factor", "takeover_days"]),
+    ("mobility_shock", &["from", "to", "scale", "patches"]),
+];
+
+fn regime(a: &At<'_>, r: &RawRegime, ctx: &Context<'_>) -> Result<Regime> {
+    let Some((_, allowed)) = REGIME_KEYS.iter().find(|(k, _)| *k == r.kind) else {
+        let kinds: Vec<&str> = REGIME_KEYS.iter().map(|(k, _)| *k).collect();
+        return Err(a.err(
+            "type",
+            format!(
+                "unknown regime `{}`; expected one of {}",
+                r.kind,
+                kinds.join(", ")
+            ),
+        ));
+    };
+    if let Some(k) = r.keys().into_iter().find(|k| !allowed.contains(k)) {
+        return Err(a.err(
+            k,
+            format!(
+                "a `{}` regime has no `{k}` (it takes {})",
+                r.kind,
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let need = |key: &str, given: bool| -> Result<()> {
+        match given {
+            true => Ok(()),
+            false => Err(a.err(key, format!("a `{}` regime needs `{key}`", r.kind))),
+        }
+    };
+    need("from", r.from.is_some())?;
+    let from = r.from.as_ref().expect("checked just above");
+    let factor = |x: Option<f64>| -> Result<f64> {
+        need("factor", x.is_some())?;
+        let f = x.unwrap_or(f64::NAN);
+        a.check("factor", f, f >= 0.0, "a factor ≥ 0")
+    };
+    Ok(match r.kind.as_str() {
+        "variant" => Regime::Variant {
+            from: a.day("from", from, ctx)?,
+            factor: factor(r.factor)?,
+            takeover_days: {
+                let t = r.takeover_days.unwrap_or(0.0);
+                a.check("takeover_days", t, t >= 0.0, "a number of days ≥ 0")?
+            },
+        },
+        kind => {
+            need("to", r.to.is_some())?;
+            let to = r.to.as_ref().expect("checked just above");
+            let (from, to) = a.window(from, to, ctx)?;
+            if kind == "surge" {
+                Regime::Surge {
+                    from,
+                    to,
+                    factor: factor(r.factor)?,
+                }
+            } else {
+                need("scale", r.scale.is_some())?;
+                let scale = r.scale.unwrap_or(f64::NAN);
+                Regime::MobilityShock {
+                    from,
+                    to,
+                    scale: a.check("scale", scale, scale >= 0.0, "a scale ≥ 0")?,
+                    patches: a.locations("patches", &r.patches, ctx)?,
+                }
+            }
+        }
     })
 }
