@@ -137,6 +137,10 @@ impl From<crate::store::StoreError> for Problem {
                 tracing::error!("{damaged}");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, damaged.to_string())
             }
+            full @ crate::store::StoreError::Full { .. } => {
+                tracing::error!("{full}");
+                Problem::new(StatusCode::INSUFFICIENT_STORAGE, full.to_string())
+            }
             other => Problem::internal(other.to_string()),
         }
     }

@@ -50,11 +50,16 @@ pub fn recovery_advice(path: &Path) -> String {
     )
 }
 
-/// Maps an error met while reading `path` to `Damaged` when SQLite says
-/// the file is corrupt or not a database; other errors pass through.
+/// Maps an error met on `path` to `Damaged` when SQLite says the file is
+/// corrupt or not a database, and to `Full` when the disk is; other errors
+/// pass through.
 pub fn classify(e: rusqlite::Error, path: &Path) -> StoreError {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    use rusqlite::ErrorCode::{DatabaseCorrupt, DiskFull, NotADatabase};
     match e.sqlite_error_code() {
+        Some(DiskFull) => StoreError::Full {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        },
         Some(DatabaseCorrupt | NotADatabase) => StoreError::Damaged {
             path: path.display().to_string(),
             detail: e.to_string(),
@@ -328,6 +333,130 @@ mod tests {
         assert!(text.contains(&path.display().to_string()), "{text}");
         let problem = crate::problem::Problem::from(e);
         assert_eq!(problem.status, 503, "{problem}");
+    }
+
+    #[test]
+    fn a_full_disk_is_a_507_that_keeps_nothing_and_the_store_goes_on() {
+        use super::super::{Store, SyncMode};
+        let dir = tempfile::tempdir().unwrap();
+        let path = sample(dir.path());
+        let store = Store::open(&path, SyncMode::Normal).unwrap();
+        // SQLite's page limit stands in for a full disk: the same error.
+        store
+            .write_blocking(|c| {
+                let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+                Ok(())
+            })
+            .unwrap();
+        let e = store
+            .write_blocking(|c| {
+                for i in 0..20_000 {
+                    c.execute(
+                        "INSERT INTO observations (twin_id, stream, t_ms, day, value, received_ms) \
+                         VALUES ('t', 'big', ?1, 1, 1.0, 0)",
+                        [i],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Full { .. }), "{e:?}");
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        assert_eq!(crate::problem::Problem::from(e).status, 507);
+        let count = |store: &Store| {
+            store
+                .read_blocking(|c| {
+                    Ok(c.query_row("SELECT count(*) FROM observations", [], |r| {
+                        r.get::<_, i64>(0)
+                    })?)
+                })
+                .unwrap()
+        };
+        assert_eq!(count(&store), 5000, "part of the failed write was kept");
+
+        // A write grouped into the same transaction as one that fills the
+        // disk is lost with it, so it must not be acknowledged either.
+        // A first job holds the writer until both are queued, so they are
+        // taken as one group.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (running, started) = std::sync::mpsc::channel::<()>();
+        let (answers, answered) = std::sync::mpsc::channel::<(char, bool)>();
+        let blocker = answers.clone();
+        store
+            .submit(
+                move |_| {
+                    running.send(()).unwrap();
+                    let _ = hold.recv();
+                    Ok(())
+                },
+                move |r: StoreResult<()>| blocker.send(('0', r.is_ok())).unwrap(),
+            )
+            .unwrap();
+        started.recv().unwrap();
+        let small = answers.clone();
+        let b = answers.clone();
+        store
+            .submit(
+                |c| Ok(c.execute("UPDATE observations SET value = 99 WHERE t_ms = 1", [])?),
+                move |r: StoreResult<usize>| small.send(('a', r.is_ok())).unwrap(),
+            )
+            .unwrap();
+        store
+            .submit(
+                |c| {
+                    for i in 0..20_000 {
+                        c.execute(
+                            "INSERT INTO observations (twin_id, stream, t_ms, day, value, \
+                             received_ms) VALUES ('t', 'big', ?1, 1, 1.0, 0)",
+                            [i],
+                        )?;
+                    }
+                    Ok(())
+                },
+                move |r: StoreResult<()>| b.send(('b', r.is_ok())).unwrap(),
+            )
+            .unwrap();
+        // One after it in the same group runs in a new transaction: it is
+        // kept and acknowledged (before, it ran outside any transaction, was
+        // kept, and was answered with the failed COMMIT's error).
+        store
+            .submit(
+                |c| Ok(c.execute("UPDATE observations SET value = 42 WHERE t_ms = 2", [])?),
+                move |r: StoreResult<usize>| answers.send(('c', r.is_ok())).unwrap(),
+            )
+            .unwrap();
+        release.send(()).unwrap();
+        let mut got: Vec<(char, bool)> = answered.iter().take(4).collect();
+        got.sort();
+        assert_eq!(got, [('0', true), ('a', false), ('b', false), ('c', true)]);
+        let value: f64 = store
+            .read_blocking(|c| {
+                Ok(
+                    c.query_row("SELECT value FROM observations WHERE t_ms = 1", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .unwrap();
+        assert_eq!(value, 0.5, "a write that was refused was kept");
+        let value: f64 = store
+            .read_blocking(|c| {
+                Ok(
+                    c.query_row("SELECT value FROM observations WHERE t_ms = 2", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .unwrap();
+        assert_eq!(value, 42.0, "an acknowledged write was lost");
+        // A write that fits still commits.
+        store
+            .write_blocking(|c| {
+                c.execute("UPDATE observations SET value = 7 WHERE t_ms = 0", [])?;
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

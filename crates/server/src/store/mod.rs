@@ -56,6 +56,12 @@ pub enum StoreError {
         integrity::recovery_advice(Path::new(.path))
     )]
     Damaged { path: String, detail: String },
+    /// The disk (or SQLite's page limit) is full: nothing of the write was
+    /// kept, and nothing will be until space is freed.
+    #[error(
+        "the store {path} is full ({detail}); nothing of this request was kept: free disk space"
+    )]
+    Full { path: String, detail: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -69,6 +75,10 @@ impl StoreError {
     fn at(self, path: &Path) -> StoreError {
         match self {
             StoreError::Damaged { path: p, detail } if p.is_empty() => StoreError::Damaged {
+                path: path.display().to_string(),
+                detail,
+            },
+            StoreError::Full { path: p, detail } if p.is_empty() => StoreError::Full {
                 path: path.display().to_string(),
                 detail,
             },
@@ -175,7 +185,14 @@ impl Store {
         let job: Job = Box::new(move |conn| {
             let result = f(conn);
             let ok = result.is_ok();
-            let completion: Completion = Box::new(move |commit| done(commit.and(result)));
+            // A job's own error wins over the commit's: it says what was
+            // wrong with this write.
+            let completion: Completion = Box::new(move |commit| {
+                done(match result {
+                    Ok(r) => commit.map(|()| r),
+                    Err(e) => Err(e),
+                })
+            });
             (ok, completion)
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)
@@ -241,42 +258,73 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // Dropping a job drops its answer channel: its caller sees the
-            // store as closed rather than waiting forever.
-            tracing::error!("cannot begin a transaction: {e}");
-            drop(jobs);
-            continue;
+        let mut jobs = jobs.into_iter();
+        // Usually one transaction for the whole group; another only when
+        // SQLite itself rolled one back (below).
+        while jobs.len() > 0 {
+            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                // Dropping a job drops its answer channel: its caller sees
+                // the store as closed rather than waiting forever.
+                tracing::error!("cannot begin a transaction: {e}");
+                break;
+            }
+            let completions = run_in_transaction(&conn, &mut jobs);
+            let commit = if conn.is_autocommit() {
+                // SQLite rolled the transaction back itself (a full disk,
+                // an I/O error): the jobs before the failing one are lost
+                // with it, so none of them may be acknowledged.
+                Err(StoreError::Sqlite(
+                    "rolled back with another write in the same transaction, which failed".into(),
+                ))
+            } else {
+                let c = conn.execute_batch("COMMIT").map_err(StoreError::from);
+                if c.is_err() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                c
+            };
+            for done in completions {
+                done(commit.clone());
+            }
         }
-        let mut completions = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let _ = conn.execute_batch("SAVEPOINT job");
-            // A panicking job must not take the writer (and every later
-            // write) down with it.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)));
-            match outcome {
-                Ok((true, done)) => {
-                    let _ = conn.execute_batch("RELEASE job");
-                    completions.push(done);
-                }
-                Ok((false, done)) => {
+    }
+}
+
+/// Runs jobs, each in its own savepoint, until they run out or SQLite
+/// rolls the whole transaction back; returns the completions of the jobs
+/// that were in the transaction (a job whose own write failed already
+/// holds its error, which its completion reports whatever the commit does).
+fn run_in_transaction(conn: &Connection, jobs: &mut impl Iterator<Item = Job>) -> Vec<Completion> {
+    let mut completions = Vec::new();
+    for job in jobs.by_ref() {
+        let _ = conn.execute_batch("SAVEPOINT job");
+        // A panicking job must not take the writer (and every later
+        // write) down with it.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
+        let rolled_back = conn.is_autocommit();
+        match outcome {
+            Ok((true, done)) if !rolled_back => {
+                let _ = conn.execute_batch("RELEASE job");
+                completions.push(done);
+            }
+            Ok((_, done)) => {
+                if !rolled_back {
                     let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    completions.push(done);
                 }
-                Err(_) => {
-                    tracing::error!("a store job panicked; its changes were rolled back");
+                completions.push(done);
+            }
+            Err(_) => {
+                tracing::error!("a store job panicked; its changes were rolled back");
+                if !rolled_back {
                     let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                 }
             }
         }
-        let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
-        if commit.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for done in completions {
-            done(commit.clone());
+        if rolled_back {
+            break;
         }
     }
+    completions
 }
 
 /// Milliseconds since 1970 (UTC), now.
