@@ -2,8 +2,9 @@
 //! bound to and stores each message as it arrives. A message is one
 //! observation record or an array of them, as in the HTTP contract; on a
 //! topic bound to one stream, `stream` may be left out. A payload that
-//! does not parse, or a record that fails validation, is counted and
-//! logged; the subscriber carries on.
+//! does not parse, or a record that fails validation, is counted, logged
+//! and kept with the reason (`GET /v1/mqtt/rejected`), in the same commit
+//! as the message's valid records; the subscriber carries on.
 //!
 //! Subscriptions are QoS 1 with manual acknowledgements: a message is
 //! acknowledged to the broker only after its records are committed (or it
@@ -162,10 +163,8 @@ pub fn spawn(state: SharedState, mut event_loop: EventLoop) {
     });
 }
 
-fn reject(state: &SharedState, topic: &str, why: &str) {
-    state.mqtt_stats.rejected.fetch_add(1, Ordering::Relaxed);
-    tracing::warn!("MQTT `{topic}`: {why}");
-}
+/// A payload (or one record of it) that cannot be stored, and why.
+type Rejection = (Vec<u8>, String);
 
 /// Parses, validates and queues one message for storage.
 pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
@@ -173,9 +172,10 @@ pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
 }
 
 /// As [`handle_message`], calling `done` once the message is settled: its
-/// records committed, or the message rejected (a message that can never be
-/// stored is acknowledged too, or the broker would send it forever). A
-/// failed commit does not call it, so the broker delivers it again.
+/// records and its rejections committed (a message that can never be
+/// stored is kept as rejected and acknowledged too, or the broker would
+/// send it forever). A failed commit does not call it, so the broker
+/// delivers it again.
 pub fn handle_message_then(
     state: &SharedState,
     topic: &str,
@@ -185,60 +185,34 @@ pub fn handle_message_then(
     state.mqtt_stats.messages.fetch_add(1, Ordering::Relaxed);
     let Some(m) = &state.mqtt else { return done() };
     let bindings = m.bindings(topic);
-    let Some((twin_id, first_stream)) = bindings.first().cloned() else {
-        reject(state, topic, "no stream is bound to this topic");
-        return done();
-    };
-    let default_stream = (bindings.len() == 1).then_some(first_stream.as_str());
-    let records: Vec<ObservationIn> = match serde_json::from_slice::<serde_json::Value>(payload) {
-        Ok(v @ serde_json::Value::Array(_)) => match serde_json::from_value(v) {
-            Ok(r) => r,
-            Err(e) => {
-                reject(state, topic, &format!("unusable records: {e}"));
-                return done();
-            }
-        },
-        Ok(v) => match serde_json::from_value(v) {
-            Ok(r) => vec![r],
-            Err(e) => {
-                reject(state, topic, &format!("unusable record: {e}"));
-                return done();
-            }
-        },
-        Err(e) => {
-            reject(state, topic, &format!("payload is not JSON: {e}"));
-            return done();
-        }
-    };
-    let Some(twin) = state.registry.get(&twin_id) else {
-        reject(state, topic, &format!("twin `{twin_id}` is not loaded"));
-        return done();
-    };
-    let now = now_ms();
-    let mut valid = Vec::with_capacity(records.len());
-    for (i, rec) in records.into_iter().enumerate() {
-        match validate(&twin, Position::Index(i), rec, default_stream, now) {
-            Ok(o) if bindings.iter().any(|(_, s)| *s == o.stream) => valid.push(o),
-            Ok(o) => reject(
-                state,
-                topic,
-                &format!("stream `{}` is not bound to this topic", o.stream),
-            ),
-            Err(p) => reject(state, topic, &p.detail),
-        }
+    let (valid, rejected) = sort_message(state, &bindings, payload);
+    let twin_id = bindings.first().map(|(t, _)| t.clone());
+    let (n, r) = (valid.len() as u64, rejected.len() as u64);
+    for (_, why) in &rejected {
+        tracing::warn!("MQTT `{topic}`: {why}");
     }
-    if valid.is_empty() {
-        return done();
-    }
-    let n = valid.len() as u64;
     let st = state.clone();
-    let tid = twin_id.clone();
+    let topic = topic.to_string();
+    let now = now_ms();
+    // The valid records and the rejected ones in one commit: the message
+    // is acknowledged to the broker only once all of it is kept.
     let queued = state.store.submit(
-        move |c| store::insert_batch(c, &tid, &valid, None, now),
-        move |r| match r {
-            Ok(_) => {
+        move |c| {
+            if let (Some(tid), false) = (&twin_id, valid.is_empty()) {
+                store::insert_batch(c, tid, &valid, None, now)?;
+            }
+            for (bytes, why) in &rejected {
+                store::insert_rejected(c, &topic, bytes, why, now)?;
+            }
+            Ok(twin_id)
+        },
+        move |res| match res {
+            Ok(twin_id) => {
                 st.mqtt_stats.stored.fetch_add(n, Ordering::Relaxed);
-                st.mark_dirty(&twin_id);
+                st.mqtt_stats.rejected.fetch_add(r, Ordering::Relaxed);
+                if let (Some(t), true) = (twin_id, n > 0) {
+                    st.mark_dirty(&t);
+                }
                 done();
             }
             Err(e) => tracing::error!("MQTT: storing failed (the broker will resend): {e}"),
@@ -247,4 +221,47 @@ pub fn handle_message_then(
     if let Err(e) = queued {
         tracing::error!("MQTT: {e}");
     }
+}
+
+/// Splits a message into records to store and rejections to keep: the
+/// whole payload when it cannot be read at all, else each record that fails.
+fn sort_message(
+    state: &SharedState,
+    bindings: &[(String, String)],
+    payload: &[u8],
+) -> (Vec<store::NewObservation>, Vec<Rejection>) {
+    let whole = |why: String| (Vec::new(), vec![(payload.to_vec(), why)]);
+    let Some((twin_id, first_stream)) = bindings.first() else {
+        return whole("no stream is bound to this topic".into());
+    };
+    let default_stream = (bindings.len() == 1).then_some(first_stream.as_str());
+    let items = match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(v) => vec![v],
+        Err(e) => return whole(format!("payload is not JSON: {e}")),
+    };
+    let Some(twin) = state.registry.get(twin_id) else {
+        return whole(format!("twin `{twin_id}` is not loaded"));
+    };
+    let now = now_ms();
+    let (mut valid, mut rejected) = (Vec::new(), Vec::new());
+    for (i, item) in items.into_iter().enumerate() {
+        let text = item.to_string().into_bytes();
+        let rec: ObservationIn = match serde_json::from_value(item) {
+            Ok(r) => r,
+            Err(e) => {
+                rejected.push((text, format!("unusable record: {e}")));
+                continue;
+            }
+        };
+        match validate(&twin, Position::Index(i), rec, default_stream, now) {
+            Ok(o) if bindings.iter().any(|(_, s)| *s == o.stream) => valid.push(o),
+            Ok(o) => rejected.push((
+                text,
+                format!("stream `{}` is not bound to this topic", o.stream),
+            )),
+            Err(p) => rejected.push((text, p.detail)),
+        }
+    }
+    (valid, rejected)
 }

@@ -65,6 +65,34 @@ fn messages_on_a_bound_topic_are_stored() {
         (s.body["stored"] == 3 && s.body["rejected"] == 2).then_some(s.body)
     });
     assert_eq!(status["messages"], 4);
+    // The refused ones are kept with the reason, newest first.
+    let rejected = c.get("/v1/mqtt/rejected");
+    assert_eq!(rejected.status, 200, "{rejected:?}");
+    let items = rejected.body.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{rejected:?}");
+    let garbage = items.iter().find(|r| r["payload"] == "not json {");
+    let garbage = garbage.unwrap_or_else(|| panic!("{rejected:?}"));
+    assert!(
+        garbage["reason"].as_str().unwrap().contains("not JSON"),
+        "{garbage}"
+    );
+    assert_eq!(garbage["topic"], "spain/hosp/28");
+    let negative = items.iter().find(|r| r["payload"] != "not json {").unwrap();
+    assert!(
+        negative["payload"].as_str().unwrap().contains("-3"),
+        "{negative}"
+    );
+    assert!(
+        negative["reason"].as_str().unwrap().contains("count"),
+        "{negative}"
+    );
+    let page = c.get(&format!(
+        "/v1/mqtt/rejected?limit=1&before={}",
+        items[0]["id"]
+    ));
+    assert_eq!(page.body.as_array().unwrap().len(), 1, "{page:?}");
+    assert_eq!(page.body[0]["id"], items[1]["id"]);
+    assert_problem(&c.get("/v1/mqtt/rejected?limit=0"), 422);
     let history = c.get("/v1/twins/spain/streams/hosp-madrid/observations");
     let items = history.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);

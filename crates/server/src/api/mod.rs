@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod forecasts;
+pub mod mqtt;
 pub mod observations;
 pub mod runs;
 pub mod scenarios;
@@ -89,7 +90,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/v1/runs/{id}/prov", get(runs::run_prov))
         .route("/runs/{id}/prov", get(runs::run_prov))
         .route("/v1/events", get(crate::events::events))
-        .route("/v1/mqtt", get(mqtt_status))
+        .route("/v1/mqtt", get(mqtt::mqtt_status))
+        .route("/v1/mqtt/rejected", get(mqtt::list_rejected))
         .route(
             "/v1/tokens",
             post(tokens::create_token).get(tokens::list_tokens),
@@ -168,18 +170,6 @@ pub async fn health() -> Json<Health> {
         version: env!("CARGO_PKG_VERSION").into(),
         schema_version: crate::store::SCHEMA_VERSION,
     })
-}
-
-/// MQTT subscriber status and counters.
-#[utoipa::path(get, path = "/v1/mqtt", tag = "meta",
-    responses((status = 200, body = crate::mqtt::MqttStatus), (status = 401, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn mqtt_status(
-    caller: crate::auth::Caller,
-    axum::extract::State(state): axum::extract::State<SharedState>,
-) -> ApiResult<Json<crate::mqtt::MqttStatus>> {
-    caller.require_read()?;
-    Ok(Json(crate::mqtt::status(&state)))
 }
 
 /// Milliseconds → RFC 3339.

@@ -156,6 +156,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE twins ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 5: MQTT messages that could not be stored, kept with the reason
+    // (a publisher gets no answer, so nothing else would show them).
+    r#"
+    CREATE TABLE rejected_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        received_ms INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
