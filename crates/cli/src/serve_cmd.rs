@@ -85,7 +85,7 @@ pub fn store_cmd(cmd: &StoreCommand) -> Result<()> {
         }
     };
     println!(
-        "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations, {} forecasts, {} runs",
+        "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations, {} forecasts, {} runs, {} rejected MQTT messages",
         summary.path.display(),
         summary.bytes,
         summary.schema_version,
@@ -93,7 +93,8 @@ pub fn store_cmd(cmd: &StoreCommand) -> Result<()> {
         summary.streams,
         summary.observations,
         summary.forecasts,
-        summary.runs
+        summary.runs,
+        summary.rejected_messages
     );
     Ok(())
 }

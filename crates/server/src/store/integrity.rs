@@ -29,6 +29,8 @@ pub struct StoreSummary {
     pub observations: i64,
     pub forecasts: i64,
     pub runs: i64,
+    /// MQTT messages kept as rejected (0 before schema 5 had the table).
+    pub rejected_messages: i64,
 }
 
 /// What is at a store's path before it is opened.
@@ -152,6 +154,17 @@ pub fn check(path: &Path, full: bool) -> StoreResult<StoreSummary> {
 
 fn summarise(conn: &Connection, path: &Path) -> StoreResult<StoreSummary> {
     let count = |table: &str| -> StoreResult<i64> {
+        let exists: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(|e| classify(e, path))?;
+        if exists == 0 {
+            // A table a later schema added; `check` never migrates.
+            return Ok(0);
+        }
         conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| classify(e, path))
     };
@@ -166,6 +179,7 @@ fn summarise(conn: &Connection, path: &Path) -> StoreResult<StoreSummary> {
         observations: count("observations")?,
         forecasts: count("forecasts")?,
         runs: count("runs")?,
+        rejected_messages: count("rejected_messages")?,
     })
 }
 
@@ -268,8 +282,26 @@ mod tests {
     fn a_sound_store_checks_and_backs_up_completely() {
         let dir = tempfile::tempdir().unwrap();
         let path = sample(dir.path());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO rejected_messages (topic, payload, size, reason, received_ms) \
+                 VALUES ('t', x'00', 1, 'why', 0)",
+            )
+            .unwrap();
         let s = check(&path, true).unwrap();
-        assert_eq!((s.twins, s.observations), (1, 5000));
+        assert_eq!((s.twins, s.observations, s.rejected_messages), (1, 5000, 1));
+        // A store of an earlier schema is counted as it is (never migrated).
+        let old = dir.path().join("old.sqlite");
+        Connection::open(&old)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE twins (x); CREATE TABLE streams (x); CREATE TABLE observations (x);
+                 CREATE TABLE forecasts (x); CREATE TABLE runs (x); PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        let o = check(&old, false).unwrap();
+        assert_eq!((o.schema_version, o.rejected_messages), (3, 0));
         let to = dir.path().join("copy.sqlite");
         let b = backup(&path, &to).unwrap();
         assert_eq!((b.twins, b.observations, b.path), (1, 5000, to.clone()));
