@@ -383,48 +383,44 @@ fn regime(a: &At<'_>, r: &RawRegime, ctx: &Context<'_>) -> Result<Regime> {
             ),
         ));
     }
-    let need = |key: &str, given: bool| -> Result<()> {
-        match given {
-            true => Ok(()),
-            false => Err(a.err(key, format!("a `{}` regime needs `{key}`", r.kind))),
-        }
-    };
-    need("from", r.from.is_some())?;
-    let from = r.from.as_ref().expect("checked just above");
-    let factor = |x: Option<f64>| -> Result<f64> {
-        need("factor", x.is_some())?;
-        let f = x.unwrap_or(f64::NAN);
+    let from = needed(a, r, "from", &r.from)?;
+    let factor = || -> Result<f64> {
+        let f = *needed(a, r, "factor", &r.factor)?;
         a.check("factor", f, f >= 0.0, "a factor ≥ 0")
     };
     Ok(match r.kind.as_str() {
         "variant" => Regime::Variant {
             from: a.day("from", from, ctx)?,
-            factor: factor(r.factor)?,
+            factor: factor()?,
             takeover_days: {
                 let t = r.takeover_days.unwrap_or(0.0);
                 a.check("takeover_days", t, t >= 0.0, "a number of days ≥ 0")?
             },
         },
-        kind => {
-            need("to", r.to.is_some())?;
-            let to = r.to.as_ref().expect("checked just above");
-            let (from, to) = a.window(from, to, ctx)?;
-            if kind == "surge" {
-                Regime::Surge {
-                    from,
-                    to,
-                    factor: factor(r.factor)?,
-                }
-            } else {
-                need("scale", r.scale.is_some())?;
-                let scale = r.scale.unwrap_or(f64::NAN);
-                Regime::MobilityShock {
-                    from,
-                    to,
-                    scale: a.check("scale", scale, scale >= 0.0, "a scale ≥ 0")?,
-                    patches: a.locations("patches", &r.patches, ctx)?,
-                }
+        "surge" => {
+            let (from, to) = a.window(from, needed(a, r, "to", &r.to)?, ctx)?;
+            Regime::Surge {
+                from,
+                to,
+                factor: factor()?,
+            }
+        }
+        _ => {
+            let (from, to) = a.window(from, needed(a, r, "to", &r.to)?, ctx)?;
+            let scale = *needed(a, r, "scale", &r.scale)?;
+            Regime::MobilityShock {
+                from,
+                to,
+                scale: a.check("scale", scale, scale >= 0.0, "a scale ≥ 0")?,
+                patches: a.locations("patches", &r.patches, ctx)?,
             }
         }
     })
+}
+
+/// A key the regime's kind needs, or the error naming it.
+fn needed<'v, T>(a: &At<'_>, r: &RawRegime, key: &str, value: &'v Option<T>) -> Result<&'v T> {
+    value
+        .as_ref()
+        .ok_or_else(|| a.err(key, format!("a `{}` regime needs `{key}`", r.kind)))
 }
