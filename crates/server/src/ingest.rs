@@ -276,10 +276,7 @@ pub fn validate(
         _ => None,
     }
     .map(str::to_string)
-    .or_else(|| {
-        twin.hosted
-            .bad_value(value, stream.value_type, &location, stratum.as_deref())
-    });
+    .or_else(|| twin.bad_value(value, stream.value_type, &location, stratum.as_deref()));
     if let Some(why) = bad_value {
         return Err(pos.locate(
             Problem::unprocessable(format!("value {value} {why}")),

@@ -7,13 +7,16 @@ use std::sync::{Arc, RwLock};
 
 use didymos_core::Date;
 
+use crate::hosted::epidemic::Populations;
 use crate::hosted::Hosted;
-use crate::store::{StreamRow, TwinRow};
+use crate::store::{StreamRow, TwinRow, ValueType};
 
 pub struct TwinEntry {
     pub id: String,
     pub hosted: Hosted,
     pub streams: RwLock<HashMap<String, StreamRow>>,
+    /// An epidemic twin's populations, the bound on every count.
+    populations: Option<Populations>,
 }
 
 impl TwinEntry {
@@ -41,6 +44,23 @@ impl TwinEntry {
     pub fn observables(&self) -> Vec<String> {
         self.hosted.observables()
     }
+    /// Why `value` cannot be stored at `location` (and `stratum`), beyond
+    /// the stream's value type: more people than live there, or what the
+    /// kind of twin rules out. Acknowledged data stay, so a value no member
+    /// could produce would stop the twin's filter at every later update.
+    pub fn bad_value(
+        &self,
+        value: f64,
+        value_type: ValueType,
+        location: &str,
+        stratum: Option<&str>,
+    ) -> Option<String> {
+        let people = match (&self.populations, value_type) {
+            (Some(p), ValueType::Count) => p.exceeded(value, location, stratum),
+            _ => None,
+        };
+        people.or_else(|| self.hosted.bad_value(value).map(str::to_string))
+    }
     /// A copy of the registered streams.
     pub fn streams(&self) -> HashMap<String, StreamRow> {
         self.streams.read().map(|s| s.clone()).unwrap_or_default()
@@ -57,8 +77,10 @@ impl Registry {
         self.twins.read().ok()?.get(id).cloned()
     }
     pub fn insert(&self, row: &TwinRow, hosted: Hosted, streams: Vec<StreamRow>) -> Arc<TwinEntry> {
+        let populations = hosted.epidemic().map(Populations::of);
         let entry = Arc::new(TwinEntry {
             id: row.id.clone(),
+            populations,
             hosted,
             streams: RwLock::new(streams.into_iter().map(|s| (s.name.clone(), s)).collect()),
         });

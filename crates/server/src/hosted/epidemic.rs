@@ -44,29 +44,65 @@ pub fn load(path: &Path) -> Result<LoadedTwin, String> {
     })
 }
 
-/// The observation table the filter sees for the new rows: per cell, the
-/// last value that arrived; a location total (no stratum) replaces the
-/// strata of its day.
-/// The people a count at `location` (and `stratum`) can at most be: the
-/// patch's (or its stratum's) population for a model unit, the whole
-/// twin's for a location that streams report through a lookup.
-pub fn population_at(twin: &LoadedTwin, location: &str, stratum: Option<&str>) -> (f64, String) {
-    let meta = &twin.model.setup().metapopulation;
-    let strata = &twin.model.layout().strata;
-    let Some(patch) = meta.ids.iter().position(|id| id == location) else {
-        let all = meta.population.iter().flatten().sum();
-        return (all, "the twin's whole population".into());
-    };
-    let row = &meta.population[patch];
-    match stratum.and_then(|s| strata.iter().position(|x| x == s)) {
-        Some(k) if k < row.len() => (
-            row[k],
-            format!("the population of `{location}`, stratum `{}`", strata[k]),
-        ),
-        _ => (row.iter().sum(), format!("the population of `{location}`")),
+/// The most people a count can be, per location and stratum, worked out
+/// once per twin (ingest checks every record against it).
+pub struct Populations {
+    strata: Vec<String>,
+    /// A model unit's population by stratum.
+    by_unit: HashMap<String, Vec<f64>>,
+    total: f64,
+}
+
+impl Populations {
+    pub fn of(twin: &LoadedTwin) -> Populations {
+        let meta = &twin.model.setup().metapopulation;
+        Populations {
+            strata: twin.model.layout().strata.clone(),
+            by_unit: meta
+                .ids
+                .iter()
+                .cloned()
+                .zip(meta.population.iter().cloned())
+                .collect(),
+            total: meta.population.iter().flatten().sum(),
+        }
+    }
+
+    /// Why `value` cannot be a count at `location` (and `stratum`), if it
+    /// is more people than live there: the unit's (or its stratum's)
+    /// population for a model unit, the whole twin's for a location that
+    /// streams report through a lookup.
+    pub fn exceeded(&self, value: f64, location: &str, stratum: Option<&str>) -> Option<String> {
+        let row = self.by_unit.get(location);
+        let k = stratum.and_then(|s| self.strata.iter().position(|x| x == s));
+        let cap = match (row, k) {
+            (Some(row), Some(k)) if k < row.len() => row[k],
+            (Some(row), _) => row.iter().sum(),
+            (None, _) => self.total,
+        };
+        if value <= cap {
+            return None;
+        }
+        let whose = match (row, k) {
+            (Some(row), Some(k)) if k < row.len() => {
+                format!(
+                    "the population of `{location}`, stratum `{}`",
+                    self.strata[k]
+                )
+            }
+            (Some(_), _) => format!("the population of `{location}`"),
+            (None, _) => "the twin's whole population".into(),
+        };
+        Some(format!(
+            "is more than {whose} ({}): no count of people can exceed it",
+            didymos_core::show_number(cap.round())
+        ))
     }
 }
 
+/// The observation table the filter sees for the new rows: per cell, the
+/// last value that arrived; a location total (no stratum) replaces the
+/// strata of its day.
 pub fn table_of(
     twin: &LoadedTwin,
     streams: &HashMap<String, StreamRow>,

@@ -133,29 +133,13 @@ impl Hosted {
             Hosted::Flood(_) => false,
         }
     }
-    /// Why `value` cannot be a value of the observable at `location`
-    /// (and `stratum`), if it cannot (beyond the stream's value type).
-    /// Acknowledged data stay, so a value no member could produce would
-    /// stop the twin's filter at every later update.
-    pub fn bad_value(
-        &self,
-        value: f64,
-        value_type: ValueType,
-        location: &str,
-        stratum: Option<&str>,
-    ) -> Option<String> {
+    /// Why `value` cannot be a value of the observable, if it cannot
+    /// (beyond the stream's value type; see also
+    /// [`crate::registry::TwinEntry::bad_value`]).
+    pub fn bad_value(&self, value: f64) -> Option<&'static str> {
         match self {
-            Hosted::Epidemic(l) if value_type == ValueType::Count => {
-                let (people, whose) = epidemic::population_at(l, location, stratum);
-                (value > people).then(|| {
-                    format!(
-                        "is more than {whose} ({}): no count of people can exceed it",
-                        didymos_core::show_number(people.round())
-                    )
-                })
-            }
             Hosted::Epidemic(_) => None,
-            Hosted::Flood(_) => (value < 0.0).then(|| "is negative: discharge is ≥ 0".into()),
+            Hosted::Flood(_) => (value < 0.0).then_some("is negative: discharge is ≥ 0"),
         }
     }
     /// Checks a stream's unit (a flood twin converts discharge to mm/day).
