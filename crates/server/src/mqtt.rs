@@ -185,7 +185,8 @@ pub fn handle_message_then(
     state.mqtt_stats.messages.fetch_add(1, Ordering::Relaxed);
     let Some(m) = &state.mqtt else { return done() };
     let bindings = m.bindings(topic);
-    let (valid, rejected) = sort_message(state, &bindings, payload);
+    let now = now_ms();
+    let (valid, rejected) = sort_message(state, &bindings, payload, now);
     let twin_id = bindings.first().map(|(t, _)| t.clone());
     let (n, r) = (valid.len() as u64, rejected.len() as u64);
     for (_, why) in &rejected {
@@ -193,7 +194,6 @@ pub fn handle_message_then(
     }
     let st = state.clone();
     let topic = topic.to_string();
-    let now = now_ms();
     // The valid records and the rejected ones in one commit: the message
     // is acknowledged to the broker only once all of it is kept.
     let queued = state.store.submit(
@@ -229,6 +229,7 @@ fn sort_message(
     state: &SharedState,
     bindings: &[(String, String)],
     payload: &[u8],
+    now: i64,
 ) -> (Vec<store::NewObservation>, Vec<Rejection>) {
     let whole = |why: String| (Vec::new(), vec![(payload.to_vec(), why)]);
     let Some((twin_id, first_stream)) = bindings.first() else {
@@ -243,7 +244,6 @@ fn sort_message(
     let Some(twin) = state.registry.get(twin_id) else {
         return whole(format!("twin `{twin_id}` is not loaded"));
     };
-    let now = now_ms();
     let (mut valid, mut rejected) = (Vec::new(), Vec::new());
     for (i, item) in items.into_iter().enumerate() {
         let text = item.to_string().into_bytes();

@@ -141,6 +141,11 @@ fn open_existing(path: &Path) -> StoreResult<Connection> {
 /// Checks the store at `path` (a running service may keep using it) and
 /// counts what it holds.
 pub fn check(path: &Path, full: bool) -> StoreResult<StoreSummary> {
+    summarise(&open_checked(path, full)?, path)
+}
+
+/// An existing store, opened after its check passed.
+fn open_checked(path: &Path, full: bool) -> StoreResult<Connection> {
     if probe(path)? == Found::Nothing {
         return Err(StoreError::NotFound(format!(
             "no Didymos store at {}",
@@ -149,7 +154,7 @@ pub fn check(path: &Path, full: bool) -> StoreResult<StoreSummary> {
     }
     let conn = open_existing(path)?;
     verify(&conn, path, full)?;
-    summarise(&conn, path)
+    Ok(conn)
 }
 
 fn summarise(conn: &Connection, path: &Path) -> StoreResult<StoreSummary> {
@@ -194,35 +199,18 @@ pub fn backup(path: &Path, to: &Path) -> StoreResult<StoreSummary> {
             to.display()
         )));
     }
-    let source = check(path, false)?;
+    // A damaged store is not copied as if it were sound.
+    let conn = open_checked(path, false)?;
     let partial = partial_name(to);
     let _ = std::fs::remove_file(&partial);
-    let conn = open_existing(path)?;
-    let written = conn
+    let copy = conn
         .execute("VACUUM INTO ?1", [partial.to_string_lossy()])
         .map_err(|e| classify(e, path))
-        .and_then(|_| sync_file(&partial));
-    if let Err(e) = written {
+        .and_then(|_| sync_file(&partial))
+        .and_then(|()| check(&partial, false));
+    let copy = copy.inspect_err(|_| {
         let _ = std::fs::remove_file(&partial);
-        return Err(e);
-    }
-    let copy = check(&partial, false);
-    let copy = match copy {
-        Ok(c) if c.observations >= source.observations => c,
-        Ok(c) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(StoreError::Sqlite(format!(
-                "the copy holds {} observations, fewer than the {} of {}",
-                c.observations,
-                source.observations,
-                path.display()
-            )));
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
+    })?;
     std::fs::rename(&partial, to)
         .map_err(|e| StoreError::Sqlite(format!("cannot rename to {}: {e}", to.display())))?;
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
