@@ -212,19 +212,17 @@ fn run<T: LiveTwin>(
     prov.generated("checkpoint", &ck).map_err(prov_err)?;
     prov.finish(&run_dir).map_err(prov_err)?;
     crate::jobs::record_finished_run(state, &twin.id, &run_id, "assimilate", &run_dir, &result)?;
-    let (tid, generation, ckp, date, rid) = (
-        twin.id.clone(),
-        row.generation,
-        ck.to_string_lossy().into_owned(),
-        target_date.to_string(),
-        run_id.clone(),
-    );
+    let record = store::NewCheckpoint {
+        twin: twin.id.clone(),
+        generation: row.generation,
+        path: ck.to_string_lossy().into_owned(),
+        day: target_day,
+        date: target_date.to_string(),
+        run: run_id.clone(),
+    };
     let kept = state
         .store
-        .write_blocking(move |c| {
-            let at = now_ms();
-            store::set_checkpoint(c, &tid, generation, &ckp, target_day, &date, &rid, at)
-        })
+        .write_blocking(move |c| store::set_checkpoint(c, &record, now_ms()))
         .map_err(|e| e.to_string())?;
     if !kept {
         // The twin was reset while this update ran; the reset marked it

@@ -112,26 +112,35 @@ pub fn delete_twin(conn: &Connection, id: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// A checkpoint an update wrote, to be recorded.
+pub struct NewCheckpoint {
+    pub twin: String,
+    /// The twin's generation when the update started.
+    pub generation: i64,
+    pub path: String,
+    pub day: usize,
+    pub date: String,
+    pub run: String,
+}
+
 /// Records a new checkpoint (only after its file is complete on disk), if
-/// the twin is still in `generation`, the one its update started in: a
-/// reset ([`clear_checkpoint`]) while it ran wins, and the update is
-/// reported as superseded (`Ok(false)`).
-#[allow(clippy::too_many_arguments)]
-pub fn set_checkpoint(
-    conn: &Connection,
-    id: &str,
-    generation: i64,
-    path: &str,
-    day: usize,
-    date: &str,
-    run: &str,
-    at_ms: i64,
-) -> StoreResult<bool> {
+/// the twin is still in the generation its update started in: a reset
+/// ([`clear_checkpoint`]) while it ran wins, and the update is reported as
+/// superseded (`Ok(false)`).
+pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> StoreResult<bool> {
     let n = conn.execute(
         "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
                 last_assimilation_run = ?5, last_assimilation_ms = ?6, last_error = NULL
          WHERE id = ?1 AND generation = ?7",
-        params![id, path, day as i64, date, run, at_ms, generation],
+        params![
+            ck.twin,
+            ck.path,
+            ck.day as i64,
+            ck.date,
+            ck.run,
+            at_ms,
+            ck.generation
+        ],
     )?;
     Ok(n == 1)
 }
