@@ -213,20 +213,13 @@ fn flood_forecast_until_updates_first_and_unknown_options_are_refused() {
         read(&d("f1").join("discharge_forecast.csv")),
         read(&d("f2").join("discharge_forecast.csv"))
     );
-    let (a2, f3) = (ck("a2"), d("f3"));
-    for (args, expect) in [
-        (vec!["--until", "2002-03-01"], "before the checkpoint's day"),
-        (vec!["--trajectories"], "for epidemic twins"),
-        (vec!["--observations", "x.csv"], "for epidemic twins"),
-    ] {
+    let (a2, f3, sc, a3) = (ck("a2"), d("f3"), d("sc"), d("a3"));
+    let forecast = |more: &[&'static str]| {
         let mut all = vec!["forecast", "--checkpoint", s(&a2), "--out", s(&f3)];
-        all.extend(args);
-        let out = didymos(&all);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && err.contains(expect), "{err}");
-    }
-    let sc = d("sc");
-    let out = didymos(&[
+        all.extend(more);
+        all
+    };
+    let scenario = vec![
         "scenario",
         spec,
         "--scenarios",
@@ -237,24 +230,27 @@ fn flood_forecast_until_updates_first_and_unknown_options_are_refused() {
         "x.csv",
         "--out",
         s(&sc),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("for epidemic twins"),
-        "{err}"
-    );
-    let a3 = d("a3");
-    let out = didymos(&[
+    ];
+    let assimilate = vec![
         "assimilate",
         spec,
         "--observations",
         "x.csv",
         "--out",
         s(&a3),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("for epidemic twins"),
-        "{err}"
-    );
+    ];
+    for (all, expect) in [
+        (
+            forecast(&["--until", "2002-03-01"]),
+            "before the checkpoint's day",
+        ),
+        (forecast(&["--trajectories"]), "for epidemic twins"),
+        (forecast(&["--observations", "x.csv"]), "for epidemic twins"),
+        (scenario, "for epidemic twins"),
+        (assimilate, "for epidemic twins"),
+    ] {
+        let out = didymos(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expect), "{err}");
+    }
 }
