@@ -51,9 +51,7 @@ pub async fn submit_scenarios(
     let entry = twin_entry(&state, &twin)?;
     // The same bounds as a twin's own members: a job the memory check would
     // fail later is refused now.
-    if req.members.is_some_and(|m| !(2..=100_000).contains(&m)) {
-        return Err(Problem::unprocessable("members must be in 2..=100000").at("/members"));
-    }
+    super::twins::check_members(req.members)?;
     let t = twin.clone();
     let row = state.store.read(move |c| store::get_twin(c, &t)).await?;
     let checkpoint = row.checkpoint_path.clone().ok_or_else(|| {

@@ -115,6 +115,16 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
     }
 }
 
+/// Ensemble sizes the service runs, for a twin and for its scenario jobs.
+pub(super) fn check_members(members: Option<usize>) -> ApiResult<()> {
+    match members {
+        Some(m) if !(2..=100_000).contains(&m) => {
+            Err(Problem::unprocessable("members must be in 2..=100000").at("/members"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Create a twin from an epidemic spec (with an `[assimilation]` section)
 /// or a flood spec (with `[basin]`; calibrated here, once).
 #[utoipa::path(post, path = "/v1/twins", tag = "twins", request_body = CreateTwin,
@@ -133,11 +143,7 @@ pub async fn create_twin(
             .at("/id"));
         }
     }
-    if let Some(m) = req.members {
-        if !(2..=100_000).contains(&m) {
-            return Err(Problem::unprocessable("members must be in 2..=100000").at("/members"));
-        }
-    }
+    check_members(req.members)?;
     if req.horizon_days.is_some_and(|h| !(1..=366).contains(&h)) {
         return Err(Problem::unprocessable("horizon_days must be in 1..=366").at("/horizon_days"));
     }
