@@ -85,13 +85,14 @@ pub fn store_cmd(cmd: &StoreCommand) -> Result<()> {
         }
     };
     println!(
-        "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations, {} forecasts, {} runs, {} rejected MQTT messages",
+        "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations ({} retracted), {} forecasts, {} runs, {} rejected MQTT messages",
         summary.path.display(),
         summary.bytes,
         summary.schema_version,
         summary.twins,
         summary.streams,
         summary.observations,
+        summary.retracted_observations,
         summary.forecasts,
         summary.runs,
         summary.rejected_messages

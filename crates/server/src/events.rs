@@ -15,7 +15,7 @@ use crate::SharedState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServiceEvent {
-    /// `assimilation`, `forecast`, `alert`, `job`.
+    /// `assimilation`, `forecast`, `alert`, `job`, `error`, `retraction`.
     pub kind: String,
     pub twin: String,
     pub data: serde_json::Value,

@@ -16,6 +16,7 @@ use crate::api;
         api::streams::register_stream, api::streams::list_streams, api::streams::get_stream,
         api::streams::pause_stream, api::streams::resume_stream,
         api::observations::ingest, api::observations::stream_history, api::observations::latest,
+        api::retractions::retract,
         api::forecasts::latest_forecast, api::forecasts::list_forecasts, api::forecasts::get_forecast,
         api::alerts::create_rule, api::alerts::list_rules, api::alerts::get_rule,
         api::alerts::delete_rule, api::alerts::list_events, api::alerts::list_deliveries,

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod forecasts;
 pub mod mqtt;
 pub mod observations;
+pub mod retractions;
 pub mod runs;
 pub mod scenarios;
 pub mod streams;
@@ -56,6 +57,10 @@ pub fn router(state: SharedState) -> Router {
             get(observations::stream_history),
         )
         .route("/v1/twins/{twin}/observations", post(observations::ingest))
+        .route(
+            "/v1/twins/{twin}/observations/retract",
+            post(retractions::retract),
+        )
         .route(
             "/v1/twins/{twin}/observations/latest",
             get(observations::latest),

@@ -118,6 +118,11 @@ pub struct ObservationOut {
     pub stratum: Option<String>,
     pub value: f64,
     pub received: String,
+    /// When it was retracted (absent while it stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retracted: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retraction_reason: Option<String>,
 }
 
 impl From<StoredObservation> for ObservationOut {
@@ -130,6 +135,8 @@ impl From<StoredObservation> for ObservationOut {
             stratum: o.stratum,
             value: o.value,
             received: time_text(o.received_ms),
+            retracted: o.retracted_ms.map(time_text),
+            retraction_reason: o.retraction_reason,
         }
     }
 }
@@ -145,6 +152,9 @@ pub struct HistoryQuery {
     pub limit: Option<usize>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
+    /// Also list retracted observations, marked with when and why
+    /// (default false: only the standing record).
+    pub include_retracted: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -154,7 +164,8 @@ pub struct ObservationPage {
     pub next: Option<String>,
 }
 
-/// A stream's observations in a time range, by time then arrival.
+/// A stream's observations in a time range, by time then arrival. Retracted
+/// ones only with `include_retracted=true`.
 #[utoipa::path(get, path = "/v1/twins/{twin}/streams/{stream}/observations", tag = "observations",
     params(("twin" = String, Path), ("stream" = String, Path), HistoryQuery),
     responses((status = 200, body = ObservationPage), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
@@ -192,7 +203,14 @@ pub async fn stream_history(
         .store
         .read(move |c| {
             store::get_stream(c, &t, &s)?;
-            store::stream_history(c, &t, &s, from, to, after, limit + 1)
+            let range = store::HistoryRange {
+                from_ms: from,
+                to_ms: to,
+                after,
+                limit: limit + 1,
+                include_retracted: q.include_retracted.unwrap_or(false),
+            };
+            store::stream_history(c, &t, &s, &range)
         })
         .await?;
     let mut items: Vec<StoredObservation> = items;
@@ -208,7 +226,7 @@ pub async fn stream_history(
     }))
 }
 
-/// The latest observation of every stream of a twin.
+/// The latest standing observation of every stream of a twin.
 #[utoipa::path(get, path = "/v1/twins/{twin}/observations/latest", tag = "observations",
     params(("twin" = String, Path)),
     responses((status = 200, body = Vec<ObservationOut>), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),

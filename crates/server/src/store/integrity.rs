@@ -27,6 +27,8 @@ pub struct StoreSummary {
     pub twins: i64,
     pub streams: i64,
     pub observations: i64,
+    /// Of `observations`, those retracted (0 before schema 6).
+    pub retracted_observations: i64,
     pub forecasts: i64,
     pub runs: i64,
     /// MQTT messages kept as rejected (0 before schema 5 had the table).
@@ -173,15 +175,27 @@ fn summarise(conn: &Connection, path: &Path) -> StoreResult<StoreSummary> {
         conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| classify(e, path))
     };
+    let schema_version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| classify(e, path))?;
+    let retracted_observations = if schema_version >= 6 {
+        conn.query_row(
+            "SELECT count(*) FROM observations WHERE retracted_ms IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| classify(e, path))?
+    } else {
+        0
+    };
     Ok(StoreSummary {
         path: path.to_path_buf(),
         bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        schema_version: conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| classify(e, path))?,
+        schema_version,
         twins: count("twins")?,
         streams: count("streams")?,
         observations: count("observations")?,
+        retracted_observations,
         forecasts: count("forecasts")?,
         runs: count("runs")?,
         rejected_messages: count("rejected_messages")?,

@@ -31,6 +31,9 @@ pub struct StoredObservation {
     pub stratum: Option<String>,
     pub value: f64,
     pub received_ms: i64,
+    /// When it was retracted (then the live loop no longer reads it).
+    pub retracted_ms: Option<i64>,
+    pub retraction_reason: Option<String>,
 }
 
 /// What storing a batch did.
@@ -126,36 +129,56 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredObservation> {
         stratum: r.get(5)?,
         value: r.get(6)?,
         received_ms: r.get(7)?,
+        retracted_ms: r.get(8)?,
+        retraction_reason: r.get(9)?,
     })
 }
 
-const COLUMNS: &str = "id, stream, t_ms, day, location, stratum, value, received_ms";
+const COLUMNS: &str =
+    "id, stream, t_ms, day, location, stratum, value, received_ms, retracted_ms, retraction_reason";
 
-/// History of one stream in `[from, to]`, ordered by (time, id), after the
-/// keyset cursor `after` = (t_ms, id).
+/// Which observations a history read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRange {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// The keyset cursor (t_ms, id) of the previous page's last row.
+    pub after: Option<(i64, i64)>,
+    pub limit: usize,
+    pub include_retracted: bool,
+}
+
+/// History of one stream in `[from, to]`, ordered by (time, id).
 pub fn stream_history(
     conn: &Connection,
     twin: &str,
     stream: &str,
-    from_ms: i64,
-    to_ms: i64,
-    after: Option<(i64, i64)>,
-    limit: usize,
+    range: &HistoryRange,
 ) -> StoreResult<Vec<StoredObservation>> {
-    let (at, aid) = after.unwrap_or((i64::MIN, i64::MIN));
+    let (at, aid) = range.after.unwrap_or((i64::MIN, i64::MIN));
     let mut st = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM observations
          WHERE twin_id = ?1 AND stream = ?2 AND t_ms >= ?3 AND t_ms <= ?4 AND (t_ms, id) > (?5, ?6)
+           AND (?8 OR retracted_ms IS NULL)
          ORDER BY t_ms, id LIMIT ?7"
     ))?;
     let rows = st.query_map(
-        params![twin, stream, from_ms, to_ms, at, aid, limit as i64],
+        params![
+            twin,
+            stream,
+            range.from_ms,
+            range.to_ms,
+            at,
+            aid,
+            range.limit as i64,
+            range.include_retracted
+        ],
         stored,
     )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// The latest observation (by time, then arrival) of `stream`.
+/// The latest observation (by time, then arrival) of `stream` that stands.
 pub fn latest(
     conn: &Connection,
     twin: &str,
@@ -164,7 +187,8 @@ pub fn latest(
     Ok(conn
         .query_row(
             &format!(
-                "SELECT {COLUMNS} FROM observations WHERE twin_id = ?1 AND stream = ?2
+                "SELECT {COLUMNS} FROM observations
+                 WHERE twin_id = ?1 AND stream = ?2 AND retracted_ms IS NULL
                  ORDER BY t_ms DESC, id DESC LIMIT 1"
             ),
             [twin, stream],
@@ -173,8 +197,9 @@ pub fn latest(
         .optional()?)
 }
 
-/// Every observation of the twin on days `(after_day, through_day]`, in
-/// arrival order (so a later value for the same cell wins).
+/// Every standing observation of the twin on days `(after_day,
+/// through_day]`, in arrival order (so a later value for the same cell
+/// wins, and retracting it brings back the one before).
 pub fn observations_between_days(
     conn: &Connection,
     twin: &str,
@@ -182,7 +207,8 @@ pub fn observations_between_days(
     through_day: i32,
 ) -> StoreResult<Vec<StoredObservation>> {
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM observations WHERE twin_id = ?1 AND day > ?2 AND day <= ?3 ORDER BY id"
+        "SELECT {COLUMNS} FROM observations
+         WHERE twin_id = ?1 AND day > ?2 AND day <= ?3 AND retracted_ms IS NULL ORDER BY id"
     ))?;
     let rows = st.query_map(params![twin, after_day, through_day], stored)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -191,7 +217,8 @@ pub fn observations_between_days(
 /// The last day with data, and when the last observation arrived.
 pub fn last_day(conn: &Connection, twin: &str) -> StoreResult<Option<(i32, i64)>> {
     let (day, received): (Option<i32>, Option<i64>) = conn.query_row(
-        "SELECT max(day), max(received_ms) FROM observations WHERE twin_id = ?1",
+        "SELECT max(day), max(received_ms) FROM observations
+         WHERE twin_id = ?1 AND retracted_ms IS NULL",
         [twin],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -208,7 +235,7 @@ pub fn cells_on_day(
     let mut st = conn.prepare_cached(
         "SELECT DISTINCT o.location, o.stratum, s.location, s.stratum
          FROM observations o JOIN streams s ON s.twin_id = o.twin_id AND s.name = o.stream
-         WHERE o.twin_id = ?1 AND o.day = ?2",
+         WHERE o.twin_id = ?1 AND o.day = ?2 AND o.retracted_ms IS NULL",
     )?;
     let rows = st.query_map(params![twin, day], |r| {
         let loc: Option<String> = r.get(0)?;
@@ -220,9 +247,10 @@ pub fn cells_on_day(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// The twin's standing (not retracted) observations.
 pub fn count_observations(conn: &Connection, twin: &str) -> StoreResult<i64> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM observations WHERE twin_id = ?1",
+        "SELECT count(*) FROM observations WHERE twin_id = ?1 AND retracted_ms IS NULL",
         [twin],
         |r| r.get(0),
     )?)

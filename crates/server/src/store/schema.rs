@@ -168,6 +168,13 @@ const MIGRATIONS: &[&str] = &[
         received_ms INTEGER NOT NULL
     );
     "#,
+    // 6: retracted observations stay, marked with when and why, so a
+    // run's record of what it read can still be traced; the live loop
+    // and the latest values no longer see them.
+    r#"
+    ALTER TABLE observations ADD COLUMN retracted_ms INTEGER;
+    ALTER TABLE observations ADD COLUMN retraction_reason TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

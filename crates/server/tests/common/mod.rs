@@ -173,19 +173,24 @@ fn spain_rows() -> &'static Vec<(String, String, String, f64)> {
 /// from that day (every province reported, so the day is complete);
 /// returns how many records were sent.
 pub fn post_spain_day_and_wait(c: &Client, date: &str) -> usize {
-    let records = spain_day(date);
+    post_and_wait(c, "spain", date, &spain_day(date))
+}
+
+/// Posts `records` to `twin` and waits for its forecast from `date`;
+/// returns how many records were sent.
+pub fn post_and_wait(c: &Client, twin: &str, date: &str, records: &[Value]) -> usize {
     let a = c.post(
-        "/v1/twins/spain/observations",
+        &format!("/v1/twins/{twin}/observations"),
         &json!({ "observations": records }),
     );
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(a.body["accepted"], records.len(), "{a:?}");
     assert_eq!(a.body["duplicate"], false);
     wait_for(
-        &format!("the forecast from {date}"),
+        &format!("{twin}'s forecast from {date}"),
         Duration::from_secs(60),
         || {
-            let f = c.get("/v1/twins/spain/forecasts?limit=1");
+            let f = c.get(&format!("/v1/twins/{twin}/forecasts?limit=1"));
             (f.body[0]["origin"] == date).then_some(())
         },
     );
