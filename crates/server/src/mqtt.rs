@@ -4,7 +4,9 @@
 //! topic bound to one stream, `stream` may be left out. A payload that
 //! does not parse, or a record that fails validation, is counted, logged
 //! and kept with the reason (`GET /v1/mqtt/rejected`), in the same commit
-//! as the message's valid records; the subscriber carries on.
+//! as the message's valid records; the subscriber carries on. A kept
+//! message can be tried again once its cause is put right
+//! (`POST /v1/mqtt/rejected/{id}/retry`).
 //!
 //! Subscriptions are QoS 1 with manual acknowledgements: a message is
 //! acknowledged to the broker only after its records are committed (or it
@@ -164,7 +166,7 @@ pub fn spawn(state: SharedState, mut event_loop: EventLoop) {
 }
 
 /// A payload (or one record of it) that cannot be stored, and why.
-type Rejection = (Vec<u8>, String);
+pub type Rejection = (Vec<u8>, String);
 
 /// Parses, validates and queues one message for storage.
 pub fn handle_message(state: &SharedState, topic: &str, payload: &[u8]) {
@@ -225,7 +227,8 @@ pub fn handle_message_then(
 
 /// Splits a message into records to store and rejections to keep: the
 /// whole payload when it cannot be read at all, else each record that fails.
-fn sort_message(
+/// The records go to the first twin bound to the topic.
+pub fn sort_message(
     state: &SharedState,
     bindings: &[(String, String)],
     payload: &[u8],

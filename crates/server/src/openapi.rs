@@ -10,7 +10,7 @@ use crate::api;
 #[openapi(
     info(title = "Didymos twin service", description = "Twins, data streams, durable ingest, live assimilation, forecasts, scenarios and alerts."),
     paths(
-        api::openapi_json, api::health, api::mqtt::mqtt_status, api::mqtt::list_rejected,
+        api::openapi_json, api::health, api::mqtt::mqtt_status, api::mqtt::list_rejected, api::mqtt::retry_rejected,
         api::twins::create_twin, api::twins::list_twins, api::twins::get_twin,
         api::twins::delete_twin, api::twins::twin_status, api::twins::reassimilate,
         api::streams::register_stream, api::streams::list_streams, api::streams::get_stream,

@@ -99,6 +99,76 @@ fn messages_on_a_bound_topic_are_stored() {
     assert_eq!(items[0]["location"], "28");
     assert_eq!(items[2]["value"], 9.0);
     assert_eq!(items[2]["time"], "2020-03-02T12:00:00Z");
+
+    // A record for a stream not registered yet is kept; once the stream is
+    // bound to the topic, a retry stores it.
+    publish(
+        json!({"stream": "hosp-madrid-2", "time": "2020-03-03", "stratum": "Y", "value": 2})
+            .to_string(),
+    );
+    let early = wait_for("the early record", Duration::from_secs(20), || {
+        let r = c.get("/v1/mqtt/rejected?limit=1");
+        let r = r.body.as_array().unwrap();
+        r.first()
+            .filter(|m| m["payload"].as_str().unwrap().contains("hosp-madrid-2"))
+            .cloned()
+    });
+    let retry =
+        |id: &serde_json::Value| c.post(&format!("/v1/mqtt/rejected/{id}/retry"), &json!({}));
+    let a = retry(&early["id"]);
+    assert_problem(&a, 422);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no stream `hosp-madrid-2`"),
+        "{a:?}"
+    );
+    let a = c.post(
+        "/v1/twins/spain/streams",
+        &json!({"name": "hosp-madrid-2", "unit": "persons/day", "observable": "new_hospitalized",
+                "location": "28", "cadence": "1d", "mqtt_topic": "spain/hosp/28"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = retry(&early["id"]);
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(
+        a.body,
+        json!({"twin": "spain", "stored": 1, "still_rejected": []})
+    );
+    let stored = c.get("/v1/twins/spain/streams/hosp-madrid-2/observations");
+    assert_eq!(stored.body["items"][0]["value"], 2.0, "{stored:?}");
+    assert_eq!(stored.body["items"][0]["location"], "28", "{stored:?}");
+    // Stored once: a second retry is a conflict; the message stays listed.
+    assert_problem(&retry(&early["id"]), 409);
+    let all = c.get("/v1/mqtt/rejected");
+    let listed = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == early["id"])
+        .cloned();
+    assert!(listed.is_some_and(|m| m["stored"].is_string()), "{all:?}");
+    let pending = c.get("/v1/mqtt/rejected?pending=true");
+    assert_eq!(pending.body.as_array().unwrap().len(), 2, "{pending:?}");
+    // Garbage stays garbage; an unknown id is not found.
+    let a = retry(&garbage["id"]);
+    assert_problem(&a, 422);
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("not JSON"),
+        "{a:?}"
+    );
+    assert_problem(&retry(&json!(999_999)), 404);
+    let reader = c.post("/v1/tokens", &json!({"name": "r", "scopes": ["read"]}));
+    let reader = Client::new(&server, reader.body["token"].as_str());
+    assert_problem(
+        &reader.post(
+            &format!("/v1/mqtt/rejected/{}/retry", negative["id"]),
+            &json!({}),
+        ),
+        403,
+    );
 }
 
 /// Messages published while the server is down are stored once it is back:

@@ -97,6 +97,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/v1/events", get(crate::events::events))
         .route("/v1/mqtt", get(mqtt::mqtt_status))
         .route("/v1/mqtt/rejected", get(mqtt::list_rejected))
+        .route("/v1/mqtt/rejected/{id}/retry", post(mqtt::retry_rejected))
         .route(
             "/v1/tokens",
             post(tokens::create_token).get(tokens::list_tokens),

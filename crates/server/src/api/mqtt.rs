@@ -1,4 +1,5 @@
-//! The MQTT subscriber's counters and the messages it could not store.
+//! The MQTT subscriber's counters, the messages it could not store, and
+//! trying one of them again.
 
 use axum::extract::State;
 use axum::Json;
@@ -7,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::time_text;
 use crate::auth::Caller;
-use crate::problem::{ApiQuery, ApiResult, Problem};
-use crate::store;
+use crate::problem::{ApiPath, ApiQuery, ApiResult, Problem};
+use crate::store::{self, now_ms};
 use crate::SharedState;
 
 /// MQTT subscriber status and counters.
@@ -34,6 +35,9 @@ pub struct RejectedMessage {
     pub payload: String,
     /// Its size in bytes as received.
     pub size: i64,
+    /// When a retry stored it (absent while it waits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,6 +47,8 @@ pub struct RejectedFilter {
     pub limit: Option<usize>,
     /// Only those with a smaller id (the next page).
     pub before: Option<i64>,
+    /// Only those no retry has stored (default false).
+    pub pending: Option<bool>,
 }
 
 /// MQTT messages (or records of them) that were refused, with the reason.
@@ -62,7 +68,7 @@ pub async fn list_rejected(
     }
     let rows = state
         .store
-        .read(move |c| store::list_rejected(c, limit, q.before))
+        .read(move |c| store::list_rejected(c, limit, q.before, q.pending.unwrap_or(false)))
         .await?;
     Ok(Json(
         rows.into_iter()
@@ -73,7 +79,101 @@ pub async fn list_rejected(
                 reason: r.reason,
                 payload: String::from_utf8_lossy(&r.payload).into_owned(),
                 size: r.size,
+                stored: r.stored_ms.map(time_text),
             })
             .collect(),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryResult {
+    /// The twin its records went to.
+    pub twin: String,
+    /// Observations stored by this retry.
+    pub stored: usize,
+    /// Records of the message that still cannot be stored, each kept as a
+    /// new rejected message with its reason.
+    pub still_rejected: Vec<String>,
+}
+
+/// Try a rejected message again, as if it had just arrived on its topic.
+///
+/// For a message refused for something since put right: a stream that was
+/// paused or not yet bound to the topic, a twin that was not loaded. Its
+/// records that now pass are stored and the message is marked stored (it
+/// stays listed, for the audit); those that still fail are kept as new
+/// rejected messages. If none passes, nothing changes and the answer says
+/// why. Needs the ingest scope for the streams it stores to.
+#[utoipa::path(post, path = "/v1/mqtt/rejected/{id}/retry", tag = "meta",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RetryResult), (status = 403, body = crate::problem::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 409, body = crate::problem::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn retry_rejected(
+    caller: Caller,
+    State(state): State<SharedState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<RetryResult>> {
+    let row = state
+        .store
+        .read(move |c| store::get_rejected(c, id))
+        .await?;
+    if let Some(ms) = row.stored_ms {
+        return Err(Problem::conflict(format!(
+            "rejected MQTT message {id} was stored by a retry at {}",
+            time_text(ms)
+        )));
+    }
+    if row.size as usize > row.payload.len() {
+        return Err(Problem::unprocessable(format!(
+            "rejected MQTT message {id} had {} bytes, of which only the first {} were kept: it cannot be tried again",
+            row.size,
+            row.payload.len()
+        )));
+    }
+    let topic = row.topic.clone();
+    let bindings = state
+        .store
+        .read(move |c| store::topic_bindings(c, &topic))
+        .await?;
+    // A caller who may write to none of the topic's streams learns nothing
+    // more from a retry.
+    if let Some((t, s)) = bindings.first() {
+        if !bindings.iter().any(|(t, s)| caller.can_ingest(t, s)) {
+            caller.require_ingest(t, s)?;
+        }
+    }
+    let now = now_ms();
+    let (valid, rejected) = crate::mqtt::sort_message(&state, &bindings, &row.payload, now);
+    let Some((twin, _)) = bindings.first().filter(|_| !valid.is_empty()) else {
+        let why: Vec<&str> = rejected.iter().take(3).map(|(_, w)| w.as_str()).collect();
+        return Err(Problem::unprocessable(format!(
+            "rejected MQTT message {id} still cannot be stored: {}",
+            why.join("; ")
+        )));
+    };
+    let twin = twin.clone();
+    for o in &valid {
+        caller.require_ingest(&twin, &o.stream)?;
+    }
+    let (stored, topic, t) = (valid.len(), row.topic, twin.clone());
+    let still_rejected: Vec<String> = rejected.iter().map(|(_, w)| w.clone()).collect();
+    state
+        .store
+        .write(move |c| {
+            store::mark_rejected_stored(c, id, now)?;
+            store::insert_batch(c, &t, &valid, None, now)?;
+            for (bytes, why) in &rejected {
+                store::insert_rejected(c, &topic, bytes, why, now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    state.mark_dirty(&twin);
+    Ok(Json(RetryResult {
+        twin,
+        stored,
+        still_rejected,
+    }))
 }

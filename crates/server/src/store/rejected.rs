@@ -3,9 +3,9 @@
 //! bad message, so acknowledging it to the broker without keeping it would
 //! lose it without trace.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 
 /// Most bytes kept of one rejected payload.
 pub const MAX_KEPT_BYTES: usize = 64 << 10;
@@ -19,6 +19,22 @@ pub struct RejectedRow {
     pub size: i64,
     pub reason: String,
     pub received_ms: i64,
+    /// When a retry stored it.
+    pub stored_ms: Option<i64>,
+}
+
+const COLUMNS: &str = "id, topic, payload, size, reason, received_ms, stored_ms";
+
+fn rejected_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RejectedRow> {
+    Ok(RejectedRow {
+        id: r.get(0)?,
+        topic: r.get(1)?,
+        payload: r.get(2)?,
+        size: r.get(3)?,
+        reason: r.get(4)?,
+        received_ms: r.get(5)?,
+        stored_ms: r.get(6)?,
+    })
 }
 
 pub fn insert_rejected(
@@ -37,25 +53,55 @@ pub fn insert_rejected(
     Ok(())
 }
 
-/// The newest first, before id `before` when given.
+/// The newest first, before id `before` when given; with `pending_only`,
+/// only those no retry has stored.
 pub fn list_rejected(
     conn: &Connection,
     limit: usize,
     before: Option<i64>,
+    pending_only: bool,
 ) -> StoreResult<Vec<RejectedRow>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, topic, payload, size, reason, received_ms FROM rejected_messages
-         WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM rejected_messages
+         WHERE id < ?1 AND (NOT ?3 OR stored_ms IS NULL) ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(
+        params![before.unwrap_or(i64::MAX), limit as i64, pending_only],
+        rejected_row,
     )?;
-    let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
-        Ok(RejectedRow {
-            id: r.get(0)?,
-            topic: r.get(1)?,
-            payload: r.get(2)?,
-            size: r.get(3)?,
-            reason: r.get(4)?,
-            received_ms: r.get(5)?,
-        })
-    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn get_rejected(conn: &Connection, id: i64) -> StoreResult<RejectedRow> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM rejected_messages WHERE id = ?1"),
+        [id],
+        rejected_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no rejected MQTT message {id}")))
+}
+
+/// Marks rejected message `id` as stored by a retry; a conflict if one
+/// already did (two retries at once store it once).
+pub fn mark_rejected_stored(conn: &Connection, id: i64, now_ms: i64) -> StoreResult<()> {
+    let n = conn.execute(
+        "UPDATE rejected_messages SET stored_ms = ?2 WHERE id = ?1 AND stored_ms IS NULL",
+        params![id, now_ms],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "rejected MQTT message {id} was stored by an earlier retry"
+        )));
+    }
+    Ok(())
+}
+
+/// The (twin, stream) pairs bound to MQTT `topic`, oldest binding first.
+pub fn topic_bindings(conn: &Connection, topic: &str) -> StoreResult<Vec<(String, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT twin_id, name FROM streams WHERE mqtt_topic = ?1 ORDER BY created_ms, twin_id, name",
+    )?;
+    let rows = st.query_map([topic], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

@@ -170,10 +170,12 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 6: retracted observations stay, marked with when and why, so a
     // run's record of what it read can still be traced; the live loop
-    // and the latest values no longer see them.
+    // and the latest values no longer see them. A rejected MQTT message
+    // stored on a retry is marked, not deleted, for the same reason.
     r#"
     ALTER TABLE observations ADD COLUMN retracted_ms INTEGER;
     ALTER TABLE observations ADD COLUMN retraction_reason TEXT;
+    ALTER TABLE rejected_messages ADD COLUMN stored_ms INTEGER;
     "#,
 ];
 
