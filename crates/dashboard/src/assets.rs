@@ -39,6 +39,7 @@ pub static ASSETS: &[Asset] = &[
     embedded!("js/observed.js", JS),
     embedded!("js/scenarios.js", JS),
     embedded!("js/streams.js", JS),
+    embedded!("js/corrections.js", JS),
     embedded!("js/alerts.js", JS),
     // The bundled Spanish provinces (INE `cod_prov`), from the demo data.
     Asset {

@@ -8,28 +8,17 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::cdp::{find_chromium, Browser};
+use support::cdp::{artifacts, chromium_or_skip, Browser};
 use support::seed::{dates, Service, ADMIN};
-
-fn artifacts() -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/dashboard");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
 fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
-    let Some(chromium) = find_chromium() else {
-        didymos_core::skipped!(
-            "chromium not installed (apt-get install chromium, or set CHROMIUM=/path/to/chromium)"
-        );
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let started = Instant::now();
@@ -44,15 +33,8 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
 
     let mut b = Browser::launch(&chromium, &out.join("chromium.log"));
     b.viewport(1280, 900);
-    b.navigate(&service.base());
-    b.wait_until(
-        "the page's script to be ready",
-        "!!document.documentElement && document.documentElement.dataset.app === 'ready'",
-        30 * SECOND,
-    );
     // The token is typed into the UI, never put in the URL.
-    b.type_into("#token-input", ADMIN);
-    b.click("#token-form button[type=submit]");
+    b.open_with_token(&service.base(), ADMIN);
     b.wait_until(
         "the overview with one card and its sparkline",
         "document.getElementById('main').dataset.ready === 'overview' && document.querySelectorAll('.card[data-twin=spain] .sparkline polyline').length === 1",

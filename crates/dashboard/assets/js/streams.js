@@ -19,15 +19,16 @@ async function arrivals(twin, stream) {
   };
 }
 
-function registrationForm(twin, onDone) {
+function registrationForm(twin, mqttEnabled, onDone) {
   const name = h('input', { id: 'stream-name', name: 'name', required: true, autocomplete: 'off' });
   const unit = h('input', { id: 'stream-unit', name: 'unit', value: 'persons/day' });
   const observable = h('select', { id: 'stream-observable', name: 'observable' }, twin.observables.map((o) => h('option', { value: o }, o)));
   const location = h('input', { id: 'stream-location', name: 'location', placeholder: 'any', 'aria-describedby': 'stream-location-hint' });
   const cadenceInput = h('input', { id: 'stream-cadence', name: 'cadence', value: '1d', 'aria-describedby': 'stream-cadence-hint' });
   const valueType = h('select', { id: 'stream-value-type', name: 'value_type' }, ['count', 'real'].map((v) => h('option', { value: v }, v)));
+  const topic = h('input', { id: 'stream-mqtt-topic', name: 'mqtt_topic', placeholder: 'none', autocomplete: 'off' });
   const message = h('p', { id: 'stream-message', class: 'form-message', role: 'alert' });
-  const inputs = { name, unit, observable, location, cadence: cadenceInput, value_type: valueType };
+  const inputs = { name, unit, observable, location, cadence: cadenceInput, value_type: valueType, mqtt_topic: topic };
   return h(
     'form',
     {
@@ -38,6 +39,7 @@ function registrationForm(twin, onDone) {
         Object.values(inputs).forEach((i) => i.removeAttribute('aria-invalid'));
         const body = { name: name.value.trim(), unit: unit.value.trim(), observable: observable.value, cadence: cadenceInput.value.trim(), value_type: valueType.value };
         if (location.value.trim()) body.location = location.value.trim();
+        if (topic.value.trim()) body.mqtt_topic = topic.value.trim();
         try {
           await api(`/v1/twins/${enc(twin.id)}/streams`, { method: 'POST', body });
           message.textContent = `Stream ${body.name} registered.`;
@@ -54,16 +56,14 @@ function registrationForm(twin, onDone) {
     field('stream-location', 'Only this area (optional)', location, 'An area id, e.g. 28'),
     field('stream-cadence', 'Expected every', cadenceInput, 'Seconds, or 30s, 15m, 6h, 1d'),
     field('stream-value-type', 'Value type', valueType),
+    mqttEnabled && field('stream-mqtt-topic', 'MQTT topic (optional)', topic, 'Messages published there are stored in this stream'),
     h('button', { type: 'submit' }, 'Register'),
     message,
   );
 }
 
-export async function renderStreams(section, twin, status) {
-  const [latest, mqtt] = await Promise.all([
-    api(`/v1/twins/${enc(twin.id)}/observations/latest`).catch(() => []),
-    api('/v1/mqtt').catch(() => null),
-  ]);
+async function renderView(view, twin, status, mqtt) {
+  const latest = await api(`/v1/twins/${enc(twin.id)}/observations/latest`).catch(() => []);
   const rates = await Promise.all(status.streams.map((st) => arrivals(twin, st).catch(() => null)));
   const rows = status.streams.map((st, i) => {
     const last = latest.find((o) => o.stream === st.name);
@@ -77,7 +77,7 @@ export async function renderStreams(section, twin, status) {
     );
   });
   fill(
-    section,
+    view,
     h('h2', { id: 'streams-title' }, 'Stream health'),
     status.streams.length
       ? h('table', { class: 'stream-health' },
@@ -88,6 +88,19 @@ export async function renderStreams(section, twin, status) {
     h('p', { class: 'muted' }, mqtt && mqtt.enabled
       ? `Rejected messages (MQTT, whole service): ${mqtt.rejected} of ${mqtt.messages}. HTTP batches with a bad record are refused whole and not counted.`
       : 'Rejected messages: MQTT is not enabled; HTTP batches with a bad record are refused whole.'),
-    registrationForm(twin, () => api(`/v1/twins/${enc(twin.id)}/status`).then((st) => renderStreams(section, twin, st))),
   );
+}
+
+// Draws the streams into `section`, adding the registration form below
+// them the first time; later calls refresh only the table, so the form's
+// message (and anything being typed) stays.
+export async function renderStreams(section, twin, status) {
+  const mqtt = await api('/v1/mqtt').catch(() => null);
+  let view = section.querySelector('.stream-view');
+  if (!view) {
+    view = h('div', { class: 'stream-view' });
+    const refresh = () => api(`/v1/twins/${enc(twin.id)}/status`).then((st) => renderStreams(section, twin, st));
+    fill(section, view, registrationForm(twin, Boolean(mqtt && mqtt.enabled), refresh));
+  }
+  await renderView(view, twin, status, mqtt);
 }

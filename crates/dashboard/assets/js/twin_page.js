@@ -1,5 +1,5 @@
 // The twin page: fan chart for a chosen target and area, the map of all
-// areas, stream health, scenarios and the alert log. A new forecast
+// areas, stream health, corrections, scenarios and the alert log. A new forecast
 // arriving over the live events redraws the chart and the map in place.
 
 import { api, enc } from './api.js';
@@ -9,6 +9,7 @@ import { renderFanChart } from './fan_chart.js';
 import { renderMap } from './choropleth.js';
 import { observedByArea, series } from './observed.js';
 import { renderStreams } from './streams.js';
+import { renderCorrections } from './corrections.js';
 import { renderScenarios } from './scenarios.js';
 import { renderAlerts } from './alerts.js';
 
@@ -64,6 +65,7 @@ export async function renderTwin(main, twinId) {
   const thresholdInput = h('input', { id: 'threshold-input', type: 'number', min: 0, step: 'any', value: page.threshold });
   const map = h('div', { id: 'map', class: 'map' });
   const streams = h('section', { id: 'streams', 'aria-labelledby': 'streams-title' });
+  const corrections = h('section', { id: 'corrections', tabindex: -1, 'aria-labelledby': 'corrections-title' });
   const scenarios = h('section', { id: 'scenarios', 'aria-labelledby': 'scenarios-title' });
   const alerts = h('section', { id: 'alerts', 'aria-labelledby': 'alerts-title' });
 
@@ -74,9 +76,9 @@ export async function renderTwin(main, twinId) {
     statusLine,
     liveNote,
     h('nav', { 'aria-label': 'Sections of this twin', class: 'section-nav' },
-      ['forecast', 'map-section', 'streams', 'scenarios', 'alerts'].map((id, i) =>
+      ['forecast', 'map-section', 'streams', 'corrections', 'scenarios', 'alerts'].map((id, i) =>
         h('a', { href: `#/twin/${enc(twin.id)}`, 'data-target': id, onclick: (e) => { e.preventDefault(); document.getElementById(id)?.scrollIntoView(); document.getElementById(id)?.focus(); } },
-          ['Forecast', 'Map', 'Streams', 'Scenarios', 'Alerts'][i]))),
+          ['Forecast', 'Map', 'Streams', 'Corrections', 'Scenarios', 'Alerts'][i]))),
     h('div', { class: 'twin-grid' },
       h('section', { id: 'forecast', tabindex: -1, 'aria-labelledby': 'forecast-title' },
         h('h2', { id: 'forecast-title' }, 'Forecast'),
@@ -90,7 +92,7 @@ export async function renderTwin(main, twinId) {
           h('label', { for: 'metric-select' }, 'Colour by'), metricSelect,
           h('label', { for: 'threshold-input' }, 'Threshold (per day)'), thresholdInput),
         map)),
-    streams, scenarios, alerts,
+    streams, corrections, scenarios, alerts,
   );
 
   const forecastFor = (target, area) => page.forecast?.targets.find((t) => t.target === target && t.location === area) || null;
@@ -199,7 +201,11 @@ export async function renderTwin(main, twinId) {
   await loadData();
   drawChart();
   drawMap();
-  const refreshStreams = () => renderStreams(streams, twin, page.status).catch((e) => fill(streams, h('p', { class: 'error' }, e.message)));
+  const refreshCorrections = () => renderCorrections(corrections, twin, page.status).catch((e) => corrections.append(h('p', { class: 'error' }, e.message)));
+  const refreshStreams = () => {
+    refreshCorrections();
+    return renderStreams(streams, twin, page.status).catch((e) => fill(streams, h('p', { class: 'error' }, e.message)));
+  };
   const refreshAlerts = () => renderAlerts(alerts, twin).catch((e) => fill(alerts, h('p', { class: 'error' }, e.message)));
   refreshStreams();
   refreshAlerts();

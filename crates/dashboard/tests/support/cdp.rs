@@ -24,6 +24,25 @@ const FLAGS: [&str; 8] = [
     "--disable-sync",
 ];
 
+/// Chromium, or `None` after printing SKIPPED with what to install.
+pub fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
+        didymos_core::skipped!(
+            "chromium not installed (apt-get install chromium, or set CHROMIUM=/path/to/chromium)"
+        );
+    }
+    found
+}
+
+/// Where screenshots and browser logs go: target/test-artifacts/dashboard/.
+pub fn artifacts() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/dashboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `$CHROMIUM`, `/usr/bin/chromium`, or `chromium` on PATH.
 pub fn find_chromium() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
@@ -184,6 +203,19 @@ impl Browser {
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         );
+    }
+
+    /// Opens `url`, waits for the page's script, and types `token` into
+    /// the token form (never into the URL).
+    pub fn open_with_token(&mut self, url: &str, token: &str) {
+        self.navigate(url);
+        self.wait_until(
+            "the page's script to be ready",
+            "!!document.documentElement && document.documentElement.dataset.app === 'ready'",
+            Duration::from_secs(30),
+        );
+        self.type_into("#token-input", token);
+        self.click("#token-form button[type=submit]");
     }
 
     /// A real mouse click at the centre of the first element matching `selector`.

@@ -21,10 +21,16 @@ pub struct Service {
 
 impl Service {
     pub fn start() -> Service {
+        Service::start_with_mqtt(None)
+    }
+
+    /// With `mqtt` (HOST:PORT), the service subscribes to that broker.
+    pub fn start_with_mqtt(mqtt: Option<String>) -> Service {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path());
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.admin_token = Some(ADMIN.into());
+        config.mqtt = mqtt;
         let server = BackgroundServer::start(config).unwrap();
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(120))
