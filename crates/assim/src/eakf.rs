@@ -26,9 +26,10 @@ use crate::history::ObsHistory;
 use crate::scale::{free_parameters, indices, to_est, to_nat};
 
 /// A model-specific state repair: `(params, state)`, natural scale.
-pub type RepairFn = Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>;
+pub type RepairFn = std::sync::Arc<dyn Fn(&[f64], &mut [f64]) + Send + Sync>;
 
 /// What to do with a member's state after an update.
+#[derive(Clone)]
 pub enum StateRepair {
     /// Leave it as updated.
     None,
@@ -53,7 +54,7 @@ pub enum Quantity {
 /// (in `DataModel::observed` order) may update a quantity (Houtekamer &
 /// Mitchell; Pei & Shaman update a county only from its own data). Zero
 /// skips the quantity entirely.
-pub type Localizer = Box<dyn Fn(usize, usize, Quantity) -> f64 + Send + Sync>;
+pub type Localizer = std::sync::Arc<dyn Fn(usize, usize, Quantity) -> f64 + Send + Sync>;
 
 /// What observation `j` of a day can reach at all: a superset of the
 /// quantities its [`Localizer`] weighs above zero. With a support the
@@ -71,8 +72,9 @@ pub struct Support {
 }
 
 /// `(day, j) → Support` of observation `j` of `day`.
-pub type SupportFn = Box<dyn Fn(usize, usize) -> Support + Send + Sync>;
+pub type SupportFn = std::sync::Arc<dyn Fn(usize, usize) -> Support + Send + Sync>;
 
+#[derive(Clone)]
 pub struct EakfOptions {
     /// Multiplicative inflation λ of the prior spread, applied to every
     /// updated quantity before the update: x ← x̄ + λ(x − x̄). 1 = none.
@@ -168,6 +170,21 @@ impl<'a, M: Model, D: DataModel> Eakf<'a, M, D> {
     /// The last day whose data has been assimilated (0: none yet).
     pub fn assimilated_through(&self) -> usize {
         self.done
+    }
+
+    /// A copy that reads `data` from here on, as if checkpointed and
+    /// resumed on it (see [`ParticleFilter::fork`](crate::ParticleFilter::fork)).
+    pub fn fork<'b>(&self, data: &'b D) -> Result<Eakf<'b, M, D>>
+    where
+        'a: 'b,
+    {
+        Eakf::resume(
+            self.ens.clone(),
+            self.hist.clone(),
+            self.done,
+            data,
+            self.opts.clone(),
+        )
     }
 
     pub fn history(&self) -> &ObsHistory {

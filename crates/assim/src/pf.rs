@@ -214,6 +214,27 @@ impl<'a, M: Model, D: DataModel> ParticleFilter<'a, M, D> {
         })
     }
 
+    /// A copy of this filter that reads `data` from here on: the same
+    /// posterior, weights, history and random streams, as if it had been
+    /// checkpointed and resumed on `data`. For data that agree with this
+    /// filter's up to its last assimilated day (a later vintage of the same
+    /// record, say), the copy carries on exactly as a filter that had read
+    /// `data` from the start.
+    pub fn fork<'b>(&self, data: &'b D) -> Result<ParticleFilter<'b, M, D>>
+    where
+        'a: 'b,
+    {
+        ParticleFilter::resume(
+            self.ens.clone(),
+            self.hist.clone(),
+            self.log_w.clone(),
+            self.log_lik,
+            self.done,
+            data,
+            self.opts.clone(),
+        )
+    }
+
     /// Assimilate every day up to and including `day`, stepping as needed.
     /// Calling this in pieces gives bit-identical results to one call.
     pub fn advance_to(&mut self, day: usize) -> Result<()> {

@@ -149,7 +149,7 @@ fn a_support_changes_nothing_but_what_is_asked() {
     let run = |support: Option<SupportFn>| {
         let opts = EakfOptions {
             inflation: 1.05,
-            localize: Some(Box::new(|_d, j, q| local_weight(j, q))),
+            localize: Some(std::sync::Arc::new(|_d, j, q| local_weight(j, q))),
             support,
             ..opts_no_repair()
         };
@@ -157,7 +157,7 @@ fn a_support_changes_nothing_but_what_is_asked() {
         f.advance_to(T).unwrap();
         (f.state_mean(), f.param_mean())
     };
-    let support: SupportFn = Box::new(|_d, j| Support {
+    let support: SupportFn = std::sync::Arc::new(|_d, j| Support {
         params: if j == 0 { vec![P_OFFSET] } else { vec![] },
         states: if j == 0 {
             vec![0..1, 2..3]
@@ -170,7 +170,7 @@ fn a_support_changes_nothing_but_what_is_asked() {
     let supported = run(Some(support));
     assert_eq!(all, supported);
     // A support that leaves out x₃ stops its update: the result differs.
-    let narrow: SupportFn = Box::new(|_d, j| Support {
+    let narrow: SupportFn = std::sync::Arc::new(|_d, j| Support {
         params: if j == 0 { vec![P_OFFSET] } else { vec![] },
         states: if j == 0 {
             std::iter::once(0..1).collect()

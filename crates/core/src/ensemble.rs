@@ -65,6 +65,29 @@ pub struct Ensemble<'m, M: Model> {
     workspaces: Vec<Workspace<M::Scratch>>,
 }
 
+/// A copy to carry on from independently: same members, parameters,
+/// states, observables and random streams (so both copies draw the same
+/// numbers from here on); working buffers are not copied.
+impl<M: Model> Clone for Ensemble<'_, M> {
+    fn clone(&self) -> Self {
+        Ensemble {
+            model: self.model,
+            seed: self.seed,
+            n: self.n,
+            n_params: self.n_params,
+            n_state: self.n_state,
+            n_obs: self.n_obs,
+            params: self.params.clone(),
+            states: self.states.clone(),
+            observations: self.observations.clone(),
+            rngs: self.rngs.clone(),
+            day: self.day,
+            spare: Default::default(),
+            workspaces: Vec::new(),
+        }
+    }
+}
+
 /// One rayon task of `step`: its first member, member count, and its
 /// members' parameters, states, streams and observables.
 type StepTask<'a> = (

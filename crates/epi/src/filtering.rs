@@ -130,9 +130,9 @@ pub fn mmca_eakf_options(model: &MmcaModel, data: &StreamSet, inflation: f64) ->
     EakfOptions {
         inflation,
         estimate: Some(estimate),
-        repair: StateRepair::Custom(Box::new(repair)),
-        localize: Some(Box::new(localize)),
-        support: Some(Box::new(support)),
+        repair: StateRepair::Custom(std::sync::Arc::new(repair)),
+        localize: Some(std::sync::Arc::new(localize)),
+        support: Some(std::sync::Arc::new(support)),
         ..EakfOptions::default()
     }
 }

@@ -158,7 +158,7 @@ pub fn filter_options(
         },
         EakfOptions {
             inflation: s.inflation,
-            repair: StateRepair::Custom(Box::new(repair)),
+            repair: StateRepair::Custom(std::sync::Arc::new(repair)),
             ..Default::default()
         },
     ))

@@ -51,6 +51,17 @@ impl<'a, M: Model, D: DataModel> Filter<'a, M, D> {
             Filter::Eakf(f) => f.assimilated_through(),
         }
     }
+    /// A copy that reads `data` from here on (see
+    /// [`ParticleFilter::fork`]).
+    pub fn fork<'b>(&self, data: &'b D) -> Result<Filter<'b, M, D>>
+    where
+        'a: 'b,
+    {
+        Ok(match self {
+            Filter::Particle(f) => Filter::Particle(f.fork(data)?),
+            Filter::Eakf(f) => Filter::Eakf(f.fork(data)?),
+        })
+    }
     pub fn kind(&self) -> &'static str {
         match self {
             Filter::Particle(f) if f.blocks().is_some() => "block-pf",
