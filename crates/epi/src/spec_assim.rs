@@ -5,6 +5,8 @@
 //! |---|---|
 //! | `assimilation.observations` | default observation CSV (overridable with `--observations`) |
 //! | `assimilation.date_column`, `location_column`, `stratum_column` | its columns (defaults `date`, `location`, none) |
+//! | `assimilation.issued_column` | the date each row was published (revisions; default none) |
+//! | `assimilation.nowcast` | with revisions, read the last days' counts as incomplete, by the completeness the record's own revisions show (default true) |
 //! | `assimilation.members` | particles (default 1000) |
 //! | `assimilation.log_beta_sd` | daily random-walk sd of log `beta_scale` (default 0.05) |
 //! | `assimilation.log_beta_patch_sd` | the same for each patch's own `beta_scale.<patch>` (default 0: off) |
@@ -34,6 +36,8 @@ pub struct AssimilationSpec {
     pub date_column: String,
     pub location_column: String,
     pub stratum_column: Option<String>,
+    pub issued_column: Option<String>,
+    pub nowcast: bool,
     pub members: usize,
     pub log_beta_sd: f64,
     pub log_beta_patch_sd: f64,
@@ -51,7 +55,7 @@ pub struct AssimilationSpec {
     pub learn: Option<LearnSpec>,
 }
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 19] = [
     "companions",
     LEARN_KEYS[0],
     LEARN_KEYS[1],
@@ -65,6 +69,8 @@ const KEYS: [&str; 17] = [
     "date_column",
     "location_column",
     "stratum_column",
+    "issued_column",
+    "nowcast",
     "members",
     "log_beta_sd",
     "resample_threshold",
@@ -107,6 +113,15 @@ pub(crate) fn read_assimilation(sec: &Section, base: &std::path::Path) -> Result
             .get("stratum_column")
             .map(|f| f.str().map(String::from))
             .transpose()?,
+        issued_column: sec
+            .get("issued_column")
+            .map(|f| f.str().map(String::from))
+            .transpose()?,
+        nowcast: sec
+            .get("nowcast")
+            .map(|f| f.bool())
+            .transpose()?
+            .unwrap_or(true),
         members: 1000,
         log_beta_sd: 0.05,
         log_beta_patch_sd: 0.0,

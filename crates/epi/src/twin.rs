@@ -7,6 +7,7 @@ use std::sync::Arc;
 use didymos_assim::{Eakf, EakfOptions, ParticleFilter, PfOptions};
 use didymos_core::observation::{Noise, Stream, StreamSet};
 use didymos_core::{Calendar, Date, Error, Model, Result};
+use didymos_twin::backtest::Vintage;
 use didymos_twin::filter::Filter;
 
 use crate::filtering::{mmca_blocks, mmca_eakf_options};
@@ -63,6 +64,7 @@ pub fn load_twin(spec_path: &Path, observations: Option<&Path>) -> Result<Loaded
         date: assim.date_column.clone(),
         location: assim.location_column.clone(),
         stratum: assim.stratum_column.clone(),
+        issued: assim.issued_column.clone(),
         variables: observation_columns(&assim),
         whole_numbers: assim
             .streams
@@ -110,13 +112,86 @@ pub fn twin_model(spec: TwinSpec) -> Result<(TwinSpec, AssimilationSpec, MmcaMod
 }
 
 impl LoadedTwin {
+    /// The streams up to `cutoff` (all: `None`), as issued by then when
+    /// the record has revisions: what a forecaster had on that day. The
+    /// last days' counts are then incomplete: each stream's expected values
+    /// there are scaled by the record's completeness at that lag (see
+    /// [`ObservationTable::completeness`]).
     pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
-        build_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+        let table = self.table_at(cutoff);
+        let mut set = build_streams(&self.model, &table, &self.assim.streams, cutoff)?;
+        if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
+            for si in 0..set.streams().len() {
+                let shares = self.completeness(&set.streams()[si].name, day);
+                set.set_completeness(si, shares);
+            }
+        }
+        Ok(set)
     }
-    /// Each stream's leading series (`leading_column`), same cutoff; `None`
-    /// where a stream has none.
+    /// Each stream's leading series (`leading_column`), same cutoff and
+    /// completeness; `None` where a stream has none.
     pub fn leading_streams(&self, cutoff: Option<Date>) -> Result<Vec<Option<Stream>>> {
-        build_leading_streams(&self.model, &self.table, &self.assim.streams, cutoff)
+        let table = self.table_at(cutoff);
+        let mut leading = build_leading_streams(&self.model, &table, &self.assim.streams, cutoff)?;
+        if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
+            for s in leading.iter_mut().flatten() {
+                s.completeness = self.completeness(&s.name, day);
+            }
+        }
+        Ok(leading)
+    }
+    /// Per calendar day up to `day`, the share of column `column`'s final
+    /// count issued by then, where it is not 1.
+    fn completeness(&self, column: &str, day: Date) -> std::collections::BTreeMap<usize, f64> {
+        const WINDOW_DAYS: i32 = 56;
+        let cal = self.calendar();
+        let variable = self.table.variable_index(column);
+        let Some(variable) = variable.filter(|_| self.assim.nowcast) else {
+            return Default::default();
+        };
+        let shares = self.table.completeness(variable, day, WINDOW_DAYS);
+        shares
+            .iter()
+            .enumerate()
+            .filter(|(_, &share)| share != 1.0)
+            .filter_map(|(k, &share)| Some((cal.day_in_range(day.add_days(-(k as i32)))?, share)))
+            .collect()
+    }
+    fn table_at(&self, cutoff: Option<Date>) -> std::borrow::Cow<'_, ObservationTable> {
+        match cutoff {
+            Some(day) if !self.table.revisions.is_empty() => {
+                std::borrow::Cow::Owned(self.table.as_issued(day))
+            }
+            _ => std::borrow::Cow::Borrowed(&self.table),
+        }
+    }
+    /// Whether some values were revised, or first issued, after their date.
+    pub fn has_revisions(&self) -> bool {
+        !self.table.revisions.is_empty()
+    }
+    /// For each origin (a day of the calendar), the record as issued by its
+    /// end where that differs from the final record (`None`: final by then).
+    pub fn vintages(&self, origins: &[usize]) -> Result<Vec<Option<Vintage>>> {
+        let cal = self.calendar();
+        origins
+            .iter()
+            .map(|&origin| {
+                let date = cal.date_of(origin);
+                let Some(first) = self.table.first_revised_after(date) else {
+                    return Ok(None);
+                };
+                let first_revised = if first < cal.start {
+                    1
+                } else {
+                    cal.day_within(first, "a revised date")?
+                };
+                Ok(Some(Vintage {
+                    data: self.streams(Some(date))?,
+                    leading: self.leading_streams(Some(date))?,
+                    first_revised,
+                }))
+            })
+            .collect()
     }
     /// A fresh filter of the spec's kind on day 1.
     pub fn filter<'a>(

@@ -21,6 +21,7 @@ fn cutoff_hides_later_data_and_likelihood_is_finite() {
         date: "date".into(),
         location: "province_ine".into(),
         stratum: Some("age_group".into()),
+        issued: None,
         variables: vec!["new_hospitalized".into()],
         whole_numbers: vec!["new_hospitalized".into()],
     };

@@ -7,6 +7,11 @@
 //! only the data available at its origin, in one pass instead of one refit
 //! per origin. A test checks this by cutting the data at each origin.
 //!
+//! A record with revisions (values first reported provisionally, then
+//! corrected) is backtested as issued: each origin sees each value as it
+//! stood at the end of that day ([`Vintage`]), and is scored on the final
+//! values, as it would have been in real time.
+//!
 //! Forecasts are scored per stream, location (and total) and horizon in
 //! weeks: week k sums days origin+7(k−1)+1 … origin+7k. They are compared
 //! with the Forecast Hub's persistence baseline fitted to the weekly sums
@@ -112,39 +117,127 @@ pub fn backtest_with<M: Model>(
 /// (`leading[s]` for stream `s` of `data`, reported at the same locations;
 /// `None` or absent: none) from which the [`LEAD`] companion forecasts.
 pub fn backtest_leading<M: Model>(
-    mut filter: Filter<'_, M, StreamSet>,
+    filter: Filter<'_, M, StreamSet>,
     data: &StreamSet,
     leading: &[Option<Stream>],
     opts: &BacktestOptions,
     forecast_model: impl Fn(usize) -> Result<Option<M>>,
 ) -> Result<Backtest> {
+    backtest_as_issued(filter, data, leading, &[], opts, forecast_model)
+}
+
+/// The record as a forecaster had it on one origin, where that differs
+/// from the final record: values revised, or first issued, after it.
+pub struct Vintage {
+    /// The streams as issued by the end of the origin (same streams and
+    /// locations as the final record's).
+    pub data: StreamSet,
+    /// Their leading series as issued then.
+    pub leading: Vec<Option<Stream>>,
+    /// The first day whose values differ from the final record's.
+    pub first_revised: usize,
+}
+
+/// As [`backtest_leading`] on a record with revisions: `vintages[k]` is the
+/// record as issued by origin `k` (`None`, or `vintages` empty: what had been
+/// issued by then was final). Each forecast, its baseline and its companions
+/// use only what had been issued by their origin; the scores use the final
+/// values. The filter runs once over the final record; an origin with a
+/// vintage forks it on the last day before the first revised one and reads
+/// the vintage from there, which is exactly a filter that had read the
+/// vintage from the start (the days before agree).
+pub fn backtest_as_issued<M: Model>(
+    mut filter: Filter<'_, M, StreamSet>,
+    data: &StreamSet,
+    leading: &[Option<Stream>],
+    vintages: &[Option<Vintage>],
+    opts: &BacktestOptions,
+    forecast_model: impl Fn(usize) -> Result<Option<M>>,
+) -> Result<Backtest> {
+    let n = opts.origins.len();
+    if !vintages.is_empty() && vintages.len() != n {
+        return Err(didymos_core::Error::Other(format!(
+            "{} vintages for {n} origins",
+            vintages.len()
+        )));
+    }
+    let vintage = |k: usize| vintages.get(k).and_then(Option::as_ref);
+    let fork_day = |k: usize| {
+        let origin = opts.origins[k];
+        vintage(k).map_or(origin, |v| v.first_revised.saturating_sub(1).min(origin))
+    };
+    // Forks in the order of their days, so the one filter only goes forward.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&k| (fork_day(k), k));
     let horizon = 7 * opts.weeks;
+    let mut per_origin: Vec<Option<(Vec<Score>, Vec<StreamForecast>)>> =
+        (0..n).map(|_| None).collect();
+    for k in order {
+        let origin = opts.origins[k];
+        let own = forecast_model(origin)?;
+        let (fc, known, known_leading) = match vintage(k) {
+            None => {
+                filter.advance_to(origin)?;
+                (
+                    forecast_from(&filter, own.as_ref(), data, horizon, opts.seed)?,
+                    data,
+                    leading,
+                )
+            }
+            Some(v) => {
+                let at = fork_day(k);
+                if at >= 1 {
+                    filter.advance_to(at)?;
+                }
+                let mut fork = filter.fork(&v.data)?;
+                fork.advance_to(origin)?;
+                let fc = forecast_from(&fork, own.as_ref(), &v.data, horizon, opts.seed)?;
+                (fc, &v.data, v.leading.as_slice())
+            }
+        };
+        let mut scores = Vec::new();
+        let streams = known.streams().iter().zip(data.streams()).zip(&fc);
+        for (s, ((known, truth), f)) in streams.enumerate() {
+            let lead = known_leading.get(s).and_then(Option::as_ref);
+            score_stream((known, truth), lead, f, origin, opts, &mut scores)?;
+        }
+        per_origin[k] = Some((scores, fc));
+    }
     let mut scores = Vec::new();
     let mut forecasts = Vec::new();
-    for &origin in &opts.origins {
-        filter.advance_to(origin)?;
-        let own = forecast_model(origin)?;
-        let model = own.as_ref().unwrap_or(filter.ensemble().model());
-        let fc = forecast_with(
-            model,
-            filter.ensemble(),
-            filter.history(),
-            &filter.log_weights(),
-            data,
-            horizon,
-            opts.seed,
-        )?;
-        for (s, (stream, f)) in data.streams().iter().zip(&fc).enumerate() {
-            let lead = leading.get(s).and_then(Option::as_ref);
-            score_stream(stream, lead, f, origin, opts, &mut scores)?;
+    for (k, done) in per_origin.into_iter().enumerate() {
+        if let Some((s, fc)) = done {
+            scores.extend(s);
+            forecasts.push((opts.origins[k], fc));
         }
-        forecasts.push((origin, fc));
     }
     Ok(Backtest { scores, forecasts })
 }
 
+/// The forecast from `filter`'s posterior, with `model` when given (else
+/// the filter's own), reading `data` for what was observed.
+fn forecast_from<M: Model>(
+    filter: &Filter<'_, M, StreamSet>,
+    model: Option<&M>,
+    data: &StreamSet,
+    horizon: usize,
+    seed: u64,
+) -> Result<Vec<StreamForecast>> {
+    forecast_with(
+        model.unwrap_or(filter.ensemble().model()),
+        filter.ensemble(),
+        filter.history(),
+        &filter.log_weights(),
+        data,
+        horizon,
+        seed,
+    )
+}
+
+/// Scores one stream's forecast: its history (for the baseline and the
+/// companions) as known at the origin, its truth as finally recorded.
 fn score_stream(
-    stream: &Stream,
+    (known, truth): (&Stream, &Stream),
     leading: Option<&Stream>,
     f: &StreamForecast,
     origin: usize,
@@ -153,8 +246,13 @@ fn score_stream(
 ) -> Result<()> {
     let horizons: Vec<u32> = (1..=opts.weeks as u32).collect();
     let weeks_ahead: Vec<f64> = horizons.iter().map(|&h| f64::from(h)).collect();
+    // The companions read the record's provisional last days as estimates
+    // of their final counts; the baseline, the yardstick, reads them as
+    // they were reported, as the Forecast Hub's did.
+    let (nowcast, leading) = (known.nowcast(), leading.map(Stream::nowcast));
     for (l, location) in f.locations.iter().enumerate() {
-        let past = weekly_history(stream, l, origin);
+        let past = weekly_history(known, l, origin);
+        let past_nowcast = weekly_history(&nowcast, l, origin);
         let baseline = if past.len() >= 2 {
             let b = BaselineOptions {
                 seed: opts.seed,
@@ -166,10 +264,15 @@ fn score_stream(
         };
         // A series with a negative value gets no trend (nor ensemble) rows
         // rather than failing the backtest.
-        let companions =
-            Companions::new(&past, leading, (l, origin), &weeks_ahead, &opts.companions)?;
+        let companions = Companions::new(
+            &past_nowcast,
+            leading.as_deref(),
+            (l, origin),
+            &weeks_ahead,
+            &opts.companions,
+        )?;
         for k in 1..=opts.weeks {
-            let Some(truth) = observed_sum(stream, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
+            let Some(truth) = observed_sum(truth, l, origin + 7 * (k - 1) + 1, origin + 7 * k)
             else {
                 continue;
             };
@@ -177,7 +280,7 @@ fn score_stream(
             let mut push = |forecaster: &'static str, q: &QuantileForecast| -> Result<()> {
                 out.push(Score {
                     origin,
-                    stream: stream.name.clone(),
+                    stream: known.name.clone(),
                     location: location.clone(),
                     weeks_ahead: k,
                     forecaster,

@@ -3,7 +3,8 @@
 //! saw the observations up to that origin, and observations after the last
 //! origin change none of its forecasts. Both hold with weekday factors
 //! estimated from the data, which the full record's set holds for days
-//! after each origin.
+//! after each origin. On a record with revisions, each origin sees each
+//! value as it had been issued by then.
 
 mod common;
 
@@ -11,7 +12,7 @@ use common::*;
 use didymos_core::observation::{Stream, StreamSet, WeekdayEffect};
 use didymos_core::Model;
 use didymos_epi::mmca::MmcaModel;
-use didymos_twin::backtest::{backtest, BacktestOptions};
+use didymos_twin::backtest::{backtest, backtest_as_issued, BacktestOptions, Vintage, MODEL};
 use didymos_twin::filter::Filter;
 use didymos_twin::predict::{forecast, StreamForecast};
 
@@ -182,4 +183,127 @@ fn pf_data_after_last_origin_changes_no_forecast() {
 #[test]
 fn eakf_data_after_last_origin_changes_no_forecast() {
     check_later_data_changes_nothing(make_eakf, "eakf", false);
+}
+
+// A backtest on a record with revisions sees each value as it had been
+// issued by each origin: its forecast there is bit-identical to that of a
+// filter that only ever read the record as it stood that day (provisional
+// values and all), while its scores use the final values. One origin's
+// revision reaches back before an earlier origin, so the filter is forked
+// out of origin order.
+
+/// The record as issued by the end of `origin`: the days in `provisional`
+/// at 60% of their final counts (rounded down), nothing after the origin.
+fn as_issued(
+    model: &MmcaModel,
+    full: &StreamSet,
+    origin: usize,
+    provisional: &[usize],
+) -> StreamSet {
+    let mut s = full.streams()[0].clone();
+    s.data.retain(|&day, _| day <= origin);
+    for day in provisional {
+        for v in s.data.get_mut(day).expect("a day with data").iter_mut() {
+            *v = v.map(|x| (x * 0.6).floor());
+        }
+    }
+    stream_set(model, vec![s])
+}
+
+fn check_as_issued(make: MakeFilter, what: &str) {
+    let model = match what {
+        "pf" => model(DAYS, 0.04, 0.2),
+        _ => model_patchwise(DAYS, 0.04),
+    };
+    let stream = infections_stream(&model, 20.0);
+    let template = stream_set(&model, vec![stream.clone()]);
+    let truth = simulate_truth(&model, model.parameters().values(), &template, DAYS, 5);
+    let full = observed(&model, &stream, &truth, DAYS);
+    // Origin 14: its last three days provisional. Origin 21: final by then.
+    // Origin 28: its last three days, and day 10, which a late correction
+    // revised after day 28 (so before origin 14 was forecast).
+    let provisional: [Vec<usize>; 3] = [vec![12, 13, 14], vec![], vec![10, 26, 27, 28]];
+    let vintages: Vec<Option<Vintage>> = ORIGINS
+        .iter()
+        .zip(&provisional)
+        .map(|(&origin, days)| {
+            let first = *days.iter().min()?;
+            Some(Vintage {
+                data: as_issued(&model, &full, origin, days),
+                leading: vec![None],
+                first_revised: first,
+            })
+        })
+        .collect();
+    let bt = backtest_as_issued(make(&model, &full), &full, &[], &vintages, &opts(), |_| {
+        Ok(None)
+    })
+    .expect("backtest");
+    let consolidated = backtest(make(&model, &full), &full, &opts()).expect("backtest");
+    assert_eq!(bt.forecasts.len(), ORIGINS.len());
+    for (k, &origin) in ORIGINS.iter().enumerate() {
+        let (o, got) = &bt.forecasts[k];
+        assert_eq!(*o, origin);
+        let known = as_issued(&model, &full, origin, &provisional[k]);
+        let mut f = make(&model, &known);
+        f.advance_to(origin).expect("filter");
+        let fc = forecast(
+            f.ensemble(),
+            f.history(),
+            &f.log_weights(),
+            &known,
+            7 * WEEKS,
+            FORECAST_SEED,
+        )
+        .expect("forecast");
+        let (a, b) = (sample_bits(&fc), sample_bits(got));
+        let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert!(
+            a.len() == b.len() && differ == 0,
+            "{what}: origin {origin}: {differ} of {} samples differ from a filter that read only \
+             the record as issued then",
+            a.len()
+        );
+        let final_fc = sample_bits(&consolidated.forecasts[k].1);
+        if provisional[k].is_empty() {
+            assert_eq!(
+                b, final_fc,
+                "{what}: origin {origin} had nothing provisional"
+            );
+        } else {
+            assert_ne!(
+                b, final_fc,
+                "{what}: origin {origin}: the provisional values changed nothing"
+            );
+        }
+    }
+    // Scored on the final values: every score's truth is the consolidated
+    // backtest's for the same target.
+    let truth_of =
+        |s: &didymos_twin::backtest::Score| (s.origin, s.location.clone(), s.weeks_ahead);
+    let final_truth: std::collections::HashMap<_, f64> = consolidated
+        .scores
+        .iter()
+        .filter(|s| s.forecaster == MODEL)
+        .map(|s| (truth_of(s), s.truth))
+        .collect();
+    let model_scores: Vec<_> = bt.scores.iter().filter(|s| s.forecaster == MODEL).collect();
+    assert!(!model_scores.is_empty());
+    for s in model_scores {
+        assert_eq!(
+            Some(&s.truth),
+            final_truth.get(&truth_of(s)),
+            "{what}: {s:?}"
+        );
+    }
+}
+
+#[test]
+fn pf_backtest_sees_each_value_as_issued_by_each_origin() {
+    check_as_issued(make_pf, "pf");
+}
+
+#[test]
+fn eakf_backtest_sees_each_value_as_issued_by_each_origin() {
+    check_as_issued(make_eakf, "eakf");
 }

@@ -3,7 +3,7 @@
 
 use didymos_store::Column;
 use didymos_twin::backtest::{
-    backtest_leading, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD, MODEL, TREND,
+    backtest_as_issued, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD, MODEL, TREND,
 };
 
 use super::*;
@@ -103,10 +103,14 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     // no covariate from after the origin enters a forecast.
     let frozen = |origin: usize| twin.model.with_containments_until(origin).map(Some);
     let leading = twin.leading_streams(None)?;
-    let bt = backtest_leading(
+    // With revisions in the record, each origin sees what had been issued
+    // by its end and is scored on the final values.
+    let vintages = twin.vintages(&opts.origins)?;
+    let bt = backtest_as_issued(
         twin.filter(&data, members, opts.seed)?,
         &data,
         &leading,
+        &vintages,
         &opts,
         frozen,
     )?;
@@ -128,6 +132,14 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         members,
         started.elapsed().as_secs_f64()
     );
+    if twin.has_revisions() {
+        let revised = vintages.iter().filter(|v| v.is_some()).count();
+        println!(
+            "as issued: the record has revisions; {revised} of {} origins saw values that were \
+             revised or first issued later, and were scored on the final values",
+            opts.origins.len()
+        );
+    }
     // One block per stream: WIS is on each stream's own scale, so summing
     // hospitalisations and deaths into one figure would let the larger
     // stream decide it.

@@ -90,6 +90,10 @@ pub struct Stream {
     pub ascertainment: Ascertainment,
     /// A weekly reporting pattern on top of the ascertainment, if any.
     pub weekday: Option<WeekdayEffect>,
+    /// Per day, the share of its final count reported so far, where that
+    /// is not all of it (the last days of a record that is still being
+    /// completed); absent days are complete.
+    pub completeness: BTreeMap<usize, f64>,
     pub noise: Noise,
     /// Per day, one value per aggregation location (`None` = missing).
     pub data: BTreeMap<usize, Vec<Option<f64>>>,
@@ -105,6 +109,7 @@ impl Stream {
             delay: Delay::none(),
             ascertainment: Ascertainment::default(),
             weekday: None,
+            completeness: BTreeMap::new(),
             noise: Noise::Poisson,
             data: BTreeMap::new(),
         }
@@ -260,8 +265,8 @@ impl Stream {
     }
 
     /// Expected observation at location `loc` on `day`:
-    /// ascertainment(day) × weekday factor(day) × `Σ_d delay[d] ×
-    /// (aggregated observable on day−d)`.
+    /// ascertainment(day) × weekday factor(day) × completeness(day) ×
+    /// `Σ_d delay[d] × (aggregated observable on day−d)`.
     /// `history` is the model-observable rows, oldest first, last = `day`;
     /// days before its start contribute 0.
     pub fn expected_at(
@@ -297,7 +302,26 @@ impl Stream {
             })
             .sum();
         let weekday = self.weekday.as_ref().map_or(1.0, |w| w.at(day));
-        self.ascertainment.at(day) * weekday * delayed
+        let complete = self.completeness.get(&day).copied().unwrap_or(1.0);
+        self.ascertainment.at(day) * weekday * complete * delayed
+    }
+
+    /// The data with each incomplete day's values divided by its
+    /// completeness: an estimate of the final counts, for forecasters that
+    /// read the values themselves. Borrowed when every day is complete.
+    pub fn nowcast(&self) -> Cow<'_, Stream> {
+        if self.completeness.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut out = self.clone();
+        for (day, share) in std::mem::take(&mut out.completeness) {
+            if let Some(row) = out.data.get_mut(&day) {
+                for v in row.iter_mut().flatten() {
+                    *v /= share;
+                }
+            }
+        }
+        Cow::Owned(out)
     }
 
     /// Expected observations on `day` for every location.
@@ -458,6 +482,12 @@ impl StreamSet {
 
     pub fn streams(&self) -> &[Stream] {
         &self.streams
+    }
+    /// Sets stream `si`'s [`Stream::completeness`] (it changes no data).
+    pub fn set_completeness(&mut self, si: usize, completeness: BTreeMap<usize, f64>) {
+        if let Some(s) = self.streams.get_mut(si) {
+            s.completeness = completeness;
+        }
     }
     pub fn n_units(&self) -> usize {
         self.n_units

@@ -34,6 +34,7 @@ pub fn load(path: &Path) -> Result<LoadedTwin, String> {
         locations,
         strata: model.layout().strata.clone(),
         rows: BTreeMap::new(),
+        revisions: BTreeMap::new(),
     };
     Ok(LoadedTwin {
         observations: path.to_path_buf(),
@@ -155,6 +156,9 @@ pub fn table_of(
         locations: units.to_vec(),
         strata: strata.to_vec(),
         rows: table_rows,
+        // The store keeps each cell's latest value: the live twin reads
+        // the record as it stands now.
+        revisions: BTreeMap::new(),
     }
 }
 
