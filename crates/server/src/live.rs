@@ -234,7 +234,7 @@ fn run<T: LiveTwin>(
     if let Some(f) = &forecast {
         crate::jobs::record_forecast(state, twin, f, &ck)?;
     }
-    prune_checkpoints(state, &twin.id);
+    prune_checkpoints(state, &twin.id, &row.late_values);
     Ok(())
 }
 
@@ -284,10 +284,17 @@ fn write_observations(path: &Path, rows: &[StoredObservation]) -> Result<(), Str
 }
 
 /// Checkpoints are large (members × state): keep the newest few; their
-/// runs' prov.json still name them by hash.
+/// runs' prov.json still name them by hash. A twin that rewinds for late
+/// values keeps more of them to rewind to (a value later than that sends
+/// it back to the start).
 const CHECKPOINTS_KEPT: usize = 3;
+const CHECKPOINTS_KEPT_REWINDING: usize = 8;
 
-fn prune_checkpoints(state: &AppState, twin: &str) {
+fn prune_checkpoints(state: &AppState, twin: &str, late_values: &str) {
+    let kept = match late_values {
+        "rewind" => CHECKPOINTS_KEPT_REWINDING,
+        _ => CHECKPOINTS_KEPT,
+    };
     let t = twin.to_string();
     let Ok(runs) = state
         .store
@@ -295,7 +302,7 @@ fn prune_checkpoints(state: &AppState, twin: &str) {
     else {
         return;
     };
-    for r in runs.iter().skip(CHECKPOINTS_KEPT) {
+    for r in runs.iter().skip(kept) {
         let _ = std::fs::remove_file(Path::new(&r.dir).join("checkpoint.bin"));
     }
 }

@@ -89,3 +89,96 @@ fn reassimilation_repeats_itself_and_takes_in_late_corrections() {
         403,
     );
 }
+
+/// A twin with `late_values: "rewind"` takes a correction in at once: it
+/// goes back to its newest kept checkpoint before the corrected day and
+/// reads on from there, giving the forecast that a reassimilation from the
+/// start gives the twin that holds late values, bit for bit.
+#[test]
+fn a_rewinding_twin_takes_in_a_correction_at_once() {
+    let server = start_server(None);
+    let c = Client::new(&server, Some(ADMIN));
+    create_spain_twin(&c, "spain", 20, 600_000);
+    let a = c.post(
+        "/v1/twins",
+        &json!({"id": "rewinds", "spec_path": spain_spec(), "members": 20,
+                "horizon_days": 14, "settle_ms": 600_000, "late_values": "rewind"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(a.body["late_values"], "rewind");
+    let a = c.post(
+        "/v1/twins/rewinds/streams",
+        &json!({"name": "hosp", "unit": "persons/day", "observable": "new_hospitalized",
+                "cadence": "1d", "value_type": "count"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    let first = didymos_core::Date::from_ymd(2020, 3, 1).unwrap();
+    for d in 0..8 {
+        let date = first.add_days(d).to_string();
+        post_and_wait(&c, "spain", &date, &spain_day(&date));
+        post_and_wait(&c, "rewinds", &date, &spain_day(&date));
+    }
+    let latest = |twin: &str| c.get(&format!("/v1/twins/{twin}/forecasts/latest")).body;
+    let (held, before) = (latest("spain"), latest("rewinds"));
+    assert_eq!(held["targets"], before["targets"], "same twin, same data");
+
+    // A correction for day 6 of 8.
+    let day = first.add_days(6).to_string();
+    let fix = json!({"observations": [{"stream": "hosp", "time": day, "location": "28",
+                                       "stratum": "O", "value": 900}]});
+    let a = c.post("/v1/twins/spain/observations", &fix);
+    assert_eq!(a.status, 200, "{a:?}");
+    assert!(a.body.get("rewound_to").is_none(), "{a:?}");
+    let a = c.post("/v1/twins/rewinds/observations", &fix);
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["rewound_to"], first.add_days(5).to_string(), "{a:?}");
+    let rewound = next_forecast_of(&c, "rewinds", before["id"].as_i64().unwrap());
+    assert_eq!(rewound["origin"], before["origin"]);
+    assert_ne!(
+        rewound["targets"], before["targets"],
+        "the correction changed nothing"
+    );
+    // Only the days after the checkpoint were read again: two days of
+    // every province's three age groups, and the correction.
+    let runs = c.get("/v1/runs?twin=rewinds&kind=assimilate&limit=1");
+    let result = &runs.body[0]["result"];
+    assert_eq!(
+        result["from_day"],
+        first.add_days(5).to_string(),
+        "{runs:?}"
+    );
+    assert_eq!(result["observations"], 2 * 52 * 3 + 1, "{runs:?}");
+
+    // The holding twin, reassimilated from the start: the same forecast.
+    assert_eq!(
+        latest("spain")["id"],
+        held["id"],
+        "a held value re-ran the filter"
+    );
+    let a = c.post("/v1/twins/spain/reassimilate", &json!({}));
+    assert_eq!(a.status, 202, "{a:?}");
+    let reassimilated = next_forecast_of(&c, "spain", held["id"].as_i64().unwrap());
+    assert_eq!(reassimilated["targets"], rewound["targets"]);
+
+    // A correction before every kept checkpoint goes back to the start.
+    let fix = json!({"observations": [{"stream": "hosp", "time": first.to_string(),
+                                       "location": "28", "stratum": "O", "value": 1}]});
+    let a = c.post("/v1/twins/rewinds/observations", &fix);
+    assert_eq!(a.body["rewound_to"], "start", "{a:?}");
+    let bad = c.post(
+        "/v1/twins",
+        &json!({"id": "x", "spec_path": spain_spec(), "late_values": "sometimes"}),
+    );
+    assert_problem(&bad, 422);
+}
+
+fn next_forecast_of(c: &Client, twin: &str, after: i64) -> Value {
+    wait_for(
+        &format!("{twin}'s new forecast"),
+        Duration::from_secs(120),
+        || {
+            let f = c.get(&format!("/v1/twins/{twin}/forecasts/latest")).body;
+            (f["id"].as_i64().is_some_and(|id| id > after)).then_some(f)
+        },
+    )
+}

@@ -35,7 +35,9 @@ function retractForm(twin, status) {
           message.textContent =
             `Retracted ${n} observation${n === 1 ? '' : 's'}` +
             (r.already_retracted ? ` (${r.already_retracted} already were)` : '') +
-            (r.reassimilating ? '; the twin had taken them in, so it assimilates its record again from the start.' : '; the twin had not taken them in yet.');
+            (r.reassimilating
+              ? `; the twin had taken them in, so it reads its record again from ${r.rewound_to === 'start' ? 'the start' : `its checkpoint of ${r.rewound_to}`}.`
+              : '; the twin had not taken them in yet.');
         } catch (err) {
           showProblem(err, message, inputs);
         }
@@ -75,33 +77,43 @@ function reassimilatePanel(twin) {
     button, message);
 }
 
-async function renderKept(view, twin, status) {
+// Each message's last retry outcome, by id, so a refresh of the list (a
+// live update) keeps it beside the message; a stored message leaves the
+// list, and its outcome stays in the panel's status line.
+const outcomes = new Map();
+
+async function renderKept(view, twin, status, line) {
   const topics = new Set(status.streams.map((st) => st.mqtt_topic).filter(Boolean));
   if (!topics.size) {
-    fill(view, h('h3', {}, 'Kept MQTT messages'), h('p', { class: 'muted' }, 'No stream of this twin is bound to an MQTT topic.'));
+    fill(view, h('p', { class: 'muted' }, 'No stream of this twin is bound to an MQTT topic.'));
     return;
   }
   const kept = (await api('/v1/mqtt/rejected?pending=true&limit=1000')).filter((m) => topics.has(m.topic)).slice(0, 50);
+  const show = (cell, o) => fill(cell, o.error ? h('span', { class: 'error' }, o.text) : o.text);
   const retry = async (m, button, cell) => {
     button.disabled = true;
+    let o;
     try {
       const r = await api(`/v1/mqtt/rejected/${m.id}/retry`, { method: 'POST', body: {} });
-      fill(cell, `Stored ${r.stored}` + (r.still_rejected.length ? `; ${r.still_rejected.length} record(s) still refused: ${r.still_rejected.join('; ')}` : '.'));
+      o = { text: `Stored ${r.stored}` + (r.still_rejected.length ? `; ${r.still_rejected.length} record(s) still refused: ${r.still_rejected.join('; ')}` : '.') };
     } catch (err) {
       button.disabled = false;
-      fill(cell, h('span', { class: 'error' }, err.message));
+      o = { text: err.message, error: true };
     }
+    outcomes.set(m.id, o);
+    show(cell, o);
+    line.textContent = `Message ${m.id}: ${o.text}`;
   };
   fill(
     view,
-    h('h3', {}, 'Kept MQTT messages'),
     kept.length
       ? h('table', { class: 'kept-messages' },
           h('caption', {}, "Messages on this twin's topics that could not be stored, newest first. Put the cause right (register the stream, resume it), then try again."),
           h('thead', {}, h('tr', {}, ['Received', 'Topic', 'Why', 'Payload', ''].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, kept.map((m) => {
             const button = h('button', { type: 'button', class: 'retry-message', 'aria-label': `Try message ${m.id} again` }, 'Try again');
-            const cell = h('span', { class: 'retry-result', role: 'status' });
+            const cell = h('span', { class: 'retry-result' });
+            if (outcomes.has(m.id)) show(cell, outcomes.get(m.id));
             button.addEventListener('click', () => retry(m, button, cell));
             return h('tr', { 'data-message': m.id },
               h('td', {}, m.received.replace('T', ' ').slice(0, 19)),
@@ -118,6 +130,7 @@ async function renderKept(view, twin, status) {
 // the list of kept messages.
 export async function renderCorrections(section, twin, status) {
   let view = section.querySelector('.kept-view');
+  let line = section.querySelector('#kept-message');
   const streamSelect = section.querySelector('#retract-stream');
   if (streamSelect && streamSelect.options.length !== status.streams.length) {
     const chosen = streamSelect.value;
@@ -125,11 +138,14 @@ export async function renderCorrections(section, twin, status) {
   }
   if (!view) {
     view = h('div', { class: 'kept-view' });
+    line = h('p', { id: 'kept-message', class: 'form-message', role: 'status' });
     fill(section,
       h('h2', { id: 'corrections-title' }, 'Corrections'),
       retractForm(twin, status),
       reassimilatePanel(twin),
+      h('h3', {}, 'Kept MQTT messages'),
+      line,
       view);
   }
-  await renderKept(view, twin, status).catch((e) => fill(view, h('p', { class: 'error' }, e.message)));
+  await renderKept(view, twin, status, line).catch((e) => fill(view, h('p', { class: 'error' }, e.message)));
 }

@@ -21,6 +21,11 @@ pub struct IngestResult {
     pub accepted: usize,
     /// The Idempotency-Key was seen before: nothing new was stored.
     pub duplicate: bool,
+    /// For a twin whose `late_values` is `rewind`, given a value for a day
+    /// it had assimilated: the date of the checkpoint it went back to, or
+    /// `start`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewound_to: Option<String>,
 }
 
 /// Longest Idempotency-Key accepted.
@@ -79,6 +84,7 @@ pub async fn ingest(
         return Ok(Json(IngestResult {
             accepted: 0,
             duplicate: false,
+            rewound_to: None,
         }));
     }
     let body_sha = key.as_ref().map(|_| {
@@ -106,6 +112,7 @@ pub async fn ingest(
     Ok(Json(IngestResult {
         accepted: outcome.accepted,
         duplicate: outcome.duplicate,
+        rewound_to: outcome.rewound.and_then(|r| r.label()),
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Retracting observations that should never have been sent. They are
 //! marked, not deleted (a run's record of what it read stays true), and a
-//! twin whose filter has taken one in reads its standing record again.
+//! twin whose filter has taken one in goes back and reads its standing
+//! record again.
 
 use axum::extract::State;
 use axum::Json;
@@ -39,8 +40,12 @@ pub struct RetractResult {
     /// Named observations that were retracted before.
     pub already_retracted: usize,
     /// The twin had assimilated a retracted value: it reads its standing
-    /// record again from the priors, and a new forecast follows.
+    /// record again from its newest checkpoint before that day (or from
+    /// the priors), and a new forecast follows.
     pub reassimilating: bool,
+    /// Where it went back to: a checkpoint's date, or `start`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewound_to: Option<String>,
 }
 
 /// Longest reason kept.
@@ -109,9 +114,11 @@ impl RetractRequest {
 /// `include_retracted=true`), marked with when and why, but the live loop
 /// and the latest values no longer read them; where one corrected an
 /// earlier value for the same cell, that value stands again. If the twin's
-/// filter had already taken one in, the twin starts again from its priors
-/// and reads its standing record (as `reassimilate` does). Needs the ingest
-/// scope for every stream named. All or nothing.
+/// filter had already taken one in, the twin goes back to its newest kept
+/// checkpoint before that day (its priors when none is) and reads its
+/// standing record from there: the same forecast, bit for bit, as a
+/// reassimilation from the start. Needs the ingest scope for every stream
+/// named. All or nothing.
 #[utoipa::path(post, path = "/v1/twins/{twin}/observations/retract", tag = "observations",
     params(("twin" = String, Path)),
     request_body = RetractRequest,
@@ -170,5 +177,6 @@ pub async fn retract(
         retracted: done.retracted,
         already_retracted: done.already_retracted,
         reassimilating: done.reassimilating,
+        rewound_to: done.rewound_to,
     }))
 }

@@ -48,6 +48,33 @@ pub struct CreateTwin {
     /// A day's data is taken as complete after this long without new data (default 5000).
     #[serde(default)]
     pub settle_ms: Option<u64>,
+    /// What a value for a day already assimilated does (default `hold`).
+    #[serde(default)]
+    pub late_values: Option<LateValues>,
+}
+
+/// What a value for a day the twin has already assimilated (a late report,
+/// a correction, a retraction) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LateValues {
+    /// Stored; read when the twin is next reassimilated
+    /// (`POST /v1/twins/{id}/reassimilate`). Each update costs one day.
+    Hold,
+    /// The twin goes back at once to its newest kept checkpoint before
+    /// that day and reads every standing value after it: what a
+    /// reassimilation from the start would give, bit for bit, for the cost
+    /// of the days since that checkpoint (from the start when none is kept).
+    Rewind,
+}
+
+impl LateValues {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LateValues::Hold => "hold",
+            LateValues::Rewind => "rewind",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +89,8 @@ pub struct Twin {
     pub seed: u64,
     pub horizon_days: usize,
     pub settle_ms: u64,
+    /// `hold` or `rewind` (see `late_values` of a new twin).
+    pub late_values: String,
     pub start: String,
     pub end: String,
     pub locations: Vec<String>,
@@ -102,6 +131,7 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
         seed: row.seed,
         horizon_days: row.horizon_days,
         settle_ms: row.settle_ms,
+        late_values: row.late_values.clone(),
         start,
         end,
         locations,
@@ -185,6 +215,7 @@ pub async fn create_twin(
             .parameters()
             .and_then(|p| serde_json::to_string(&p).ok()),
         generation: 0,
+        late_values: req.late_values.unwrap_or(LateValues::Hold).as_str().into(),
     };
     let r = row.clone();
     state

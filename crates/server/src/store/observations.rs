@@ -37,11 +37,14 @@ pub struct StoredObservation {
 }
 
 /// What storing a batch did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchOutcome {
     pub accepted: usize,
     /// The idempotency key was seen before: nothing new was stored.
     pub duplicate: bool,
+    /// A twin whose late values rewind it, given a value for a day it had
+    /// assimilated: where it went back to.
+    pub rewound: Option<super::Rewind>,
 }
 
 /// Stores `obs` in one go. With an idempotency key already used for this
@@ -72,6 +75,7 @@ pub fn insert_batch(
             return Ok(BatchOutcome {
                 accepted: accepted as usize,
                 duplicate: true,
+                rewound: None,
             });
         }
         conn.execute(
@@ -113,9 +117,24 @@ pub fn insert_batch(
             .unwrap_or(0);
         touch.execute(params![twin, s, received_ms, last])?;
     }
+    // In the same transaction: an acknowledged late value is never left
+    // out of a twin that rewinds for it.
+    let rewinds: bool = conn
+        .query_row(
+            "SELECT late_values = 'rewind' FROM twins WHERE id = ?1",
+            [twin],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    let rewound = match obs.iter().map(|o| o.day).min() {
+        Some(day) if rewinds => Some(super::rewind(conn, twin, day)?),
+        _ => None,
+    };
     Ok(BatchOutcome {
         accepted: obs.len(),
         duplicate: false,
+        rewound,
     })
 }
 

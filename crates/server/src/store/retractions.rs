@@ -1,14 +1,14 @@
 //! Retracting observations: a value that should never have been sent
 //! (a wrong count, a test message) is marked, not deleted, so the runs
 //! that read it can still be traced. If the twin's filter has already
-//! taken it in, the twin is reset in the same transaction and reads its
-//! standing record again from the priors: a filter's past is not edited
-//! in place.
+//! taken it in, the twin goes back in the same transaction to its newest
+//! valid checkpoint before that day (the priors when none is kept) and
+//! reads its standing record again from there: a filter's past is not
+//! edited in place.
 
 use rusqlite::{params, Connection};
 
 use super::{StoreError, StoreResult};
-use didymos_core::Date;
 
 /// Which observations a retraction names.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,9 +119,11 @@ pub struct Retraction {
     pub retracted: Vec<i64>,
     /// Ids the selection named that were retracted before.
     pub already_retracted: usize,
-    /// The twin was reset to read its record again from the priors,
-    /// because its filter had taken in a retracted value.
+    /// The twin went back to read its record again, because its filter
+    /// had taken in a retracted value.
     pub reassimilating: bool,
+    /// Where it went back to: a checkpoint's date, or `start`.
+    pub rewound_to: Option<String>,
 }
 
 /// Marks the standing observations among `ids` (already checked to be
@@ -152,25 +154,15 @@ pub fn retract(
         }
     }
     let already_retracted = ids.len() - retracted.len();
-    let checkpoint = super::get_twin(conn, twin)?.checkpoint_date;
-    let assimilated_through = match checkpoint {
-        Some(d) => Some(
-            d.parse::<Date>()
-                .map_err(|e| {
-                    StoreError::Sqlite(format!("twin `{twin}`: checkpoint date `{d}`: {e}"))
-                })?
-                .days_since_epoch(),
-        ),
-        None => None,
+    let rewound = match retracted.is_empty() {
+        true => super::Rewind::NotNeeded,
+        false => super::rewind(conn, twin, earliest_day)?,
     };
-    let reassimilating = assimilated_through.is_some_and(|through| earliest_day <= through);
-    if reassimilating {
-        super::clear_checkpoint(conn, twin)?;
-    }
     Ok(Retraction {
         retracted,
         already_retracted,
-        reassimilating,
+        reassimilating: rewound != super::Rewind::NotNeeded,
+        rewound_to: rewound.label(),
     })
 }
 

@@ -171,11 +171,19 @@ const MIGRATIONS: &[&str] = &[
     // 6: retracted observations stay, marked with when and why, so a
     // run's record of what it read can still be traced; the live loop
     // and the latest values no longer see them. A rejected MQTT message
-    // stored on a retry is marked, not deleted, for the same reason.
+    // stored on a retry is marked, not deleted, for the same reason. A
+    // twin may rewind to an earlier checkpoint when a value for a day it
+    // has assimilated arrives (`late_values`); an assimilation run records
+    // the generation and day of the checkpoint it wrote, so a rewind knows
+    // which are still valid.
     r#"
     ALTER TABLE observations ADD COLUMN retracted_ms INTEGER;
     ALTER TABLE observations ADD COLUMN retraction_reason TEXT;
     ALTER TABLE rejected_messages ADD COLUMN stored_ms INTEGER;
+    ALTER TABLE twins ADD COLUMN late_values TEXT NOT NULL DEFAULT 'hold';
+    ALTER TABLE runs ADD COLUMN generation INTEGER;
+    ALTER TABLE runs ADD COLUMN checkpoint_day INTEGER;
+    ALTER TABLE runs ADD COLUMN checkpoint_epoch_day INTEGER;
     "#,
 ];
 

@@ -25,15 +25,20 @@ pub struct TwinRow {
     /// A flood twin's parameters (JSON object, name → value) as fixed at
     /// registration (calibrated), so restarts do not calibrate again.
     pub parameters: Option<String>,
-    /// Bumped by every reset ([`clear_checkpoint`]); an update records its
-    /// checkpoint only if the generation it started in is still current.
+    /// Bumped by every reset ([`clear_checkpoint`]) and rewind
+    /// ([`rewind`]); an update records its checkpoint only if the
+    /// generation it started in is still current.
     pub generation: i64,
+    /// What a value for a day already assimilated does: `hold` (stored,
+    /// read at the next reassimilation) or `rewind` (the twin goes back to
+    /// its newest checkpoint before that day at once).
+    pub late_values: String,
 }
 
 const COLUMNS: &str =
     "id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, \
     checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
-    last_forecast_id, last_error, parameters, generation";
+    last_forecast_id, last_error, parameters, generation, late_values";
 
 fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
     Ok(TwinRow {
@@ -55,6 +60,7 @@ fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
         last_error: r.get(15)?,
         parameters: r.get(16)?,
         generation: r.get(17)?,
+        late_values: r.get(18)?,
     })
 }
 
@@ -69,8 +75,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
         )));
     }
     conn.execute(
-        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, parameters)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, parameters, late_values)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             t.id,
             t.name,
@@ -81,7 +87,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
             t.horizon_days as i64,
             t.settle_ms as i64,
             t.created_ms,
-            t.parameters
+            t.parameters,
+            t.late_values
         ],
     )?;
     Ok(())
@@ -128,6 +135,16 @@ pub struct NewCheckpoint {
 /// ([`clear_checkpoint`]) while it ran wins, and the update is reported as
 /// superseded (`Ok(false)`).
 pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> StoreResult<bool> {
+    let epoch_day = ck
+        .date
+        .parse::<didymos_core::Date>()
+        .map_err(|e| StoreError::Sqlite(format!("checkpoint date `{}`: {e}", ck.date)))?
+        .days_since_epoch();
+    // The run that wrote it is stamped, so a later rewind can find it.
+    conn.execute(
+        "UPDATE runs SET generation = ?2, checkpoint_day = ?3, checkpoint_epoch_day = ?4 WHERE id = ?1",
+        params![ck.run, ck.generation, ck.day as i64, epoch_day],
+    )?;
     let n = conn.execute(
         "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
                 last_assimilation_run = ?5, last_assimilation_ms = ?6, last_error = NULL
@@ -174,4 +191,91 @@ pub fn set_last_forecast(conn: &Connection, id: &str, forecast: i64) -> StoreRes
         params![id, forecast],
     )?;
     Ok(())
+}
+
+/// Where a rewind left a twin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewind {
+    /// Nothing from `day` on had been assimilated: nothing to undo.
+    NotNeeded,
+    /// Back to the checkpoint of the end of this date.
+    To(String),
+    /// No valid checkpoint before `day` is kept: back to the priors.
+    Start,
+}
+
+impl Rewind {
+    /// The date gone back to, `start`, or `None` when nothing was undone.
+    pub fn label(self) -> Option<String> {
+        match self {
+            Rewind::NotNeeded => None,
+            Rewind::To(date) => Some(date),
+            Rewind::Start => Some("start".into()),
+        }
+    }
+}
+
+/// Takes a twin back to its newest checkpoint before `epoch_day` (days
+/// since 1970-01-01) whose file is still kept, because something on that
+/// day or later changed (a late value, a retraction); the next update reads
+/// every standing observation after it. Bit for bit a reassimilation from
+/// the priors, at the cost of the days after the checkpoint only.
+///
+/// A checkpoint is valid if it belongs to the twin's current generation,
+/// i.e. no reset or rewind to before its day happened since it was written.
+/// Those before `epoch_day` stay valid and move to the new generation with
+/// the twin; the later ones are left behind.
+pub fn rewind(conn: &Connection, id: &str, epoch_day: i32) -> StoreResult<Rewind> {
+    let twin = get_twin(conn, id)?;
+    let Some(date) = twin.checkpoint_date.as_deref() else {
+        return Ok(Rewind::NotNeeded);
+    };
+    let through = date
+        .parse::<didymos_core::Date>()
+        .map_err(|e| StoreError::Sqlite(format!("twin `{id}`: checkpoint date `{date}`: {e}")))?;
+    if epoch_day > through.days_since_epoch() {
+        return Ok(Rewind::NotNeeded);
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT dir, checkpoint_day, checkpoint_epoch_day FROM runs
+         WHERE twin_id = ?1 AND kind = 'assimilate' AND generation = ?2 AND checkpoint_epoch_day < ?3
+         ORDER BY checkpoint_epoch_day DESC, created_ms DESC",
+    )?;
+    let candidates = st
+        .query_map(params![id, twin.generation, epoch_day], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i32>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let kept = candidates.into_iter().find_map(|(dir, day, epoch)| {
+        let path = std::path::Path::new(&dir).join("checkpoint.bin");
+        path.is_file().then_some((path, day, epoch))
+    });
+    let next = twin.generation + 1;
+    conn.execute(
+        "UPDATE runs SET generation = ?3
+         WHERE twin_id = ?1 AND kind = 'assimilate' AND generation = ?2 AND checkpoint_epoch_day < ?4",
+        params![id, twin.generation, next, epoch_day],
+    )?;
+    let (path, day, date) = match &kept {
+        Some((path, day, epoch)) => (
+            Some(path.to_string_lossy().into_owned()),
+            Some(*day),
+            Some(didymos_core::Date::from_days_since_epoch(*epoch).to_string()),
+        ),
+        None => (None, None, None),
+    };
+    conn.execute(
+        "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
+                last_error = NULL, generation = ?5
+         WHERE id = ?1",
+        params![id, path, day, date, next],
+    )?;
+    Ok(match date {
+        Some(d) => Rewind::To(d),
+        None => Rewind::Start,
+    })
 }
