@@ -127,8 +127,8 @@ fn each_origin_sees_the_record_as_issued_and_is_scored_on_the_final_one() {
     // forecasts down; read as incomplete (the default), less (here 1,524
     // against 1,721, and 900 on the final record).
     let raw = revised.replace(
-        "issued_column = \"issued\"",
-        "issued_column = \"issued\"\nnowcast = false",
+        "\nissued_column = \"issued\"\n",
+        "\nissued_column = \"issued\"\nnowcast = false\n",
     );
     let (_, raw_scores) = run("raw", &raw);
     let week1 = |s: &HashMap<Key, (f64, f64, f64)>| -> f64 {
