@@ -122,6 +122,15 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
     let (held, before) = (latest("spain"), latest("rewinds"));
     assert_eq!(held["targets"], before["targets"], "same twin, same data");
 
+    // Day 7 sent again, unchanged: nothing to rewind for.
+    let date = first.add_days(7).to_string();
+    let again = c.post(
+        "/v1/twins/rewinds/observations",
+        &json!({ "observations": spain_day(&date) }),
+    );
+    assert_eq!(again.status, 200, "{again:?}");
+    assert!(again.body.get("rewound_to").is_none(), "{again:?}");
+
     // A correction for day 6 of 8.
     let day = first.add_days(6).to_string();
     let fix = json!({"observations": [{"stream": "hosp", "time": day, "location": "28",
@@ -139,7 +148,8 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
         "the correction changed nothing"
     );
     // Only the days after the checkpoint were read again: two days of
-    // every province's three age groups, and the correction.
+    // every province's three age groups, day 7 once more as resent, and
+    // the correction.
     let runs = c.get("/v1/runs?twin=rewinds&kind=assimilate&limit=1");
     let result = &runs.body[0]["result"];
     assert_eq!(
@@ -147,7 +157,7 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
         first.add_days(5).to_string(),
         "{runs:?}"
     );
-    assert_eq!(result["observations"], 2 * 52 * 3 + 1, "{runs:?}");
+    assert_eq!(result["observations"], 3 * 52 * 3 + 1, "{runs:?}");
 
     // The holding twin, reassimilated from the start: the same forecast.
     assert_eq!(

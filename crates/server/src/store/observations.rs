@@ -88,8 +88,36 @@ pub fn insert_batch(
         "INSERT INTO observations (twin_id, stream, t_ms, day, location, stratum, value, received_ms, batch_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
+    // For a twin that rewinds for late values: the earliest day whose
+    // standing value this batch changes (a value sent again unchanged, as
+    // publishers that resend their last week do, changes nothing).
+    let rewinds: bool = conn
+        .query_row(
+            "SELECT late_values = 'rewind' FROM twins WHERE id = ?1",
+            [twin],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    let mut standing = conn.prepare_cached(
+        "SELECT value FROM observations
+         WHERE twin_id = ?1 AND stream = ?2 AND day = ?3 AND location IS ?4 AND stratum IS ?5
+           AND retracted_ms IS NULL
+         ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut changed_day: Option<i32> = None;
     let mut streams = BTreeSet::new();
     for o in obs {
+        if rewinds && changed_day.is_none_or(|d| o.day < d) {
+            let now: Option<f64> = standing
+                .query_row(params![twin, o.stream, o.day, o.location, o.stratum], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if now != Some(o.value) {
+                changed_day = Some(o.day);
+            }
+        }
         insert.execute(params![
             twin,
             o.stream,
@@ -119,17 +147,9 @@ pub fn insert_batch(
     }
     // In the same transaction: an acknowledged late value is never left
     // out of a twin that rewinds for it.
-    let rewinds: bool = conn
-        .query_row(
-            "SELECT late_values = 'rewind' FROM twins WHERE id = ?1",
-            [twin],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(false);
-    let rewound = match obs.iter().map(|o| o.day).min() {
-        Some(day) if rewinds => Some(super::rewind(conn, twin, day)?),
-        _ => None,
+    let rewound = match changed_day {
+        Some(day) => Some(super::rewind(conn, twin, day)?),
+        None => None,
     };
     Ok(BatchOutcome {
         accepted: obs.len(),
