@@ -134,6 +134,9 @@ fn run<T: LiveTwin>(
         .day_in_range(target_date)
         .ok_or_else(|| format!("{target_date} is outside the twin's range"))?;
     let id = twin.id.clone();
+    // Anything stored or retracted from now on for the days read here was
+    // not seen by this update (see `store::set_checkpoint`).
+    let read_ms = now_ms();
     let rows = state
         .store
         .read_blocking(move |c| store::observations_between_days(c, &id, done_through, target))
@@ -219,15 +222,20 @@ fn run<T: LiveTwin>(
         day: target_day,
         date: target_date.to_string(),
         run: run_id.clone(),
+        read_ms,
     };
     let kept = state
         .store
         .write_blocking(move |c| store::set_checkpoint(c, &record, now_ms()))
         .map_err(|e| e.to_string())?;
     if !kept {
-        // The twin was reset while this update ran; the reset marked it
-        // dirty, so the update from the start follows.
-        tracing::info!("twin `{}`: update superseded by a reset", twin.id);
+        // The twin was reset, or a value for a day it read was stored or
+        // retracted, while this update ran; that marked it dirty, so an
+        // update that sees it follows.
+        tracing::info!(
+            "twin `{}`: update superseded by a change to its data",
+            twin.id
+        );
         return Ok(());
     }
     crate::events::publish(&state.events, "assimilation", &twin.id, result);

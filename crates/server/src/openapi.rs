@@ -12,7 +12,7 @@ use crate::api;
     paths(
         api::openapi_json, api::health, api::mqtt::mqtt_status, api::mqtt::list_rejected, api::mqtt::retry_rejected,
         api::twins::create_twin, api::twins::list_twins, api::twins::get_twin,
-        api::twins::delete_twin, api::twins::twin_status, api::twins::reassimilate,
+        api::twins::delete_twin, api::twins::update_twin, api::twins::twin_status, api::twins::reassimilate,
         api::streams::register_stream, api::streams::list_streams, api::streams::get_stream,
         api::streams::pause_stream, api::streams::resume_stream,
         api::observations::ingest, api::observations::stream_history, api::observations::latest,

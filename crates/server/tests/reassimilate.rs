@@ -122,6 +122,15 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
     let (held, before) = (latest("spain"), latest("rewinds"));
     assert_eq!(held["targets"], before["targets"], "same twin, same data");
 
+    // The forecast is published before its checkpoint is recorded.
+    let last = first.add_days(7).to_string();
+    for twin in ["spain", "rewinds"] {
+        wait_for("the checkpoint", Duration::from_secs(60), || {
+            let s = c.get(&format!("/v1/twins/{twin}/status")).body;
+            (s["assimilated_through"] == last.as_str()).then_some(())
+        });
+    }
+
     // Day 7 sent again, unchanged: nothing to rewind for.
     let date = first.add_days(7).to_string();
     let again = c.post(
@@ -191,4 +200,57 @@ fn next_forecast_of(c: &Client, twin: &str, after: i64) -> Value {
             (f["id"].as_i64().is_some_and(|id| id > after)).then_some(f)
         },
     )
+}
+
+/// A twin's live settings change in place: a holding twin switched to
+/// rewinding rewinds for the next late value.
+#[test]
+fn live_settings_change_without_a_new_twin() {
+    let server = start_server(None);
+    let c = Client::new(&server, Some(ADMIN));
+    create_spain_twin(&c, "spain", 10, 600_000);
+    let first = didymos_core::Date::from_ymd(2020, 3, 1).unwrap();
+    for d in 0..3 {
+        post_spain_day_and_wait(&c, &first.add_days(d).to_string());
+    }
+    // The forecast is published before its checkpoint is recorded.
+    let last = first.add_days(2).to_string();
+    wait_for("the checkpoint", Duration::from_secs(60), || {
+        let s = c.get("/v1/twins/spain/status").body;
+        (s["assimilated_through"] == last.as_str()).then_some(())
+    });
+    let a = c.patch(
+        "/v1/twins/spain",
+        &json!({"late_values": "rewind", "horizon_days": 7}),
+    );
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["late_values"], "rewind");
+    assert_eq!(a.body["horizon_days"], 7);
+    assert_eq!(a.body["settle_ms"], 600_000, "unchanged");
+    let fix = json!({"observations": [{"stream": "hosp", "time": first.add_days(2).to_string(),
+                                       "location": "28", "stratum": "O", "value": 50}]});
+    let a = c.post("/v1/twins/spain/observations", &fix);
+    assert_eq!(a.body["rewound_to"], first.add_days(1).to_string(), "{a:?}");
+    let f = wait_for("the 7-day forecast", Duration::from_secs(60), || {
+        let f = c.get("/v1/twins/spain/forecasts/latest").body;
+        (f["horizon_days"] == 7).then_some(f)
+    });
+    assert_eq!(f["origin"], first.add_days(2).to_string());
+
+    for (body, status) in [
+        (json!({}), 422),
+        (json!({"horizon_days": 0}), 422),
+        (json!({"settle_ms": 100_000_000}), 422),
+        (json!({"late_values": "later"}), 422),
+        (json!({"members": 5}), 422),
+    ] {
+        assert_problem(&c.patch("/v1/twins/spain", &body), status);
+    }
+    assert_problem(&c.patch("/v1/twins/nope", &json!({"horizon_days": 7})), 404);
+    let reader = c.post("/v1/tokens", &json!({"name": "r", "scopes": ["read"]}));
+    let reader = Client::new(&server, Some(reader.body["token"].as_str().unwrap()));
+    assert_problem(
+        &reader.patch("/v1/twins/spain", &json!({"horizon_days": 7})),
+        403,
+    );
 }

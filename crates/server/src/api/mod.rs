@@ -32,7 +32,9 @@ pub fn router(state: SharedState) -> Router {
         .route("/v1/twins", post(twins::create_twin).get(twins::list_twins))
         .route(
             "/v1/twins/{twin}",
-            get(twins::get_twin).delete(twins::delete_twin),
+            get(twins::get_twin)
+                .delete(twins::delete_twin)
+                .patch(twins::update_twin),
         )
         .route("/v1/twins/{twin}/status", get(twins::twin_status))
         .route("/v1/twins/{twin}/reassimilate", post(twins::reassimilate))

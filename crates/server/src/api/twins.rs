@@ -146,6 +146,61 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
 }
 
 /// Ensemble sizes the service runs, for a twin and for its scenario jobs.
+fn check_live_settings(horizon_days: Option<usize>, settle_ms: Option<u64>) -> ApiResult<()> {
+    if horizon_days.is_some_and(|h| !(1..=366).contains(&h)) {
+        return Err(Problem::unprocessable("horizon_days must be in 1..=366").at("/horizon_days"));
+    }
+    if settle_ms.is_some_and(|s| s > 86_400_000) {
+        return Err(Problem::unprocessable("settle_ms must be at most a day").at("/settle_ms"));
+    }
+    Ok(())
+}
+
+/// A change to a twin's live settings; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTwin {
+    #[serde(default)]
+    pub late_values: Option<LateValues>,
+    #[serde(default)]
+    pub horizon_days: Option<usize>,
+    #[serde(default)]
+    pub settle_ms: Option<u64>,
+}
+
+/// Change how a twin runs live: what late values do, the forecast
+/// horizon, the settle time. From its next update on; nothing already
+/// assimilated or forecast changes. (Its spec, members and seed define
+/// what it has assimilated: register a new twin to change them.)
+#[utoipa::path(patch, path = "/v1/twins/{twin}", tag = "twins", params(("twin" = String, Path)),
+    request_body = UpdateTwin,
+    responses((status = 200, body = Twin), (status = 403, body = crate::problem::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_twin(
+    _caller: crate::auth::Admin,
+    State(state): State<SharedState>,
+    ApiPath(twin): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateTwin>,
+) -> ApiResult<Json<Twin>> {
+    if req.late_values.is_none() && req.horizon_days.is_none() && req.settle_ms.is_none() {
+        return Err(Problem::unprocessable(
+            "nothing to change: give late_values, horizon_days or settle_ms",
+        ));
+    }
+    check_live_settings(req.horizon_days, req.settle_ms)?;
+    let settings = store::TwinSettings {
+        late_values: req.late_values.map(|l| l.as_str().to_string()),
+        horizon_days: req.horizon_days,
+        settle_ms: req.settle_ms,
+    };
+    let row = state
+        .store
+        .write(move |c| store::update_twin_settings(c, &twin, &settings))
+        .await?;
+    Ok(Json(twin_view(&state, &row)))
+}
+
 pub(super) fn check_members(members: Option<usize>) -> ApiResult<()> {
     match members {
         Some(m) if !(2..=100_000).contains(&m) => {
@@ -174,12 +229,7 @@ pub async fn create_twin(
         }
     }
     check_members(req.members)?;
-    if req.horizon_days.is_some_and(|h| !(1..=366).contains(&h)) {
-        return Err(Problem::unprocessable("horizon_days must be in 1..=366").at("/horizon_days"));
-    }
-    if req.settle_ms.is_some_and(|s| s > 86_400_000) {
-        return Err(Problem::unprocessable("settle_ms must be at most a day").at("/settle_ms"));
-    }
+    check_live_settings(req.horizon_days, req.settle_ms)?;
     let st = state.clone();
     let (req, path, loaded) =
         tokio::task::spawn_blocking(move || place_spec(&st, &req).map(|(p, l)| (req, p, l)))

@@ -253,6 +253,45 @@ mod tests {
         assert_eq!(twin.generation, 1);
     }
 
+    /// An update that read its rows before a retraction (or a new value)
+    /// for a day it covers does not record its checkpoint, even though the
+    /// change came too early to rewind anything.
+    #[test]
+    fn an_update_that_missed_a_change_is_superseded() {
+        let conn = store_with_twin();
+        insert_batch(
+            &conn,
+            "t",
+            &[obs(10, "a", 5.0), obs(11, "a", 6.0)],
+            None,
+            100,
+        )
+        .unwrap();
+        let ck = |read_ms: i64| crate::store::NewCheckpoint {
+            twin: "t".into(),
+            generation: 0,
+            path: "ck".into(),
+            day: 2,
+            date: "1970-01-12".into(),
+            run: "r".into(),
+            read_ms,
+        };
+        // Read at 200; day 11 (1970-01-12) retracted at 300, before the
+        // checkpoint existed: the retraction had nothing to rewind.
+        let ids: Vec<i64> = select(&conn, "t", &Selection::Ids(vec![2]))
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert!(!retract(&conn, "t", &ids, "x", 300).unwrap().reassimilating);
+        assert!(!crate::store::set_checkpoint(&conn, &ck(200), 400).unwrap());
+        // An update that read after it records its checkpoint.
+        assert!(crate::store::set_checkpoint(&conn, &ck(301), 400).unwrap());
+        // A value for a later day does not concern it.
+        insert_batch(&conn, "t", &[obs(12, "a", 7.0)], None, 500).unwrap();
+        assert!(crate::store::set_checkpoint(&conn, &ck(301), 600).unwrap());
+    }
+
     #[test]
     fn unknown_ids_and_empty_selections_are_named() {
         let conn = store_with_twin();

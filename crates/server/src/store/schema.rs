@@ -175,7 +175,8 @@ const MIGRATIONS: &[&str] = &[
     // twin may rewind to an earlier checkpoint when a value for a day it
     // has assimilated arrives (`late_values`); an assimilation run records
     // the generation and day of the checkpoint it wrote, so a rewind knows
-    // which are still valid.
+    // which are still valid. Observations by arrival and by retraction: an
+    // update checks what changed while it ran.
     r#"
     ALTER TABLE observations ADD COLUMN retracted_ms INTEGER;
     ALTER TABLE observations ADD COLUMN retraction_reason TEXT;
@@ -184,6 +185,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN generation INTEGER;
     ALTER TABLE runs ADD COLUMN checkpoint_day INTEGER;
     ALTER TABLE runs ADD COLUMN checkpoint_epoch_day INTEGER;
+    CREATE INDEX observations_by_arrival ON observations (twin_id, received_ms);
+    CREATE INDEX observations_retracted ON observations (twin_id, retracted_ms)
+        WHERE retracted_ms IS NOT NULL;
     "#,
 ];
 

@@ -128,18 +128,35 @@ pub struct NewCheckpoint {
     pub day: usize,
     pub date: String,
     pub run: String,
+    /// When the update read its observations: a value stored or retracted
+    /// since then for a day up to `date` was not in it.
+    pub read_ms: i64,
 }
 
 /// Records a new checkpoint (only after its file is complete on disk), if
-/// the twin is still in the generation its update started in: a reset
-/// ([`clear_checkpoint`]) while it ran wins, and the update is reported as
-/// superseded (`Ok(false)`).
+/// the twin is still in the generation its update started in and nothing
+/// was stored or retracted, since the update read them, for the days it
+/// covers. Otherwise a reset, a rewind or the change wins: the update is
+/// reported as superseded (`Ok(false)`), and the change's own mark makes
+/// the next update read it. (A change to a day after the twin's checkpoint
+/// rewinds nothing, but an update already under way may cover that day.)
 pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> StoreResult<bool> {
     let epoch_day = ck
         .date
         .parse::<didymos_core::Date>()
         .map_err(|e| StoreError::Sqlite(format!("checkpoint date `{}`: {e}", ck.date)))?
         .days_since_epoch();
+    let changed: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM observations
+                        WHERE twin_id = ?1 AND received_ms >= ?3 AND day <= ?2)
+             OR EXISTS (SELECT 1 FROM observations
+                        WHERE twin_id = ?1 AND retracted_ms >= ?3 AND day <= ?2)",
+        params![ck.twin, epoch_day, ck.read_ms],
+        |r| r.get(0),
+    )?;
+    if changed {
+        return Ok(false);
+    }
     // The run that wrote it is stamped, so a later rewind can find it.
     conn.execute(
         "UPDATE runs SET generation = ?2, checkpoint_day = ?3, checkpoint_epoch_day = ?4 WHERE id = ?1",
@@ -278,4 +295,34 @@ pub fn rewind(conn: &Connection, id: &str, epoch_day: i32) -> StoreResult<Rewind
         Some(d) => Rewind::To(d),
         None => Rewind::Start,
     })
+}
+
+/// A twin's live settings to change (`None`: keep).
+#[derive(Debug, Clone, Default)]
+pub struct TwinSettings {
+    pub late_values: Option<String>,
+    pub horizon_days: Option<usize>,
+    pub settle_ms: Option<u64>,
+}
+
+pub fn update_twin_settings(
+    conn: &Connection,
+    id: &str,
+    settings: &TwinSettings,
+) -> StoreResult<TwinRow> {
+    let n = conn.execute(
+        "UPDATE twins SET late_values = coalesce(?2, late_values),
+                horizon_days = coalesce(?3, horizon_days), settle_ms = coalesce(?4, settle_ms)
+         WHERE id = ?1",
+        params![
+            id,
+            settings.late_values,
+            settings.horizon_days.map(|h| h as i64),
+            settings.settle_ms.map(|s| s as i64)
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no twin `{id}`")));
+    }
+    get_twin(conn, id)
 }

@@ -94,8 +94,14 @@ impl Client {
         Self::answer(self.request("DELETE", path).call())
     }
     pub fn post(&self, path: &str, body: &Value) -> Answer {
+        self.send_json("POST", path, body)
+    }
+    pub fn patch(&self, path: &str, body: &Value) -> Answer {
+        self.send_json("PATCH", path, body)
+    }
+    fn send_json(&self, method: &str, path: &str, body: &Value) -> Answer {
         Self::answer(
-            self.request("POST", path)
+            self.request(method, path)
                 .set("Content-Type", "application/json")
                 .send_string(&body.to_string()),
         )
