@@ -122,13 +122,8 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
     let (held, before) = (latest("spain"), latest("rewinds"));
     assert_eq!(held["targets"], before["targets"], "same twin, same data");
 
-    // The forecast is published before its checkpoint is recorded.
-    let last = first.add_days(7).to_string();
     for twin in ["spain", "rewinds"] {
-        wait_for("the checkpoint", Duration::from_secs(60), || {
-            let s = c.get(&format!("/v1/twins/{twin}/status")).body;
-            (s["assimilated_through"] == last.as_str()).then_some(())
-        });
+        wait_for_checkpoint(&c, twin, &first.add_days(7).to_string());
     }
 
     // Day 7 sent again, unchanged: nothing to rewind for.
@@ -213,12 +208,7 @@ fn live_settings_change_without_a_new_twin() {
     for d in 0..3 {
         post_spain_day_and_wait(&c, &first.add_days(d).to_string());
     }
-    // The forecast is published before its checkpoint is recorded.
-    let last = first.add_days(2).to_string();
-    wait_for("the checkpoint", Duration::from_secs(60), || {
-        let s = c.get("/v1/twins/spain/status").body;
-        (s["assimilated_through"] == last.as_str()).then_some(())
-    });
+    wait_for_checkpoint(&c, "spain", &first.add_days(2).to_string());
     let a = c.patch(
         "/v1/twins/spain",
         &json!({"late_values": "rewind", "horizon_days": 7}),

@@ -79,13 +79,9 @@ fn a_retracted_count_leaves_the_twin_as_if_it_never_came() {
         );
     }
     let after = latest(&c, "dirty")["id"].as_i64().unwrap();
-    // The forecast is published before its checkpoint is recorded; wait
-    // for it, so that whether the retraction must rewind is settled.
+    // So that whether the retraction must rewind is settled.
     if misled.is_ok() {
-        wait_for("the checkpoint", Duration::from_secs(60), || {
-            let s = c.get("/v1/twins/dirty/status").body;
-            (s["assimilated_through"] == date.as_str()).then_some(())
-        });
+        wait_for_checkpoint(&c, "dirty", &date);
     }
 
     // Retract it by its cell.

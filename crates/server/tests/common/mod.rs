@@ -203,6 +203,20 @@ pub fn post_and_wait(c: &Client, twin: &str, date: &str, records: &[Value]) -> u
     records.len()
 }
 
+/// Waits until `twin` has recorded its checkpoint through `date`: its
+/// forecast from that day is published just before, so a change sent on
+/// seeing the forecast may otherwise meet the checkpoint before.
+pub fn wait_for_checkpoint(c: &Client, twin: &str, date: &str) {
+    wait_for(
+        &format!("{twin}'s checkpoint through {date}"),
+        Duration::from_secs(60),
+        || {
+            let s = c.get(&format!("/v1/twins/{twin}/status")).body;
+            (s["assimilated_through"] == date).then_some(())
+        },
+    );
+}
+
 /// Polls `f` until it returns Some, or panics after `limit`.
 pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
