@@ -157,6 +157,15 @@ fn corrections_from_the_dashboard() {
         10 * SECOND,
     );
 
+    // The late-values policy, changed in place.
+    set_value(&mut b, "#late-values", "rewind");
+    b.wait_until(
+        "the policy changed",
+        "document.getElementById('reassimilate-message').textContent.includes('send the twin back')",
+        10 * SECOND,
+    );
+    assert_eq!(service.get("/v1/twins/spain")["late_values"], "rewind");
+
     if broker.is_some() {
         b.wait_until(
             "both kept messages listed",

@@ -71,9 +71,29 @@ function reassimilatePanel(twin) {
       button.disabled = false;
     }
   });
+  // What a late value does, changed in place (PATCH); the select shows
+  // the twin's setting until the API has accepted another.
+  const policy = h('select', { id: 'late-values', name: 'late_values' },
+    h('option', { value: 'hold', selected: twin.late_values !== 'rewind' }, 'Keep it until the twin is assimilated again'),
+    h('option', { value: 'rewind', selected: twin.late_values === 'rewind' }, 'Go back to the last checkpoint before its day at once'));
+  policy.addEventListener('change', async () => {
+    const wanted = policy.value;
+    message.textContent = '';
+    try {
+      const t = await api(`/v1/twins/${enc(twin.id)}`, { method: 'PATCH', body: { late_values: wanted } });
+      twin.late_values = t.late_values;
+      message.textContent = t.late_values === 'rewind'
+        ? 'Late values now send the twin back to its last checkpoint before their day.'
+        : 'Late values are now kept until the twin is assimilated again.';
+    } catch (err) {
+      policy.value = twin.late_values === 'rewind' ? 'rewind' : 'hold';
+      message.textContent = err.message;
+    }
+  });
   return h('div', { id: 'reassimilate' },
     h('h3', {}, 'Late or corrected values'),
-    h('p', { class: 'muted' }, 'A value for a day already assimilated (the later value for a day and area wins) is used once the twin reads its record again from its starting point, with the same seed.'),
+    h('p', { class: 'muted' }, 'A value for a day already assimilated (the later value for a day and area wins) is used once the twin reads its record again with the same seed: from its starting point, or from its last checkpoint before that day.'),
+    field('late-values', 'When one arrives', policy),
     button, message);
 }
 
