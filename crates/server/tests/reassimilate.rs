@@ -57,7 +57,9 @@ fn reassimilation_repeats_itself_and_takes_in_late_corrections() {
     assert_eq!(batch["targets"], incremental["targets"]);
 
     // A correction for a day already assimilated: the later value for the
-    // cell wins, but only once the twin is reassimilated.
+    // cell wins, but only once the twin is reassimilated. (Sent during the
+    // update, before its checkpoint, it would be taken in by that update.)
+    wait_for_checkpoint(&c, "spain", &first.add_days(7).to_string());
     let day = first.add_days(3).to_string();
     let fix = json!({"observations": [{"stream": "hosp", "time": day, "location": "28",
                                        "stratum": "O", "value": 900}]});
