@@ -8,8 +8,11 @@
 //! A day is complete when data for a later day has arrived, when every
 //! location of the twin has reported for it (a total, or every stratum),
 //! or when the twin's streams have been quiet for its `settle_ms`. Values
-//! for a day already assimilated are stored but no longer change the
-//! filter: the past of a filter is not rewritten.
+//! for a day already assimilated (its checkpoint recorded) are stored and
+//! wait for a reassimilation, or, for a twin whose late values rewind, send
+//! it back to an earlier checkpoint at once: the past of a filter is never
+//! rewritten in place. A value stored or retracted while an update that
+//! covers its day runs supersedes that update, and the next one reads it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
