@@ -57,14 +57,11 @@ pub fn step(state: &AppState, twin: &TwinEntry) -> Result<StepOutcome, String> {
         return Ok(StepOutcome::default());
     };
     let cal = twin.hosted.calendar();
-    let done_through = match &row.checkpoint_date {
-        Some(d) => d
-            .parse::<Date>()
-            .map_err(|e| e.to_string())?
-            .days_since_epoch(),
-        // Day 1 holds the initial condition; data start to count after it.
-        None => cal.start.days_since_epoch(),
-    };
+    // Day 1 holds the initial condition; data start to count after it.
+    let done_through = row
+        .assimilated_through()
+        .map_err(|e| e.to_string())?
+        .unwrap_or(cal.start.days_since_epoch());
     if last_day <= done_through {
         return Ok(StepOutcome::default());
     }

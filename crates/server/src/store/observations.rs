@@ -88,17 +88,16 @@ pub fn insert_batch(
         "INSERT INTO observations (twin_id, stream, t_ms, day, location, stratum, value, received_ms, batch_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    // For a twin that rewinds for late values: the earliest day whose
-    // standing value this batch changes (a value sent again unchanged, as
-    // publishers that resend their last week do, changes nothing).
-    let rewinds: bool = conn
-        .query_row(
-            "SELECT late_values = 'rewind' FROM twins WHERE id = ?1",
-            [twin],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(false);
+    // For a twin that rewinds for late values: the earliest day it has
+    // assimilated whose standing value this batch changes (a value sent
+    // again unchanged, as publishers that resend their last week do,
+    // changes nothing). Rows for later days, the usual case, are not
+    // looked up.
+    let rewinds_through = match super::get_twin(conn, twin) {
+        Ok(t) if t.late_values == "rewind" => t.assimilated_through()?,
+        Ok(_) | Err(StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
     let mut standing = conn.prepare_cached(
         "SELECT value FROM observations
          WHERE twin_id = ?1 AND stream = ?2 AND day = ?3 AND location IS ?4 AND stratum IS ?5
@@ -108,7 +107,8 @@ pub fn insert_batch(
     let mut changed_day: Option<i32> = None;
     let mut streams = BTreeSet::new();
     for o in obs {
-        if rewinds && changed_day.is_none_or(|d| o.day < d) {
+        let late = rewinds_through.is_some_and(|through| o.day <= through);
+        if late && changed_day.is_none_or(|d| o.day < d) {
             let now: Option<f64> = standing
                 .query_row(params![twin, o.stream, o.day, o.location, o.stratum], |r| {
                     r.get(0)

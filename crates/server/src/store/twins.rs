@@ -40,6 +40,26 @@ const COLUMNS: &str =
     checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
     last_forecast_id, last_error, parameters, generation, late_values";
 
+impl TwinRow {
+    /// The last day its checkpoint has assimilated, in days since
+    /// 1970-01-01 (`None`: nothing assimilated yet).
+    pub fn assimilated_through(&self) -> StoreResult<Option<i32>> {
+        self.checkpoint_date
+            .as_deref()
+            .map(|d| {
+                epoch_day_of(d).map_err(|e| StoreError::Sqlite(format!("twin `{}`: {e}", self.id)))
+            })
+            .transpose()
+    }
+}
+
+/// Days since 1970-01-01 of a stored checkpoint date.
+fn epoch_day_of(date: &str) -> StoreResult<i32> {
+    date.parse::<didymos_core::Date>()
+        .map(|d| d.days_since_epoch())
+        .map_err(|e| StoreError::Sqlite(format!("checkpoint date `{date}`: {e}")))
+}
+
 fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
     Ok(TwinRow {
         id: r.get(0)?,
@@ -141,11 +161,7 @@ pub struct NewCheckpoint {
 /// the next update read it. (A change to a day after the twin's checkpoint
 /// rewinds nothing, but an update already under way may cover that day.)
 pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> StoreResult<bool> {
-    let epoch_day = ck
-        .date
-        .parse::<didymos_core::Date>()
-        .map_err(|e| StoreError::Sqlite(format!("checkpoint date `{}`: {e}", ck.date)))?
-        .days_since_epoch();
+    let epoch_day = epoch_day_of(&ck.date)?;
     let changed: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM observations
                         WHERE twin_id = ?1 AND received_ms >= ?3 AND day <= ?2)
@@ -244,14 +260,9 @@ impl Rewind {
 /// the twin; the later ones are left behind.
 pub fn rewind(conn: &Connection, id: &str, epoch_day: i32) -> StoreResult<Rewind> {
     let twin = get_twin(conn, id)?;
-    let Some(date) = twin.checkpoint_date.as_deref() else {
-        return Ok(Rewind::NotNeeded);
-    };
-    let through = date
-        .parse::<didymos_core::Date>()
-        .map_err(|e| StoreError::Sqlite(format!("twin `{id}`: checkpoint date `{date}`: {e}")))?;
-    if epoch_day > through.days_since_epoch() {
-        return Ok(Rewind::NotNeeded);
+    match twin.assimilated_through()? {
+        Some(through) if epoch_day <= through => {}
+        _ => return Ok(Rewind::NotNeeded),
     }
     let mut st = conn.prepare_cached(
         "SELECT dir, checkpoint_day, checkpoint_epoch_day FROM runs
