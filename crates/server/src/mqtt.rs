@@ -200,12 +200,7 @@ pub fn handle_message_then(
     // is acknowledged to the broker only once all of it is kept.
     let queued = state.store.submit(
         move |c| {
-            if let (Some(tid), false) = (&twin_id, valid.is_empty()) {
-                store::insert_batch(c, tid, &valid, None, now)?;
-            }
-            for (bytes, why) in &rejected {
-                store::insert_rejected(c, &topic, bytes, why, now)?;
-            }
+            store_sorted(c, twin_id.as_deref(), &topic, (&valid, &rejected), now)?;
             Ok(twin_id)
         },
         move |res| match res {
@@ -223,6 +218,24 @@ pub fn handle_message_then(
     if let Err(e) = queued {
         tracing::error!("MQTT: {e}");
     }
+}
+
+/// Stores a sorted message (see [`sort_message`]) in one go: its valid
+/// records for `twin`, and each rejection, kept on `topic` with its reason.
+pub fn store_sorted(
+    c: &rusqlite::Connection,
+    twin: Option<&str>,
+    topic: &str,
+    (valid, rejected): (&[store::NewObservation], &[Rejection]),
+    now: i64,
+) -> store::StoreResult<()> {
+    if let (Some(tid), false) = (twin, valid.is_empty()) {
+        store::insert_batch(c, tid, valid, None, now)?;
+    }
+    for (bytes, why) in rejected {
+        store::insert_rejected(c, topic, bytes, why, now)?;
+    }
+    Ok(())
 }
 
 /// Splits a message into records to store and rejections to keep: the

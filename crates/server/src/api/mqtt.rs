@@ -163,11 +163,7 @@ pub async fn retry_rejected(
         .store
         .write(move |c| {
             store::mark_rejected_stored(c, id, now)?;
-            store::insert_batch(c, &t, &valid, None, now)?;
-            for (bytes, why) in &rejected {
-                store::insert_rejected(c, &topic, bytes, why, now)?;
-            }
-            Ok(())
+            crate::mqtt::store_sorted(c, Some(&t), &topic, (&valid, &rejected), now)
         })
         .await?;
     state.mark_dirty(&twin);

@@ -6,7 +6,7 @@
 //! reads its standing record again from there: a filter's past is not
 //! edited in place.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{StoreError, StoreResult};
 
@@ -55,8 +55,8 @@ pub fn select(conn: &Connection, twin: &str, selection: &Selection) -> StoreResu
             let mut found = Vec::with_capacity(ids.len());
             let mut missing = Vec::new();
             for &id in ids {
-                match st.query_map(params![twin, id], row)?.next() {
-                    Some(m) => found.push(m?),
+                match st.query_row(params![twin, id], row).optional()? {
+                    Some(m) => found.push(m),
                     None => missing.push(id),
                 }
             }
@@ -145,9 +145,8 @@ pub fn retract(
     let mut earliest_day = i32::MAX;
     for &id in ids {
         let day: Option<i32> = mark
-            .query_map(params![twin, id, now_ms, reason], |r| r.get(0))?
-            .next()
-            .transpose()?;
+            .query_row(params![twin, id, now_ms, reason], |r| r.get(0))
+            .optional()?;
         if let Some(day) = day {
             retracted.push(id);
             earliest_day = earliest_day.min(day);
