@@ -118,8 +118,17 @@ impl LoadedTwin {
     /// there are scaled by the record's completeness at that lag (see
     /// [`ObservationTable::completeness`]).
     pub fn streams(&self, cutoff: Option<Date>) -> Result<StreamSet> {
-        let table = self.table_at(cutoff);
-        let mut set = build_streams(&self.model, &table, &self.assim.streams, cutoff)?;
+        self.streams_from(&self.table_at(cutoff), cutoff)
+    }
+    /// Each stream's leading series (`leading_column`), same cutoff and
+    /// completeness; `None` where a stream has none.
+    pub fn leading_streams(&self, cutoff: Option<Date>) -> Result<Vec<Option<Stream>>> {
+        self.leading_from(&self.table_at(cutoff), cutoff)
+    }
+    /// [`streams`](Self::streams) from `table`, the record as it stood at
+    /// `cutoff`.
+    fn streams_from(&self, table: &ObservationTable, cutoff: Option<Date>) -> Result<StreamSet> {
+        let mut set = build_streams(&self.model, table, &self.assim.streams, cutoff)?;
         if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
             for si in 0..set.streams().len() {
                 let shares = self.completeness(&set.streams()[si].name, day);
@@ -128,11 +137,12 @@ impl LoadedTwin {
         }
         Ok(set)
     }
-    /// Each stream's leading series (`leading_column`), same cutoff and
-    /// completeness; `None` where a stream has none.
-    pub fn leading_streams(&self, cutoff: Option<Date>) -> Result<Vec<Option<Stream>>> {
-        let table = self.table_at(cutoff);
-        let mut leading = build_leading_streams(&self.model, &table, &self.assim.streams, cutoff)?;
+    fn leading_from(
+        &self,
+        table: &ObservationTable,
+        cutoff: Option<Date>,
+    ) -> Result<Vec<Option<Stream>>> {
+        let mut leading = build_leading_streams(&self.model, table, &self.assim.streams, cutoff)?;
         if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
             for s in leading.iter_mut().flatten() {
                 s.completeness = self.completeness(&s.name, day);
@@ -185,9 +195,10 @@ impl LoadedTwin {
                 } else {
                     cal.day_within(first, "a revised date")?
                 };
+                let issued = self.table.as_issued(date);
                 Ok(Some(Vintage {
-                    data: self.streams(Some(date))?,
-                    leading: self.leading_streams(Some(date))?,
+                    data: self.streams_from(&issued, Some(date))?,
+                    leading: self.leading_from(&issued, Some(date))?,
                     first_revised,
                 }))
             })

@@ -86,13 +86,22 @@ impl ObservationTable {
     /// Drop every row dated after `cutoff` (later revisions of the rest
     /// stay: see [`as_issued`](Self::as_issued)).
     pub fn up_to(&self, cutoff: Date) -> ObservationTable {
+        let last = (cutoff, usize::MAX, usize::MAX);
         ObservationTable {
+            variables: self.variables.clone(),
+            locations: self.locations.clone(),
+            strata: self.strata.clone(),
+            // Not `..self.clone()`: that would copy every row first.
             rows: self
                 .rows
-                .range(..=(cutoff, usize::MAX, usize::MAX))
+                .range(..=last)
                 .map(|(k, v)| (*k, v.clone()))
                 .collect(),
-            ..self.clone()
+            revisions: self
+                .revisions
+                .range(..=last)
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
         }
     }
 
