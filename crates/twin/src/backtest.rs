@@ -252,7 +252,11 @@ fn score_stream(
     let (nowcast, leading) = (known.nowcast(), leading.map(Stream::nowcast));
     for (l, location) in f.locations.iter().enumerate() {
         let past = weekly_history(known, l, origin);
-        let past_nowcast = weekly_history(&nowcast, l, origin);
+        // A complete record (the usual case) is its own nowcast.
+        let past_nowcast = match &nowcast {
+            std::borrow::Cow::Borrowed(_) => past.clone(),
+            std::borrow::Cow::Owned(n) => weekly_history(n, l, origin),
+        };
         let baseline = if past.len() >= 2 {
             let b = BaselineOptions {
                 seed: opts.seed,
