@@ -87,13 +87,13 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
     // A rule from the form: on the weekly ensemble the days give way to
     // the epiweek; the API's message for a bad chance marks its field;
     // the rule appears in the table and its Delete button removes it.
-    b.eval("(() => { const f = document.getElementById('rule-forecast'); f.value = 'ensemble'; f.dispatchEvent(new Event('change')); })()");
+    b.set_value("#rule-forecast", "ensemble");
     assert_eq!(
         b.eval("[document.getElementById('rule-days-field').hidden, document.getElementById('rule-week-field').hidden, getComputedStyle(document.getElementById('rule-days-field')).display]"),
         json!([true, false, "none"])
     );
     b.type_into("#rule-name", "barcelona-week-2");
-    b.eval("(() => { const l = document.getElementById('rule-location'); l.value = '08'; l.dispatchEvent(new Event('change')); })()");
+    b.set_value("#rule-location", "08");
     b.type_into("#rule-week", "2");
     b.type_into("#rule-threshold", "100");
     b.type_into("#rule-probability", "0.995");

@@ -38,14 +38,6 @@ fn publish_rejected(service: &Service, broker: &Broker, topic: &str, payloads: &
     }
 }
 
-fn set_value(b: &mut Browser, selector: &str, value: &str) {
-    b.eval(&format!(
-        "(() => {{ const e = document.querySelector({}); e.value = {}; e.dispatchEvent(new Event('change')); }})()",
-        json!(selector),
-        json!(value)
-    ));
-}
-
 #[test]
 fn corrections_from_the_dashboard() {
     let Some(chromium) = chromium_or_skip() else {
@@ -107,9 +99,9 @@ fn corrections_from_the_dashboard() {
     );
 
     // A bad range: the API's message.
-    set_value(&mut b, "#retract-stream", "hosp");
-    set_value(&mut b, "#retract-from", "2020-03-10");
-    set_value(&mut b, "#retract-to", "2020-03-09");
+    b.set_value("#retract-stream", "hosp");
+    b.set_value("#retract-from", "2020-03-10");
+    b.set_value("#retract-to", "2020-03-09");
     b.type_into("#retract-reason", "mistyped");
     b.click("#retract-form button[type=submit]");
     b.wait_until(
@@ -118,7 +110,7 @@ fn corrections_from_the_dashboard() {
         10 * SECOND,
     );
     // Madrid's last day, retracted.
-    set_value(&mut b, "#retract-to", "2020-03-10");
+    b.set_value("#retract-to", "2020-03-10");
     b.type_into("#retract-location", "28");
     b.click("#retract-form button[type=submit]");
     b.wait_until(
@@ -158,7 +150,7 @@ fn corrections_from_the_dashboard() {
     );
 
     // The late-values policy, changed in place.
-    set_value(&mut b, "#late-values", "rewind");
+    b.set_value("#late-values", "rewind");
     b.wait_until(
         "the policy changed",
         "document.getElementById('reassimilate-message').textContent.includes('send the twin back')",

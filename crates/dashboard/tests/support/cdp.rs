@@ -238,6 +238,16 @@ impl Browser {
         }
     }
 
+    /// Sets the value of the form control `selector` (a select, a date)
+    /// and fires its `change` event, as a user's choice would.
+    pub fn set_value(&mut self, selector: &str, value: &str) {
+        self.eval(&format!(
+            "(() => {{ const e = document.querySelector({}); e.value = {}; e.dispatchEvent(new Event('change')); }})()",
+            json!(selector),
+            json!(value)
+        ));
+    }
+
     /// Focuses `selector` and types `text` as keyboard input.
     pub fn type_into(&mut self, selector: &str, text: &str) {
         let sel = serde_json::to_string(selector).unwrap();
