@@ -146,7 +146,7 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
     )?;
     crate::prov_cmd::generated(&mut prov, "summary", &spath)?;
 
-    println!(
+    outln!(
         "{}: {} origins {}..{} every {every} d ({} not scored: no observation on the origin day), \
          {}-day horizon, {} filter, {} members, {:.1} s",
         twin.spec.name,
@@ -162,16 +162,25 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
         s.members,
         started.elapsed().as_secs_f64()
     );
-    println!(
+    outln!(
         "Hindcast: forcing after each origin is the observed record (perfect meteorology). \
          Discharge in mm/day; relative WIS against persistence (< 1: better)."
     );
-    println!(
+    outln!(
         "{:>4}  {:<11} {:>4} {:>8} {:>8} {:>8} {:>6} {:>6} {:>7} {:>7}",
-        "lead", "forecaster", "n", "CRPS", "WIS", "rel WIS", "cov50", "cov90", "NSE", "KGE"
+        "lead",
+        "forecaster",
+        "n",
+        "CRPS",
+        "WIS",
+        "rel WIS",
+        "cov50",
+        "cov90",
+        "NSE",
+        "KGE"
     );
     for h in &summary {
-        println!(
+        outln!(
             "{:>4}  {:<11} {:>4} {:>8.3} {:>8.3} {:>8.3} {:>6.2} {:>6.2} {:>7.3} {:>7.3}",
             if h.forecaster == Forecaster::Twin {
                 h.lead.to_string()
@@ -189,7 +198,7 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
             h.kge
         );
     }
-    println!("wrote {} and {}", path.display(), spath.display());
+    outln!("wrote {} and {}", path.display(), spath.display());
     crate::prov_cmd::finish(prov, a.out, false)
 }
 

@@ -57,9 +57,12 @@ pub(crate) fn calibrated(spec: &Path) -> Result<FloodTwin> {
                  assimilation.learn); the spec's values"
             .to_string(),
     };
-    println!(
+    outln!(
         "{}: {how}; validation to {}: KGE {:.3}, NSE {:.3}",
-        twin.spec.name, twin.spec.end, s.validation_kge, s.validation_nse
+        twin.spec.name,
+        twin.spec.end,
+        s.validation_kge,
+        s.validation_nse
     );
     Ok(twin)
 }
@@ -99,7 +102,7 @@ pub fn run(spec: &Path, out: &Path) -> Result<()> {
     let text = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Other(e.to_string()))?;
     didymos_core::fs::write_atomic(&spath, &text)?;
     crate::prov_cmd::generated(&mut prov, "summary", &spath)?;
-    println!("wrote {} and {}", path.display(), spath.display());
+    outln!("wrote {} and {}", path.display(), spath.display());
     crate::prov_cmd::finish(prov, out, false)
 }
 
@@ -147,7 +150,7 @@ pub fn assimilate(
     let ck = out.join("checkpoint.bin");
     checkpoint::save(&ck, &filter, meta)?;
     crate::prov_cmd::generated(&mut prov, "checkpoint", &ck)?;
-    println!(
+    outln!(
         "{}: {} filter, {} members, discharge up to {until}, {:.1} s; wrote {}",
         twin.spec.name,
         filter.kind(),
@@ -273,24 +276,24 @@ pub fn forecast(
     let bpath = out.join("report-data.json");
     bundle.write(&bpath)?;
     crate::prov_cmd::generated(&mut prov, "output", &bpath)?;
-    println!(
+    outln!(
         "{}: discharge forecast from {} (mm/day; 90% of forecasts fall in the range); forcing after the origin: {driven_by}",
         twin.spec.name, fc.origin
     );
     for (h, ((lo, mid), hi)) in q[0].iter().zip(&q[2]).zip(&q[4]).enumerate() {
-        println!(
+        outln!(
             "  {}  median {mid:>7.2}  {lo:>7.2} – {hi:<7.2}",
             fc.date(h + 1),
         );
     }
     for w in &warnings {
-        println!(
+        outln!(
             "  chance of exceeding {} within {horizon} days: {:.0}%",
             level(w),
             w.any * 100.0
         );
     }
-    println!("wrote {} and {}", path.display(), wpath.display());
+    outln!("wrote {} and {}", path.display(), wpath.display());
     crate::prov_cmd::finish(prov, out, false)
 }
 

@@ -86,7 +86,7 @@ pub fn scenario(args: &ScenarioArgs) -> Result<()> {
             forecast: Vec::new(),
         },
     )?;
-    println!(
+    outln!(
         "{}: {} scenarios branched on {branch}, {members} members each, to {}, {:.1} s",
         twin.spec.name,
         outcomes.len(),
@@ -98,25 +98,31 @@ pub fn scenario(args: &ScenarioArgs) -> Result<()> {
         let s =
             didymos_scenario::summary::summarise_one(o, discharge, 0, "discharge", &o.units[0])?;
         let peak = s.peak_size;
-        println!(
+        outln!(
             "  {}: peak discharge median {:.2} mm/day (90%: {:.2} – {:.2})",
-            o.name, peak.q50, peak.q05, peak.q95
+            o.name,
+            peak.q50,
+            peak.q05,
+            peak.q95
         );
         for &(k, u, q) in &capacity {
             let e = didymos_scenario::exceedance(o, k, u, q);
-            println!(
+            outln!(
                 "    chance of exceeding {q:.2} mm/day: {:.0}%",
                 e.within_horizon * 100.0
             );
         }
         if o.name != b.name {
             let d = didymos_scenario::difference(b, o, discharge, 0)?;
-            println!(
+            outln!(
                 "    runoff against {}: {:+.1} mm over the horizon (90%: {:+.1} to {:+.1})",
-                b.name, -d.averted.q50, -d.averted.q95, -d.averted.q05
+                b.name,
+                -d.averted.q50,
+                -d.averted.q95,
+                -d.averted.q05
             );
         }
     }
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }

@@ -1,6 +1,9 @@
 //! `didymos`: the command-line face of the Didymos digital twin engine.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod out;
+
 mod flood_backtest;
 mod flood_cmds;
 mod flood_scenario;

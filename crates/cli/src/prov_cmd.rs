@@ -74,7 +74,7 @@ pub fn used_episim(prov: &mut Recorder, config: &Path, data_dir: &Path) -> Resul
 pub fn finish(prov: Recorder, out: &Path, quiet: bool) -> Result<()> {
     let doc = prov.finish(out).map_err(pe)?;
     if !quiet {
-        println!("wrote {}", doc.display());
+        outln!("wrote {}", doc.display());
     }
     Ok(())
 }
@@ -114,7 +114,7 @@ pub fn prov_cmd(cmd: &ProvCommand) -> Result<()> {
     match cmd {
         ProvCommand::Show { run } => {
             let rec = didymos_prov::load(run).map_err(pe)?;
-            print!("{}", didymos_prov::show_tree(&rec));
+            out!("{}", didymos_prov::show_tree(&rec));
             Ok(())
         }
         ProvCommand::Export { run, format, out } => {
@@ -131,9 +131,9 @@ pub fn prov_cmd(cmd: &ProvCommand) -> Result<()> {
             match out {
                 Some(path) => {
                     std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
-                    println!("wrote {}", path.display());
+                    outln!("wrote {}", path.display());
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
             Ok(())
         }
@@ -143,7 +143,7 @@ pub fn prov_cmd(cmd: &ProvCommand) -> Result<()> {
                 std::fs::read_to_string(&rec.document).map_err(|e| Error::io(&rec.document, e))?;
             didymos_prov::push_with_token(url, rec.run_id(), &body, token.as_deref())
                 .map_err(pe)?;
-            println!("pushed {} to {url}", rec.activity_id);
+            outln!("pushed {} to {url}", rec.activity_id);
             Ok(())
         }
     }
@@ -282,7 +282,7 @@ pub fn rerun(args: &RerunArgs, threads: Option<usize>) -> Result<()> {
     if let Some(cwd) = &rec.cwd {
         cmd.current_dir(cwd);
     }
-    println!("re-running {}: {}", rec.activity_id, argv.join(" "));
+    outln!("re-running {}: {}", rec.activity_id, argv.join(" "));
     let status = cmd
         .status()
         .map_err(|e| Error::Other(format!("{}: {e}", exe.display())))?;
@@ -291,7 +291,7 @@ pub fn rerun(args: &RerunArgs, threads: Option<usize>) -> Result<()> {
     }
     let diffs = didymos_prov::compare_outputs(&rec, &new_out).map_err(pe)?;
     if diffs.is_empty() {
-        println!("bit-identical: {} outputs", rec.outputs.len());
+        outln!("bit-identical: {} outputs", rec.outputs.len());
         return Ok(());
     }
     for d in &diffs {

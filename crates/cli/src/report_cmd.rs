@@ -133,7 +133,7 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
             crate::prov_cmd::generated(&mut prov, "figure", &png)?;
         }
     }
-    println!(
+    outln!(
         "wrote {} and {} figures",
         written.html.display(),
         written.figures.len()

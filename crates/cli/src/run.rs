@@ -210,7 +210,7 @@ fn execute(job: Job, out: &Path, quiet: bool) -> Result<Vec<(&'static str, PathB
     if !quiet {
         summary.print(&job.name, job.members, started.elapsed());
         for (_, p) in &written {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
     }
     Ok(written)
@@ -329,7 +329,7 @@ fn demo_spec() -> Result<PathBuf> {
 
 pub fn demo(out: &Path) -> Result<()> {
     let spec = demo_spec()?;
-    println!(
+    outln!(
         "Didymos demo: MMCA twin of Spain's 52 provinces ({})",
         spec.display()
     );
@@ -419,7 +419,7 @@ fn demo_twin_steps(data: &Path, out: &Path) -> Result<()> {
     ];
     let exe = std::env::current_exe().map_err(|e| Error::Other(format!("current exe: {e}")))?;
     for (what, argv) in steps {
-        println!("\n== {what}: didymos {}", argv.join(" "));
+        outln!("\n== {what}: didymos {}", argv.join(" "));
         let status = std::process::Command::new(&exe)
             .args(&argv)
             .status()
@@ -428,7 +428,7 @@ fn demo_twin_steps(data: &Path, out: &Path) -> Result<()> {
             return Err(Error::Other(format!("demo step `{}` failed", argv[0])));
         }
     }
-    println!(
+    outln!(
         "\nDemo done. Open {} in a browser.",
         rep.join("report.html").display()
     );
@@ -454,7 +454,7 @@ pub fn import_episim(config: &Path, data_dir: &Path, out: &Path) -> Result<()> {
     prov_cmd::used_episim(&mut prov, config, data_dir)?;
     let path = out.join("twin.toml");
     didymos_core::fs::write_atomic(&path, text.as_bytes())?;
-    println!("wrote {}", path.display());
+    outln!("wrote {}", path.display());
     prov_cmd::generated(&mut prov, "spec", &path)?;
     prov_cmd::finish(prov, out, false)
 }

@@ -84,7 +84,7 @@ pub fn store_cmd(cmd: &StoreCommand) -> Result<()> {
             integrity::backup(&store_file(path), to).map_err(store)?
         }
     };
-    println!(
+    outln!(
         "{}: ok ({} bytes, schema {}): {} twins, {} streams, {} observations ({} retracted), {} forecasts, {} runs, {} rejected MQTT messages",
         summary.path.display(),
         summary.bytes,

@@ -43,7 +43,7 @@ pub fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
     for (role, path) in &outcome.written {
         crate::prov_cmd::generated(&mut prov, role, path)?;
     }
-    println!(
+    outln!(
         "{}: {} records ({} published late: revisions and dumps), {} injected events, seed {}, {:.1} s",
         outcome.twin,
         outcome.records,
@@ -53,7 +53,7 @@ pub fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     for (_, path) in &outcome.written {
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     crate::prov_cmd::finish(prov, &args.out, false)
 }

@@ -48,7 +48,7 @@ impl Summary {
     }
 
     pub fn print(&self, name: &str, members: usize, elapsed: Duration) {
-        println!(
+        outln!(
             "{name}: {} patches, {:.0} people, {} → {} ({} days), {members} member(s), {:.2} s",
             self.n_patches,
             self.population,
@@ -57,9 +57,12 @@ impl Summary {
             self.calendar.n_days(),
             elapsed.as_secs_f64()
         );
-        println!(
+        outln!(
             "{:<18} {:>14} {:>12} {:>16}",
-            "observable", "total", "peak date", "peak"
+            "observable",
+            "total",
+            "peak date",
+            "peak"
         );
         for (k, n) in self.names.iter().enumerate() {
             let (d, v) = self.peak(k);
@@ -68,7 +71,7 @@ impl Summary {
             } else {
                 "(a level)".into()
             };
-            println!(
+            outln!(
                 "{n:<18} {total:>14} {:>12} {v:>16.1}",
                 self.calendar.date_of(d)
             );

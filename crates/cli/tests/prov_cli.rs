@@ -341,3 +341,42 @@ fn prov_push_sends_the_document_and_export_writes_a_file() {
     );
     assert_eq!(String::from_utf8(body).unwrap(), doc);
 }
+
+/// `didymos prov export RUN | head -1`: the reader leaves before the
+/// writer is done. The command must end cleanly (it used to panic with
+/// "failed printing to stdout: Broken pipe"), and a command whose stdout
+/// closes still writes its files in full.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let with_closed_stdout = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        std::process::Command::new(env!("CARGO_BIN_EXE_didymos"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let out = with_closed_stdout(&[
+        "run",
+        "data/spain/twin.toml",
+        "--out",
+        s(&run_dir),
+        "--members",
+        "2",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let rec = didymos_prov::load(&run_dir).unwrap();
+    assert_eq!(rec.command, "run");
+
+    let out = with_closed_stdout(&["prov", "export", s(&run_dir)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -120,7 +120,7 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
     checkpoint::save(&ck, &filter, meta)?;
     crate::prov_cmd::generated(&mut prov, "checkpoint", &ck)?;
     let q = transmission_quantiles(&twin.model, filter.ensemble())?;
-    println!(
+    outln!(
         "{}: {} filter, {members} members, data up to {until}, {:.1} s",
         twin.spec.name,
         filter.kind(),
@@ -134,7 +134,7 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
         } else {
             "lowest ESS"
         };
-        println!("log-likelihood {ll:.1}; {what} {min_ess:.0}");
+        outln!("log-likelihood {ll:.1}; {what} {min_ess:.0}");
     }
     if let Some((date, by)) = first_degenerate {
         let whose = if blocked {
@@ -149,20 +149,20 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
             degenerate_days
         );
     }
-    println!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);
+    outln!("national transmission multiplier on {until}: median {:.3}, 90% of the ensemble in [{:.3}, {:.3}]", q[1], q[0], q[2]);
     for s in data.streams() {
         if let Some(w) = s.weekday.as_ref().filter(|w| w.is_estimated()) {
             // The factors a forecast from `until` uses.
             let f = w.factors_on(last + 1);
             if f == &[1.0; 7] {
-                println!(
+                outln!(
                     "weekday factors of `{}`: not estimated yet (each weekday needs two days \
                      with a complete week of reports around them, not all zero)",
                     s.name
                 );
             } else {
                 let f: Vec<String> = f.iter().map(|x| format!("{x:.3}")).collect();
-                println!(
+                outln!(
                     "weekday factors of `{}` estimated to {until} (Sunday to Saturday): {}",
                     s.name,
                     f.join(" ")
@@ -170,7 +170,7 @@ pub fn assimilate(args: &AssimilateArgs) -> Result<()> {
             }
         }
     }
-    println!("wrote {} and {}", ck.display(), trace_path.display());
+    outln!("wrote {} and {}", ck.display(), trace_path.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 

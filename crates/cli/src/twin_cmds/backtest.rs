@@ -122,7 +122,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     let parquet = args.out.join("scores.parquet");
     didymos_store::write_parquet_table(&parquet, &scores)?;
     crate::prov_cmd::generated(&mut prov, "output", &parquet)?;
-    println!(
+    outln!(
         "{}: {} origins {}..{} every {every} d, {} filter, {} members, {:.1} s",
         twin.spec.name,
         opts.origins.len(),
@@ -134,7 +134,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     );
     if twin.has_revisions() {
         let revised = vintages.iter().filter(|v| v.is_some()).count();
-        println!(
+        outln!(
             "as issued: the record has revisions; {revised} of {} origins saw values that were \
              revised or first issued later, and were scored on the final values",
             opts.origins.len()
@@ -150,7 +150,7 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         }
     }
     if streams.is_empty() {
-        println!(
+        outln!(
             "nothing scored: no origin has a whole target week (days 1-7 after it, and each \
              7 after) with data up to {}; move --to earlier",
             cal.date_of(cal.n_days())
@@ -174,13 +174,13 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
                 false => didymos_store::write_parquet_table(&path, &columns)?,
             }
             crate::prov_cmd::generated(&mut prov, "output", &path)?;
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
         }
     }
     let summary = args.out.join("summary.csv");
     didymos_store::write_csv_table(&summary, &summary_columns(&rows)?)?;
     crate::prov_cmd::generated(&mut prov, "output", &summary)?;
-    println!(
+    outln!(
         "wrote {}, {} and {}",
         path.display(),
         parquet.display(),
@@ -235,22 +235,29 @@ fn horizons<'r>(
 
 fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
     for label in ["locations", "total"] {
-        println!("{prefix}{label}:");
-        println!(
+        outln!("{prefix}{label}:");
+        outln!(
             "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
-            "weeks", "n", "WIS", "baseline", "rel WIS", "cov50", "cov90"
+            "weeks",
+            "n",
+            "WIS",
+            "baseline",
+            "rel WIS",
+            "cov50",
+            "cov90"
         );
         let of = |who: &'static str| horizons(rows, stream, label, who);
         for h in of(MODEL) {
             if h.n == 0 {
                 // Scores of nothing would print as −0.0 and NaN.
-                println!(
+                outln!(
                     "{:>7} {:>6}   nothing scored: no target week ends within the data",
-                    h.weeks_ahead, 0
+                    h.weeks_ahead,
+                    0
                 );
                 continue;
             }
-            println!(
+            outln!(
                 "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
                 h.weeks_ahead,
                 h.n,
@@ -277,7 +284,7 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                     _ => format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90),
                 })
                 .collect();
-            println!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
+            outln!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
         }
     }
 }

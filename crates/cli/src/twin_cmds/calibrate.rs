@@ -223,7 +223,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     crate::prov_cmd::generated(&mut prov, "output", &priors_path)?;
     crate::prov_cmd::generated(&mut prov, "output", &trace_path)?;
     crate::prov_cmd::generated(&mut prov, "output", &table_path)?;
-    println!(
+    outln!(
         "{}: IF2, {} iterations × {} particles, data up to {until}, {:.1} s",
         twin.spec.name,
         args.iterations,
@@ -231,12 +231,12 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     for l in lines {
-        println!("{l}");
+        outln!("{l}");
     }
     if let Some(w) = walks_off {
-        println!("  (IF2 estimates constants: the spec's {w} was off here)");
+        outln!("  (IF2 estimates constants: the spec's {w} was off here)");
     }
-    println!(
+    outln!(
         "particle-filter log-likelihood ({} particles, parameters fixed): {ll_start:.1} at the \
          start, {ll_end:.1} at the estimate",
         args.particles
@@ -253,7 +253,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
             }
         );
     }
-    println!(
+    outln!(
         "wrote {}, {} and {} (the estimates as [priors] for the spec)",
         table_path.display(),
         trace_path.display(),

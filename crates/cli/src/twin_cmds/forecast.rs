@@ -165,7 +165,7 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     };
     let row = |t: &EpiweekTarget, q: &QuantileForecast| {
         let at = |l: f64| q.value_at(l).unwrap_or(f64::NAN);
-        println!(
+        outln!(
             "{:>6} {:>12} {:>12.0} {:>12.0} – {:<12.0}",
             t.weeks_ahead,
             t.end.to_string(),
@@ -176,13 +176,17 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     };
     for (f, stream) in fc.iter().zip(data.streams()) {
         let total = f.locations.len() - 1;
-        println!(
+        outln!(
             "{} forecast from {origin} (total over {} locations), by the Hub's epiweeks:",
-            f.stream, total
+            f.stream,
+            total
         );
-        println!(
+        outln!(
             "{:>6} {:>12} {:>12} {:>26}",
-            "week", "ending", "median", "90% of forecasts fall in"
+            "week",
+            "ending",
+            "median",
+            "90% of forecasts fall in"
         );
         for t in epiweek_targets(origin, args.horizon) {
             if let Some(observed) = observed_part(stream, total, saved.day, &t) {
@@ -190,13 +194,13 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
             }
         }
         if let Some(e) = ensemble.iter().find(|e| e.stream == f.stream) {
-            println!("ensemble with the statistical companions (same columns):");
+            outln!("ensemble with the statistical companions (same columns):");
             for (t, q) in &e.weeks {
                 row(t, q);
             }
         }
     }
-    println!(
+    outln!(
         "update and forecast took {:.3} s ({} members, {} days ahead); wrote {}",
         compute.as_secs_f64(),
         pf.ensemble().len(),

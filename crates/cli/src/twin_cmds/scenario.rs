@@ -152,7 +152,7 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
             forecast: branched.fan,
         },
     )?;
-    println!(
+    outln!(
         "{}: {} scenarios branched on {} ({how}), {members} members each, to {}, {:.1} s",
         source.spec().name,
         outcomes.len(),
@@ -161,7 +161,7 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     print_averted(&outcomes, file.baseline)?;
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     crate::prov_cmd::finish(prov, &args.out, false)
 }
 
@@ -355,7 +355,7 @@ fn print_averted(outcomes: &[Outcome], baseline: usize) -> Result<()> {
                 continue;
             }
             let d = difference(b, o, k, total)?;
-            println!(
+            outln!(
                 "  {} vs {}: {name} averted {:.0} (50%: {:.0} to {:.0}; 90%: {:.0} to {:.0})",
                 o.name,
                 b.name,
