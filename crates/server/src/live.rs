@@ -228,20 +228,25 @@ fn run<T: LiveTwin>(
         .store
         .write_blocking(move |c| store::set_checkpoint(c, &record, now_ms()))
         .map_err(|e| e.to_string())?;
+    // The forecast is out either way, so its provenance is recorded either
+    // way: it came from this checkpoint, kept or not.
+    if let Some(f) = &forecast {
+        crate::jobs::record_forecast(state, twin, f, &ck)?;
+    }
     if !kept {
         // The twin was reset, or a value for a day it read was stored or
         // retracted, while this update ran; that marked it dirty, so an
-        // update that sees it follows.
+        // update that sees it follows. Nothing will resume from this
+        // checkpoint (the run is marked superseded, its prov.json keeps the
+        // file's hash).
         tracing::info!(
             "twin `{}`: update superseded by a change to its data",
             twin.id
         );
+        let _ = std::fs::remove_file(&ck);
         return Ok(());
     }
     crate::events::publish(&state.events, "assimilation", &twin.id, result);
-    if let Some(f) = &forecast {
-        crate::jobs::record_forecast(state, twin, f, &ck)?;
-    }
     prune_checkpoints(state, &twin.id, &row.late_values);
     Ok(())
 }
@@ -310,7 +315,9 @@ fn prune_checkpoints(state: &AppState, twin: &str, late_values: &str) {
     else {
         return;
     };
-    for r in runs.iter().skip(kept) {
+    // Superseded runs' checkpoints are gone already and take no place.
+    let holding = runs.iter().filter(|r| r.status != "superseded");
+    for r in holding.skip(kept) {
         let _ = std::fs::remove_file(Path::new(&r.dir).join("checkpoint.bin"));
     }
 }

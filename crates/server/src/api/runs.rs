@@ -19,7 +19,9 @@ pub struct Run {
     pub twin: String,
     /// `assimilate`, `forecast` or `scenario`.
     pub kind: String,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`; an
+    /// assimilation whose checkpoint a change to its data overtook is
+    /// `superseded` (its forecast stands, from the data it read).
     pub status: String,
     /// 0 to 1.
     pub progress: f64,

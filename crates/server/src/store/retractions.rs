@@ -283,12 +283,45 @@ mod tests {
             .map(|m| m.id)
             .collect();
         assert!(!retract(&conn, "t", &ids, "x", 300).unwrap().reassimilating);
+        let run = |id: &str| crate::store::RunRow {
+            id: id.into(),
+            twin_id: "t".into(),
+            kind: "assimilate".into(),
+            status: "succeeded".into(),
+            progress: 1.0,
+            created_ms: 0,
+            finished_ms: Some(0),
+            error: None,
+            result: None,
+            dir: "d".into(),
+        };
+        crate::store::insert_run(&conn, &run("r")).unwrap();
         assert!(!crate::store::set_checkpoint(&conn, &ck(200), 400).unwrap());
+        // Its run does not claim a checkpoint the twin never used.
+        let r = crate::store::get_run(&conn, "r").unwrap();
+        assert_eq!(r.status, "superseded");
+        assert!(r.error.unwrap().contains("stored or retracted"));
         // An update that read after it records its checkpoint.
+        conn.execute("DELETE FROM runs", []).unwrap();
+        crate::store::insert_run(&conn, &run("r")).unwrap();
         assert!(crate::store::set_checkpoint(&conn, &ck(301), 400).unwrap());
+        assert_eq!(
+            crate::store::get_run(&conn, "r").unwrap().status,
+            "succeeded"
+        );
         // A value for a later day does not concern it.
         insert_batch(&conn, "t", &[obs(12, "a", 7.0)], None, 500).unwrap();
         assert!(crate::store::set_checkpoint(&conn, &ck(301), 600).unwrap());
+        // An update from before a reset is superseded too, and says why.
+        crate::store::clear_checkpoint(&conn, "t").unwrap();
+        assert!(!crate::store::set_checkpoint(&conn, &ck(700), 800).unwrap());
+        let r = crate::store::get_run(&conn, "r").unwrap();
+        assert_eq!(r.status, "superseded");
+        assert!(r.error.unwrap().contains("reset or rewound"));
+        assert_eq!(
+            crate::store::get_twin(&conn, "t").unwrap().checkpoint_date,
+            None
+        );
     }
 
     #[test]

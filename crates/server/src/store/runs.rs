@@ -10,7 +10,7 @@ pub struct RunRow {
     pub id: String,
     pub twin_id: String,
     pub kind: String,
-    /// queued, running, succeeded, failed, cancelled.
+    /// queued, running, succeeded, failed, cancelled, superseded.
     pub status: String,
     pub progress: f64,
     pub created_ms: i64,

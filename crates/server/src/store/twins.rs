@@ -170,7 +170,28 @@ pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> Stor
         params![ck.twin, epoch_day, ck.read_ms],
         |r| r.get(0),
     )?;
-    if changed {
+    let current: Option<i64> = conn
+        .query_row(
+            "SELECT generation FROM twins WHERE id = ?1",
+            [&ck.twin],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let why = match current {
+        _ if changed => Some("a value for a day it covers was stored or retracted while it ran"),
+        Some(g) if g == ck.generation => None,
+        _ => Some("the twin was reset or rewound while it ran"),
+    };
+    if let Some(why) = why {
+        // Listed as succeeded, the run would claim a checkpoint the twin
+        // never used.
+        conn.execute(
+            "UPDATE runs SET status = 'superseded', error = ?2 WHERE id = ?1",
+            params![
+                ck.run,
+                format!("superseded: {why}; a later update reads it")
+            ],
+        )?;
         return Ok(false);
     }
     // The run that wrote it is stamped, so a later rewind can find it.
