@@ -5,14 +5,13 @@
 //! weeks and gets the leading series (cases) from a stream of its own.
 //! Runs the real `didymos serve` binary on 127.0.0.1.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 mod common;
 use common::serve::{free_port, http, start};
-use common::{ok, repo, s};
+use common::{floats, hub_values, ok, repo, s};
 
 const FIRST: &str = "2020-02-10";
 /// Nine weeks after the first day: the trend's whole window, and the lead's.
@@ -53,28 +52,6 @@ fn get(port: u16, path: &str) -> Value {
 
 fn post(port: u16, path: &str, body: &Value) -> (u16, Value) {
     http(port, "POST", path, Some(&body.to_string()), &[]).unwrap()
-}
-
-/// Quantile values of a Hub CSV by (target, location, target end date).
-fn hub_values(path: &std::path::Path) -> HashMap<(String, String, String), Vec<f64>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut out: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f[4] == "quantile" {
-            let key = (f[1].to_string(), f[3].to_string(), f[2].to_string());
-            out.entry(key).or_default().push(f[6].parse().unwrap());
-        }
-    }
-    out
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// Served values are rounded to 1/1000.

@@ -125,41 +125,101 @@ impl LoadedTwin {
     pub fn leading_streams(&self, cutoff: Option<Date>) -> Result<Vec<Option<Stream>>> {
         self.leading_from(&self.table_at(cutoff), cutoff)
     }
+    /// The streams of `record`, a record with its revisions that is not
+    /// the spec's (the service's store), as issued by the end of `vintage`
+    /// and up to `cutoff` (at most `vintage`), with the last days read as
+    /// incomplete as `record`'s revisions known by `vintage` show: what
+    /// [`streams`](Self::streams) gives for the spec's own record at
+    /// `cutoff` = `vintage`.
+    pub fn streams_issued(
+        &self,
+        record: &ObservationTable,
+        vintage: Date,
+        cutoff: Date,
+    ) -> Result<StreamSet> {
+        self.scaled_streams(
+            &record.as_issued(vintage),
+            record,
+            Some(cutoff),
+            Some(vintage),
+        )
+    }
+    /// [`leading_streams`](Self::leading_streams) of `record`, as
+    /// [`streams_issued`](Self::streams_issued).
+    pub fn leading_streams_issued(
+        &self,
+        record: &ObservationTable,
+        vintage: Date,
+        cutoff: Date,
+    ) -> Result<Vec<Option<Stream>>> {
+        self.scaled_leading(
+            &record.as_issued(vintage),
+            record,
+            Some(cutoff),
+            Some(vintage),
+        )
+    }
     /// [`streams`](Self::streams) from `table`, the record as it stood at
     /// `cutoff`.
     fn streams_from(&self, table: &ObservationTable, cutoff: Option<Date>) -> Result<StreamSet> {
-        let mut set = build_streams(&self.model, table, &self.assim.streams, cutoff)?;
-        if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
-            for si in 0..set.streams().len() {
-                let shares = self.completeness(&set.streams()[si].name, day);
-                set.set_completeness(si, shares);
-            }
-        }
-        Ok(set)
+        self.scaled_streams(table, &self.table, cutoff, cutoff)
     }
     fn leading_from(
         &self,
         table: &ObservationTable,
         cutoff: Option<Date>,
     ) -> Result<Vec<Option<Stream>>> {
-        let mut leading = build_leading_streams(&self.model, table, &self.assim.streams, cutoff)?;
-        if let Some(day) = cutoff.filter(|_| self.has_revisions()) {
+        self.scaled_leading(table, &self.table, cutoff, cutoff)
+    }
+    /// The streams of `issued` (a record as issued) up to `cutoff`, each
+    /// scaled by the completeness that `record`'s revisions show at
+    /// `vintage`.
+    fn scaled_streams(
+        &self,
+        issued: &ObservationTable,
+        record: &ObservationTable,
+        cutoff: Option<Date>,
+        vintage: Option<Date>,
+    ) -> Result<StreamSet> {
+        let mut set = build_streams(&self.model, issued, &self.assim.streams, cutoff)?;
+        if let Some(day) = vintage.filter(|_| !record.revisions.is_empty()) {
+            for si in 0..set.streams().len() {
+                let shares = self.completeness(record, &set.streams()[si].name, day);
+                set.set_completeness(si, shares);
+            }
+        }
+        Ok(set)
+    }
+    fn scaled_leading(
+        &self,
+        issued: &ObservationTable,
+        record: &ObservationTable,
+        cutoff: Option<Date>,
+        vintage: Option<Date>,
+    ) -> Result<Vec<Option<Stream>>> {
+        let mut leading = build_leading_streams(&self.model, issued, &self.assim.streams, cutoff)?;
+        if let Some(day) = vintage.filter(|_| !record.revisions.is_empty()) {
             for s in leading.iter_mut().flatten() {
-                s.completeness = self.completeness(&s.name, day);
+                s.completeness = self.completeness(record, &s.name, day);
             }
         }
         Ok(leading)
     }
     /// Per calendar day up to `day`, the share of column `column`'s final
-    /// count issued by then, where it is not 1.
-    fn completeness(&self, column: &str, day: Date) -> std::collections::BTreeMap<usize, f64> {
+    /// count that `record` shows issued by then, where it is not 1.
+    fn completeness(
+        &self,
+        record: &ObservationTable,
+        column: &str,
+        day: Date,
+    ) -> std::collections::BTreeMap<usize, f64> {
         const WINDOW_DAYS: i32 = 56;
         let cal = self.calendar();
-        let variable = self.table.variable_index(column);
+        let variable = record.variable_index(column);
         let Some(variable) = variable.filter(|_| self.assim.nowcast) else {
             return Default::default();
         };
-        let shares = self.table.completeness(variable, day, WINDOW_DAYS);
+        let shares = record.completeness(variable, day, WINDOW_DAYS);
         shares
             .iter()
             .enumerate()

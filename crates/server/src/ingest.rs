@@ -1,6 +1,6 @@
 //! THE INGEST CONTRACT: observation records as JSON (`{"observations":
 //! [...]}`), NDJSON (one record per line) or CSV (header
-//! `stream,time,location,stratum,value`), parsed and validated against a
+//! `stream,time,location,stratum,value[,issued]`), parsed and validated against a
 //! twin before anything is stored. Every error names where it is: a JSON
 //! pointer, or a line and field.
 
@@ -28,6 +28,12 @@ pub struct ObservationIn {
     #[serde(default)]
     pub stratum: Option<String>,
     pub value: f64,
+    /// When the value's source published it (a date or an RFC 3339
+    /// timestamp), for a value reported late or revised, e.g. in a replay
+    /// of an old record's vintages. Left out: when it arrives. A twin that
+    /// nowcasts learns from these how complete recent counts are.
+    #[serde(default)]
+    pub issued: Option<String>,
 }
 
 /// A JSON batch.
@@ -120,13 +126,13 @@ fn parse_csv(body: &[u8]) -> ApiResult<Vec<(Position, ObservationIn)>> {
         (Some(s), Some(t), Some(v)) => (s, t, v),
         _ => {
             return Err(Problem::bad_request(format!(
-                "line 1: the CSV header must name stream, time and value (and optionally location, stratum); found `{}`",
+                "line 1: the CSV header must name stream, time and value (and optionally location, stratum, issued); found `{}`",
                 headers.iter().collect::<Vec<_>>().join(",")
             ))
             .on_line(1, None))
         }
     };
-    let (location, stratum) = (col("location"), col("stratum"));
+    let (location, stratum, issued) = (col("location"), col("stratum"), col("issued"));
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -154,6 +160,7 @@ fn parse_csv(body: &[u8]) -> ApiResult<Vec<(Position, ObservationIn)>> {
                 location: cell(location),
                 stratum: cell(stratum),
                 value: v,
+                issued: cell(issued),
             },
         ));
     }
@@ -220,6 +227,25 @@ pub fn validate(
             "time",
         ));
     }
+    let issued_ms = match &rec.issued {
+        None => None,
+        Some(text) => {
+            let at = |why: String| pos.locate(Problem::unprocessable(why), "issued");
+            let issued = parse_time(text).map_err(at)?;
+            if day_of(issued) < day {
+                return Err(at(format!(
+                    "`{text}` is before the day `{}` counts for: a value cannot be published before its date",
+                    rec.time
+                )));
+            }
+            if issued > now_ms + MAX_FUTURE_MS {
+                return Err(at(format!(
+                    "`{text}` is more than a day ahead of the server's clock: a value cannot be published in the future"
+                )));
+            }
+            Some(issued)
+        }
+    };
     let location = match (&rec.location, &stream.location) {
         (Some(l), Some(b)) if l != b => {
             return Err(pos.locate(
@@ -290,6 +316,7 @@ pub fn validate(
         location: Some(location),
         stratum,
         value,
+        issued_ms,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod live;
 pub mod mqtt;
+pub mod nowcast;
 pub mod openapi;
 pub mod problem;
 pub mod registry;

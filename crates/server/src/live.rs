@@ -13,6 +13,10 @@
 //! it back to an earlier checkpoint at once: the past of a filter is never
 //! rewritten in place. A value stored or retracted while an update that
 //! covers its day runs supersedes that update, and the next one reads it.
+//!
+//! A twin that nowcasts (see [`crate::nowcast`]) reads its last days as
+//! incomplete and checkpoints before them, so each update reads them
+//! afresh; it updates again whenever anything is stored or retracted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +28,7 @@ use didymos_twin::companions::WeeklyEnsemble;
 use didymos_twin::predict::StreamForecast;
 
 use crate::hosted::{Hosted, LiveTwin};
+use crate::nowcast;
 use crate::registry::TwinEntry;
 use crate::store::{self, now_ms, StoredObservation, TwinRow};
 use crate::AppState;
@@ -70,7 +75,9 @@ pub fn step(state: &AppState, twin: &TwinEntry) -> Result<StepOutcome, String> {
     let target = if complete { last_day } else { last_day - 1 };
     let recheck = (!complete)
         .then(|| Duration::from_millis((row.settle_ms as i64 - quiet_for).max(10) as u64));
-    if target <= done_through {
+    // A nowcasting twin's checkpoint stays behind its last forecast: its
+    // days since are redone only when something changed.
+    if target <= done_through || row.nowcast && !nowcast::has_news(state, &row)? {
         return Ok(StepOutcome {
             recheck_after: recheck,
         });
@@ -137,11 +144,18 @@ fn run<T: LiveTwin>(
     // Anything stored or retracted from now on for the days read here was
     // not seen by this update (see `store::set_checkpoint`).
     let read_ms = now_ms();
+    // A nowcast also reads the weeks before, whose revisions show how
+    // complete the last days are.
+    let read_after = match row.nowcast {
+        true => done_through.min(target - nowcast::LOOKBACK_DAYS),
+        false => done_through,
+    };
     let rows = state
         .store
-        .read_blocking(move |c| store::observations_between_days(c, &id, done_through, target))
+        .read_blocking(move |c| store::observations_between_days(c, &id, read_after, target))
         .map_err(|e| e.to_string())?;
-    let data = domain.data(&twin.streams(), &rows, target_date)?;
+    let vintage = row.nowcast.then(|| nowcast::vintage(&rows)).flatten();
+    let data = domain.data(&twin.streams(), &rows, target_date, vintage)?;
 
     let previous = row.checkpoint_path.as_ref().map(PathBuf::from);
     let (mut filter, from_day) = match &previous {
@@ -150,6 +164,18 @@ fn run<T: LiveTwin>(
             (f, saved.day)
         }
         None => (domain.start(&data, row.members, row.seed)?, 1),
+    };
+    // Provisional days (a nowcast's last, still incomplete counts) are
+    // read afresh by every update: the checkpoint stays before them.
+    let keep_day = data
+        .first_incomplete_day()
+        .map_or(target_day, |d| d.saturating_sub(1).min(target_day));
+    let kept = match keep_day {
+        d if d >= target_day || d <= from_day => None,
+        d => {
+            filter.advance_to(d).map_err(|e| e.to_string())?;
+            Some(filter.fork(&data).map_err(|e| e.to_string())?)
+        }
     };
     filter.advance_to(target_day).map_err(|e| e.to_string())?;
     let assimilated_ms = started.elapsed().as_millis() as u64;
@@ -167,7 +193,7 @@ fn run<T: LiveTwin>(
             let members = filter.ensemble().len();
             let simulate_ms = t0.elapsed().as_millis() as u64;
             let t1 = Instant::now();
-            let weekly = weekly_ensemble(state, twin, domain, target, target_date, &fc)?;
+            let weekly = weekly_ensemble(state, twin, domain, (target, vintage), target_date, &fc)?;
             let ensemble_ms = t1.elapsed().as_millis() as u64;
             Some(crate::jobs::publish_forecast(
                 state,
@@ -179,6 +205,25 @@ fn run<T: LiveTwin>(
             )?)
         }
     };
+    let saving = match (&kept, keep_day > from_day) {
+        (Some(k), _) => Some((k, keep_day)),
+        (None, true) => Some((&filter, target_day)),
+        (None, false) => None,
+    };
+    let Some((saving, checkpoint_day)) = saving else {
+        // Every new day is still provisional: no checkpoint to add. The
+        // forecast came from the last one and the rows read.
+        if let Some(f) = &forecast {
+            let obs_file = f.run_dir.join("observations.csv");
+            write_observations(&obs_file, &rows)?;
+            let mut used = vec![("observations", obs_file.as_path())];
+            used.extend(previous.as_deref().map(|p| ("checkpoint", p)));
+            crate::jobs::record_forecast(state, twin, f, &used)?;
+        }
+        nowcast::record_read(state, row, target, read_ms)?;
+        return Ok(());
+    };
+    let checkpoint_date = cal.date_of(checkpoint_day);
 
     let run_id = new_run_id("assimilate");
     let run_dir = state.runs_dir().join(&run_id);
@@ -187,11 +232,11 @@ fn run<T: LiveTwin>(
     let mut meta = serde_json::json!({
         "twin": twin.id,
         "spec": twin.hosted.spec_path(),
-        "data_cutoff": target_date.to_string(),
+        "data_cutoff": checkpoint_date.to_string(),
     });
     domain.checkpoint_meta(&mut meta);
-    checkpoint::save(&ck, &filter, meta).map_err(|e| e.to_string())?;
-    let result = serde_json::json!({
+    checkpoint::save(&ck, saving, meta).map_err(|e| e.to_string())?;
+    let mut result = serde_json::json!({
         "from_day": cal.date_of(from_day).to_string(),
         "through": target_date.to_string(),
         "resumed_from": previous,
@@ -200,11 +245,17 @@ fn run<T: LiveTwin>(
         "filter": filter.kind(),
         "elapsed_ms": assimilated_ms,
     });
+    if let Some(v) = vintage {
+        result["nowcast"] = serde_json::json!({
+            "vintage": v.to_string(),
+            "checkpoint_through": checkpoint_date.to_string(),
+        });
+    }
     let obs_file = run_dir.join("observations.csv");
     write_observations(&obs_file, &rows)?;
     let mut prov = crate::jobs::recorder(
         "assimilate",
-        &[&twin.id, "--until", &target_date.to_string()],
+        &[&twin.id, "--until", &checkpoint_date.to_string()],
     );
     crate::jobs::record_spec(&mut prov, &twin.hosted)?;
     let prov_err = |e: didymos_prov::Error| e.to_string();
@@ -219,8 +270,8 @@ fn run<T: LiveTwin>(
         twin: twin.id.clone(),
         generation: row.generation,
         path: ck.to_string_lossy().into_owned(),
-        day: target_day,
-        date: target_date.to_string(),
+        day: checkpoint_day,
+        date: checkpoint_date.to_string(),
         run: run_id.clone(),
         read_ms,
     };
@@ -229,9 +280,14 @@ fn run<T: LiveTwin>(
         .write_blocking(move |c| store::set_checkpoint(c, &record, now_ms()))
         .map_err(|e| e.to_string())?;
     // The forecast is out either way, so its provenance is recorded either
-    // way: it came from this checkpoint, kept or not.
+    // way: it came from this checkpoint (and, for provisional days after
+    // it, the rows read), kept or not.
     if let Some(f) = &forecast {
-        crate::jobs::record_forecast(state, twin, f, &ck)?;
+        let mut used = vec![("checkpoint", ck.as_path())];
+        if checkpoint_day < target_day {
+            used.push(("observations", obs_file.as_path()));
+        }
+        crate::jobs::record_forecast(state, twin, f, &used)?;
     }
     if !kept {
         // The twin was reset, or a value for a day it read was stored or
@@ -246,6 +302,9 @@ fn run<T: LiveTwin>(
         let _ = std::fs::remove_file(&ck);
         return Ok(());
     }
+    if row.nowcast {
+        nowcast::record_read(state, row, target, read_ms)?;
+    }
     crate::events::publish(&state.events, "assimilation", &twin.id, result);
     prune_checkpoints(state, &twin.id, &row.late_values);
     Ok(())
@@ -259,7 +318,7 @@ fn weekly_ensemble<T: LiveTwin>(
     state: &AppState,
     twin: &TwinEntry,
     domain: &T,
-    target: i32,
+    (target, vintage): (i32, Option<Date>),
     target_date: Date,
     fc: &[StreamForecast],
 ) -> Result<Vec<WeeklyEnsemble>, String> {
@@ -268,12 +327,16 @@ fn weekly_ensemble<T: LiveTwin>(
         return Ok(Vec::new());
     }
     let id = twin.id.clone();
+    let days = match vintage {
+        Some(_) => days.max(nowcast::LOOKBACK_DAYS as usize),
+        None => days,
+    };
     let from = target - days as i32;
     let rows = state
         .store
         .read_blocking(move |c| store::observations_between_days(c, &id, from, target))
         .map_err(|e| e.to_string())?;
-    domain.weekly_ensemble(&twin.streams(), &rows, target_date, fc)
+    domain.weekly_ensemble(&twin.streams(), &rows, target_date, vintage, fc)
 }
 
 fn write_observations(path: &Path, rows: &[StoredObservation]) -> Result<(), String> {

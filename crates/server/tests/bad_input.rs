@@ -130,6 +130,22 @@ fn bad_requests_are_problems() {
     assert_problem(&a, 422);
     assert_eq!(a.body["line"], 3);
     assert_eq!(a.body["field"], "value");
+    // An `issued` time is checked like `time`, and named by line and field.
+    let a = post(
+        "text/csv",
+        "stream,time,location,stratum,value,issued\nhosp,2020-03-02,28,Y,1,2020-03-01\n",
+    );
+    assert_problem(&a, 422);
+    assert_eq!(
+        (&a.body["line"], &a.body["field"]),
+        (&json!(2), &json!("issued"))
+    );
+    let a = post(
+        "text/csv",
+        "stream,time,location,stratum,value,issued\nhosp,2020-03-02,28,Y,1,soon\n",
+    );
+    assert_problem(&a, 422);
+    assert_eq!(a.body["field"], "issued");
     let a = post("text/csv", "stream,when,value\nhosp,2020-03-01,1\n");
     assert_problem(&a, 400);
     assert_eq!(a.body["line"], 1);

@@ -16,6 +16,10 @@ fn bad_flood_input_is_refused_and_nothing_is_stored() {
         &json!({"id": "flood", "spec_path": flood_spec(), "members": 20, "settle_ms": 600_000}),
     );
     assert_eq!(a.status, 201, "{a:?}");
+    // Discharge is not completed by later reports: nothing to nowcast.
+    let a = c.patch("/v1/twins/flood", &json!({"nowcast": true}));
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/nowcast");
 
     // Streams: what the twin cannot assimilate, or a unit it cannot convert.
     let stream = |body: Value| c.post("/v1/twins/flood/streams", &body);

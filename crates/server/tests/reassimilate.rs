@@ -235,10 +235,14 @@ fn live_settings_change_without_a_new_twin() {
         (json!({"settle_ms": 100_000_000}), 422),
         (json!({"late_values": "later"}), 422),
         (json!({"members": 5}), 422),
+        (json!({"nowcast": "yes"}), 422),
     ] {
         assert_problem(&c.patch("/v1/twins/spain", &body), status);
     }
     assert_problem(&c.patch("/v1/twins/nope", &json!({"horizon_days": 7})), 404);
+    let a = c.patch("/v1/twins/spain", &json!({"nowcast": true}));
+    assert_eq!((a.status, &a.body["nowcast"]), (200, &json!(true)), "{a:?}");
+    assert_eq!(c.get("/v1/twins/spain").body["nowcast"], true);
     let reader = c.post("/v1/tokens", &json!({"name": "r", "scopes": ["read"]}));
     let reader = Client::new(&server, Some(reader.body["token"].as_str().unwrap()));
     assert_problem(

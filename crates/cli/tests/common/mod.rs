@@ -126,3 +126,27 @@ pub fn spain_inputs_with_observations() -> (tempfile::TempDir, PathBuf) {
 pub fn with_key(text: &str, key: &str, value: &str) -> String {
     didymos_spec::with_setting(text, key, value).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Quantile values of a Hub CSV by (target, location, target end date).
+pub fn hub_values(path: &Path) -> std::collections::HashMap<(String, String, String), Vec<f64>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out: std::collections::HashMap<(String, String, String), Vec<f64>> =
+        std::collections::HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[4] == "quantile" {
+            let key = (f[1].to_string(), f[3].to_string(), f[2].to_string());
+            out.entry(key).or_default().push(f[6].parse().unwrap());
+        }
+    }
+    out
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}

@@ -489,6 +489,15 @@ impl StreamSet {
             s.completeness = completeness;
         }
     }
+    /// The first calendar day whose expected values some stream scales as
+    /// incomplete ([`Stream::completeness`]): the data from it on are
+    /// still provisional (`None`: none are).
+    pub fn first_incomplete_day(&self) -> Option<usize> {
+        self.streams
+            .iter()
+            .filter_map(|s| s.completeness.keys().next().copied())
+            .min()
+    }
     pub fn n_units(&self) -> usize {
         self.n_units
     }

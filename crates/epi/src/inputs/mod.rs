@@ -38,7 +38,7 @@ use crate::mmca::{Containment, Edge, Metapopulation, Seed};
 pub use kappa0::{kappa0_containments, read_kappa0, read_kappa0_rows, Kappa0Row};
 pub use metapopulation::read_metapopulation;
 pub use mobility::{read_mobility, ROW_SUM_TOLERANCE};
-pub use observations::{read_observations, ObservationColumns, ObservationTable};
+pub use observations::{read_observations, Issue, Key, ObservationColumns, ObservationTable};
 pub use seeds::read_seeds;
 
 /// A non-fatal problem found while reading inputs.

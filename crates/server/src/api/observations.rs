@@ -125,6 +125,9 @@ pub struct ObservationOut {
     pub stratum: Option<String>,
     pub value: f64,
     pub received: String,
+    /// When its source published it, where the sender said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
     /// When it was retracted (absent while it stands).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retracted: Option<String>,
@@ -142,6 +145,7 @@ impl From<StoredObservation> for ObservationOut {
             stratum: o.stratum,
             value: o.value,
             received: time_text(o.received_ms),
+            issued: o.issued_ms.map(time_text),
             retracted: o.retracted_ms.map(time_text),
             retraction_reason: o.retraction_reason,
         }

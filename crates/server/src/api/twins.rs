@@ -51,6 +51,17 @@ pub struct CreateTwin {
     /// What a value for a day already assimilated does (default `hold`).
     #[serde(default)]
     pub late_values: Option<LateValues>,
+    /// Read the last days' counts as incomplete (default false; epidemic
+    /// twins). How complete a count is k days after its date is learnt
+    /// from the stored record's own revisions: values sent again later,
+    /// dated by their `issued` field or else by when they arrived. The
+    /// filter's expected values for those days are scaled by it, and the
+    /// twin checkpoints before the first such day, so every update reads
+    /// them afresh. What `didymos forecast --until` does with an
+    /// `issued_column`, bit for bit. Pair it with `late_values: rewind`,
+    /// so a revision older than the learnt delay is taken in too.
+    #[serde(default)]
+    pub nowcast: Option<bool>,
 }
 
 /// What a value for a day the twin has already assimilated (a late report,
@@ -91,6 +102,9 @@ pub struct Twin {
     pub settle_ms: u64,
     /// `hold` or `rewind` (see `late_values` of a new twin).
     pub late_values: String,
+    /// Whether the last days' counts are read as incomplete (see
+    /// `nowcast` of a new twin).
+    pub nowcast: bool,
     pub start: String,
     pub end: String,
     pub locations: Vec<String>,
@@ -132,6 +146,7 @@ fn twin_view(state: &SharedState, row: &TwinRow) -> Twin {
         horizon_days: row.horizon_days,
         settle_ms: row.settle_ms,
         late_values: row.late_values.clone(),
+        nowcast: row.nowcast,
         start,
         end,
         locations,
@@ -166,11 +181,14 @@ pub struct UpdateTwin {
     pub horizon_days: Option<usize>,
     #[serde(default)]
     pub settle_ms: Option<u64>,
+    #[serde(default)]
+    pub nowcast: Option<bool>,
 }
 
 /// Change how a twin runs live: what late values do, the forecast
-/// horizon, the settle time. From its next update on; nothing already
-/// assimilated or forecast changes. (Its spec, members and seed define
+/// horizon, the settle time, whether it nowcasts. From its next update
+/// on; nothing already assimilated or forecast changes (a reassimilation
+/// applies a new `nowcast` to the days before). (Its spec, members and seed define
 /// what it has assimilated: register a new twin to change them.)
 #[utoipa::path(patch, path = "/v1/twins/{twin}", tag = "twins", params(("twin" = String, Path)),
     request_body = UpdateTwin,
@@ -183,22 +201,46 @@ pub async fn update_twin(
     ApiPath(twin): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateTwin>,
 ) -> ApiResult<Json<Twin>> {
-    if req.late_values.is_none() && req.horizon_days.is_none() && req.settle_ms.is_none() {
+    if req.late_values.is_none()
+        && req.horizon_days.is_none()
+        && req.settle_ms.is_none()
+        && req.nowcast.is_none()
+    {
         return Err(Problem::unprocessable(
-            "nothing to change: give late_values, horizon_days or settle_ms",
+            "nothing to change: give late_values, horizon_days, settle_ms or nowcast",
         ));
     }
     check_live_settings(req.horizon_days, req.settle_ms)?;
+    if let Some(entry) = state.registry.get(&twin) {
+        check_nowcast(req.nowcast, entry.hosted.kind())?;
+    }
     let settings = store::TwinSettings {
         late_values: req.late_values.map(|l| l.as_str().to_string()),
         horizon_days: req.horizon_days,
         settle_ms: req.settle_ms,
+        nowcast: req.nowcast,
     };
+    let id = twin.clone();
     let row = state
         .store
-        .write(move |c| store::update_twin_settings(c, &twin, &settings))
+        .write(move |c| store::update_twin_settings(c, &id, &settings))
         .await?;
+    if req.nowcast.is_some() {
+        // Its next update reads the record the new way.
+        state.mark_dirty(&twin);
+    }
     Ok(Json(twin_view(&state, &row)))
+}
+
+/// Nowcasting reads counts reported late; a flood twin's discharge is not.
+fn check_nowcast(nowcast: Option<bool>, kind: TwinKind) -> ApiResult<()> {
+    match (nowcast, kind) {
+        (Some(true), TwinKind::Flood) => Err(Problem::unprocessable(
+            "nowcast applies to epidemic twins (counts completed by later reports); a flood twin's discharge is not",
+        )
+        .at("/nowcast")),
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn check_members(members: Option<usize>) -> ApiResult<()> {
@@ -235,6 +277,7 @@ pub async fn create_twin(
         tokio::task::spawn_blocking(move || place_spec(&st, &req).map(|(p, l)| (req, p, l)))
             .await
             .map_err(|e| Problem::internal(e.to_string()))??;
+    check_nowcast(req.nowcast, loaded.kind())?;
     let id = req.id.clone().unwrap_or(loaded.name().to_string());
     if !valid_id(&id) {
         return Err(Problem::unprocessable(format!(
@@ -266,6 +309,8 @@ pub async fn create_twin(
             .and_then(|p| serde_json::to_string(&p).ok()),
         generation: 0,
         late_values: req.late_values.unwrap_or(LateValues::Hold).as_str().into(),
+        nowcast: req.nowcast.unwrap_or(false),
+        nowcast_read_ms: None,
     };
     let r = row.clone();
     state

@@ -127,6 +127,7 @@ impl LiveTwin for FloodHosted {
         streams: &HashMap<String, StreamRow>,
         rows: &[StoredObservation],
         cutoff: Date,
+        _vintage: Option<Date>,
     ) -> Result<StreamSet, String> {
         // Per day, the last value that arrived (rows come in arrival order).
         let mut mm_per_day = BTreeMap::new();

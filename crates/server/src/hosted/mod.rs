@@ -217,12 +217,16 @@ impl Hosted {
 pub trait LiveTwin {
     type M: Model;
     /// The data the filter assimilates: the stored `rows` (days after the
-    /// checkpoint) up to `cutoff`.
+    /// checkpoint, and for a nowcast the weeks before) up to `cutoff`;
+    /// with a `vintage`, as they stood at its end, the last days scaled as
+    /// incomplete ([`StreamSet::first_incomplete_day`]) as the rows'
+    /// revisions show. Kinds that do not nowcast ignore it.
     fn data(
         &self,
         streams: &HashMap<String, StreamRow>,
         rows: &[StoredObservation],
         cutoff: Date,
+        vintage: Option<Date>,
     ) -> Result<StreamSet, String>;
     /// A fresh filter on day 1.
     fn start<'a>(
@@ -253,12 +257,13 @@ pub trait LiveTwin {
     }
     /// The weekly ensemble of the forecast `fc` with its statistical
     /// companions, from `rows` (the last [`Self::history_days`] up to
-    /// `cutoff`, the origin).
+    /// `cutoff`, the origin; with a `vintage`, as in [`Self::data`]).
     fn weekly_ensemble(
         &self,
         _streams: &HashMap<String, StreamRow>,
         _rows: &[StoredObservation],
         _cutoff: Date,
+        _vintage: Option<Date>,
         _fc: &[StreamForecast],
     ) -> Result<Vec<WeeklyEnsemble>, String> {
         Ok(Vec::new())

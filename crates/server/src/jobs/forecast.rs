@@ -192,21 +192,23 @@ pub fn publish_forecast(
     })
 }
 
-/// The forecast's job record and provenance (from the checkpoint it
-/// started from, once that is on disk).
+/// The forecast's job record and provenance: what it was made from (the
+/// checkpoint it started from, once that is on disk, and for a nowcast the
+/// rows read after it).
 pub fn record_forecast(
     state: &AppState,
     twin: &TwinEntry,
     done: &StoredForecast,
-    checkpoint: &Path,
+    used: &[(&str, &Path)],
 ) -> Result<(), String> {
     let mut prov = super::recorder(
         "forecast",
         &[&twin.id, "--horizon", &done.horizon.to_string()],
     );
     super::record_spec(&mut prov, &twin.hosted)?;
-    prov.used("checkpoint", checkpoint)
-        .map_err(|e| e.to_string())?;
+    for (role, path) in used {
+        prov.used(role, path).map_err(|e| e.to_string())?;
+    }
     prov.generated("output", &done.file)
         .map_err(|e| e.to_string())?;
     prov.finish(&done.run_dir).map_err(|e| e.to_string())?;

@@ -18,6 +18,9 @@ pub struct NewObservation {
     pub location: Option<String>,
     pub stratum: Option<String>,
     pub value: f64,
+    /// When its source published it, if the sender says (else: when it
+    /// arrived).
+    pub issued_ms: Option<i64>,
 }
 
 /// A stored observation.
@@ -31,6 +34,8 @@ pub struct StoredObservation {
     pub stratum: Option<String>,
     pub value: f64,
     pub received_ms: i64,
+    /// When its source published it, as sent (`None`: not said).
+    pub issued_ms: Option<i64>,
     /// When it was retracted (then the live loop no longer reads it).
     pub retracted_ms: Option<i64>,
     pub retraction_reason: Option<String>,
@@ -85,8 +90,8 @@ pub fn insert_batch(
         batch_id = Some(conn.last_insert_rowid());
     }
     let mut insert = conn.prepare_cached(
-        "INSERT INTO observations (twin_id, stream, t_ms, day, location, stratum, value, received_ms, batch_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO observations (twin_id, stream, t_ms, day, location, stratum, value, received_ms, batch_id, issued_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     // For a twin that rewinds for late values: the earliest day it has
     // assimilated whose standing value this batch changes (a value sent
@@ -127,7 +132,8 @@ pub fn insert_batch(
             o.stratum,
             o.value,
             received_ms,
-            batch_id
+            batch_id,
+            o.issued_ms
         ])?;
         streams.insert(o.stream.as_str());
     }
@@ -170,11 +176,12 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredObservation> {
         received_ms: r.get(7)?,
         retracted_ms: r.get(8)?,
         retraction_reason: r.get(9)?,
+        issued_ms: r.get(10)?,
     })
 }
 
 const COLUMNS: &str =
-    "id, stream, t_ms, day, location, stratum, value, received_ms, retracted_ms, retraction_reason";
+    "id, stream, t_ms, day, location, stratum, value, received_ms, retracted_ms, retraction_reason, issued_ms";
 
 /// Which observations a history read returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +269,33 @@ pub fn last_day(conn: &Connection, twin: &str) -> StoreResult<Option<(i32, i64)>
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(day.zip(received))
+}
+
+/// When the twin's observations last changed: the last arrival or
+/// retraction (`None`: it has none).
+pub fn last_change_ms(conn: &Connection, twin: &str) -> StoreResult<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT max((SELECT max(received_ms) FROM observations WHERE twin_id = ?1),
+                    coalesce((SELECT max(retracted_ms) FROM observations WHERE twin_id = ?1), 0))",
+        [twin],
+        |r| r.get(0),
+    )?)
+}
+
+/// Whether a standing row for a day after `day` (days since 1970-01-01)
+/// was stored before `before_ms`.
+pub fn stored_after_day(
+    conn: &Connection,
+    twin: &str,
+    day: i32,
+    before_ms: i64,
+) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM observations WHERE twin_id = ?1 AND day > ?2
+                        AND received_ms < ?3 AND retracted_ms IS NULL)",
+        params![twin, day, before_ms],
+        |r| r.get(0),
+    )?)
 }
 
 /// The (location, stratum) cells with data on `day` (for deciding whether

@@ -190,6 +190,7 @@ mod tests {
             location: Some(location.into()),
             stratum: None,
             value,
+            issued_ms: None,
         }
     }
 

@@ -189,6 +189,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX observations_retracted ON observations (twin_id, retracted_ms)
         WHERE retracted_ms IS NOT NULL;
     "#,
+    // 7: when a value was published, where the sender says (a replay of an
+    // old record's vintages; NULL: when it arrived), so a twin that
+    // nowcasts can learn how complete recent counts are. Such a twin
+    // checkpoints behind its forecast origin and records what its last
+    // forecast read (`nowcast_read_ms`), to know when there is news.
+    r#"
+    ALTER TABLE observations ADD COLUMN issued_ms INTEGER;
+    ALTER TABLE twins ADD COLUMN nowcast INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE twins ADD COLUMN nowcast_read_ms INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

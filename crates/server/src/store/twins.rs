@@ -33,12 +33,18 @@ pub struct TwinRow {
     /// read at the next reassimilation) or `rewind` (the twin goes back to
     /// its newest checkpoint before that day at once).
     pub late_values: String,
+    /// Whether the last days' counts are read as incomplete, learning how
+    /// complete from the record's own revisions (see `live`).
+    pub nowcast: bool,
+    /// For a nowcasting twin: when its last update read its observations
+    /// (later changes are news; none: nothing to redo).
+    pub nowcast_read_ms: Option<i64>,
 }
 
 const COLUMNS: &str =
     "id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, \
     checkpoint_path, checkpoint_day, checkpoint_date, last_assimilation_ms, last_assimilation_run, \
-    last_forecast_id, last_error, parameters, generation, late_values";
+    last_forecast_id, last_error, parameters, generation, late_values, nowcast, nowcast_read_ms";
 
 impl TwinRow {
     /// The last day its checkpoint has assimilated, in days since
@@ -81,6 +87,8 @@ fn twin_row(r: &Row<'_>) -> rusqlite::Result<TwinRow> {
         parameters: r.get(16)?,
         generation: r.get(17)?,
         late_values: r.get(18)?,
+        nowcast: r.get(19)?,
+        nowcast_read_ms: r.get(20)?,
     })
 }
 
@@ -95,8 +103,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
         )));
     }
     conn.execute(
-        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, parameters, late_values)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO twins (id, name, spec_path, spec_sha256, members, seed, horizon_days, settle_ms, created_ms, parameters, late_values, nowcast)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             t.id,
             t.name,
@@ -108,7 +116,8 @@ pub fn insert_twin(conn: &Connection, t: &TwinRow) -> StoreResult<()> {
             t.settle_ms as i64,
             t.created_ms,
             t.parameters,
-            t.late_values
+            t.late_values,
+            t.nowcast
         ],
     )?;
     Ok(())
@@ -221,7 +230,7 @@ pub fn set_checkpoint(conn: &Connection, ck: &NewCheckpoint, at_ms: i64) -> Stor
 pub fn clear_checkpoint(conn: &Connection, id: &str) -> StoreResult<()> {
     let n = conn.execute(
         "UPDATE twins SET checkpoint_path = NULL, checkpoint_day = NULL, checkpoint_date = NULL,
-                last_error = NULL, generation = generation + 1
+                last_error = NULL, generation = generation + 1, nowcast_read_ms = NULL
          WHERE id = ?1",
         params![id],
     )?;
@@ -319,7 +328,7 @@ pub fn rewind(conn: &Connection, id: &str, epoch_day: i32) -> StoreResult<Rewind
     };
     conn.execute(
         "UPDATE twins SET checkpoint_path = ?2, checkpoint_day = ?3, checkpoint_date = ?4,
-                last_error = NULL, generation = ?5
+                last_error = NULL, generation = ?5, nowcast_read_ms = NULL
          WHERE id = ?1",
         params![id, path, day, date, next],
     )?;
@@ -335,6 +344,7 @@ pub struct TwinSettings {
     pub late_values: Option<String>,
     pub horizon_days: Option<usize>,
     pub settle_ms: Option<u64>,
+    pub nowcast: Option<bool>,
 }
 
 pub fn update_twin_settings(
@@ -344,17 +354,35 @@ pub fn update_twin_settings(
 ) -> StoreResult<TwinRow> {
     let n = conn.execute(
         "UPDATE twins SET late_values = coalesce(?2, late_values),
-                horizon_days = coalesce(?3, horizon_days), settle_ms = coalesce(?4, settle_ms)
+                horizon_days = coalesce(?3, horizon_days), settle_ms = coalesce(?4, settle_ms),
+                nowcast = coalesce(?5, nowcast), nowcast_read_ms = NULL
          WHERE id = ?1",
         params![
             id,
             settings.late_values,
             settings.horizon_days.map(|h| h as i64),
-            settings.settle_ms.map(|s| s as i64)
+            settings.settle_ms.map(|s| s as i64),
+            settings.nowcast
         ],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("no twin `{id}`")));
     }
     get_twin(conn, id)
+}
+
+/// Records that a nowcasting twin's update, of the twin's generation
+/// `generation`, read its observations at `read_ms` and published from
+/// them: until something changes after it, there is nothing to redo.
+pub fn set_nowcast_read(
+    conn: &Connection,
+    id: &str,
+    generation: i64,
+    read_ms: i64,
+) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE twins SET nowcast_read_ms = ?3 WHERE id = ?1 AND generation = ?2",
+        params![id, generation, read_ms],
+    )?;
+    Ok(())
 }
