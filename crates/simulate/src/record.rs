@@ -11,8 +11,10 @@
 //! outage; a revision repeats the key of an earlier record with an updated
 //! value), and `flag`, which is `"censored"` when the true value lies below
 //! `value` (a wastewater sample under the detection limit). Replay orders
-//! records by `issued` when present, otherwise by `time`, and sends only the
-//! five contract fields ([`Record::to_wire_json`]).
+//! records by `issued` when present, otherwise by `time`, and sends the
+//! contract's fields ([`Record::to_wire_json`]): the five, and `issued`
+//! where given (the service dates revisions by it; a nowcasting twin learns
+//! from them how complete recent counts are), never `flag`.
 
 use serde::{Deserialize, Serialize};
 
@@ -75,10 +77,11 @@ impl Record {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// One JSON object with the contract's five fields only: what replay
-    /// sends, since the service rejects unknown fields. `issued` has done
-    /// its work by then (it decided the order and the pacing); `flag` is
-    /// not sent, so a censored value arrives as the detection limit.
+    /// One JSON object with the contract's fields only: what replay sends,
+    /// since the service rejects unknown fields. `issued` goes too (besides
+    /// deciding the order and the pacing, it dates a revision in the
+    /// store); `flag` is not sent, so a censored value arrives as the
+    /// detection limit.
     pub fn to_wire_json(&self) -> String {
         let wire = WireRecord {
             stream: &self.stream,
@@ -86,6 +89,7 @@ impl Record {
             location: self.location.as_deref(),
             stratum: self.stratum.as_deref(),
             value: self.value,
+            issued: self.issued.as_deref(),
         };
         serde_json::to_string(&wire).unwrap_or_default()
     }
@@ -100,4 +104,6 @@ struct WireRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     stratum: Option<&'a str>,
     value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued: Option<&'a str>,
 }
