@@ -157,6 +157,13 @@ fn corrections_from_the_dashboard() {
         10 * SECOND,
     );
     assert_eq!(service.get("/v1/twins/spain")["late_values"], "rewind");
+    b.set_value("#nowcast", "true");
+    b.wait_until(
+        "nowcasting switched on",
+        "document.getElementById('reassimilate-message').textContent.includes('read as incomplete')",
+        10 * SECOND,
+    );
+    assert_eq!(service.get("/v1/twins/spain")["nowcast"], true);
 
     if broker.is_some() {
         b.wait_until(

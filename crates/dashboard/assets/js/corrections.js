@@ -71,30 +71,45 @@ function reassimilatePanel(twin) {
       button.disabled = false;
     }
   });
-  // What a late value does, changed in place (PATCH); the select shows
-  // the twin's setting until the API has accepted another.
-  const policy = h('select', { id: 'late-values', name: 'late_values' },
-    h('option', { value: 'hold', selected: twin.late_values !== 'rewind' }, 'Keep it until the twin is assimilated again'),
-    h('option', { value: 'rewind', selected: twin.late_values === 'rewind' }, 'Go back to the last checkpoint before its day at once'));
-  policy.addEventListener('change', async () => {
-    const wanted = policy.value;
-    message.textContent = '';
-    try {
-      const t = await api(`/v1/twins/${enc(twin.id)}`, { method: 'PATCH', body: { late_values: wanted } });
-      twin.late_values = t.late_values;
-      message.textContent = t.late_values === 'rewind'
-        ? 'Late values now send the twin back to its last checkpoint before their day.'
-        : 'Late values are now kept until the twin is assimilated again.';
-    } catch (err) {
-      policy.value = twin.late_values === 'rewind' ? 'rewind' : 'hold';
-      message.textContent = err.message;
-    }
-  });
+  const policy = settingSelect(twin, 'late_values', 'late-values', message, [
+    ['hold', 'Keep it until the twin is assimilated again',
+      'Late values are now kept until the twin is assimilated again.'],
+    ['rewind', 'Go back to the last checkpoint before its day at once',
+      'Late values now send the twin back to its last checkpoint before their day.'],
+  ]);
+  const nowcast = twin.kind === 'epidemic' && settingSelect(twin, 'nowcast', 'nowcast', message, [
+    [false, 'Final, as reported',
+      'The last days are now read as reported.'],
+    [true, 'Incomplete, scaled as its revisions show',
+      'The last days are now read as incomplete, learnt from the record\'s revisions (from the next update).'],
+  ]);
   return h('div', { id: 'reassimilate' },
     h('h3', {}, 'Late or corrected values'),
     h('p', { class: 'muted' }, 'A value for a day already assimilated (the later value for a day and area wins) is used once the twin reads its record again with the same seed: from its starting point, or from its last checkpoint before that day.'),
     field('late-values', 'When one arrives', policy),
+    nowcast && field('nowcast', 'The last days\' counts', nowcast),
     button, message);
+}
+
+// A live setting of the twin, changed in place (PATCH) when the select
+// changes; it shows the twin's setting until the API has accepted another.
+// Each choice: [value, label, what the message says once it is set].
+function settingSelect(twin, key, id, message, choices) {
+  const select = h('select', { id, name: key },
+    ...choices.map(([value, label]) => h('option', { value: String(value), selected: twin[key] === value }, label)));
+  select.addEventListener('change', async () => {
+    const [wanted] = choices.find(([value]) => String(value) === select.value);
+    message.textContent = '';
+    try {
+      const t = await api(`/v1/twins/${enc(twin.id)}`, { method: 'PATCH', body: { [key]: wanted } });
+      twin[key] = t[key];
+      message.textContent = choices.find(([value]) => value === t[key])[2];
+    } catch (err) {
+      select.value = String(twin[key]);
+      message.textContent = err.message;
+    }
+  });
+  return select;
 }
 
 // Each message's last retry outcome, by id, so a refresh of the list (a
