@@ -273,6 +273,7 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
         s(&assimilated.join("checkpoint.bin")),
         "--horizon",
         "14",
+        "--ensemble",
         "--out",
         s(&out),
     ]);
@@ -288,4 +289,26 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
         raw_gap > 1.0,
         "reading the last days as final changed nothing: {raw_gap}"
     );
+
+    // The weekly ensemble too: its companions read the last weeks divided
+    // by their completeness, from the store as from the file.
+    let ensemble = hub_values(&out.join(format!("{LAST}-didymos-ensemble.csv")));
+    let weekly = nowcast["weekly_ensemble"].as_array().unwrap();
+    assert_eq!(weekly.len(), 53);
+    for w in weekly {
+        for (k, q) in w["quantiles"].as_array().unwrap().iter().enumerate() {
+            let key = (
+                format!("{} wk ahead inc new_hospitalized", k + 1),
+                w["location"].as_str().unwrap().to_string(),
+                w["week_ends"][k].as_str().unwrap().to_string(),
+            );
+            let expected = &ensemble[&key];
+            for (a, b) in floats(q).iter().zip(expected) {
+                assert!(
+                    (a - b).abs() <= 5e-4 + 1e-9 * b.abs(),
+                    "{key:?}: {q} vs {expected:?}"
+                );
+            }
+        }
+    }
 }

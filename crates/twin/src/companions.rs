@@ -214,6 +214,8 @@ pub struct WeeklyEnsembles {
 /// its observed days plus the forecast of the rest: the twin's days after
 /// the origin, and the companions' 7-day sums ending on its Saturday
 /// scaled to the share of a week those days carry ([`first_days_share`]).
+/// Days a stream holds as incomplete ([`Stream::completeness`]) are read
+/// divided by their completeness ([`Stream::nowcast`]).
 pub fn weekly_ensembles(
     fc: &[StreamForecast],
     (data, leading): (&StreamSet, &[Option<Stream>]),
@@ -223,7 +225,13 @@ pub fn weekly_ensembles(
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (s, (stream, f)) in data.streams().iter().zip(fc).enumerate() {
-        let lead_of = leading.get(s).and_then(Option::as_ref);
+        // Provisional last days (a record as issued) are read as estimates
+        // of their final counts, as the backtest's companions read them:
+        // the targets are final counts.
+        let stream = stream.nowcast();
+        let stream = stream.as_ref();
+        let lead_of = leading.get(s).and_then(Option::as_ref).map(Stream::nowcast);
+        let lead_of = lead_of.as_deref();
         let targets = epiweek_targets(origin_date, f.values.first().map_or(0, Vec::len));
         if targets.is_empty() {
             continue;

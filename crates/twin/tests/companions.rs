@@ -72,6 +72,25 @@ fn perturbed(s: &Stream, day: usize) -> Stream {
     s
 }
 
+/// A forecast to combine with: any samples do, two weeks, 30 members, at
+/// `n_loc` locations and their total.
+fn any_forecast(n_loc: usize) -> StreamForecast {
+    let mut locations: Vec<String> = (0..n_loc).map(|l| format!("p{l}")).collect();
+    locations.push(TOTAL.to_string());
+    let values = (0..=n_loc)
+        .map(|l| {
+            (1..=14)
+                .map(|h| (0..30).map(|m| (l * 7 + h * 3 + m) as f64).collect())
+                .collect()
+        })
+        .collect();
+    StreamForecast {
+        stream: "cases".into(),
+        locations,
+        values,
+    }
+}
+
 fn run(model: &MmcaModel, data: &StreamSet, leading: &Stream) -> Vec<Score> {
     let lead = [Some(leading.clone())];
     backtest_leading(pf(model, data, 40, 5), data, &lead, &opts(), |_| Ok(None))
@@ -205,22 +224,8 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
     let truth = simulate_truth(&model, model.parameters().values(), &template, LONG, 9);
     let full = observed(&model, &stream, &truth, LONG);
     let leading = leading_of(&full);
-    // A forecast to combine with: any samples do, two weeks, 30 members.
     let n_loc = full.streams()[0].aggregation.len();
-    let mut locations: Vec<String> = (0..n_loc).map(|l| format!("p{l}")).collect();
-    locations.push(TOTAL.to_string());
-    let values = (0..=n_loc)
-        .map(|l| {
-            (1..=14)
-                .map(|h| (0..30).map(|m| (l * 7 + h * 3 + m) as f64).collect())
-                .collect()
-        })
-        .collect();
-    let fc = [StreamForecast {
-        stream: "cases".into(),
-        locations,
-        values,
-    }];
+    let fc = [any_forecast(n_loc)];
     let short = TrendOptions {
         window: 3,
         ..TrendOptions::default()
@@ -255,4 +260,67 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
         assert_eq!(cut(days), whole, "window {}, day {origin}", opts.window);
         assert_ne!(cut(days - 7), whole, "window {}, day {origin}", opts.window);
     }
+}
+
+/// A record as issued: the weekly ensemble reads its incomplete last days
+/// as their estimated final counts (divided by their completeness), the
+/// same as a record that gave those estimates outright, for the stream
+/// and its leading series alike; read as reported, they would differ.
+#[test]
+fn the_weekly_ensemble_reads_incomplete_days_as_estimates_of_the_final_counts() {
+    const LONG: usize = 13 * 7;
+    const ORIGIN: usize = 12 * 7 + 1;
+    let model = model(LONG, 0.04, 0.2);
+    let stream = infections_stream(&model, 20.0);
+    let template = stream_set(&model, vec![stream.clone()]);
+    let truth = simulate_truth(&model, model.parameters().values(), &template, LONG, 9);
+    let full = observed(&model, &stream, &truth, LONG);
+    let fc = [any_forecast(full.streams()[0].aggregation.len())];
+    // The last ten days issued at half their final counts (the final
+    // record doubles them: counts stay whole).
+    let shares: std::collections::BTreeMap<usize, f64> =
+        (0..10).map(|k| (ORIGIN - k, 0.5)).collect();
+    let completed = |s: &Stream| {
+        let mut s = s.clone();
+        for day in shares.keys() {
+            for v in s.data.get_mut(day).unwrap().iter_mut().flatten() {
+                *v *= 2.0;
+            }
+        }
+        s
+    };
+    let issued = |s: &Stream| {
+        let mut s = s.clone();
+        s.completeness = shares.clone();
+        s
+    };
+    let leading = leading_of(&full);
+    let final_set = stream_set(&model, vec![completed(&full.streams()[0])]);
+    let at = (ORIGIN, model.calendar().date_of(ORIGIN));
+    let opts = TrendOptions::default();
+    let final_lead = [Some(completed(&leading))];
+    let final_record = weekly_ensembles(&fc, (&final_set, &final_lead), at, &opts).unwrap();
+    let as_issued = stream_set(&model, vec![issued(&full.streams()[0])]);
+    let lead = [Some(issued(&leading))];
+    let nowcast = weekly_ensembles(&fc, (&as_issued, &lead), at, &opts).unwrap();
+    let close = |a: &[didymos_twin::companions::WeeklyEnsemble],
+                 b: &[didymos_twin::companions::WeeklyEnsemble]| {
+        a.iter().zip(b).all(|(x, y)| {
+            x.weeks.iter().zip(&y.weeks).all(|((_, p), (_, q))| {
+                p.values()
+                    .iter()
+                    .zip(q.values())
+                    .all(|(u, v)| (u - v).abs() <= 1e-9 * v.abs().max(1.0))
+            })
+        })
+    };
+    assert_eq!(nowcast.forecasts.len(), final_record.forecasts.len());
+    assert!(close(&nowcast.forecasts, &final_record.forecasts));
+    // Read as reported, the same record forecasts otherwise.
+    let mut raw = as_issued.clone();
+    raw.set_completeness(0, Default::default());
+    let mut raw_lead = issued(&leading);
+    raw_lead.completeness.clear();
+    let raw = weekly_ensembles(&fc, (&raw, &[Some(raw_lead)]), at, &opts).unwrap();
+    assert!(!close(&raw.forecasts, &final_record.forecasts));
 }
