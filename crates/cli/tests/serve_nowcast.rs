@@ -253,6 +253,24 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
     .unwrap();
     let through = &runs[0]["result"]["nowcast"]["checkpoint_through"];
     assert_eq!(through, "2020-04-09", "{}", runs[0]);
+    // The forecast says which days it read as incomplete, and how much so.
+    let told = &nowcast["nowcast"];
+    assert_eq!(told["vintage"], LAST, "{told}");
+    let days = &told["provisional"][0];
+    assert_eq!(days["target"], "new_hospitalized", "{told}");
+    let dates = days["dates"].as_array().unwrap();
+    assert_eq!(
+        (dates.len(), &dates[0]),
+        (10, &json!("2020-04-10")),
+        "{told}"
+    );
+    let shares = floats(&days["reported_share"]);
+    assert!(shares.iter().all(|&s| (0.3..1.0).contains(&s)), "{told}");
+    assert!(
+        shares[0] > shares[9],
+        "older days are more complete: {told}"
+    );
+    assert!(raw.get("nowcast").is_none());
     server.kill();
 
     let assimilated = dir.path().join("assimilated");

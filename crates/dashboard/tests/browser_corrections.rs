@@ -4,7 +4,8 @@
 //! reassimilation from its button, and, against a real mosquitto, the MQTT
 //! messages the service kept: tried again from the page, refused while
 //! their cause stands, stored once the stream is registered from the
-//! page's own form.
+//! page's own form. A twin switched to nowcasting shows under its fan chart
+//! which days it reads as incomplete.
 //! Screenshots go to target/test-artifacts/dashboard/.
 
 mod support;
@@ -221,5 +222,36 @@ fn corrections_from_the_dashboard() {
         assert_eq!(stored["items"][0]["value"], 3.0, "{stored}");
         assert_eq!(stored["items"][0]["location"], "28", "{stored}");
     }
+    assert!(b.page_errors.is_empty(), "page errors: {:?}", b.page_errors);
+}
+
+#[test]
+fn a_nowcasting_twin_shows_its_provisional_days() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let service = Service::start();
+    service.create_spain_twin(10);
+    let (s, b, _) = service.request(
+        "PATCH",
+        "/v1/twins/spain",
+        Some(&json!({"nowcast": true})),
+        true,
+    );
+    assert_eq!(s, 200, "{b}");
+    // Three weeks of counts first reported at half, whole three days on.
+    service.ingest_days_issued(&dates((2020, 3, 1), 21), 3);
+    service.wait_for_forecast("2020-03-21", 240 * SECOND);
+
+    let out = artifacts();
+    let mut b = Browser::launch(&chromium, &out.join("chromium-nowcast.log"));
+    b.viewport(1280, 900);
+    b.open_with_token(&format!("{}#/twin/spain", service.base()), ADMIN);
+    b.wait_until(
+        "the note on the provisional days",
+        "document.getElementById('provisional-note')?.textContent.startsWith('Still being reported: the 3 days from 2020-03-19 to 2020-03-21 are read as incomplete')",
+        60 * SECOND,
+    );
+    b.screenshot(&out.join("nowcast-provisional.png"));
     assert!(b.page_errors.is_empty(), "page errors: {:?}", b.page_errors);
 }

@@ -202,6 +202,7 @@ fn run<T: LiveTwin>(
                 (origin, members),
                 started,
                 (simulate_ms, ensemble_ms),
+                vintage.map(|v| nowcast::provisional(&data, &cal, v)),
             )?)
         }
     };

@@ -9,8 +9,11 @@
 //! them and reads them afresh at every update, as `didymos forecast
 //! --until` does with a file's `issued_column`.
 
+use didymos_core::observation::StreamSet;
 use didymos_core::timestamp::day_of;
-use didymos_core::Date;
+use didymos_core::{Calendar, Date};
+
+use crate::jobs::{Nowcast, ProvisionalDays};
 
 use crate::store::{self, StoredObservation, TwinRow};
 use crate::AppState;
@@ -63,4 +66,31 @@ pub fn record_read(
             store::set_nowcast_read(c, &id, generation, read_ms)
         })
         .map_err(|e| e.to_string())
+}
+
+/// What `data`, read as the record stood at `vintage`, holds as
+/// incomplete: for the forecast, so its users see which days are
+/// provisional and how complete they were taken to be.
+pub fn provisional(data: &StreamSet, calendar: &Calendar, vintage: Date) -> Nowcast {
+    Nowcast {
+        vintage: vintage.to_string(),
+        provisional: data
+            .streams()
+            .iter()
+            .filter(|s| !s.completeness.is_empty())
+            .map(|s| ProvisionalDays {
+                target: s.name.clone(),
+                dates: s
+                    .completeness
+                    .keys()
+                    .map(|&d| calendar.date_of(d).to_string())
+                    .collect(),
+                reported_share: s
+                    .completeness
+                    .values()
+                    .map(|share| (share * 1000.0).round() / 1000.0)
+                    .collect(),
+            })
+            .collect(),
+    }
 }

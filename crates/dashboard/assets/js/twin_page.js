@@ -56,6 +56,7 @@ export async function renderTwin(main, twinId) {
   const areaSelect = h('select', { id: 'area-select' });
   const chart = h('div', { id: 'fan-chart', class: 'chart' });
   const weekly = h('div', { id: 'weekly-ensemble' });
+  const provisional = h('p', { id: 'provisional-note', class: 'muted' });
   const metricSelect = h(
     'select',
     { id: 'metric-select' },
@@ -85,7 +86,7 @@ export async function renderTwin(main, twinId) {
         h('div', { class: 'controls' },
           h('label', { for: 'target-select' }, 'What'), targetSelect,
           h('label', { for: 'area-select' }, 'Area'), areaSelect),
-        chart, weekly),
+        chart, provisional, weekly),
       h('section', { id: 'map-section', tabindex: -1, 'aria-labelledby': 'map-title' },
         h('h2', { id: 'map-title' }, 'Map of all areas'),
         h('div', { class: 'controls' },
@@ -107,7 +108,23 @@ export async function renderTwin(main, twinId) {
       area: page.area,
     });
     chart.dataset.origin = page.forecast?.origin || '';
+    drawProvisional();
     drawWeekly();
+  }
+
+  // A nowcasting twin's last days, read as incomplete: which, and how
+  // complete the record's own revisions say they are.
+  function drawProvisional() {
+    const p = page.forecast?.nowcast?.provisional?.find((t) => t.target === page.target);
+    if (!p || !p.dates.length) {
+      provisional.textContent = '';
+      return;
+    }
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    const [low, high] = [pct(Math.min(...p.reported_share)), pct(Math.max(...p.reported_share))];
+    provisional.textContent = `Still being reported: the ${p.dates.length} days from ${p.dates[0]} to ` +
+      `${p.dates[p.dates.length - 1]} are read as incomplete, with ${low === high ? low : `${low} to ${high}`} ` +
+      'of their final counts in so far (learnt from earlier revisions of the record).';
   }
 
   // The weekly totals of the twin combined with its statistical companions,

@@ -130,6 +130,35 @@ impl Service {
         assert_eq!(s, 200, "{b}");
     }
 
+    /// Ingests `dates` as a record still being completed: each count first
+    /// at half (rounded down) on its date, then whole `lag` days later,
+    /// each record with its `issued` date; issues after the last date are
+    /// not made yet.
+    pub fn ingest_days_issued(&self, dates: &[String], lag: i32) {
+        let last: didymos_core::Date = dates.last().unwrap().parse().unwrap();
+        let mut records = Vec::new();
+        for (d, loc, age, v) in spain_rows().iter().filter(|r| dates.contains(&r.0)) {
+            let date: didymos_core::Date = d.parse().unwrap();
+            let half = (v / 2.0).floor();
+            records.push(
+                json!({"stream": "hosp", "time": d, "location": loc, "stratum": age,
+                                "value": half, "issued": d}),
+            );
+            let later = date.add_days(lag);
+            if later <= last && half != *v {
+                records.push(
+                    json!({"stream": "hosp", "time": d, "location": loc, "stratum": age,
+                                    "value": v, "issued": later.to_string()}),
+                );
+            }
+        }
+        let (s, b) = self.post(
+            "/v1/twins/spain/observations",
+            &json!({"observations": records}),
+        );
+        assert_eq!(s, 200, "{b}");
+    }
+
     /// Waits until the twin has a forecast issued from `date`.
     pub fn wait_for_forecast(&self, date: &str, limit: Duration) {
         let start = Instant::now();

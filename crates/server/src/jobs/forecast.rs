@@ -33,6 +33,30 @@ pub struct ForecastBody {
     /// weeks of data have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weekly_ensemble: Vec<WeeklyQuantiles>,
+    /// A nowcasting twin's provisional last days: read as incomplete, each
+    /// scaled by the share of its final count the record's own revisions
+    /// say is reported that soon (absent: every day read as final).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nowcast: Option<Nowcast>,
+}
+
+/// What a nowcasting twin read as incomplete.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Nowcast {
+    /// The day the record stood at: the last day a value was issued.
+    pub vintage: String,
+    /// Per target with provisional days: those days and their shares.
+    pub provisional: Vec<ProvisionalDays>,
+}
+
+/// One target's provisional days.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProvisionalDays {
+    pub target: String,
+    pub dates: Vec<String>,
+    /// `reported_share[k]`: the share of `dates[k]`'s final count taken
+    /// to be in (below 1: more is still to come).
+    pub reported_share: Vec<f64>,
 }
 
 /// One target's weekly forecasts at one location.
@@ -79,6 +103,7 @@ pub fn summarise(
     origin: didymos_core::Date,
     members: usize,
     unit: Option<&str>,
+    nowcast: Option<Nowcast>,
 ) -> Result<ForecastBody, String> {
     let horizon = fc
         .first()
@@ -127,6 +152,7 @@ pub fn summarise(
                     .collect(),
             })
             .collect(),
+        nowcast,
     })
 }
 
@@ -151,6 +177,7 @@ pub fn publish_forecast(
     (origin, members): (didymos_core::Date, usize),
     started: Instant,
     (simulate_ms, ensemble_ms): (u64, u64),
+    nowcast: Option<Nowcast>,
 ) -> Result<StoredForecast, String> {
     let horizon = fc
         .first()
@@ -160,7 +187,8 @@ pub fn publish_forecast(
     let run_dir = state.runs_dir().join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
-    let body = summarise((fc, weekly), origin, members, twin.hosted.forecast_unit())?;
+    let unit = twin.hosted.forecast_unit();
+    let body = summarise((fc, weekly), origin, members, unit, nowcast)?;
     let text = serde_json::to_string(&body).map_err(|e| e.to_string())?;
     let summarise_ms = t0.elapsed().as_millis() as u64;
     let file = run_dir.join("forecast.json");

@@ -7,7 +7,8 @@ mod forecast;
 pub mod scenario;
 
 pub use forecast::{
-    publish_forecast, record_forecast, ForecastBody, StoredForecast, TargetQuantiles,
+    publish_forecast, record_forecast, ForecastBody, Nowcast, ProvisionalDays, StoredForecast,
+    TargetQuantiles,
 };
 
 use std::path::Path;
