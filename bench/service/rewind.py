@@ -6,13 +6,15 @@ for late values").
 
 Starts `didymos serve` on a free 127.0.0.1 port with a temporary data
 directory, registers the Spain twin twice (1,000 members; `late_values`
-`hold` and `rewind`), sends both the 2020 admissions up to 2020-12-07 in
-one batch, then each day to 12-15 on its own (waiting for each forecast,
-so the rewinding twin keeps a checkpoint per day). Then, RUNS times (default
-3): a correction for 12-13 (Madrid, the oldest age group) to both twins;
-the rewinding twin's time from the request to its new forecast; and the
-holding twin's time from a reassimilation request to its new forecast. The
-two forecasts must be identical. Standard library only.
+`hold` and `rewind`), sends the holding twin the 2020 admissions up to
+2020-12-07 in one batch and the rewinding twin those up to 10-31, then
+each day to 12-15 on its own (waiting for each forecast, so the rewinding
+twin keeps checkpoints as a live twin does). Then, RUNS times (default 3):
+a correction for 12-13 (Madrid, the oldest age group) to both twins; the
+rewinding twin's time from the request to its new forecast; and the
+holding twin's time from a reassimilation request to its new forecast.
+Last, the same for a correction for 11-20, weeks back. The two forecasts
+must be identical each time. Standard library only.
 """
 
 import csv
@@ -112,13 +114,18 @@ def main():
                             {"name": "hosp", "unit": "persons/day", "observable": "new_hospitalized",
                              "cadence": "1d", "value_type": "count"})
             assert s == 201, b
-        days = [f"2020-12-{d:02d}" for d in range(8, 16)]
-        for twin in ("hold", "rewind"):
+        # The rewinding twin runs live from November, a day at a time, so
+        # it has checkpoints to go back to weeks later.
+        nov = [f"2020-11-{d:02d}" for d in range(1, 31)]
+        days = [f"2020-12-{d:02d}" for d in range(1, 16)]
+        for twin, batch_to in (("hold", "2020-12-07"), ("rewind", "2020-10-31")):
             s, b = api.call("POST", f"/v1/twins/{twin}/observations",
-                            {"observations": records(rows, lambda d: "2020-02-10" <= d <= "2020-12-07")})
+                            {"observations": records(rows, lambda d: "2020-02-10" <= d <= batch_to)})
             assert s == 200, b
-            api.wait_forecast(twin, origin="2020-12-07")
-            for day in days:
+            api.wait_forecast(twin, origin=batch_to)
+            for day in nov + days:
+                if day <= batch_to:
+                    continue
                 s, b = api.call("POST", f"/v1/twins/{twin}/observations",
                                 {"observations": records(rows, lambda d, day=day: d == day)})
                 assert s == 200, b
@@ -146,6 +153,29 @@ def main():
                   f"reassimilate from the start and forecast {t_reassimilate:.2f} s; "
                   f"forecasts identical: {same}")
             assert same
+        # A correction weeks old: back to the week's kept checkpoint, not
+        # to the start.
+        fix = {"observations": [{"stream": "hosp", "time": "2020-11-20", "location": "28",
+                                 "stratum": "O", "value": 400}]}
+        before = api.latest("rewind")["id"]
+        t0 = time.time()
+        s, answer = api.call("POST", "/v1/twins/rewind/observations", fix)
+        assert s == 200 and answer.get("rewound_to"), answer
+        rewound = api.wait_forecast("rewind", newer_than=before)
+        t_rewind = time.time() - t0
+        s, b = api.call("POST", "/v1/twins/hold/observations", fix)
+        assert s == 200, b
+        before = api.latest("hold")["id"]
+        t0 = time.time()
+        s, b = api.call("POST", "/v1/twins/hold/reassimilate", {})
+        assert s == 202, b
+        held = api.wait_forecast("hold", newer_than=before)
+        t_reassimilate = time.time() - t0
+        same = held["targets"] == rewound["targets"] and held["origin"] == rewound["origin"]
+        print(f"correction for 2020-11-20: rewind to {answer['rewound_to']} and forecast {t_rewind:.2f} s; "
+              f"reassimilate from the start and forecast {t_reassimilate:.2f} s; "
+              f"forecasts identical: {same}")
+        assert same
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

@@ -19,6 +19,7 @@ pub mod nowcast;
 pub mod openapi;
 pub mod problem;
 pub mod registry;
+pub mod retention;
 pub mod server;
 pub mod store;
 pub mod worker;

@@ -307,7 +307,7 @@ fn run<T: LiveTwin>(
         nowcast::record_read(state, row, target, read_ms)?;
     }
     crate::events::publish(&state.events, "assimilation", &twin.id, result);
-    prune_checkpoints(state, &twin.id, &row.late_values);
+    crate::retention::prune(state, &twin.id, &row.late_values);
     Ok(())
 }
 
@@ -358,30 +358,4 @@ fn write_observations(path: &Path, rows: &[StoredObservation]) -> Result<(), Str
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     didymos_core::fs::write_atomic(path, &bytes).map_err(|e| e.to_string())
-}
-
-/// Checkpoints are large (members × state): keep the newest few; their
-/// runs' prov.json still name them by hash. A twin that rewinds for late
-/// values keeps more of them to rewind to (a value later than that sends
-/// it back to the start).
-const CHECKPOINTS_KEPT: usize = 3;
-const CHECKPOINTS_KEPT_REWINDING: usize = 8;
-
-fn prune_checkpoints(state: &AppState, twin: &str, late_values: &str) {
-    let kept = match late_values {
-        "rewind" => CHECKPOINTS_KEPT_REWINDING,
-        _ => CHECKPOINTS_KEPT,
-    };
-    let t = twin.to_string();
-    let Ok(runs) = state
-        .store
-        .read_blocking(move |c| store::list_runs(c, Some(&t), Some("assimilate"), 1000))
-    else {
-        return;
-    };
-    // Superseded runs' checkpoints are gone already and take no place.
-    let holding = runs.iter().filter(|r| r.status != "superseded");
-    for r in holding.skip(kept) {
-        let _ = std::fs::remove_file(Path::new(&r.dir).join("checkpoint.bin"));
-    }
 }

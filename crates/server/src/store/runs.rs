@@ -99,6 +99,34 @@ pub fn list_runs(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// An assimilation run as a checkpoint the twin may keep.
+#[derive(Debug, Clone)]
+pub struct CheckpointRun {
+    pub dir: String,
+    /// The checkpoint's day (days since 1970-01-01) if the twin could
+    /// resume from it: recorded by its update, in the twin's current
+    /// generation.
+    pub valid_day: Option<i32>,
+}
+
+/// The twin's assimilation runs, newest first.
+pub fn checkpoint_runs(conn: &Connection, twin: &str) -> StoreResult<Vec<CheckpointRun>> {
+    let mut st = conn.prepare(
+        "SELECT r.dir, CASE WHEN r.status <> 'superseded' AND r.generation = t.generation
+                            THEN r.checkpoint_epoch_day END
+         FROM runs r JOIN twins t ON t.id = r.twin_id
+         WHERE r.twin_id = ?1 AND r.kind = 'assimilate'
+         ORDER BY r.created_ms DESC, r.id DESC",
+    )?;
+    let rows = st.query_map([twin], |r| {
+        Ok(CheckpointRun {
+            dir: r.get(0)?,
+            valid_day: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Jobs left queued or running by a previous process: they will never
 /// finish, so say so.
 pub fn fail_interrupted_runs(conn: &Connection, at_ms: i64) -> StoreResult<usize> {
