@@ -80,6 +80,33 @@ def records(rows, pred):
     ]
 
 
+def correct(api, label, day, value):
+    """Sends both twins a correction for Madrid's oldest group on `day`:
+    the rewinding twin's time to its new forecast, the holding twin's time
+    from a reassimilation request to its; the forecasts must agree."""
+    fix = {"observations": [{"stream": "hosp", "time": day, "location": "28",
+                             "stratum": "O", "value": value}]}
+    before = api.latest("rewind")["id"]
+    t0 = time.time()
+    s, answer = api.call("POST", "/v1/twins/rewind/observations", fix)
+    assert s == 200 and answer.get("rewound_to"), answer
+    rewound = api.wait_forecast("rewind", newer_than=before)
+    t_rewind = time.time() - t0
+    s, b = api.call("POST", "/v1/twins/hold/observations", fix)
+    assert s == 200 and "rewound_to" not in b, b
+    before = api.latest("hold")["id"]
+    t0 = time.time()
+    s, b = api.call("POST", "/v1/twins/hold/reassimilate", {})
+    assert s == 202, b
+    held = api.wait_forecast("hold", newer_than=before)
+    t_reassimilate = time.time() - t0
+    same = held["targets"] == rewound["targets"] and held["origin"] == rewound["origin"]
+    print(f"{label}: correction for {day}: rewind to {answer['rewound_to']} and forecast "
+          f"{t_rewind:.2f} s; reassimilate from the start and forecast {t_reassimilate:.2f} s; "
+          f"forecasts identical: {same}")
+    assert same
+
+
 def main():
     with open(os.path.join(ROOT, "data/spain/spain_provinces_covid19_daily_by_age_2020.csv")) as f:
         rows = [
@@ -130,52 +157,12 @@ def main():
                                 {"observations": records(rows, lambda d, day=day: d == day)})
                 assert s == 200, b
                 api.wait_forecast(twin, origin=day)
-        print(f"{BIN}: Spain twin, 1000 members, 2020-02-10..12-15; correction for 2020-12-13")
+        print(f"{BIN}: Spain twin, 1000 members, 2020-02-10..12-15")
         for run in range(RUNS):
-            fix = {"observations": [{"stream": "hosp", "time": "2020-12-13", "location": "28",
-                                     "stratum": "O", "value": 40 + run}]}
-            before = api.latest("rewind")["id"]
-            t0 = time.time()
-            s, b = api.call("POST", "/v1/twins/rewind/observations", fix)
-            assert s == 200 and b.get("rewound_to") == "2020-12-12", b
-            rewound = api.wait_forecast("rewind", newer_than=before)
-            t_rewind = time.time() - t0
-            s, b = api.call("POST", "/v1/twins/hold/observations", fix)
-            assert s == 200 and "rewound_to" not in b, b
-            before = api.latest("hold")["id"]
-            t0 = time.time()
-            s, b = api.call("POST", "/v1/twins/hold/reassimilate", {})
-            assert s == 202, b
-            held = api.wait_forecast("hold", newer_than=before)
-            t_reassimilate = time.time() - t0
-            same = held["targets"] == rewound["targets"] and held["origin"] == rewound["origin"]
-            print(f"run {run + 1}: rewind to 12-12 and forecast {t_rewind:.2f} s; "
-                  f"reassimilate from the start and forecast {t_reassimilate:.2f} s; "
-                  f"forecasts identical: {same}")
-            assert same
+            correct(api, f"run {run + 1}", "2020-12-13", 40 + run)
         # A correction weeks old: back to the week's kept checkpoint, not
         # to the start.
-        fix = {"observations": [{"stream": "hosp", "time": "2020-11-20", "location": "28",
-                                 "stratum": "O", "value": 400}]}
-        before = api.latest("rewind")["id"]
-        t0 = time.time()
-        s, answer = api.call("POST", "/v1/twins/rewind/observations", fix)
-        assert s == 200 and answer.get("rewound_to"), answer
-        rewound = api.wait_forecast("rewind", newer_than=before)
-        t_rewind = time.time() - t0
-        s, b = api.call("POST", "/v1/twins/hold/observations", fix)
-        assert s == 200, b
-        before = api.latest("hold")["id"]
-        t0 = time.time()
-        s, b = api.call("POST", "/v1/twins/hold/reassimilate", {})
-        assert s == 202, b
-        held = api.wait_forecast("hold", newer_than=before)
-        t_reassimilate = time.time() - t0
-        same = held["targets"] == rewound["targets"] and held["origin"] == rewound["origin"]
-        print(f"correction for 2020-11-20: rewind to {answer['rewound_to']} and forecast {t_rewind:.2f} s; "
-              f"reassimilate from the start and forecast {t_reassimilate:.2f} s; "
-              f"forecasts identical: {same}")
-        assert same
+        correct(api, "weeks back", "2020-11-20", 400)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
