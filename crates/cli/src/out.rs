@@ -29,12 +29,12 @@ pub fn write(args: fmt::Arguments<'_>, newline: bool) {
     }
 }
 
-/// `print!` through [`write`].
+/// `print!` through [`write()`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write(format_args!($($arg)*), false) };
 }
 
-/// `println!` through [`write`].
+/// `println!` through [`write()`].
 macro_rules! outln {
     ($($arg:tt)*) => { $crate::out::write(format_args!($($arg)*), true) };
 }

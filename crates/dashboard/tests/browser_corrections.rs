@@ -252,6 +252,15 @@ fn a_nowcasting_twin_shows_its_provisional_days() {
         "document.getElementById('provisional-note')?.textContent.startsWith('Still being reported: the 3 days from 2020-03-19 to 2020-03-21 are read as incomplete')",
         60 * SECOND,
     );
+    // Drawn open, each with a dashed line up to its expected final count.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#fan-chart .observed-point.provisional').length"),
+        json!(3)
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#fan-chart .provisional-gap').length"),
+        json!(3)
+    );
     b.screenshot(&out.join("nowcast-provisional.png"));
     assert!(b.page_errors.is_empty(), "page errors: {:?}", b.page_errors);
 }

@@ -29,9 +29,13 @@ function bandPoints(days, upper, lower, x, y) {
 /**
  * Draws into `container`:
  *   observed: [{date, value}] (ISO dates), forecast: {dates, levels, quantiles}
- *   or null, label: what and where (e.g. "Hospital admissions — Madrid").
+ *   or null, label: what and where (e.g. "Hospital admissions — Madrid"),
+ *   provisional: a Map from the dates still being reported to the share of
+ *   their final count in so far (a nowcasting twin's), or absent. Those
+ *   days are drawn open, with a dashed line up to their expected final
+ *   count, so a half-reported day does not read as a fall.
  */
-export function renderFanChart(container, { observed, forecast, label, area }) {
+export function renderFanChart(container, { observed, forecast, label, area, provisional = new Map() }) {
   const obsDays = observed.map((o) => dayNumber(o.date));
   const fcDays = forecast ? forecast.dates.map(dayNumber) : [];
   const allDays = [...obsDays, ...fcDays];
@@ -44,7 +48,8 @@ export function renderFanChart(container, { observed, forecast, label, area }) {
         [0.05, 0.25, 0.5, 0.75, 0.95].map((l) => [l, forecast.quantiles.map((row) => row[levelIndex(forecast.levels, l)])]),
       )
     : null;
-  const maxY = Math.max(1, ...observed.map((o) => o.value), ...(q ? q[0.95] : []));
+  const expected = (o) => (provisional.has(o.date) ? o.value / provisional.get(o.date) : o.value);
+  const maxY = Math.max(1, ...observed.map(expected), ...(q ? q[0.95] : []));
   const minDay = Math.min(...allDays);
   const maxDay = Math.max(...allDays, minDay + 1);
   const x = (d) => (PAD.left + ((d - minDay) / (maxDay - minDay)) * (WIDTH - PAD.left - PAD.right)).toFixed(1);
@@ -83,6 +88,16 @@ export function renderFanChart(container, { observed, forecast, label, area }) {
   }
   const points = s('g', { class: 'observed' });
   observed.forEach((o, i) => {
+    if (provisional.has(o.date)) {
+      const share = provisional.get(o.date);
+      const note = `${o.date}: ${number(o.value)} so far, about ${Math.round(100 * share)}% of the final count; ` +
+        `expected final about ${number(expected(o))}`;
+      points.append(
+        s('line', { class: 'provisional-gap', x1: x(obsDays[i]), x2: x(obsDays[i]), y1: y(o.value), y2: y(expected(o)) }),
+        s('circle', { class: 'observed-point provisional', cx: x(obsDays[i]), cy: y(o.value), r: 3 }, s('title', {}, note)),
+      );
+      return;
+    }
     points.append(
       s('circle', { class: 'observed-point', cx: x(obsDays[i]), cy: y(o.value), r: 3 }, s('title', {}, `${o.date}: ${number(o.value)}`)),
     );
@@ -93,6 +108,8 @@ export function renderFanChart(container, { observed, forecast, label, area }) {
     'ul',
     { class: 'legend' },
     h('li', {}, h('span', { class: 'swatch observed-swatch', 'aria-hidden': 'true' }), 'Observed'),
+    observed.some((o) => provisional.has(o.date)) && h('li', {},
+      h('span', { class: 'swatch provisional-swatch', 'aria-hidden': 'true' }), 'Still being reported (dashed: up to the expected final count)'),
     q && h('li', {}, h('span', { class: 'swatch median-swatch', 'aria-hidden': 'true' }), 'Middle forecast (half above, half below)'),
     q && h('li', {}, h('span', { class: 'swatch band-50-swatch', 'aria-hidden': 'true' }), 'Half of forecasts fall in this band'),
     q && h('li', {}, h('span', { class: 'swatch band-90-swatch', 'aria-hidden': 'true' }), '90% of forecasts fall in this band'),

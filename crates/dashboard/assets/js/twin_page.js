@@ -101,11 +101,13 @@ export async function renderTwin(main, twinId) {
   function drawChart() {
     const observed = page.observed ? series(page.observed.byArea, page.area) : [];
     const fc = forecastFor(page.target, page.area);
+    const p = provisionalOf(page.target);
     renderFanChart(chart, {
       observed,
       forecast: fc && { dates: fc.dates, levels: page.forecast.levels, quantiles: fc.quantiles },
       label: `${page.target || 'no target'} — ${nameOf(page.area)}`,
       area: page.area,
+      provisional: new Map(p ? p.dates.map((d, k) => [d, p.reported_share[k]]) : []),
     });
     chart.dataset.origin = page.forecast?.origin || '';
     drawProvisional();
@@ -114,8 +116,12 @@ export async function renderTwin(main, twinId) {
 
   // A nowcasting twin's last days, read as incomplete: which, and how
   // complete the record's own revisions say they are.
+  function provisionalOf(target) {
+    return page.forecast?.nowcast?.provisional?.find((t) => t.target === target);
+  }
+
   function drawProvisional() {
-    const p = page.forecast?.nowcast?.provisional?.find((t) => t.target === page.target);
+    const p = provisionalOf(page.target);
     if (!p || !p.dates.length) {
       provisional.textContent = '';
       return;
