@@ -193,7 +193,15 @@ fn run<T: LiveTwin>(
             let members = filter.ensemble().len();
             let simulate_ms = t0.elapsed().as_millis() as u64;
             let t1 = Instant::now();
-            let weekly = weekly_ensemble(state, twin, domain, (target, vintage), target_date, &fc)?;
+            let weekly = weekly_ensemble(
+                state,
+                twin,
+                domain,
+                (target, vintage),
+                target_date,
+                &fc,
+                (read_after, &rows),
+            )?;
             let ensemble_ms = t1.elapsed().as_millis() as u64;
             Some(crate::jobs::publish_forecast(
                 state,
@@ -322,6 +330,7 @@ fn weekly_ensemble<T: LiveTwin>(
     (target, vintage): (i32, Option<Date>),
     target_date: Date,
     fc: &[StreamForecast],
+    (read_after, read): (i32, &[StoredObservation]),
 ) -> Result<Vec<WeeklyEnsemble>, String> {
     let days = domain.history_days();
     if days == 0 {
@@ -333,6 +342,15 @@ fn weekly_ensemble<T: LiveTwin>(
         None => days,
     };
     let from = target - days as i32;
+    // The update's own rows, where they reach back far enough (a
+    // nowcast's do): the same snapshot, not read again.
+    if read_after == from {
+        return domain.weekly_ensemble(&twin.streams(), read, target_date, vintage, fc);
+    }
+    if read_after < from {
+        let rows: Vec<StoredObservation> = read.iter().filter(|o| o.day > from).cloned().collect();
+        return domain.weekly_ensemble(&twin.streams(), &rows, target_date, vintage, fc);
+    }
     let rows = state
         .store
         .read_blocking(move |c| store::observations_between_days(c, &id, from, target))
