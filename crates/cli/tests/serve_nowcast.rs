@@ -140,36 +140,30 @@ fn forecast_from(port: u16, twin: &str, origin: &str) {
     }
 }
 
-/// The twin's forecast from `LAST`, once its update through `LAST` is
-/// recorded (the forecast is published first).
-fn final_forecast(port: u16, twin: &str) -> Value {
+/// The twin's forecast from `LAST`, once the checkpoint its update
+/// recorded is through `checkpoint` (the forecast is published first).
+/// Only the update that read `LAST`'s records can forecast from it, and
+/// nothing comes after them. That update may record no checkpoint: one
+/// that started just before them may have read their revisions already.
+fn final_forecast(port: u16, twin: &str, checkpoint: &str) -> Value {
+    forecast_from(port, twin, LAST);
     let t = Instant::now();
     loop {
-        let (_, runs) = http(
-            port,
-            "GET",
-            &format!("/v1/runs?twin={twin}&kind=assimilate&limit=1"),
-            None,
-            &[],
-        )
-        .unwrap();
-        let (code, f) = http(
-            port,
-            "GET",
-            &format!("/v1/twins/{twin}/forecasts/latest?target=new_hospitalized"),
-            None,
-            &[],
-        )
-        .unwrap();
-        if runs[0]["result"]["through"] == LAST && code == 200 && f["origin"] == LAST {
-            return f;
+        let (_, status) =
+            http(port, "GET", &format!("/v1/twins/{twin}/status"), None, &[]).unwrap();
+        if status["assimilated_through"] == checkpoint {
+            break;
         }
         assert!(
-            t.elapsed() < Duration::from_secs(300),
-            "{twin}: no forecast from {LAST}"
+            t.elapsed() < Duration::from_secs(120),
+            "{twin}: no checkpoint through {checkpoint}: {status}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
+    let path = format!("/v1/twins/{twin}/forecasts/latest?target=new_hospitalized");
+    let (code, f) = http(port, "GET", &path, None, &[]).unwrap();
+    assert_eq!((code, &f["origin"]), (200, &json!(LAST)), "{f}");
+    f
 }
 
 #[test]
@@ -227,7 +221,7 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
     // moves on from its checkpoints, and rewinds when a revision reaches
     // behind one (while the delay it has learnt is still short).
     let mut rewinds = 0;
-    for (k, (day, records)) in published.iter().enumerate() {
+    let mut send = |records: &[Value]| {
         for twin in ["nowcast", "raw"] {
             let answer = post(
                 &format!("/v1/twins/{twin}/observations"),
@@ -235,14 +229,39 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
             );
             rewinds += usize::from(twin == "nowcast" && !answer["rewound_to"].is_null());
         }
+    };
+    let (last_day, last_issue) = published.last_key_value().unwrap();
+    for (k, (day, records)) in published.range(..last_day).enumerate() {
+        send(records);
         if k % 3 == 0 {
             forecast_from(port, "nowcast", &day.to_string());
         }
     }
+    // The last day's revisions of earlier days come first: the update that
+    // reads them already reads the record as it stands on `LAST` and moves
+    // its checkpoint to 04-09. The one that reads `LAST`'s own counts then
+    // has no day to add to it: its forecast stands on the checkpoint and
+    // the rows after it.
+    let (revisions, new_day): (Vec<Value>, Vec<Value>) =
+        last_issue.iter().cloned().partition(|r| r["time"] != LAST);
+    send(&revisions);
+    let t = Instant::now();
+    while http(port, "GET", "/v1/twins/nowcast/status", None, &[])
+        .unwrap()
+        .1["assimilated_through"]
+        != "2020-04-09"
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "no checkpoint through 04-09"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    send(&new_day);
     assert!(rewinds > 0, "no revision reached behind a checkpoint");
-    let nowcast = final_forecast(port, "nowcast");
-    let raw = final_forecast(port, "raw");
     // The nowcasting twin checkpoints before its provisional days.
+    let nowcast = final_forecast(port, "nowcast", "2020-04-09");
+    let raw = final_forecast(port, "raw", LAST);
     let (_, runs) = http(
         port,
         "GET",
@@ -253,6 +272,34 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
     .unwrap();
     let through = &runs[0]["result"]["nowcast"]["checkpoint_through"];
     assert_eq!(through, "2020-04-09", "{}", runs[0]);
+    // That forecast, with no checkpoint of its own, is traced to the one
+    // it started from and to the rows it read after it.
+    let t = Instant::now();
+    let run = loop {
+        let (_, runs) = http(
+            port,
+            "GET",
+            "/v1/runs?twin=nowcast&kind=forecast&limit=1",
+            None,
+            &[],
+        )
+        .unwrap();
+        if runs[0]["result"]["origin"] == LAST {
+            break runs[0]["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no forecast run from {LAST}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (code, prov) = http(port, "GET", &format!("/v1/runs/{run}/prov"), None, &[]).unwrap();
+    let prov = prov.to_string();
+    assert_eq!(code, 200, "{prov}");
+    assert!(
+        prov.contains("wasInformedBy") && prov.contains("observations.csv"),
+        "{prov}"
+    );
     // The forecast says which days it read as incomplete, and how much so.
     let told = &nowcast["nowcast"];
     assert_eq!(told["vintage"], LAST, "{told}");
