@@ -56,8 +56,15 @@ impl Recorder {
     /// (or one directory up) lists it among its outputs, this run is recorded
     /// as informed by that earlier run.
     pub fn used(&mut self, role: &str, path: &Path) -> Result<()> {
+        self.used_copy_of(role, path, path)
+    }
+
+    /// [`used`](Self::used) for `path`, a copy or link of `original` made
+    /// so the file outlives the original's pruning: hashed at `path`, and
+    /// traced to the run whose `prov.json` sits by `original`.
+    pub fn used_copy_of(&mut self, role: &str, path: &Path, original: &Path) -> Result<()> {
         let entry = self.entry(role, path)?;
-        for dir in entry.path.ancestors().skip(1).take(2) {
+        for dir in original.ancestors().skip(1).take(2) {
             let doc = dir.join(PROV_FILE);
             let Ok(earlier) = load(&doc) else { continue };
             let hit = earlier.outputs.iter().any(|o| o.sha256 == entry.sha256);

@@ -57,6 +57,10 @@ fn a_scenario_job_runs_from_the_live_posterior() {
     assert_problem(&bad, 422);
     assert_eq!(bad.body["pointer"], "/scenarios_toml");
 
+    let posterior = c.get("/v1/runs?twin=spain&kind=assimilate&limit=1").body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let job = c.post(
         "/v1/twins/spain/scenarios",
         &json!({"scenarios_toml": SCENARIOS}),
@@ -80,6 +84,19 @@ fn a_scenario_job_runs_from_the_live_posterior() {
     let prov = c.get(&format!("/runs/{id}/prov"));
     assert_eq!(prov.status, 200);
     assert!(prov.body.to_string().contains("scenarios.toml"));
+    // The job read its own link to the twin's checkpoint, which the live
+    // loop may prune at any time, and let go of it at the end.
+    let runs = server.dir.path().join("runs");
+    let own = runs.join(&id).join("checkpoint.bin");
+    let text = prov.body.to_string();
+    assert!(text.contains(&*own.to_string_lossy()), "{text}");
+    // Still traced to the assimilation that wrote it.
+    assert!(
+        text.contains("wasInformedBy") && text.contains(&posterior),
+        "{text}"
+    );
+    assert!(!own.exists());
+    assert!(runs.join(&posterior).join("checkpoint.bin").exists());
     // A finished job cannot be cancelled.
     assert_problem(&c.post(&format!("/v1/jobs/{id}/cancel"), &json!({})), 409);
     assert_eq!(

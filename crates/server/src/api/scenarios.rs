@@ -63,6 +63,18 @@ pub async fn submit_scenarios(
     let dir = state.runs_dir().join(&run_id);
     let io = |e: std::io::Error| Problem::internal(e.to_string());
     std::fs::create_dir_all(&dir).map_err(io)?;
+    // The job's own link to the posterior it branches from (a copy where
+    // links are not possible): the live loop prunes old checkpoints as the
+    // twin moves on, and the job must read the one it was given.
+    let own = dir.join("checkpoint.bin");
+    let linked = std::fs::hard_link(&checkpoint, &own)
+        .or_else(|_| std::fs::copy(&checkpoint, &own).map(|_| ()));
+    if let Err(e) = linked {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(Problem::conflict(format!(
+            "twin `{twin}` moved on to a new checkpoint while the job was submitted ({e}); submit it again"
+        )));
+    }
     let scenarios = match (&req.scenarios_toml, &req.scenarios_path) {
         (Some(text), None) => {
             let p = dir.join("scenarios.toml");
@@ -113,7 +125,8 @@ pub async fn submit_scenarios(
         run_id: run_id.clone(),
         dir,
         scenarios,
-        checkpoint: checkpoint.into(),
+        checkpoint: own,
+        posterior: checkpoint.into(),
         members: req.members,
         seed: req.seed.unwrap_or(row.seed),
     };

@@ -28,7 +28,12 @@ pub struct ScenarioJob {
     pub run_id: String,
     pub dir: PathBuf,
     pub scenarios: PathBuf,
+    /// The job's own link to the twin's checkpoint it branches from,
+    /// removed when the job ends.
     pub checkpoint: PathBuf,
+    /// That checkpoint where the twin's assimilation wrote it, beside its
+    /// prov.json (the file itself may be pruned by the time the job runs).
+    pub posterior: PathBuf,
     pub members: Option<usize>,
     pub seed: u64,
 }
@@ -69,11 +74,17 @@ fn set(
 /// Runs the job to its end, recording status, progress and result.
 pub fn run(state: &AppState, twin: &TwinEntry, job: &ScenarioJob, cancel: Arc<AtomicBool>) {
     let cancelled = || cancel.load(Ordering::Relaxed);
-    if cancelled() {
-        return set(state, &job.run_id, "cancelled", 0.0, None, None);
-    }
-    set(state, &job.run_id, "running", 0.05, None, None);
-    match execute(state, twin, job, &cancelled) {
+    let outcome = if cancelled() {
+        Ok(None)
+    } else {
+        set(state, &job.run_id, "running", 0.05, None, None);
+        execute(state, twin, job, &cancelled)
+    };
+    // The job's link to its checkpoint has served (prov.json keeps the
+    // file's hash); once the twin prunes the original it would hold the
+    // whole file.
+    let _ = std::fs::remove_file(&job.checkpoint);
+    match outcome {
         Ok(Some(result)) => {
             set(
                 state,
@@ -105,7 +116,7 @@ fn execute(
     super::record_spec(&mut prov, &twin.hosted)?;
     prov.used("scenarios", &job.scenarios)
         .map_err(|e| e.to_string())?;
-    prov.used("checkpoint", &job.checkpoint)
+    prov.used_copy_of("checkpoint", &job.checkpoint, &job.posterior)
         .map_err(|e| e.to_string())?;
     let stage = |progress: f64| {
         set(state, &job.run_id, "running", progress, None, None);
