@@ -166,7 +166,9 @@ fn run<T: LiveTwin>(
         None => (domain.start(&data, row.members, row.seed)?, 1),
     };
     // Provisional days (a nowcast's last, still incomplete counts) are
-    // read afresh by every update: the checkpoint stays before them.
+    // read afresh by every update: the checkpoint stays before them. One
+    // already past the first of them (the learnt delay grew) stays where
+    // it is until the days catch up; a reassimilation re-reads them.
     let keep_day = data
         .first_incomplete_day()
         .map_or(target_day, |d| d.saturating_sub(1).min(target_day));
