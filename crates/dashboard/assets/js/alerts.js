@@ -5,7 +5,7 @@
 // the rules and the log refresh, so live updates never wipe what is being
 // typed; it shows the API's own validation message and marks the field.
 
-import { api, enc, showProblem } from './api.js';
+import { api, enc, submitTo } from './api.js';
 import { h, fill, field } from './dom.js';
 import { number, percent } from './format.js';
 
@@ -55,10 +55,7 @@ function ruleForm(twin, onDone) {
     'form',
     {
       id: 'rule-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        message.textContent = '';
-        Object.values(inputs).forEach((i) => i.removeAttribute('aria-invalid'));
+      onsubmit: submitTo(inputs, message, async () => {
         const body = { name: name.value.trim(), target: target.value, location: location.value, forecast: forecast.value };
         const num = (input) => (input.value.trim() === '' ? undefined : Number(input.value));
         if (forecast.value === 'ensemble') body.week = num(week);
@@ -66,14 +63,10 @@ function ruleForm(twin, onDone) {
         body.threshold = num(threshold);
         body.probability = num(probability);
         if (webhook.value.trim()) body.webhook_url = webhook.value.trim();
-        try {
-          await api(`/v1/twins/${enc(twin.id)}/alert-rules`, { method: 'POST', body });
-          message.textContent = `Rule ${body.name} added.`;
-          onDone();
-        } catch (err) {
-          showProblem(err, message, inputs);
-        }
-      },
+        await api(`/v1/twins/${enc(twin.id)}/alert-rules`, { method: 'POST', body });
+        message.textContent = `Rule ${body.name} added.`;
+        onDone();
+      }),
     },
     h('h3', {}, 'Add an alert rule'),
     field('rule-name', 'Name', name),

@@ -31,13 +31,29 @@ export class ApiError extends Error {
 
 // Shows an API error in `message` and marks the input its problem points
 // at (`inputs` by field name) and focuses it, so the user sees what to fix.
-export function showProblem(err, message, inputs) {
+function showProblem(err, message, inputs) {
   message.textContent = err.message;
   const key = (err.problem?.pointer || '').replace(/^\//, '');
   if (inputs[key]) {
     inputs[key].setAttribute('aria-invalid', 'true');
     inputs[key].focus();
   }
+}
+
+// A form's submit handler: clears the last outcome and marks, runs `send`
+// (which calls the API and says what came of it in `message`), and on an
+// API error shows the problem and marks the input it names.
+export function submitTo(inputs, message, send) {
+  return async (e) => {
+    e.preventDefault();
+    message.textContent = '';
+    Object.values(inputs).forEach((i) => i.removeAttribute('aria-invalid'));
+    try {
+      await send();
+    } catch (err) {
+      showProblem(err, message, inputs);
+    }
+  };
 }
 
 export function authHeaders() {

@@ -6,7 +6,7 @@
 // each shows the API's own message (a read token is refused by the API, not
 // hidden by the page).
 
-import { api, enc, showProblem } from './api.js';
+import { api, enc, submitTo } from './api.js';
 import { h, fill, field } from './dom.js';
 
 function retractForm(twin, status) {
@@ -22,26 +22,19 @@ function retractForm(twin, status) {
     'form',
     {
       id: 'retract-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        message.textContent = '';
-        Object.values(inputs).forEach((i) => i.removeAttribute('aria-invalid'));
+      onsubmit: submitTo(inputs, message, async () => {
         const body = { stream: stream.value, from: from.value, to: to.value || from.value, reason: reason.value.trim() };
         if (location.value.trim()) body.location = location.value.trim();
         if (stratum.value.trim()) body.stratum = stratum.value.trim();
-        try {
-          const r = await api(`/v1/twins/${enc(twin.id)}/observations/retract`, { method: 'POST', body });
-          const n = r.retracted.length;
-          message.textContent =
-            `Retracted ${n} observation${n === 1 ? '' : 's'}` +
-            (r.already_retracted ? ` (${r.already_retracted} already were)` : '') +
-            (r.reassimilating
-              ? `; the twin had taken them in, so it reads its record again from ${r.rewound_to === 'start' ? 'the start' : `its checkpoint of ${r.rewound_to}`}.`
-              : '; the twin had not taken them in yet.');
-        } catch (err) {
-          showProblem(err, message, inputs);
-        }
-      },
+        const r = await api(`/v1/twins/${enc(twin.id)}/observations/retract`, { method: 'POST', body });
+        const n = r.retracted.length;
+        message.textContent =
+          `Retracted ${n} observation${n === 1 ? '' : 's'}` +
+          (r.already_retracted ? ` (${r.already_retracted} already were)` : '') +
+          (r.reassimilating
+            ? `; the twin had taken them in, so it reads its record again from ${r.rewound_to === 'start' ? 'the start' : `its checkpoint of ${r.rewound_to}`}.`
+            : '; the twin had not taken them in yet.');
+      }),
     },
     h('h3', {}, 'Retract observations'),
     h('p', { class: 'muted' }, 'For values that should never have been sent. They are kept, marked with your reason, but no longer used; an earlier value for the same day and area stands again.'),

@@ -2,7 +2,7 @@
 // and the stream registration form, which shows the API's own validation
 // message (problem+json detail and the field it points at).
 
-import { api, enc, showProblem, streamHistory } from './api.js';
+import { api, enc, submitTo, streamHistory } from './api.js';
 import { h, fill, field } from './dom.js';
 import { ago, cadence, number, dateOfDay, dayNumber } from './format.js';
 
@@ -33,21 +33,14 @@ function registrationForm(twin, mqttEnabled, onDone) {
     'form',
     {
       id: 'stream-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        message.textContent = '';
-        Object.values(inputs).forEach((i) => i.removeAttribute('aria-invalid'));
+      onsubmit: submitTo(inputs, message, async () => {
         const body = { name: name.value.trim(), unit: unit.value.trim(), observable: observable.value, cadence: cadenceInput.value.trim(), value_type: valueType.value };
         if (location.value.trim()) body.location = location.value.trim();
         if (topic.value.trim()) body.mqtt_topic = topic.value.trim();
-        try {
-          await api(`/v1/twins/${enc(twin.id)}/streams`, { method: 'POST', body });
-          message.textContent = `Stream ${body.name} registered.`;
-          onDone();
-        } catch (err) {
-          showProblem(err, message, inputs);
-        }
-      },
+        await api(`/v1/twins/${enc(twin.id)}/streams`, { method: 'POST', body });
+        message.textContent = `Stream ${body.name} registered.`;
+        onDone();
+      }),
     },
     h('h3', {}, 'Register a stream'),
     field('stream-name', 'Name', name),
