@@ -70,7 +70,7 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
         lines.next(),
         Some(
             "stream,scope,forecaster,weeks_ahead,n,wis,baseline_wis,relative_wis,\
-             coverage_50,coverage_90"
+             coverage_50,coverage_90,bias,crps,baseline_crps,relative_crps"
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -87,6 +87,13 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
         stdout.contains(&format!("{rel:.3}")),
         "relative WIS {rel} not printed:\n{stdout}"
     );
+    // The twin has samples, so a CRPS (printed relative to the
+    // baseline's); the companions have quantiles only, so none.
+    let rel_crps: f64 = twin_week1[13].parse().unwrap();
+    assert!(rel_crps > 0.0 && stdout.contains(&format!("{rel_crps:.3}")));
+    for r in &rows {
+        assert_eq!(r[11].is_empty(), r[2] != "model", "{r:?}");
+    }
     parquet_holds_the_csv_rows(&out);
     kept_forecasts_give_the_scores(&out, &scores);
     trend_medians_are_flat(&scores);
@@ -177,6 +184,8 @@ t = pq.read_table(sys.argv[1] + "/scores.parquet")
 types = {f.name: str(f.type) for f in t.schema}
 assert types["origin"] == "date32[day]" and types["weeks_ahead"] == "int32", types
 assert types["wis"] == "double" and types["covered_90"] == "bool", types
+assert types["bias"] == "double" and types["crps"] == "double", types
+assert t.schema.field("crps").nullable and not t.schema.field("bias").nullable
 rows = list(csv.DictReader(open(sys.argv[1] + "/scores.csv")))
 got = t.to_pylist()
 assert len(rows) == len(got) > 0, (len(rows), len(got))
@@ -185,8 +194,13 @@ for r, g in zip(rows, got):
     for k in ("stream", "location", "forecaster"):
         assert r[k] == g[k], (r, g)
     assert int(r["weeks_ahead"]) == g["weeks_ahead"], (r, g)
-    for k in ("truth", "median", "wis"):
+    for k in ("truth", "median", "wis", "bias"):
         assert float(r[k]) == g[k], (k, r, g)
+    # A CRPS for the forecasters with samples, null for the others.
+    assert (r["crps"] == "") == (g["crps"] is None), (r, g)
+    assert (g["crps"] is None) == (g["forecaster"] not in ("model", "baseline")), g
+    if g["crps"] is not None:
+        assert float(r["crps"]) == g["crps"], (r, g)
     for k in ("covered_50", "covered_90"):
         assert (r[k] == "true") == g[k], (k, r, g)
 print(len(got))

@@ -54,6 +54,65 @@ pub fn persistence_baseline(
     horizons: &[u32],
     opts: &BaselineOptions,
 ) -> Result<Vec<QuantileForecast>> {
+    Ok(centred_forecasts(history, horizons, opts)?
+        .into_iter()
+        .map(|c| c.quantiles)
+        .collect())
+}
+
+/// One horizon's baseline forecast with the sample it was taken from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledBaseline {
+    /// The same quantiles as [`persistence_baseline`] gives.
+    pub quantiles: QuantileForecast,
+    /// The predictive sample, in increasing order: the pool itself at one
+    /// step, the simulated sums beyond, shifted to the last value (and
+    /// truncated at 0 where the options say), for sample scores such as
+    /// [`crate::crps_sorted`].
+    pub samples: Vec<f64>,
+}
+
+/// As [`persistence_baseline`], keeping each horizon's predictive sample.
+pub fn persistence_baseline_sampled(
+    history: &[f64],
+    horizons: &[u32],
+    opts: &BaselineOptions,
+) -> Result<Vec<SampledBaseline>> {
+    let centred = centred_forecasts(history, horizons, opts)?;
+    Ok(centred
+        .into_iter()
+        .map(|c| SampledBaseline {
+            quantiles: c.quantiles,
+            samples: c
+                .sorted_changes
+                .into_iter()
+                .map(|d| shifted(c.last, d, opts))
+                .collect(),
+        })
+        .collect())
+}
+
+/// A horizon's quantiles and the sorted changes they came from.
+struct Centred {
+    quantiles: QuantileForecast,
+    sorted_changes: Vec<f64>,
+    last: f64,
+}
+
+fn shifted(last: f64, change: f64, opts: &BaselineOptions) -> f64 {
+    let v = last + change;
+    if opts.truncate_at_zero {
+        v.max(0.0)
+    } else {
+        v
+    }
+}
+
+fn centred_forecasts(
+    history: &[f64],
+    horizons: &[u32],
+    opts: &BaselineOptions,
+) -> Result<Vec<Centred>> {
     if history.len() < 2 {
         return Err(Error::Other(format!(
             "the baseline needs at least two observations, got {}",
@@ -89,18 +148,12 @@ pub fn persistence_baseline(
                 simulate_sums(&pool, h, opts.n_sims, &mut rng)
             };
             let q = quantiles(&mut centred, &opts.levels)?;
-            let values = q
-                .into_iter()
-                .map(|c| {
-                    let v = last + c;
-                    if opts.truncate_at_zero {
-                        v.max(0.0)
-                    } else {
-                        v
-                    }
-                })
-                .collect();
-            QuantileForecast::new(opts.levels.clone(), values)
+            let values = q.into_iter().map(|c| shifted(last, c, opts)).collect();
+            Ok(Centred {
+                quantiles: QuantileForecast::new(opts.levels.clone(), values)?,
+                sorted_changes: centred,
+                last,
+            })
         })
         .collect()
 }
@@ -157,6 +210,35 @@ mod tests {
         assert_eq!(f[0].values(), &[0.5, 2.0, 3.5]);
         let f = persistence_baseline(&[40.0, 1.0, 0.5], &[1], &opts).unwrap();
         assert_eq!(f[0].values()[0], 0.0);
+    }
+
+    #[test]
+    fn sampled_gives_the_same_quantiles_and_their_sample() {
+        let x = [10.0, 12.0, 11.0, 15.0, 14.0, 18.0, 17.0, 20.0, 3.0];
+        let o = BaselineOptions {
+            n_sims: 2000,
+            ..Default::default()
+        };
+        let plain = persistence_baseline(&x, &[1, 2, 4], &o).unwrap();
+        let sampled = persistence_baseline_sampled(&x, &[1, 2, 4], &o).unwrap();
+        for (h, (p, s)) in plain.iter().zip(&sampled).enumerate() {
+            assert_eq!(p, &s.quantiles);
+            // The pool (16 changes) at one step, 2 × n_sims sums beyond.
+            assert_eq!(s.samples.len(), if h == 0 { 16 } else { 4000 });
+            assert!(s.samples.windows(2).all(|w| w[0] <= w[1]));
+            // Truncated at 0, and the quantiles are the sample's own.
+            assert!(s.samples[0] >= 0.0 && s.samples.contains(&0.0));
+            let mut sample = s.samples.clone();
+            let again = crate::quantiles(&mut sample, p.levels()).unwrap();
+            for (a, b) in again.iter().zip(p.values()) {
+                assert!((a - b).abs() < 1e-9, "h={h}: {a} vs {b}");
+            }
+        }
+        // One step from [0, 1]: changes ±1 around 1, so {0, 2}, whose
+        // CRPS at 1 is E|X − 1| − ½E|X − X'| = 1 − ½ = ½.
+        let s = persistence_baseline_sampled(&[0.0, 1.0], &[1], &o).unwrap();
+        assert_eq!(s[0].samples, vec![0.0, 2.0]);
+        assert_eq!(crate::crps_sorted(&s[0].samples, 1.0).unwrap(), 0.5);
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub mod quantiles;
 pub mod scores;
 pub mod trend;
 
-pub use baseline::{persistence_baseline, BaselineOptions};
+pub use baseline::{
+    persistence_baseline, persistence_baseline_sampled, BaselineOptions, SampledBaseline,
+};
 pub use ensemble::quantile_average;
 pub use hub::{
     forecast_rows, read_hub_csv, write_hub_csv, HorizonUnit, HubRow, RowKind, Target, HUB_COLUMNS,
@@ -25,5 +27,7 @@ pub use hub::{
 pub use lead::{lead_ratio, lead_ratio_at};
 pub use normal::normal_quantile;
 pub use quantiles::{epiweek, epiweek_end, quantile, quantiles, HUB_LEVELS};
-pub use scores::{bias, crps_samples, interval_coverage, wis, QuantileForecast, WisBreakdown};
+pub use scores::{
+    bias, crps_samples, crps_sorted, interval_coverage, wis, QuantileForecast, WisBreakdown,
+};
 pub use trend::{damped_trend, damped_trend_at, TrendOptions};

@@ -3,7 +3,8 @@
 //! * [`wis`]: the weighted interval score of a quantile forecast (Bracher et
 //!   al. 2021, PLoS Comput Biol 17(2): e1008618), with its decomposition.
 //! * [`crps_samples`]: the continuous ranked probability score of a sample
-//!   forecast, exact for the empirical distribution, in O(n log n).
+//!   forecast, exact for the empirical distribution, in O(n log n)
+//!   ([`crps_sorted`]: O(n) for a sorted sample).
 //! * [`interval_coverage`] and [`bias`] for calibration checks.
 //!
 //! Lower scores are better; all are in the units of the target value.
@@ -207,17 +208,44 @@ pub fn wis(forecast: &QuantileForecast, y: f64) -> Result<WisBreakdown> {
 /// is crossed by k·(n−k) pairs. Summing non-negative gap terms avoids the
 /// cancellation of the Σ(2i−n+1)x_i form.
 pub fn crps_samples(samples: &[f64], y: f64) -> Result<f64> {
+    check_crps_inputs(samples, y)?;
+    let mut x = samples.to_vec();
+    x.sort_unstable_by(f64::total_cmp);
+    Ok(crps_of_sorted(&x, y))
+}
+
+/// As [`crps_samples`] for samples already in increasing order, in O(n):
+/// for a forecaster that sorted them anyway (for its quantiles). An error
+/// for an empty or unsorted sample or a non-finite value.
+pub fn crps_sorted(sorted: &[f64], y: f64) -> Result<f64> {
+    check_crps_inputs(sorted, y)?;
+    if let Some(i) = sorted.windows(2).position(|w| w[1] < w[0]) {
+        return Err(Error::Other(format!(
+            "samples are not sorted: sample {} ({}) is below sample {i} ({})",
+            i + 1,
+            sorted[i + 1],
+            sorted[i]
+        )));
+    }
+    Ok(crps_of_sorted(sorted, y))
+}
+
+/// A non-empty sample and an observation, all finite.
+fn check_crps_inputs(samples: &[f64], y: f64) -> Result<()> {
     if samples.is_empty() {
         return Err(Error::Other("CRPS of an empty sample".into()));
     }
     if !y.is_finite() {
         return Err(Error::Numerical(format!("observation is {y}")));
     }
-    if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
-        return Err(Error::Numerical(format!("sample {i} is {}", samples[i])));
+    match samples.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(Error::Numerical(format!("sample {i} is {}", samples[i]))),
+        None => Ok(()),
     }
-    let mut x = samples.to_vec();
-    x.sort_unstable_by(f64::total_cmp);
+}
+
+/// The sample CRPS of finite, sorted `x` (non-empty).
+fn crps_of_sorted(x: &[f64], y: f64) -> f64 {
     let n = x.len() as f64;
     let abs_dev: f64 = x.iter().map(|&v| (v - y).abs()).sum::<f64>() / n;
     let pair_sum: f64 = x
@@ -229,7 +257,7 @@ pub fn crps_samples(samples: &[f64], y: f64) -> Result<f64> {
         })
         .sum();
     // ½E|X−X'| = ½ · 2·pair_sum / n².
-    Ok(abs_dev - pair_sum / (n * n))
+    abs_dev - pair_sum / (n * n)
 }
 
 /// Whether `y` lies in the closed central interval of nominal coverage

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use didymos_forecast::crps_samples;
+use didymos_forecast::{crps_samples, crps_sorted};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -33,6 +33,16 @@ fn matches_the_quadratic_definition() {
             );
         }
     }
+    // Already sorted: the same value without sorting again.
+    let mut x: Vec<f64> = (0..500).map(|_| rng.gen_range(0.0..90.0)).collect();
+    let unsorted = crps_samples(&x, 40.0).unwrap();
+    x.sort_by(f64::total_cmp);
+    assert_eq!(crps_sorted(&x, 40.0).unwrap(), unsorted);
+    x.swap(0, 499);
+    let err = crps_sorted(&x, 40.0).unwrap_err().to_string();
+    assert!(err.contains("not sorted"), "{err}");
+    assert!(crps_sorted(&[], 1.0).is_err());
+    assert!(crps_sorted(&[1.0, f64::INFINITY], 1.0).is_err());
     // A single sample is the absolute error.
     assert_eq!(crps_samples(&[3.0], 5.0).unwrap(), 2.0);
     assert!(crps_samples(&[], 5.0).is_err());

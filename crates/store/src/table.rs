@@ -16,13 +16,17 @@ use parquet::schema::types::Type;
 
 use didymos_core::{Date, Error, Result};
 
-/// One column's values, all required (no nulls).
+/// One column's values, all required (no nulls) except in
+/// [`Column::MaybeFloat`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
     Date(Vec<Date>),
     Text(Vec<String>),
     Int(Vec<i32>),
     Float(Vec<f64>),
+    /// A score some rows have and others lack: an OPTIONAL DOUBLE in
+    /// Parquet (null where `None`), an empty cell in CSV.
+    MaybeFloat(Vec<Option<f64>>),
     Bool(Vec<bool>),
 }
 
@@ -33,6 +37,7 @@ impl Column {
             Column::Text(v) => v.len(),
             Column::Int(v) => v.len(),
             Column::Float(v) => v.len(),
+            Column::MaybeFloat(v) => v.len(),
             Column::Bool(v) => v.len(),
         }
     }
@@ -45,6 +50,7 @@ impl Column {
             Column::Text(v) => v[i].clone(),
             Column::Int(v) => v[i].to_string(),
             Column::Float(v) => v[i].to_string(),
+            Column::MaybeFloat(v) => v[i].map_or_else(String::new, |x| x.to_string()),
             Column::Bool(v) => v[i].to_string(),
         }
     }
@@ -60,11 +66,15 @@ impl Column {
                     is_signed: true,
                 }),
             ),
-            Column::Float(_) => (PhysicalType::DOUBLE, None),
+            Column::Float(_) | Column::MaybeFloat(_) => (PhysicalType::DOUBLE, None),
             Column::Bool(_) => (PhysicalType::BOOLEAN, None),
         };
+        let repetition = match self {
+            Column::MaybeFloat(_) => Repetition::OPTIONAL,
+            _ => Repetition::REQUIRED,
+        };
         Type::primitive_type_builder(name, physical)
-            .with_repetition(Repetition::REQUIRED)
+            .with_repetition(repetition)
             .with_logical_type(logical)
             .build()
     }
@@ -142,6 +152,14 @@ fn encode(columns: &[(&str, Column)]) -> std::result::Result<Vec<u8>, ParquetErr
             }
             Column::Float(v) => {
                 col.typed::<DoubleType>().write_batch(v, None, None)?;
+            }
+            Column::MaybeFloat(v) => {
+                // Definition level 1 where there is a value, 0 for a null;
+                // the values themselves are the present ones only.
+                let present: Vec<f64> = v.iter().flatten().copied().collect();
+                let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
+                col.typed::<DoubleType>()
+                    .write_batch(&present, Some(&levels), None)?;
             }
             Column::Bool(v) => {
                 col.typed::<BoolType>().write_batch(v, None, None)?;

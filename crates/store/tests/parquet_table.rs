@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 t = pq.read_table(sys.argv[1])
 print(",".join(f"{f.name}:{f.type}" for f in t.schema))
 for row in t.to_pylist():
-    print(row["when"].isoformat(), row["name"], row["n"], repr(row["x"]), row["ok"])
+    print(row["when"].isoformat(), row["name"], row["n"], repr(row["x"]), row["ok"], row["maybe"])
 "#;
 
 fn columns() -> Vec<(&'static str, Column)> {
@@ -28,6 +28,7 @@ fn columns() -> Vec<(&'static str, Column)> {
         ("n", Column::Int(vec![1, -4])),
         ("x", Column::Float(vec![0.1 + 0.2, 1e300])),
         ("ok", Column::Bool(vec![true, false])),
+        ("maybe", Column::MaybeFloat(vec![None, Some(2.5)])),
     ]
 }
 
@@ -60,9 +61,9 @@ fn pyarrow_reads_a_typed_table() {
     assert_eq!(
         lines,
         [
-            "when:date32[day],name:string,n:int32,x:double,ok:bool",
-            "2020-09-01 Álava 1 0.30000000000000004 True",
-            "2020-12-15 total -4 1e+300 False",
+            "when:date32[day],name:string,n:int32,x:double,ok:bool,maybe:double",
+            "2020-09-01 Álava 1 0.30000000000000004 True None",
+            "2020-12-15 total -4 1e+300 False 2.5",
         ]
     );
 }
@@ -89,10 +90,17 @@ fn the_same_columns_as_csv() {
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert_eq!(lines[0], ["when", "name", "n", "x", "ok"]);
+    assert_eq!(lines[0], ["when", "name", "n", "x", "ok", "maybe"]);
     assert_eq!(
         lines[1],
-        ["2020-09-01", "Álava", "1", "0.30000000000000004", "true"]
+        [
+            "2020-09-01",
+            "Álava",
+            "1",
+            "0.30000000000000004",
+            "true",
+            ""
+        ]
     );
     assert_eq!(lines[2][..3], ["2020-12-15", "total", "-4"]);
     // Floats round-trip exactly.
@@ -100,5 +108,5 @@ fn the_same_columns_as_csv() {
         lines[2][3].parse::<f64>().unwrap().to_bits(),
         1e300_f64.to_bits()
     );
-    assert_eq!(lines[2][4], "false");
+    assert_eq!(lines[2][4..], ["false", "2.5"]);
 }

@@ -25,7 +25,8 @@
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
 use didymos_forecast::{
-    interval_coverage, persistence_baseline, wis, BaselineOptions, QuantileForecast,
+    bias, crps_samples, crps_sorted, interval_coverage, persistence_baseline_sampled, wis,
+    BaselineOptions, QuantileForecast,
 };
 
 use crate::companions::{observed_sum, weekly_history, Companions, TrendOptions};
@@ -58,6 +59,14 @@ pub struct Score {
     pub wis: f64,
     pub covered_50: bool,
     pub covered_90: bool,
+    /// In [−1, 1], positive when the forecast was too high
+    /// ([`didymos_forecast::bias`]).
+    pub bias: f64,
+    /// The CRPS of the forecaster's predictive sample, for those that have
+    /// one: the model (its members' sums) and the baseline (its simulated
+    /// sums). The companions and the ensemble are quantiles only, so WIS,
+    /// the CRPS's quantile form, is their score.
+    pub crps: Option<f64>,
 }
 
 /// The twin's own forecasts.
@@ -83,6 +92,14 @@ pub struct HorizonSummary {
     pub coverage_50: f64,
     pub coverage_90: f64,
     pub baseline_coverage_90: f64,
+    /// Mean bias (0: as often too high as too low, by as much).
+    pub bias: f64,
+    /// Mean CRPS, and the baseline's over the same forecasts, where the
+    /// forecaster has a sample for every one of them.
+    pub crps: Option<f64>,
+    pub baseline_crps: Option<f64>,
+    /// Σ CRPS / Σ baseline CRPS.
+    pub relative_crps: Option<f64>,
 }
 
 pub struct Backtest {
@@ -262,7 +279,7 @@ fn score_stream(
                 seed: opts.seed,
                 ..BaselineOptions::default()
             };
-            Some(persistence_baseline(&past, &horizons, &b)?)
+            Some(persistence_baseline_sampled(&past, &horizons, &b)?)
         } else {
             None
         };
@@ -280,34 +297,44 @@ fn score_stream(
             else {
                 continue;
             };
-            let q = f.hub_quantiles(l, 7 * (k - 1) + 1, 7 * k)?;
-            let mut push = |forecaster: &'static str, q: &QuantileForecast| -> Result<()> {
-                out.push(Score {
-                    origin,
-                    stream: known.name.clone(),
-                    location: location.clone(),
-                    weeks_ahead: k,
-                    forecaster,
-                    truth,
-                    quantiles: q.clone(),
-                    median: q.median().unwrap_or(f64::NAN),
-                    wis: wis(q, truth)?.wis,
-                    covered_50: interval_coverage(q, truth, 0.5)?,
-                    covered_90: interval_coverage(q, truth, 0.9)?,
-                });
-                Ok(())
-            };
+            let (from, to) = (7 * (k - 1) + 1, 7 * k);
+            let q = f.hub_quantiles(l, from, to)?;
+            let mut push =
+                |forecaster: &'static str, q: &QuantileForecast, crps: Option<f64>| -> Result<()> {
+                    out.push(Score {
+                        origin,
+                        stream: known.name.clone(),
+                        location: location.clone(),
+                        weeks_ahead: k,
+                        forecaster,
+                        truth,
+                        quantiles: q.clone(),
+                        median: q.median().unwrap_or(f64::NAN),
+                        wis: wis(q, truth)?.wis,
+                        covered_50: interval_coverage(q, truth, 0.5)?,
+                        covered_90: interval_coverage(q, truth, 0.9)?,
+                        bias: bias(q, truth)?,
+                        crps,
+                    });
+                    Ok(())
+                };
             // Score the model only where the baseline can be scored too, so
             // relative WIS compares like with like.
             if let Some(b) = &baseline {
-                push(MODEL, &q)?;
-                push(BASELINE, &b[k - 1])?;
+                let model_crps = crps_samples(&f.summed(l, from, to), truth)?;
+                push(MODEL, &q, Some(model_crps))?;
+                let b = &b[k - 1];
+                push(
+                    BASELINE,
+                    &b.quantiles,
+                    Some(crps_sorted(&b.samples, truth)?),
+                )?;
                 if let Some(c) = &companions {
-                    push(TREND, c.trend(k))?;
+                    push(TREND, c.trend(k), None)?;
                     if let Some(ld) = c.lead(k) {
-                        push(LEAD, ld)?;
+                        push(LEAD, ld, None)?;
                     }
-                    push(ENSEMBLE, &c.ensemble(k, &q)?)?;
+                    push(ENSEMBLE, &c.ensemble(k, &q)?, None)?;
                 }
             }
         }
@@ -357,6 +384,13 @@ pub fn summarise_forecaster(
             let share = |xs: &[&Score], f: fn(&Score) -> bool| {
                 xs.iter().filter(|s| f(s)).count() as f64 / n.max(1) as f64
             };
+            // Only where every forecast (and its baseline) has a CRPS.
+            let crps_sum =
+                |xs: &[&Score]| -> Option<f64> { xs.iter().map(|s| s.crps).sum::<Option<f64>>() };
+            let (mc, bc) = match n {
+                0 => (None, None),
+                _ => (crps_sum(&model), crps_sum(&base)),
+            };
             HorizonSummary {
                 weeks_ahead: k,
                 n,
@@ -366,6 +400,10 @@ pub fn summarise_forecaster(
                 coverage_50: share(&model, |s| s.covered_50),
                 coverage_90: share(&model, |s| s.covered_90),
                 baseline_coverage_90: share(&base, |s| s.covered_90),
+                bias: model.iter().map(|s| s.bias).sum::<f64>() / n.max(1) as f64,
+                crps: mc.map(|c| c / n as f64),
+                baseline_crps: mc.and(bc).map(|c| c / n as f64),
+                relative_crps: mc.zip(bc).map(|(m, b)| m / b),
             }
         })
         .collect()

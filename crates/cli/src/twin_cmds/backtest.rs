@@ -237,14 +237,16 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
     for label in ["locations", "total"] {
         outln!("{prefix}{label}:");
         outln!(
-            "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            "{:>7} {:>6} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>7}",
             "weeks",
             "n",
             "WIS",
             "baseline",
             "rel WIS",
             "cov50",
-            "cov90"
+            "cov90",
+            "rel CRPS",
+            "bias"
         );
         let of = |who: &'static str| horizons(rows, stream, label, who);
         for h in of(MODEL) {
@@ -257,19 +259,25 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                 );
                 continue;
             }
+            let relative_crps = h
+                .relative_crps
+                .map_or_else(|| "—".to_string(), |r| format!("{r:.3}"));
             outln!(
-                "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2}",
+                "{:>7} {:>6} {:>10.1} {:>10.1} {:>8.3} {:>8.2} {:>8.2} {:>9} {:>7.2}",
                 h.weeks_ahead,
                 h.n,
                 h.model_wis,
                 h.baseline_wis,
                 h.relative_wis,
                 h.coverage_50,
-                h.coverage_90
+                h.coverage_90,
+                relative_crps,
+                h.bias
             );
         }
         // The companions, from the same data (relative WIS against the
-        // same baseline, then 90% coverage), one line each.
+        // same baseline, then 90% coverage and bias), one line each;
+        // quantiles only, so no CRPS.
         for (who, what) in [
             (TREND, "trend (damped, log scale)"),
             (LEAD, "lead (ratio to leading column)"),
@@ -281,22 +289,32 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
             let cells: Vec<String> = of(who)
                 .map(|h| match h.n {
                     0 => "—".to_string(),
-                    _ => format!("{:.3} ({:.2})", h.relative_wis, h.coverage_90),
+                    _ => format!(
+                        "{:.3} ({:.2}, {:+.2})",
+                        h.relative_wis, h.coverage_90, h.bias
+                    ),
                 })
                 .collect();
-            outln!("  {what:<27} rel WIS (cov90) by week: {}", cells.join("  "));
+            outln!(
+                "  {what:<27} rel WIS (cov90, bias) by week: {}",
+                cells.join("  ")
+            );
         }
     }
 }
 
 /// The summary rows with forecasts (n > 0) as columns: the forecaster's
-/// mean WIS, the baseline's over the same forecasts, relative WIS and
-/// coverage.
+/// mean WIS, the baseline's over the same forecasts, relative WIS,
+/// coverage, mean bias, and the same for the CRPS where the forecaster has
+/// samples (empty otherwise).
 fn summary_columns(rows: &[SummaryRow]) -> Result<Vec<(&'static str, Column)>> {
     let rows: Vec<&SummaryRow> = rows.iter().filter(|r| r.h.n > 0).collect();
     let text = |f: fn(&SummaryRow) -> String| Column::Text(rows.iter().map(|r| f(r)).collect());
     let float =
         |f: fn(&HorizonSummary) -> f64| Column::Float(rows.iter().map(|r| f(&r.h)).collect());
+    let maybe = |f: fn(&HorizonSummary) -> Option<f64>| {
+        Column::MaybeFloat(rows.iter().map(|r| f(&r.h)).collect())
+    };
     let int = |f: fn(&HorizonSummary) -> usize| -> Result<Column> {
         rows.iter()
             .map(|r| i32::try_from(f(&r.h)))
@@ -315,12 +333,17 @@ fn summary_columns(rows: &[SummaryRow]) -> Result<Vec<(&'static str, Column)>> {
         ("relative_wis", float(|h| h.relative_wis)),
         ("coverage_50", float(|h| h.coverage_50)),
         ("coverage_90", float(|h| h.coverage_90)),
+        ("bias", float(|h| h.bias)),
+        ("crps", maybe(|h| h.crps)),
+        ("baseline_crps", maybe(|h| h.baseline_crps)),
+        ("relative_crps", maybe(|h| h.relative_crps)),
     ])
 }
 
 /// The scores as typed columns, written both as `scores.csv` and as
-/// `scores.parquet` (origin a DATE, weeks ahead an INT32, truth/median/WIS
-/// DOUBLE, coverage BOOLEAN).
+/// `scores.parquet` (origin a DATE, weeks ahead an INT32, truth/median/WIS/
+/// bias DOUBLE, coverage BOOLEAN, CRPS an optional DOUBLE: null for the
+/// forecasters without samples).
 fn score_columns(
     scores: &[Score],
     date_of: impl Fn(usize) -> Date,
@@ -347,6 +370,11 @@ fn score_columns(
         ("wis", float(|s| s.wis)),
         ("covered_50", flag(|s| s.covered_50)),
         ("covered_90", flag(|s| s.covered_90)),
+        ("bias", float(|s| s.bias)),
+        (
+            "crps",
+            Column::MaybeFloat(scores.iter().map(|s| s.crps).collect()),
+        ),
     ])
 }
 
