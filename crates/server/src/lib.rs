@@ -21,6 +21,7 @@ pub mod problem;
 pub mod registry;
 pub mod retention;
 pub mod server;
+pub mod skill;
 pub mod store;
 pub mod worker;
 

@@ -18,6 +18,7 @@ use crate::api;
         api::observations::ingest, api::observations::stream_history, api::observations::latest,
         api::retractions::retract,
         api::forecasts::latest_forecast, api::forecasts::list_forecasts, api::forecasts::get_forecast,
+        api::skill::twin_skill,
         api::alerts::create_rule, api::alerts::list_rules, api::alerts::get_rule,
         api::alerts::delete_rule, api::alerts::list_events, api::alerts::list_deliveries,
         api::scenarios::submit_scenarios, api::scenarios::list_scenario_jobs,

@@ -199,6 +199,7 @@ fn flood_twin_assimilates_forecasts_and_alerts() {
     );
     assert_eq!(status.body["observations"], batch.len() + 1);
     assert_eq!(status.body["health"], "ok", "{}", status.body);
+    forecast_from_mid_is_scored(&c, mid, obs[&last]);
 
     // The low threshold fires, the very high one does not.
     let rules = wait_for("the rules' evaluation", Duration::from_secs(30), || {
@@ -364,4 +365,53 @@ fn cfs_to_mm_day() -> f64 {
     let f = didymos_hydro::read_camels_forcing(&dir.join("01022500_lump_cida_forcing_leap.txt"))
         .unwrap();
     0.028_316_846_592 * 86_400.0 * 1000.0 / f.area_m2
+}
+
+/// The forecast from `mid` has one day the twin has since assimilated
+/// (the next, sent in ft³/s): the skill endpoint scores it in mm/day,
+/// its WIS the pinball form's of the served quantiles against `truth`.
+fn forecast_from_mid_is_scored(c: &Client, mid: Date, truth: f64) {
+    let list = c.get(&format!("/v1/twins/flood/forecasts?issued={mid}&limit=1"));
+    let id = list.body[0]["id"].as_i64().unwrap();
+    let f = c.get(&format!("/v1/twins/flood/forecasts/{id}?location={BASIN}"));
+    let levels: Vec<f64> = f.body["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_f64().unwrap())
+        .collect();
+    let q = &f.body["targets"][0]["quantiles"][0];
+    let pinball: f64 = levels
+        .iter()
+        .zip(q.as_array().unwrap())
+        .map(|(&t, v)| {
+            let v = v.as_f64().unwrap();
+            if truth >= v {
+                t * (truth - v)
+            } else {
+                (1.0 - t) * (v - truth)
+            }
+        })
+        .sum();
+    let expected = 2.0 * pinball / levels.len() as f64;
+    let skill = c.get("/v1/twins/flood/skill?target=discharge");
+    assert_eq!(skill.status, 200, "{skill:?}");
+    assert_eq!(skill.body["origins"], json!([mid.to_string()]), "{skill:?}");
+    assert_eq!(skill.body["weekly_ensemble"], json!([]), "{skill:?}");
+    let row = skill.body["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scope"] == "locations")
+        .unwrap_or_else(|| panic!("{skill:?}"))
+        .clone();
+    assert_eq!(
+        (row["n"].as_u64(), row["days_ahead_from"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let wis = row["wis"].as_f64().unwrap();
+    assert!(
+        (wis - expected).abs() < 1e-6 * (1.0 + expected),
+        "{wis} vs {expected}"
+    );
 }

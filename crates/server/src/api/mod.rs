@@ -8,6 +8,7 @@ pub mod observations;
 pub mod retractions;
 pub mod runs;
 pub mod scenarios;
+pub mod skill;
 pub mod streams;
 pub mod tokens;
 mod twin_spec;
@@ -68,6 +69,7 @@ pub fn router(state: SharedState) -> Router {
             get(observations::latest),
         )
         .route("/v1/twins/{twin}/forecasts", get(forecasts::list_forecasts))
+        .route("/v1/twins/{twin}/skill", get(skill::twin_skill))
         .route(
             "/v1/twins/{twin}/forecasts/latest",
             get(forecasts::latest_forecast),

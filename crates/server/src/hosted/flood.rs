@@ -9,9 +9,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use didymos_core::observation::StreamSet;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Date, Model};
-use didymos_hydro::assimilate::{discharge_streams, filter_options, make_filter, STREAM};
+use didymos_hydro::assimilate::{
+    discharge_streams, filter_options, litres_per_second_per_mm_day, make_filter, STREAM,
+};
 use didymos_hydro::forecast_forcing::read_forecast_forcing;
 use didymos_hydro::twin::FloodTwin;
 use didymos_hydro::warning::{
@@ -214,6 +216,16 @@ impl LiveTwin for FloodHosted {
             locations: vec![basin, TOTAL.to_string()],
             values: vec![fc.samples.clone(), fc.samples],
         }])
+    }
+
+    /// The stream holds litres per second (what the filter compares with
+    /// the model); forecasts are published in mm/day over the basin.
+    fn scored_streams<'d>(&self, data: &'d StreamSet) -> Vec<(String, &'d Stream, f64)> {
+        let per_mm_day = litres_per_second_per_mm_day(self.twin.area_m2);
+        data.streams()
+            .iter()
+            .map(|s| (OBSERVABLE.to_string(), s, 1.0 / per_mm_day))
+            .collect()
     }
 
     fn checkpoint_meta(&self, meta: &mut serde_json::Value) {

@@ -9,7 +9,7 @@ pub mod flood;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use didymos_core::observation::StreamSet;
+use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Calendar, Date, Model};
 use didymos_epi::twin::LoadedTwin;
 use didymos_twin::checkpoint::Saved;
@@ -250,6 +250,15 @@ pub trait LiveTwin {
     ) -> Result<Vec<StreamForecast>, String>;
     /// Adds what a checkpoint of this kind records besides the ensemble.
     fn checkpoint_meta(&self, _meta: &mut serde_json::Value) {}
+    /// For scoring published forecasts: each forecast target of `data`'s
+    /// record, the stream holding its observations, and the factor from
+    /// that stream's values to the forecast's unit (1: the same).
+    fn scored_streams<'d>(&self, data: &'d StreamSet) -> Vec<(String, &'d Stream, f64)> {
+        data.streams()
+            .iter()
+            .map(|s| (s.name.clone(), s, 1.0))
+            .collect()
+    }
     /// Days of the record, ending at the origin, that [`Self::weekly_ensemble`]
     /// reads (0: this kind has none).
     fn history_days(&self) -> usize {

@@ -8,7 +8,7 @@ pub mod scenario;
 
 pub use forecast::{
     publish_forecast, record_forecast, ForecastBody, Nowcast, ProvisionalDays, StoredForecast,
-    TargetQuantiles,
+    TargetQuantiles, WeeklyQuantiles,
 };
 
 use std::path::Path;

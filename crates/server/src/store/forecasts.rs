@@ -80,3 +80,22 @@ pub fn list_forecasts(
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+/// The last forecast issued for each origin from `from` to `to` (ISO
+/// dates, inclusive), oldest origin first, with their bodies: what each
+/// origin's forecast finally said, for scoring it.
+pub fn last_forecast_per_origin(
+    conn: &Connection,
+    twin: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<ForecastRow>> {
+    let mut st = conn.prepare(
+        "SELECT id, twin_id, origin, created_ms, run_id, body FROM forecasts
+         WHERE id IN (SELECT max(id) FROM forecasts
+                      WHERE twin_id = ?1 AND origin >= ?2 AND origin <= ?3 GROUP BY origin)
+         ORDER BY origin",
+    )?;
+    let rows = st.query_map(params![twin, from, to], |r| forecast_row(r, true))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}

@@ -1,0 +1,88 @@
+"""What `GET /v1/twins/{twin}/skill` costs on a twin that has published a
+forecast every day for two months (BENCHMARKS.md, "Live forecast skill").
+
+    python3 bench/service/skill.py [DIDYMOS]
+
+Starts `didymos serve` on a free 127.0.0.1 port with a temporary data
+directory and registers the Spain twin (1,000 members, 28-day horizon).
+It gets the 2020 admissions to 2020-09-30, then each day from 10-01 to
+11-30 on its own, waiting for that day's forecast, so every origin has
+one. Then it times the skill request five times as users make it (the
+default: eight weeks of origins before the checkpoint) and once for all
+61 origins, and prints what the weekly ensemble scored. Standard library
+only.
+"""
+
+import csv
+import datetime
+import os
+import statistics
+import sys
+import time
+
+from served import ROOT, add_spain_twin, served
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/didymos")
+FIRST = datetime.date(2020, 2, 10)
+CATCH_UP = datetime.date(2020, 9, 30)
+LAST = datetime.date(2020, 11, 30)
+
+
+def records_by_day():
+    out = {}
+    with open(os.path.join(ROOT, "data/spain/spain_provinces_covid19_daily_by_age_2020.csv")) as f:
+        for r in csv.DictReader(f):
+            date = datetime.date.fromisoformat(r["date"])
+            if FIRST <= date <= LAST:
+                out.setdefault(date, []).append(
+                    {"stream": "hosp", "time": r["date"], "location": r["province_ine"],
+                     "stratum": r["age_group"], "value": int(r["new_hospitalized"])})
+    return out
+
+
+def timed(api, path):
+    t0 = time.time()
+    status, body = api.call("GET", path)
+    assert status == 200, body
+    return time.time() - t0, body
+
+
+def main():
+    days = records_by_day()
+    with served(BIN, "didymos-skill-") as api:
+        add_spain_twin(api, "spain")
+        t0 = time.time()
+        for day in sorted(d for d in days if d <= CATCH_UP):
+            api.post_ok("/v1/twins/spain/observations", {"observations": days[day]})
+        api.wait_forecast("spain", origin=CATCH_UP.isoformat())
+        day = CATCH_UP
+        while day < LAST:
+            day += datetime.timedelta(1)
+            api.post_ok("/v1/twins/spain/observations", {"observations": days[day]})
+            api.wait_forecast("spain", origin=day.isoformat())
+        print(f"{BIN}: Spain twin, 1000 members, 28-day horizon, a forecast every day "
+              f"{CATCH_UP + datetime.timedelta(1)}..{LAST}; fed in {time.time() - t0:.0f} s")
+        # The last forecast is out before its checkpoint is recorded.
+        while api.call("GET", "/v1/twins/spain/status")[1]["assimilated_through"] != LAST.isoformat():
+            time.sleep(0.05)
+        times = []
+        for _ in range(5):
+            t, body = timed(api, "/v1/twins/spain/skill")
+            times.append(t)
+        print(f"default request ({len(body['origins'])} origins {body['from']}..{body['to']}, "
+              f"scored through {body['scored_through']}): median {statistics.median(times):.2f} s, "
+              f"range {min(times):.2f}-{max(times):.2f} s")
+        t, body = timed(api, "/v1/twins/spain/skill?from=2020-10-01&to=2020-11-30")
+        print(f"all {len(body['origins'])} origins: {t:.2f} s")
+        for row in body["weekly_ensemble"]:
+            print(f"  weekly ensemble, {row['scope']:9} week {row['weeks_ahead']}: n {row['n']:5}  "
+                  f"relative WIS {row['relative_wis']:.3f}  cov50 {row['coverage_50']:.2f}  "
+                  f"cov90 {row['coverage_90']:.2f}  bias {row['bias']:+.2f}")
+        for row in body["daily"]:
+            print(f"  twin daily, {row['scope']:9} days {row['days_ahead_from']:2}-{row['days_ahead_to']:2}: "
+                  f"n {row['n']:6}  WIS {row['wis']:8.2f}  cov50 {row['coverage_50']:.2f}  "
+                  f"cov90 {row['coverage_90']:.2f}  bias {row['bias']:+.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+//! `GET /v1/twins/{twin}/skill` scores what the service published: fed
+//! the 2020 record day by day, the twin's daily forecasts and weekly
+//! ensemble are scored here from the forecasts it served and the record
+//! itself (WIS in pinball form, coverage, bias, the baseline's one-week
+//! distribution from the weekly sums), and the answer must match.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use didymos_core::Date;
+use serde_json::{json, Value};
+
+/// The first day posted: the day after the twin's day 1.
+const FIRST: &str = "2020-02-10";
+/// Day-by-day updates from here on…
+const DAILY_FROM: &str = "2020-03-15";
+/// …to here: the twin's checkpoint, through which truth is read.
+const LAST: &str = "2020-04-21";
+const LEVELS: usize = 23;
+
+fn date(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+/// Province admissions per (date, location), the total as `total`: the
+/// bundled record summed over age groups.
+fn truth() -> BTreeMap<(String, String), f64> {
+    let mut out = BTreeMap::new();
+    let path = repo().join("data/spain/spain_provinces_covid19_daily_by_age_2020.csv");
+    let mut r = csv::Reader::from_path(path).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let v: f64 = rec[4].parse().unwrap();
+        for loc in [rec[1].to_string(), "total".to_string()] {
+            *out.entry((rec[0].to_string(), loc)).or_insert(0.0) += v;
+        }
+    }
+    out
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// Sums per answer row: n, WIS, covered 50%, covered 90%, bias.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sums([f64; 5]);
+
+impl Sums {
+    fn add(&mut self, levels: &[f64], q: &[f64], y: f64) {
+        let pinball: f64 = levels
+            .iter()
+            .zip(q)
+            .map(|(&t, &v)| {
+                if y >= v {
+                    t * (y - v)
+                } else {
+                    (1.0 - t) * (v - y)
+                }
+            })
+            .sum();
+        let at = |level: f64| {
+            q[levels
+                .iter()
+                .position(|&l| (l - level).abs() < 1e-9)
+                .unwrap()]
+        };
+        let inside = |lo: f64, hi: f64| f64::from(u8::from(at(lo) <= y && y <= at(hi)));
+        // scoringutils' quantile bias, from its definition.
+        let median = at(0.5);
+        let bias = if y == median {
+            0.0
+        } else if y < median {
+            let tau = levels
+                .iter()
+                .zip(q)
+                .filter(|(_, &v)| v <= y)
+                .map(|(&l, _)| l);
+            1.0 - 2.0 * tau.fold(0.0, f64::max)
+        } else {
+            let tau = levels
+                .iter()
+                .zip(q)
+                .filter(|(_, &v)| v >= y)
+                .map(|(&l, _)| l);
+            1.0 - 2.0 * tau.fold(1.0, f64::min)
+        };
+        let row = [
+            1.0,
+            2.0 * pinball / levels.len() as f64,
+            inside(0.25, 0.75),
+            inside(0.05, 0.95),
+            bias,
+        ];
+        for (s, x) in self.0.iter_mut().zip(row) {
+            *s += x;
+        }
+    }
+
+    /// Checks the answer row's n and means.
+    fn check(&self, row: &Value) {
+        let [n, wis, c50, c90, bias] = self.0;
+        assert_eq!(row["n"].as_f64().unwrap(), n, "{row}");
+        for (field, sum) in [
+            ("wis", wis),
+            ("coverage_50", c50),
+            ("coverage_90", c90),
+            ("bias", bias),
+        ] {
+            let got = row[field].as_f64().unwrap();
+            assert!(
+                (got - sum / n).abs() <= 1e-9 * (1.0 + got.abs()),
+                "{field}: {got} vs {} in {row}",
+                sum / n
+            );
+        }
+    }
+}
+
+fn scope(location: &str) -> &'static str {
+    if location == "total" {
+        "total"
+    } else {
+        "locations"
+    }
+}
+
+/// The served forecast of `origin` (the last one published for it).
+fn served(c: &Client, origin: &str) -> Value {
+    let list = c.get(&format!(
+        "/v1/twins/spain/forecasts?issued={origin}&limit=1"
+    ));
+    let id = list.body[0]["id"].as_i64().unwrap();
+    let f = c.get(&format!(
+        "/v1/twins/spain/forecasts/{id}?target=new_hospitalized"
+    ));
+    assert_eq!(f.status, 200, "{f:?}");
+    f.body
+}
+
+#[test]
+fn skill_scores_what_was_published_against_what_came() {
+    let server = start_server(None);
+    let c = Client::new(&server, Some(ADMIN));
+    create_spain_twin(&c, "spain", 20, 50_000);
+    let mut day = date(FIRST);
+    let mut records = Vec::new();
+    while day < date(DAILY_FROM) {
+        records.extend(spain_day(&day.to_string()));
+        day = day.add_days(1);
+    }
+    let before = day.add_days(-1).to_string();
+    post_and_wait(&c, "spain", &before, &records);
+    while day <= date(LAST) {
+        post_spain_day_and_wait(&c, &day.to_string());
+        day = day.add_days(1);
+    }
+    wait_for_checkpoint(&c, "spain", LAST);
+
+    let (from, to) = ("2020-03-22", "2020-04-07");
+    let a = c.get(&format!(
+        "/v1/twins/spain/skill?target=new_hospitalized&from={from}&to={to}"
+    ));
+    assert_eq!(a.status, 200, "{a:?}");
+    let skill = &a.body;
+    assert_eq!(skill["scored_through"], LAST, "{skill}");
+    let origins: Vec<&str> = skill["origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    assert_eq!(origins.len(), 17, "{skill}");
+    assert_eq!((origins[0], origins[16]), (from, to));
+
+    let truth = truth();
+    let (mut daily, mut weekly) = (BTreeMap::new(), BTreeMap::new());
+    for origin in &origins {
+        let f = served(&c, origin);
+        let levels = floats(&f["levels"]);
+        assert_eq!(levels.len(), LEVELS);
+        for t in f["targets"].as_array().unwrap() {
+            let loc = t["location"].as_str().unwrap();
+            for (h, (d, q)) in t["dates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(t["quantiles"].as_array().unwrap())
+                .enumerate()
+            {
+                let d = d.as_str().unwrap();
+                if date(d) > date(LAST) {
+                    continue;
+                }
+                let y = truth[&(d.to_string(), loc.to_string())];
+                let key = (scope(loc), h / 7 + 1);
+                daily
+                    .entry(key)
+                    .or_insert(Sums::default())
+                    .add(&levels, &floats(q), y);
+            }
+        }
+        for w in f["weekly_ensemble"].as_array().unwrap() {
+            let loc = w["location"].as_str().unwrap();
+            for (k, (end, q)) in w["week_ends"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(w["quantiles"].as_array().unwrap())
+                .enumerate()
+            {
+                let end = date(end.as_str().unwrap());
+                if end > date(LAST) {
+                    continue;
+                }
+                let y: f64 = (0..7)
+                    .map(|i| truth[&(end.add_days(-i).to_string(), loc.to_string())])
+                    .sum();
+                weekly
+                    .entry((scope(loc), k + 1))
+                    .or_insert(Sums::default())
+                    .add(&levels, &floats(q), y);
+            }
+        }
+    }
+    let rows = |field: &str| skill[field].as_array().unwrap().clone();
+    assert_eq!(rows("daily").len(), daily.len(), "{skill}");
+    for row in rows("daily") {
+        assert_eq!(row["target"], "new_hospitalized");
+        let week = row["days_ahead_to"].as_u64().unwrap() as usize / 7;
+        let key = (row["scope"].as_str().unwrap(), week);
+        daily[&key].check(&row);
+    }
+    assert_eq!(rows("weekly_ensemble").len(), weekly.len(), "{skill}");
+    for row in rows("weekly_ensemble") {
+        let key = (
+            row["scope"].as_str().unwrap(),
+            row["weeks_ahead"].as_u64().unwrap() as usize,
+        );
+        weekly[&key].check(&row);
+        let (w, b) = (
+            row["wis"].as_f64().unwrap(),
+            row["baseline_wis"].as_f64().unwrap(),
+        );
+        assert!(b > 0.0, "{row}");
+        let rel = row["relative_wis"].as_f64().unwrap();
+        assert!((rel - w / b).abs() < 1e-9 * rel, "{row}");
+    }
+    baseline_one_week_from_a_saturday(&c, &truth);
+    bad_requests(&c);
+}
+
+/// From a Saturday origin, week 1 is the next epiweek: the baseline's
+/// distribution is last week's sum plus each past weekly change and its
+/// negative (truncated at 0), and its WIS uses the Hub levels' type-7
+/// quantiles of that.
+fn baseline_one_week_from_a_saturday(c: &Client, truth: &BTreeMap<(String, String), f64>) {
+    let saturday = date("2020-04-04");
+    let a = c.get(&format!(
+        "/v1/twins/spain/skill?target=new_hospitalized&from={saturday}&to={saturday}"
+    ));
+    assert_eq!(a.status, 200, "{a:?}");
+    let f = served(c, &saturday.to_string());
+    let levels = floats(&f["levels"]);
+    let mut sum = 0.0;
+    let mut n = 0;
+    for w in f["weekly_ensemble"].as_array().unwrap() {
+        let loc = w["location"].as_str().unwrap();
+        if loc == "total" {
+            continue;
+        }
+        let week = |end: Date| -> f64 {
+            (0..7)
+                .map(|i| truth[&(end.add_days(-i).to_string(), loc.to_string())])
+                .sum()
+        };
+        let mut past = Vec::new();
+        let mut end = saturday;
+        while end.add_days(-6) >= date(FIRST) {
+            past.push(week(end));
+            end = end.add_days(-7);
+        }
+        past.reverse();
+        let last = past[past.len() - 1];
+        let mut pool: Vec<f64> = past.windows(2).map(|p| p[1] - p[0]).collect();
+        pool.extend(pool.clone().iter().map(|d| -d));
+        pool.sort_by(f64::total_cmp);
+        let q: Vec<f64> = levels
+            .iter()
+            .map(|&l| {
+                let pos = l * (pool.len() - 1) as f64;
+                let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+                let hi = (lo + 1).min(pool.len() - 1);
+                (last + pool[lo] + frac * (pool[hi] - pool[lo])).max(0.0)
+            })
+            .collect();
+        let mut s = Sums::default();
+        s.add(&levels, &q, week(saturday.add_days(7)));
+        sum += s.0[1];
+        n += 1;
+    }
+    let row = a.body["weekly_ensemble"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scope"] == "locations" && r["weeks_ahead"] == 1)
+        .unwrap_or_else(|| panic!("no week 1: {}", a.body))
+        .clone();
+    assert_eq!(row["n"], n, "{row}");
+    let got = row["baseline_wis"].as_f64().unwrap();
+    assert!(
+        (got - sum / n as f64).abs() < 1e-9 * got,
+        "{got} vs {}",
+        sum / n as f64
+    );
+}
+
+fn bad_requests(c: &Client) {
+    for (query, field) in [
+        ("target=new_cases_typo", "target"),
+        ("from=2020-04-10&to=2020-04-01", "from"),
+        ("from=2020-13-01", "from"),
+        ("to=yesterday", "to"),
+        ("from=2019-01-01&to=2020-04-01", "days"),
+    ] {
+        let a = c.get(&format!("/v1/twins/spain/skill?{query}"));
+        assert_problem(&a, 422);
+        let detail = a.body["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{query}: {detail}");
+    }
+    let a = c.get("/v1/twins/nobody/skill");
+    assert_problem(&a, 404);
+    // A twin with nothing assimilated has nothing scored, and says so.
+    let a = c.post(
+        "/v1/twins",
+        &json!({"id": "empty", "spec_path": spain_spec(), "members": 10}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = c.get("/v1/twins/empty/skill");
+    assert_eq!(a.status, 200, "{a:?}");
+    assert!(a.body["scored_through"].is_null(), "{a:?}");
+    assert_eq!(a.body["origins"], json!([]));
+}
