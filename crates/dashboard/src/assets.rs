@@ -41,6 +41,7 @@ pub static ASSETS: &[Asset] = &[
     embedded!("js/streams.js", JS),
     embedded!("js/corrections.js", JS),
     embedded!("js/alerts.js", JS),
+    embedded!("js/skill.js", JS),
     // The bundled Spanish provinces (INE `cod_prov`), from the demo data.
     Asset {
         path: "geo/spain_provinces.geojson",

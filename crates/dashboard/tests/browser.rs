@@ -2,8 +2,8 @@
 //! the demo twin: overview, fan chart, map (one shape per area), selecting
 //! an area by mouse and keyboard, a scenario job, a live update after new
 //! data, the stream form's validation message, alert rules (the log, a rule
-//! added on the weekly ensemble after a refused one, and deleted), and the
-//! tablet width.
+//! added on the weekly ensemble after a refused one, and deleted), past
+//! forecasts scored once the data reach them, and the tablet width.
 //! Screenshots go to target/test-artifacts/dashboard/.
 
 mod support;
@@ -117,6 +117,12 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         "!document.querySelector('#alerts tr[data-rule=\"barcelona-week-2\"]') && !!document.querySelector('#alerts tr[data-rule=\"madrid-week-1\"]')",
         10 * SECOND,
     );
+    // Past skill: the only forecast has no day the data has reached yet.
+    b.wait_until(
+        "the skill section saying nothing is scored yet",
+        "document.getElementById('skill').textContent.includes('Nothing to score yet')",
+        10 * SECOND,
+    );
     let load_marker = b.eval("window.didymosPageLoad");
     b.screenshot(&out.join("twin-1280.png"));
 
@@ -222,7 +228,21 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         json!("08"),
         "the chosen area is kept"
     );
+    // The forecast from 03-10 now has a day the twin has assimilated:
+    // its 52 provinces' first day is scored, no epiweek yet.
+    b.wait_until(
+        "the first day of the forecast from 2020-03-10 scored",
+        "(() => { const tr = document.querySelector('#skill-daily tbody tr[data-days=\"1-7\"]'); \
+           return !!tr && tr.cells[1].textContent === '52'; })()",
+        60 * SECOND,
+    );
+    assert_eq!(
+        b.eval("[document.getElementById('skill').textContent.includes('from 2020-03-10 to 2020-03-10 (1), scored against the data through 2020-03-11'), !!document.getElementById('skill-weekly-none')]"),
+        json!([true, true])
+    );
     b.screenshot(&out.join("live-update-1280.png"));
+    b.eval("document.getElementById('skill').scrollIntoView()");
+    b.screenshot(&out.join("skill-1280.png"));
 
     // Tablet width: nothing wider than the window.
     b.viewport(768, 1024);

@@ -12,6 +12,7 @@ import { renderStreams } from './streams.js';
 import { renderCorrections } from './corrections.js';
 import { renderScenarios } from './scenarios.js';
 import { renderAlerts } from './alerts.js';
+import { renderSkill } from './skill.js';
 
 const GEOJSON_URL = '/assets/geo/spain_provinces.geojson';
 let geojsonPromise = null;
@@ -69,6 +70,7 @@ export async function renderTwin(main, twinId) {
   const corrections = h('section', { id: 'corrections', tabindex: -1, 'aria-labelledby': 'corrections-title' });
   const scenarios = h('section', { id: 'scenarios', 'aria-labelledby': 'scenarios-title' });
   const alerts = h('section', { id: 'alerts', 'aria-labelledby': 'alerts-title' });
+  const skill = h('section', { id: 'skill', tabindex: -1, 'aria-labelledby': 'skill-title' });
 
   fill(
     main,
@@ -77,9 +79,9 @@ export async function renderTwin(main, twinId) {
     statusLine,
     liveNote,
     h('nav', { 'aria-label': 'Sections of this twin', class: 'section-nav' },
-      ['forecast', 'map-section', 'streams', 'corrections', 'scenarios', 'alerts'].map((id, i) =>
+      ['forecast', 'map-section', 'skill', 'streams', 'corrections', 'scenarios', 'alerts'].map((id, i) =>
         h('a', { href: `#/twin/${enc(twin.id)}`, 'data-target': id, onclick: (e) => { e.preventDefault(); document.getElementById(id)?.scrollIntoView(); document.getElementById(id)?.focus(); } },
-          ['Forecast', 'Map', 'Streams', 'Corrections', 'Scenarios', 'Alerts'][i]))),
+          ['Forecast', 'Map', 'Past skill', 'Streams', 'Corrections', 'Scenarios', 'Alerts'][i]))),
     h('div', { class: 'twin-grid' },
       h('section', { id: 'forecast', tabindex: -1, 'aria-labelledby': 'forecast-title' },
         h('h2', { id: 'forecast-title' }, 'Forecast'),
@@ -93,7 +95,7 @@ export async function renderTwin(main, twinId) {
           h('label', { for: 'metric-select' }, 'Colour by'), metricSelect,
           h('label', { for: 'threshold-input' }, 'Threshold (per day)'), thresholdInput),
         map)),
-    streams, corrections, scenarios, alerts,
+    skill, streams, corrections, scenarios, alerts,
   );
 
   const forecastFor = (target, area) => page.forecast?.targets.find((t) => t.target === target && t.location === area) || null;
@@ -210,9 +212,10 @@ export async function renderTwin(main, twinId) {
     statusLine.dataset.health = status.health;
   }
 
+  const refreshSkill = () => renderSkill(skill, twin, page.target).catch((e) => fill(skill, h('p', { class: 'error' }, e.message)));
   targetSelect.addEventListener('change', () => {
     page.target = targetSelect.value;
-    loadData().then(() => { drawChart(); drawMap(); });
+    loadData().then(() => { drawChart(); drawMap(); refreshSkill(); });
   });
   areaSelect.addEventListener('change', () => { page.area = areaSelect.value; drawChart(); drawMap(); });
   metricSelect.addEventListener('change', () => { page.metric = metricSelect.value; drawMap(); });
@@ -232,6 +235,7 @@ export async function renderTwin(main, twinId) {
   const refreshAlerts = () => renderAlerts(alerts, twin).catch((e) => fill(alerts, h('p', { class: 'error' }, e.message)));
   refreshStreams();
   refreshAlerts();
+  refreshSkill();
   const scenarioPanel = renderScenarios(scenarios, twin, () => page.status);
 
   // Live events for this twin: redraw what changed, keep the area chosen.
@@ -242,6 +246,8 @@ export async function renderTwin(main, twinId) {
       drawChart();
       drawMap();
       refreshStreams();
+      // New data assimilated: more of the past forecasts can be scored.
+      if (kind === 'assimilation') refreshSkill();
       if (kind === 'forecast') liveNote.textContent = `New forecast from ${page.forecast?.origin} arrived ${new Date().toLocaleTimeString('en-GB')}.`;
     }
     if (kind === 'alert' || kind === 'forecast') refreshAlerts();

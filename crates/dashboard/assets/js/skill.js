@@ -1,0 +1,67 @@
+// How the twin's published forecasts did against the data that came after
+// them (GET /v1/twins/{id}/skill), for the chosen target: the weekly
+// ensemble against the persistence baseline, and the twin's own daily
+// forecasts by week of horizon, each area's forecasts pooled. Users see
+// whether the ranges they are about to act on have held before.
+
+import { api, enc } from './api.js';
+import { h, fill } from './dom.js';
+import { number } from './format.js';
+
+const held = (x) => `${Math.round(100 * x)}%`;
+const signed = (x) => `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(x).toFixed(2)}`;
+
+function table(id, caption, head, rows) {
+  return h('table', { id, class: 'skill' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows));
+}
+
+export async function renderSkill(section, twin, target) {
+  const title = h('h2', { id: 'skill-title' }, 'How past forecasts did');
+  if (!target) {
+    fill(section, title, h('p', { class: 'muted' }, 'No target to score.'));
+    return;
+  }
+  const s = await api(`/v1/twins/${enc(twin.id)}/skill?target=${enc(target)}`);
+  if (!s.scored_through || !s.origins.length) {
+    fill(section, title, h('p', { class: 'muted' },
+      `Nothing to score yet: no forecast of ${target} has a day the twin has assimilated since it was issued.`));
+    return;
+  }
+  const intro = h('p', {},
+    `The last forecast of each day from ${s.origins[0]} to ${s.origins[s.origins.length - 1]} ` +
+    `(${s.origins.length}), scored against the data through ${s.scored_through}. A 50% range should ` +
+    'hold the outcome about half the time and a 90% range nine times in ten; bias runs from −1 ' +
+    '(always too low) to +1 (always too high).');
+  const weekly = s.weekly_ensemble.filter((r) => r.scope === 'locations');
+  const daily = s.daily.filter((r) => r.scope === 'locations');
+  const parts = [title, intro];
+  if (weekly.length) {
+    parts.push(table('skill-weekly',
+      `Weekly totals of ${target} (the twin with its statistical companions), each area pooled. ` +
+      'Error is relative to a forecast of last week\'s level: below 1 is better.',
+      ['Weeks ahead', 'Forecasts scored', 'Relative error', '50% range held', '90% range held', 'Bias'],
+      weekly.map((r) => h('tr', { 'data-weeks': r.weeks_ahead },
+        h('th', { scope: 'row' }, String(r.weeks_ahead)),
+        h('td', { class: 'num' }, number(r.n)),
+        h('td', { class: 'num' }, r.relative_wis === null || r.relative_wis === undefined ? '–' : r.relative_wis.toFixed(2)),
+        h('td', { class: 'num' }, held(r.coverage_50)),
+        h('td', { class: 'num' }, held(r.coverage_90)),
+        h('td', { class: 'num' }, signed(r.bias))))));
+  } else {
+    parts.push(h('p', { class: 'muted', id: 'skill-weekly-none' }, 'No forecast epiweek has been completed by the data yet.'));
+  }
+  parts.push(table('skill-daily',
+    `Daily forecasts of ${target} by the twin, each area pooled; the error (weighted interval score) is in ${target} per day.`,
+    ['Days ahead', 'Forecasts scored', 'Error', '50% range held', '90% range held', 'Bias'],
+    daily.map((r) => h('tr', { 'data-days': `${r.days_ahead_from}-${r.days_ahead_to}` },
+      h('th', { scope: 'row' }, `${r.days_ahead_from}–${r.days_ahead_to}`),
+      h('td', { class: 'num' }, number(r.n)),
+      h('td', { class: 'num' }, number(r.wis, 1)),
+      h('td', { class: 'num' }, held(r.coverage_50)),
+      h('td', { class: 'num' }, held(r.coverage_90)),
+      h('td', { class: 'num' }, signed(r.bias))))));
+  fill(section, ...parts);
+}
