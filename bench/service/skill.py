@@ -8,8 +8,9 @@ directory and registers the Spain twin (1,000 members, 28-day horizon).
 It gets the 2020 admissions to 2020-09-30, then each day from 10-01 to
 11-30 on its own, waiting for that day's forecast, so every origin has
 one. Then it times the skill request five times as users make it (the
-default: eight weeks of origins before the checkpoint) and once for all
-61 origins, and prints what the weekly ensemble scored. Standard library
+default: eight weeks of origins before the checkpoint) and once for every
+origin from 10-01, and prints what the weekly ensemble and the twin's
+daily forecasts scored. Standard library
 only.
 """
 
@@ -73,7 +74,7 @@ def main():
               f"scored through {body['scored_through']}): median {statistics.median(times):.2f} s, "
               f"range {min(times):.2f}-{max(times):.2f} s")
         t, body = timed(api, "/v1/twins/spain/skill?from=2020-10-01&to=2020-11-30")
-        print(f"all {len(body['origins'])} origins: {t:.2f} s")
+        print(f"every origin from 2020-10-01 ({len(body['origins'])} with a complete day): {t:.2f} s")
         for row in body["weekly_ensemble"]:
             print(f"  weekly ensemble, {row['scope']:9} week {row['weeks_ahead']}: n {row['n']:5}  "
                   f"relative WIS {row['relative_wis']:.3f}  cov50 {row['coverage_50']:.2f}  "
