@@ -232,8 +232,19 @@ fn score<T: LiveTwin>(
     };
     let (mut daily, mut weekly) = (BTreeMap::new(), BTreeMap::new());
     for f in forecasts {
-        let body: ForecastBody =
-            serde_json::from_str(&f.body).map_err(|e| format!("stored forecast {}: {e}", f.id))?;
+        // One body at a time: a year of them would be hundreds of MB.
+        let (id, fid) = (twin.id.clone(), f.id);
+        let stored = match state
+            .store
+            .read_blocking(move |c| store::get_forecast(c, &id, fid))
+        {
+            Ok(stored) => stored,
+            // The twin was deleted meanwhile: nothing left to score.
+            Err(store::StoreError::NotFound(_)) => break,
+            Err(e) => return Err(e.to_string()),
+        };
+        let body: ForecastBody = serde_json::from_str(&stored.body)
+            .map_err(|e| format!("stored forecast {}: {e}", f.id))?;
         let wanted = |t: &str| req.target.as_deref().is_none_or(|x| x == t);
         let mut scored = false;
         for t in body.targets.iter().filter(|t| wanted(&t.target)) {

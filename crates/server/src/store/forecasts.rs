@@ -82,7 +82,8 @@ pub fn list_forecasts(
 }
 
 /// The last forecast issued for each origin from `from` to `to` (ISO
-/// dates, inclusive), oldest origin first, with their bodies: what each
+/// dates, inclusive), oldest origin first, without their bodies (a year of
+/// them is hundreds of MB; read each with [`get_forecast`]): what each
 /// origin's forecast finally said, for scoring it.
 pub fn last_forecast_per_origin(
     conn: &Connection,
@@ -91,11 +92,11 @@ pub fn last_forecast_per_origin(
     to: &str,
 ) -> StoreResult<Vec<ForecastRow>> {
     let mut st = conn.prepare(
-        "SELECT id, twin_id, origin, created_ms, run_id, body FROM forecasts
+        "SELECT id, twin_id, origin, created_ms, run_id FROM forecasts
          WHERE id IN (SELECT max(id) FROM forecasts
                       WHERE twin_id = ?1 AND origin >= ?2 AND origin <= ?3 GROUP BY origin)
          ORDER BY origin",
     )?;
-    let rows = st.query_map(params![twin, from, to], |r| forecast_row(r, true))?;
+    let rows = st.query_map(params![twin, from, to], |r| forecast_row(r, false))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
