@@ -4,6 +4,7 @@
 #[macro_use]
 mod out;
 
+mod backtest_report;
 mod flood_backtest;
 mod flood_cmds;
 mod flood_scenario;

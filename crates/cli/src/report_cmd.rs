@@ -17,24 +17,26 @@ use crate::scenario_bundle::{Bundle, FanSeries};
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// `scenarios.json` from `didymos scenario` (or `report-data.json` from
-    /// a flood forecast), or the directory holding it.
+    /// a flood forecast), or the directory holding it; or a `didymos
+    /// backtest` output directory (its scores, and its kept forecasts).
     scenarios: PathBuf,
     /// GeoJSON of the areas (WGS84), for the maps (none: no maps).
     #[arg(long)]
-    geojson: Option<PathBuf>,
+    pub(crate) geojson: Option<PathBuf>,
     /// Feature property holding the twin's area ids (default: the feature id).
     #[arg(long)]
     geojson_id: Option<String>,
     /// Feature property with a readable area name.
     #[arg(long)]
-    geojson_name: Option<String>,
-    /// Observable to chart (default: new_hospitalized, else the first flow).
+    pub(crate) geojson_name: Option<String>,
+    /// Observable to chart (default: new_hospitalized, else the first flow;
+    /// for a backtest, the first stream scored).
     #[arg(long)]
-    observable: Option<String>,
+    pub(crate) observable: Option<String>,
     /// Areas to chart besides the total (default: the two with most
-    /// forecast cases of the observable).
+    /// forecast cases of the observable; for a backtest, none).
     #[arg(long, value_delimiter = ',')]
-    areas: Vec<String>,
+    pub(crate) areas: Vec<String>,
     /// Also write each figure as PNG (needs headless Chromium).
     #[arg(long)]
     png: bool,
@@ -48,6 +50,10 @@ fn re(e: didymos_report::ReportError) -> Error {
 
 pub fn report_cmd(args: &ReportArgs) -> Result<()> {
     let mut prov = crate::prov_cmd::start("report");
+    if crate::backtest_report::is_backtest_dir(&args.scenarios) {
+        let report = crate::backtest_report::report(&args.scenarios, args, &mut prov)?;
+        return write_out(&report, args, prov);
+    }
     let path = if args.scenarios.is_dir() {
         let s = args.scenarios.join("scenarios.json");
         if s.is_file() {
@@ -120,10 +126,16 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
         metadata: metadata(&b),
         sections,
     };
+    write_out(&report, args, prov)
+}
+
+/// Writes the page and its figures (and PNGs where asked) where `args`
+/// says, and the provenance of it all.
+fn write_out(report: &Report, args: &ReportArgs, mut prov: didymos_prov::Recorder) -> Result<()> {
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let written = write_report(&report, &args.out).map_err(re)?;
+    let written = write_report(report, &args.out).map_err(re)?;
     crate::prov_cmd::generated(&mut prov, "report", &written.html)?;
     for f in &written.figures {
         crate::prov_cmd::generated(&mut prov, "figure", f)?;
@@ -288,7 +300,7 @@ fn scenario_chart(b: &Bundle, observable: &str) -> Result<ScenarioChart> {
     })
 }
 
-fn key(args: &ReportArgs) -> FeatureKey {
+pub(crate) fn feature_key(args: &ReportArgs) -> FeatureKey {
     match &args.geojson_id {
         Some(p) => FeatureKey::Property(p.clone()),
         None => FeatureKey::FeatureId,
@@ -342,7 +354,7 @@ fn incidence_map(
         ),
         caption,
         geojson,
-        key: key(args),
+        key: feature_key(args),
         name_property: args.geojson_name.clone(),
         values: per_100k,
         value_label: "per 100,000".into(),
@@ -383,7 +395,7 @@ fn exceedance_map(b: &Bundle, geojson: serde_json::Value, args: &ReportArgs) -> 
             b.baseline
         ),
         geojson,
-        key: key(args),
+        key: feature_key(args),
         name_property: args.geojson_name.clone(),
         values,
         value_label: "chance".into(),

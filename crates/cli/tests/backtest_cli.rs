@@ -97,6 +97,154 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     parquet_holds_the_csv_rows(&out);
     kept_forecasts_give_the_scores(&out, &scores);
     trend_medians_are_flat(&scores);
+    report_of_the_backtest(&out, dir.path(), &summary);
+}
+
+fn didymos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn succeeds(args: &[&str]) {
+    let run = didymos(args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// `didymos report` on the backtest's folder: the summary's figures in its
+/// tables, a map of the provinces, and per horizon a chart of the kept
+/// forecasts whose points are the observed weekly sums.
+fn report_of_the_backtest(out: &Path, dir: &Path, summary: &str) {
+    let geojson =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/spain/spain_provinces.geojson");
+    let html = dir.join("report/report.html");
+    succeeds(&[
+        "report",
+        out.to_str().unwrap(),
+        "--geojson",
+        geojson.to_str().unwrap(),
+        "--geojson-id",
+        "cod_prov",
+        "--areas",
+        "28",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Every summary row of admissions is a table row with its figures.
+    let mut rows = 0;
+    for line in summary.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[0] != "new_hospitalized" {
+            continue;
+        }
+        let label = match f[2] {
+            "model" => "twin",
+            other => other,
+        };
+        let rel: f64 = f[7].parse().unwrap();
+        let row = format!(
+            "<tr><th scope=\"row\">{label}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{rel:.3}</td>",
+            f[3], f[4]
+        );
+        assert!(page.contains(&row), "no {row} in the report");
+        rows += 1;
+    }
+    assert_eq!(rows, 16);
+    // One map, and two horizons for the total and for Madrid.
+    let figures = dir.join("report/figures");
+    let mut names: Vec<String> = std::fs::read_dir(&figures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "backtest-new_hospitalized-28-1w.svg",
+            "backtest-new_hospitalized-28-2w.svg",
+            "backtest-new_hospitalized-total-1w.svg",
+            "backtest-new_hospitalized-total-2w.svg",
+            "map-relative-wis-ensemble.svg",
+        ]
+    );
+    // The chart's points are the kept truths of the targets 1 week on.
+    let kept = std::fs::read_to_string(out.join("forecasts.csv")).unwrap();
+    let mut truths: Vec<String> = kept
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[1] == "new_hospitalized" && f[2] == "total" && f[3] == "1" && f[5] == "0.5")
+        .filter(|f| f[4] == "ensemble")
+        .map(|f| {
+            let end = f[0].parse::<didymos_core::Date>().unwrap().add_days(7);
+            format!(
+                "<title>{end}: observed {}</title>",
+                group(f[7].parse().unwrap())
+            )
+        })
+        .collect();
+    truths.sort();
+    let svg =
+        std::fs::read_to_string(figures.join("backtest-new_hospitalized-total-1w.svg")).unwrap();
+    assert_eq!(truths.len(), 2);
+    for t in &truths {
+        assert!(svg.contains(t), "{t} not in the chart");
+    }
+
+    // Without kept forecasts the report says how to get them; a summary
+    // without a column it needs is an error naming the file and column.
+    let bare = dir.join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    for f in ["scores.csv", "summary.csv"] {
+        std::fs::copy(out.join(f), bare.join(f)).unwrap();
+    }
+    let html = dir.join("bare-report/report.html");
+    succeeds(&[
+        "report",
+        bare.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("--keep-forecasts"));
+    let text = std::fs::read_to_string(bare.join("summary.csv")).unwrap();
+    std::fs::write(
+        bare.join("summary.csv"),
+        text.replace("relative_wis", "rel"),
+    )
+    .unwrap();
+    let run = didymos(&[
+        "report",
+        bare.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("summary.csv") && err.contains("relative_wis"),
+        "{err}"
+    );
+}
+
+/// A count as the report writes it: thousands grouped with commas.
+fn group(v: f64) -> String {
+    let digits = format!("{}", v.round() as i64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// With `damping = 0` in `[assimilation.companions]` the trend holds last
@@ -250,10 +398,12 @@ fn horizons_past_the_record_are_reported_as_empty() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&run.stdout).to_string();
         assert!(run.status.success(), "{stdout}");
-        assert!(
-            !stdout.contains("NaN") && !stdout.contains("-0.0"),
-            "{stdout}"
-        );
+        // Scores of nothing would print as NaN and −0.0 (a bias of −0.06
+        // is fine).
+        let negative_zero = stdout
+            .split(|c: char| c.is_whitespace() || "(),".contains(c))
+            .any(|t| t.starts_with("-0") && t[1..].parse::<f64>() == Ok(0.0));
+        assert!(!stdout.contains("NaN") && !negative_zero, "{stdout}");
         stdout
     };
     // From 06-20 the first week (06-21..27) is scored, the second (to

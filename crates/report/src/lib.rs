@@ -1,5 +1,6 @@
 //! Self-contained HTML reports: inline-SVG fan charts, scenario
-//! comparisons, GeoJSON choropleths, quantile tables and key metadata.
+//! comparisons, GeoJSON choropleths, quantile and plain tables and key
+//! metadata.
 //!
 //! Plain data in, string out, and nothing domain-specific: callers map their
 //! outputs onto [`Report`] and its [`Section`]s. The page needs no network
@@ -24,7 +25,7 @@ pub use error::{ReportError, Result};
 pub use export::{write_report, WrittenReport};
 pub use geojson::parse_geojson;
 pub use report::{
-    Choropleth, FanChart, FeatureKey, QuantileBandPoint, QuantileRow, QuantileSummary,
+    Choropleth, FanChart, FeatureKey, Grid, QuantileBandPoint, QuantileRow, QuantileSummary,
     QuantileTable, Report, ScenarioChart, ScenarioSeries, Section, Text, ValueStyle,
 };
 pub use text::escape;
@@ -100,6 +101,7 @@ pub(crate) fn render(report: &Report) -> Result<Rendered> {
                 (body, Some((m.name.clone(), svg)))
             }
             Section::Table(t) => (table::render(t)?, None),
+            Section::Grid(g) => (table::render_grid(g)?, None),
             Section::Text(t) => (html::text(t), None),
         };
         bodies.push(body);

@@ -21,6 +21,7 @@ pub enum Section {
     ScenarioChart(ScenarioChart),
     Map(Choropleth),
     Table(QuantileTable),
+    Grid(Grid),
     Text(Text),
 }
 
@@ -141,6 +142,19 @@ pub struct QuantileRow {
     pub summary: QuantileSummary,
 }
 
+/// A plain table of text cells, e.g. scores per forecaster and horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub title: String,
+    pub caption: String,
+    pub headers: Vec<String>,
+    /// Per column: whether it holds numbers (right-aligned). As many as
+    /// `headers`.
+    pub numeric: Vec<bool>,
+    /// Each as many cells as `headers`; the first names the row.
+    pub rows: Vec<Vec<String>>,
+}
+
 /// Prose: an optional heading and paragraphs of plain text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {
@@ -155,7 +169,7 @@ impl Section {
             Section::FanChart(f) => Some(&f.name),
             Section::ScenarioChart(s) => Some(&s.name),
             Section::Map(m) => Some(&m.name),
-            Section::Table(_) | Section::Text(_) => None,
+            Section::Table(_) | Section::Grid(_) | Section::Text(_) => None,
         }
     }
 }

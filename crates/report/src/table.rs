@@ -1,8 +1,8 @@
 //! The table of labelled quantile summaries (median, 50% and 90% intervals),
-//! e.g. averted outcomes per scenario.
+//! e.g. averted outcomes per scenario, and plain tables of text cells.
 
 use crate::error::{ReportError, Result};
-use crate::report::QuantileTable;
+use crate::report::{Grid, QuantileTable};
 use crate::text::{escape, value};
 
 /// The table as an HTML `<section>`.
@@ -87,4 +87,62 @@ pub fn render(table: &QuantileTable) -> Result<String> {
 /// next to negative numbers.
 fn interval(lo: f64, hi: f64) -> String {
     format!("{} to {}", value(lo), value(hi))
+}
+
+/// A plain table as an HTML `<section>`.
+pub fn render_grid(grid: &Grid) -> Result<String> {
+    let who = format!("table {}", grid.title);
+    let width = grid.headers.len();
+    if width == 0 || grid.numeric.len() != width {
+        return Err(ReportError::invalid(
+            &who,
+            format!(
+                "needs at least one column and a numeric flag for each ({} header(s), {} flag(s))",
+                width,
+                grid.numeric.len()
+            ),
+        ));
+    }
+    if let Some(i) = grid.rows.iter().position(|r| r.len() != width) {
+        return Err(ReportError::invalid(
+            &who,
+            format!(
+                "row {} has {} cell(s) for {width} column(s)",
+                i + 1,
+                grid.rows[i].len()
+            ),
+        ));
+    }
+    let class = |j: usize| {
+        if grid.numeric[j] {
+            " class=\"num\""
+        } else {
+            ""
+        }
+    };
+    let mut out = format!(
+        "<section class=\"grid-table\"><h2>{}</h2><div class=\"table-wrap\"><table>",
+        escape(&grid.title)
+    );
+    if !grid.caption.is_empty() {
+        out.push_str(&format!("<caption>{}</caption>", escape(&grid.caption)));
+    }
+    out.push_str("<thead><tr>");
+    for (j, h) in grid.headers.iter().enumerate() {
+        out.push_str(&format!("<th scope=\"col\"{}>{}</th>", class(j), escape(h)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &grid.rows {
+        out.push_str("<tr>");
+        for (j, cell) in row.iter().enumerate() {
+            // The first cell names the row for screen readers.
+            match j {
+                0 => out.push_str(&format!("<th scope=\"row\">{}</th>", escape(cell))),
+                _ => out.push_str(&format!("<td{}>{}</td>", class(j), escape(cell))),
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div></section>");
+    Ok(out)
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{check_balanced, count, sample_report};
-use didymos_report::{render_html, Report, Section, Text};
+use didymos_report::{render_html, Grid, Report, Section, Text};
 
 #[test]
 fn page_is_balanced_and_every_figure_closed() {
@@ -100,4 +100,38 @@ fn bad_table_rows_are_errors() {
     }
     let err = render_html(&report).unwrap_err().to_string();
     assert!(err.contains("non-finite quantile"), "{err}");
+}
+
+#[test]
+fn a_grid_is_a_table_of_escaped_cells() {
+    let grid = |rows: Vec<Vec<String>>| Report {
+        title: "Scores".into(),
+        subtitle: String::new(),
+        metadata: Vec::new(),
+        sections: vec![Section::Grid(Grid {
+            title: "By horizon".into(),
+            caption: "Lower is <better>".into(),
+            headers: vec!["Forecaster".into(), "Relative WIS".into()],
+            numeric: vec![false, true],
+            rows,
+        })],
+    };
+    let html = render_html(&grid(vec![
+        vec!["twin & co".into(), "0.75".into()],
+        vec!["trend".into(), "0.83".into()],
+    ]))
+    .unwrap();
+    check_balanced(&html, true).unwrap();
+    assert!(
+        html.contains("<caption>Lower is &lt;better&gt;</caption>"),
+        "{html}"
+    );
+    assert!(html.contains("<th scope=\"col\" class=\"num\">Relative WIS</th>"));
+    assert!(
+        html.contains("<tr><th scope=\"row\">twin &amp; co</th><td class=\"num\">0.75</td></tr>")
+    );
+    let err = render_html(&grid(vec![vec!["short".into()]]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("row 1 has 1 cell(s) for 2 column(s)"), "{err}");
 }

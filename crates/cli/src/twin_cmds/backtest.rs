@@ -272,7 +272,7 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                 h.coverage_50,
                 h.coverage_90,
                 relative_crps,
-                h.bias
+                shown_bias(h.bias)
             );
         }
         // The companions, from the same data (relative WIS against the
@@ -291,7 +291,9 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                     0 => "—".to_string(),
                     _ => format!(
                         "{:.3} ({:.2}, {:+.2})",
-                        h.relative_wis, h.coverage_90, h.bias
+                        h.relative_wis,
+                        h.coverage_90,
+                        shown_bias(h.bias)
                     ),
                 })
                 .collect();
@@ -300,6 +302,16 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
                 cells.join("  ")
             );
         }
+    }
+}
+
+/// A bias as printed to two decimals: one that rounds to zero is 0, not
+/// −0.00.
+fn shown_bias(b: f64) -> f64 {
+    if b.abs() < 0.005 {
+        0.0
+    } else {
+        b
     }
 }
 

@@ -9,7 +9,11 @@ import { h, fill } from './dom.js';
 import { number } from './format.js';
 
 const held = (x) => `${Math.round(100 * x)}%`;
-const signed = (x) => `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(x).toFixed(2)}`;
+// Two decimals with a sign; one that rounds to zero is 0.00, not −0.00.
+const signed = (x) => {
+  const r = Math.round(x * 100) / 100;
+  return `${r > 0 ? '+' : r < 0 ? '−' : ''}${Math.abs(r).toFixed(2)}`;
+};
 
 function table(id, caption, head, rows) {
   return h('table', { id, class: 'skill' },
