@@ -30,11 +30,9 @@
 
 use didymos_core::{Date, Error, Model, Result};
 use didymos_forecast::{
-    crps_samples, interval_coverage, persistence_baseline, quantiles, wis, BaselineOptions,
-    QuantileForecast, HUB_LEVELS,
+    crps_samples, interval_coverage, persistence_baseline_sampled, quantiles, wis,
+    BaselineOptions, QuantileForecast, HUB_LEVELS,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use crate::metrics::{kge, nse};
 use crate::twin::FloodTwin;
@@ -337,68 +335,47 @@ fn score(
 /// The persistence baseline at one origin.
 struct Persistence {
     scale: PersistenceScale,
-    /// Last value and the symmetrised pool of one-day changes, on `scale`.
-    last: f64,
-    pool: Vec<f64>,
-    /// Hub quantiles per lead, mapped back to mm/day.
-    quantiles: Vec<QuantileForecast>,
-    sims: usize,
+    /// The observed run up to the origin, on `scale`.
+    history: Vec<f64>,
+    options: BaselineOptions,
 }
 
 impl Persistence {
     fn fit(history: Vec<f64>, opts: &BacktestOptions) -> Result<Self> {
         let scale = opts.persistence;
-        let x: Vec<f64> = history.iter().map(|&q| to_scale(scale, q)).collect();
-        let horizons: Vec<u32> = (1..=opts.horizon as u32).collect();
-        let b = BaselineOptions {
-            levels: HUB_LEVELS.to_vec(),
-            n_sims: opts.baseline_sims,
-            seed: opts.seed,
-            truncate_at_zero: scale == PersistenceScale::Linear,
-        };
-        let quantiles = persistence_baseline(&x, &horizons, &b)?
-            .into_iter()
-            .map(|q| {
-                let v = q.values().iter().map(|&v| from_scale(scale, v)).collect();
-                QuantileForecast::new(q.levels().to_vec(), v)
-            })
-            .collect::<Result<_>>()?;
-        let mut pool: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
-        pool.extend(pool.clone().iter().map(|d| -d));
         Ok(Persistence {
             scale,
-            last: *x.last().expect("a run has ≥ 2 values"),
-            pool,
-            quantiles,
-            sims: opts.baseline_sims,
+            history: history.iter().map(|&q| to_scale(scale, q)).collect(),
+            options: BaselineOptions {
+                levels: HUB_LEVELS.to_vec(),
+                n_sims: opts.baseline_sims,
+                seed: opts.seed,
+                truncate_at_zero: scale == PersistenceScale::Linear,
+            },
         })
     }
 
-    /// Quantiles and samples (mm/day) for `lead`: the samples follow the
-    /// baseline's own construction (the pool itself at lead 1; antithetic
-    /// sums of `lead` draws beyond) and serve the CRPS.
+    /// Quantiles and samples (mm/day) for `lead`, from the same draws
+    /// (the pool itself at lead 1; antithetic sums of `lead` draws beyond),
+    /// so its WIS and its CRPS score the same forecast.
     fn lead(&self, lead: usize, seed: u64) -> Result<(QuantileForecast, Vec<f64>)> {
-        let centred: Vec<f64> = if lead == 1 {
-            self.pool.clone()
-        } else {
-            // Its own stream per lead, so a lead's samples do not depend on
-            // which other leads were drawn.
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0x5045_5253 + lead as u64));
-            let mut v = Vec::with_capacity(2 * self.sims);
-            for _ in 0..self.sims {
-                let s: f64 = (0..lead)
-                    .map(|_| self.pool[rng.gen_range(0..self.pool.len())])
-                    .sum();
-                v.push(s);
-                v.push(-s);
-            }
-            v
+        // Its own stream per lead, so a lead's draws do not depend on
+        // which other leads were drawn.
+        let options = BaselineOptions {
+            seed: seed ^ (0x5045_5253 + lead as u64),
+            ..self.options.clone()
         };
-        let samples = centred
+        let fitted = persistence_baseline_sampled(&self.history, &[lead as u32], &options)?
+            .pop()
+            .ok_or_else(|| Error::Other("the baseline gave no forecast".into()))?;
+        let q = &fitted.quantiles;
+        let values = q.values().iter().map(|&v| from_scale(self.scale, v)).collect();
+        let samples = fitted
+            .samples
             .iter()
-            .map(|c| from_scale(self.scale, self.last + c))
+            .map(|&v| from_scale(self.scale, v))
             .collect();
-        Ok((self.quantiles[lead - 1].clone(), samples))
+        Ok((QuantileForecast::new(q.levels().to_vec(), values)?, samples))
     }
 }
 
