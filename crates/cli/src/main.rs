@@ -9,6 +9,7 @@ mod flood_backtest;
 mod flood_cmds;
 mod flood_scenario;
 mod prov_cmd;
+mod replay_spec;
 mod report_cmd;
 mod run;
 mod scenario_bundle;

@@ -61,7 +61,26 @@ pub fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
 #[derive(clap::Args)]
 pub struct ReplayArgs {
     /// Observation file in the ingest schema (.csv, .ndjson/.jsonl or .parquet).
-    file: PathBuf,
+    #[arg(required_unless_present = "spec", conflicts_with = "spec")]
+    file: Option<PathBuf>,
+    /// Instead of FILE: the observation file an epidemic twin spec reads,
+    /// in its own columns (each fitted or leading column a stream; rows
+    /// with revisions sent issue by issue, with `issued`).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// With --spec: send only this column, as a stream of its name or of
+    /// NAME, e.g. `--stream new_hospitalized=hosp` (default: every column
+    /// the spec reads, each under its own name). Repeatable.
+    #[arg(long = "stream", value_name = "COLUMN[=NAME]", requires = "spec")]
+    streams: Vec<String>,
+    /// With --spec: only records that became available (issue date, else
+    /// date) on or after this date.
+    #[arg(long, requires = "spec")]
+    from: Option<didymos_core::Date>,
+    /// With --spec: only records that became available on or before this
+    /// date.
+    #[arg(long, requires = "spec")]
+    until: Option<didymos_core::Date>,
     /// stdout, http://127.0.0.1:PORT/v1/twins/NAME or mqtt://127.0.0.1:PORT/TOPIC.
     #[arg(long)]
     to: String,
@@ -119,7 +138,20 @@ pub fn replay_cmd(args: &ReplayArgs) -> Result<()> {
     };
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    let report = replay(&args.file, &opts, &mut lock)?;
+    let report = match (&args.file, &args.spec) {
+        (Some(file), _) => replay(file, &opts, &mut lock)?,
+        (None, Some(spec)) => {
+            let window = (args.from, args.until);
+            let records = crate::replay_spec::records_of_spec(spec, &args.streams, window)?;
+            let times = records
+                .iter()
+                .map(|r| r.available_at().map_err(Error::Other))
+                .collect::<Result<Vec<f64>>>()?;
+            let key = didymos_simulate::replay::records_key(&records);
+            didymos_simulate::replay::replay_records(&records, &times, &key, &opts, &mut lock)?
+        }
+        (None, None) => unreachable!("clap requires FILE or --spec"),
+    };
     drop(lock);
     // The report goes to stderr: stdout may be the replay's own target.
     eprintln!("{report}");

@@ -30,8 +30,8 @@
 
 use didymos_core::{Date, Error, Model, Result};
 use didymos_forecast::{
-    crps_samples, interval_coverage, persistence_baseline_sampled, quantiles, wis,
-    BaselineOptions, QuantileForecast, HUB_LEVELS,
+    crps_samples, interval_coverage, persistence_baseline_sampled, quantiles, wis, BaselineOptions,
+    QuantileForecast, HUB_LEVELS,
 };
 
 use crate::metrics::{kge, nse};
@@ -369,7 +369,11 @@ impl Persistence {
             .pop()
             .ok_or_else(|| Error::Other("the baseline gave no forecast".into()))?;
         let q = &fitted.quantiles;
-        let values = q.values().iter().map(|&v| from_scale(self.scale, v)).collect();
+        let values = q
+            .values()
+            .iter()
+            .map(|&v| from_scale(self.scale, v))
+            .collect();
         let samples = fitted
             .samples
             .iter()

@@ -240,6 +240,61 @@ pub fn load_ordered(path: &Path, sort: bool) -> Result<(Vec<Record>, Vec<f64>)> 
 
 /// Replay `path` to the target of `opts`; stdout records go to `stdout`.
 pub fn replay(path: &Path, opts: &ReplayOptions, stdout: &mut dyn Write) -> Result<ReplayReport> {
+    check_options(opts)?;
+    let (records, times) = load_ordered(path, opts.sort)?;
+    replay_records(&records, &times, &file_key(path)?, opts, stdout)
+}
+
+/// The first 16 hex digits of the SHA-256 of `records` as NDJSON: the
+/// stem of the Idempotency-Keys of a replay of records built in memory
+/// (the same records give the same keys, so a repeated replay is
+/// recognised as such).
+pub fn records_key(records: &[Record]) -> String {
+    let mut h = Sha256::new();
+    for r in records {
+        h.update(r.to_wire_json().as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Replay `records`, in order, available at `times` (seconds), to the
+/// target of `opts`; `key_stem` names this replay's Idempotency-Keys.
+pub fn replay_records(
+    records: &[Record],
+    times: &[f64],
+    key_stem: &str,
+    opts: &ReplayOptions,
+    stdout: &mut dyn Write,
+) -> Result<ReplayReport> {
+    check_options(opts)?;
+    if records.len() != times.len() {
+        return Err(Error::Other(format!(
+            "{} records with {} times",
+            records.len(),
+            times.len()
+        )));
+    }
+    let paced = opts.pacing.wall_per_data_second().is_some() || opts.rate.is_some();
+    let key_prefix = format!("{key_stem}-b{}", opts.batch);
+    let mut sink: Box<dyn Sink + '_> = match &opts.target {
+        Target::Stdout => Box::new(stdout::LineSink::new(stdout, paced)),
+        Target::Http { url } => Box::new(http::HttpSink::new(
+            url,
+            opts.token.clone(),
+            key_prefix,
+            opts.retries,
+        )),
+        Target::Mqtt { host, port, topic } => Box::new(mqtt::MqttSink::new(host, *port, topic)),
+    };
+    run(records, times, opts, sink.as_mut())
+}
+
+fn check_options(opts: &ReplayOptions) -> Result<()> {
     if opts.batch == 0 {
         return Err(Error::input(
             Located::default().field("--batch"),
@@ -270,20 +325,7 @@ pub fn replay(path: &Path, opts: &ReplayOptions, stdout: &mut dyn Write) -> Resu
             ));
         }
     }
-    let (records, times) = load_ordered(path, opts.sort)?;
-    let paced = opts.pacing.wall_per_data_second().is_some() || opts.rate.is_some();
-    let key_prefix = format!("{}-b{}", file_key(path)?, opts.batch);
-    let mut sink: Box<dyn Sink + '_> = match &opts.target {
-        Target::Stdout => Box::new(stdout::LineSink::new(stdout, paced)),
-        Target::Http { url } => Box::new(http::HttpSink::new(
-            url,
-            opts.token.clone(),
-            key_prefix,
-            opts.retries,
-        )),
-        Target::Mqtt { host, port, topic } => Box::new(mqtt::MqttSink::new(host, *port, topic)),
-    };
-    run(&records, &times, opts, sink.as_mut())
+    Ok(())
 }
 
 /// The send loop, for any sink.
