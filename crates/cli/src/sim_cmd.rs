@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use didymos_core::{Error, Result};
+use didymos_core::{Error, Located, Result};
 use didymos_simulate::replay::{replay, Pacing, ReplayOptions, Target};
 use didymos_simulate::{simulate, Format, SimulateOptions};
 
@@ -150,7 +150,12 @@ pub fn replay_cmd(args: &ReplayArgs) -> Result<()> {
             let key = didymos_simulate::replay::records_key(&records);
             didymos_simulate::replay::replay_records(&records, &times, &key, &opts, &mut lock)?
         }
-        (None, None) => unreachable!("clap requires FILE or --spec"),
+        (None, None) => {
+            return Err(Error::input(
+                Located::default().field("FILE"),
+                "give an observation file, or --spec with a twin spec",
+            ))
+        }
     };
     drop(lock);
     // The report goes to stderr: stdout may be the replay's own target.
