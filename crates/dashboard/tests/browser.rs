@@ -228,17 +228,25 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         json!("08"),
         "the chosen area is kept"
     );
-    // The forecast from 03-10 now has a day the twin has assimilated:
-    // its 52 provinces' first day is scored, no epiweek yet.
+    // The forecast from 03-10 now has a day the twin has assimilated: its
+    // first day in the area chosen (Barcelona) is scored, no epiweek yet.
     b.wait_until(
         "the first day of the forecast from 2020-03-10 scored",
         "(() => { const tr = document.querySelector('#skill-daily tbody tr[data-days=\"1-7\"]'); \
-           return !!tr && tr.cells[1].textContent === '52'; })()",
+           return !!tr && tr.cells[1].textContent === '1' && document.querySelector('#skill-daily caption').textContent.includes('Barcelona (08)'); })()",
         60 * SECOND,
     );
     assert_eq!(
         b.eval("[document.getElementById('skill').textContent.includes('from 2020-03-10 to 2020-03-10 (1), scored against the data through 2020-03-11'), !!document.getElementById('skill-weekly-none')]"),
         json!([true, true])
+    );
+    // It follows the area chosen: all areas together.
+    b.set_value("#area-select", "total");
+    b.wait_until(
+        "the skill of the total",
+        "(() => { const tr = document.querySelector('#skill-daily tbody tr[data-days=\"1-7\"]'); \
+           return !!tr && tr.cells[1].textContent === '1' && document.querySelector('#skill-daily caption').textContent.includes('All areas'); })()",
+        30 * SECOND,
     );
     b.screenshot(&out.join("live-update-1280.png"));
     b.eval("document.getElementById('skill').scrollIntoView()");

@@ -102,10 +102,12 @@ pub struct WeeklySkill {
 }
 
 /// Origins from `from` to `to` (either may be absent: the last
-/// [`DEFAULT_DAYS`] before the twin's checkpoint), and one target or all.
+/// [`DEFAULT_DAYS`] before the twin's checkpoint), one target or all, one
+/// location (or `total`) or all.
 #[derive(Debug, Clone, Default)]
 pub struct SkillRequest {
     pub target: Option<String>,
+    pub location: Option<String>,
     pub from: Option<Date>,
     pub to: Option<Date>,
 }
@@ -245,12 +247,23 @@ fn score<T: LiveTwin>(
         };
         let body: ForecastBody = serde_json::from_str(&stored.body)
             .map_err(|e| format!("stored forecast {}: {e}", f.id))?;
-        let wanted = |t: &str| req.target.as_deref().is_none_or(|x| x == t);
+        let wanted = |target: &str, location: &str| {
+            req.target.as_deref().is_none_or(|x| x == target)
+                && req.location.as_deref().is_none_or(|x| x == location)
+        };
         let mut scored = false;
-        for t in body.targets.iter().filter(|t| wanted(&t.target)) {
+        for t in body
+            .targets
+            .iter()
+            .filter(|t| wanted(&t.target, &t.location))
+        {
             scored |= record.daily(&body.levels, t, &mut daily)?;
         }
-        for w in body.weekly_ensemble.iter().filter(|w| wanted(&w.target)) {
+        let weekly_wanted = body
+            .weekly_ensemble
+            .iter()
+            .filter(|w| wanted(&w.target, &w.location));
+        for w in weekly_wanted {
             scored |= record.weekly(&body, w, &mut baselines, &mut weekly)?;
         }
         if scored {

@@ -180,13 +180,41 @@ fn skill_scores_what_was_published_against_what_came() {
     assert_eq!((origins[0], origins[16]), (from, to));
 
     let truth = truth();
+    let (daily, weekly) = expected(&c, &origins, &truth, None);
+    check_answer(skill, &daily, &weekly);
+    // One location: Madrid's forecasts alone.
+    let a = c.get(&format!(
+        "/v1/twins/spain/skill?target=new_hospitalized&location=28&from={from}&to={to}"
+    ));
+    assert_eq!(a.status, 200, "{a:?}");
+    let (daily, weekly) = expected(&c, &origins, &truth, Some("28"));
+    assert!(daily.keys().all(|k| k.0 == "locations"));
+    check_answer(&a.body, &daily, &weekly);
+    baseline_one_week_from_a_saturday(&c, &truth);
+    bad_requests(&c);
+}
+
+type Expected = BTreeMap<(&'static str, usize), Sums>;
+
+/// The daily and weekly sums the answer should hold, from the forecasts
+/// served for `origins` (at `only`, else every location and the total).
+fn expected(
+    c: &Client,
+    origins: &[&str],
+    truth: &BTreeMap<(String, String), f64>,
+    only: Option<&str>,
+) -> (Expected, Expected) {
     let (mut daily, mut weekly) = (BTreeMap::new(), BTreeMap::new());
-    for origin in &origins {
-        let f = served(&c, origin);
+    for origin in origins {
+        let f = served(c, origin);
         let levels = floats(&f["levels"]);
         assert_eq!(levels.len(), LEVELS);
+        let wanted = |loc: &str| only.is_none_or(|o| o == loc);
         for t in f["targets"].as_array().unwrap() {
             let loc = t["location"].as_str().unwrap();
+            if !wanted(loc) {
+                continue;
+            }
             for (h, (d, q)) in t["dates"]
                 .as_array()
                 .unwrap()
@@ -208,6 +236,9 @@ fn skill_scores_what_was_published_against_what_came() {
         }
         for w in f["weekly_ensemble"].as_array().unwrap() {
             let loc = w["location"].as_str().unwrap();
+            if !wanted(loc) {
+                continue;
+            }
             for (k, (end, q)) in w["week_ends"]
                 .as_array()
                 .unwrap()
@@ -229,6 +260,12 @@ fn skill_scores_what_was_published_against_what_came() {
             }
         }
     }
+    (daily, weekly)
+}
+
+/// The answer's rows are those of `daily` and `weekly`, and its relative
+/// WIS is its WIS over its baseline's.
+fn check_answer(skill: &Value, daily: &Expected, weekly: &Expected) {
     let rows = |field: &str| skill[field].as_array().unwrap().clone();
     assert_eq!(rows("daily").len(), daily.len(), "{skill}");
     for row in rows("daily") {
@@ -252,8 +289,6 @@ fn skill_scores_what_was_published_against_what_came() {
         let rel = row["relative_wis"].as_f64().unwrap();
         assert!((rel - w / b).abs() < 1e-9 * rel, "{row}");
     }
-    baseline_one_week_from_a_saturday(&c, &truth);
-    bad_requests(&c);
 }
 
 /// From a Saturday origin, week 1 is the next epiweek: the baseline's
@@ -328,6 +363,8 @@ fn bad_requests(c: &Client) {
         ("from=2020-13-01", "from"),
         ("to=yesterday", "to"),
         ("from=2019-01-01&to=2020-04-01", "days"),
+        ("location=99", "location"),
+        ("location=28/nobody", "location"),
     ] {
         let a = c.get(&format!("/v1/twins/spain/skill?{query}"));
         assert_problem(&a, 422);

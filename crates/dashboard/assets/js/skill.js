@@ -1,8 +1,8 @@
 // How the twin's published forecasts did against the data that came after
-// them (GET /v1/twins/{id}/skill), for the chosen target: the weekly
-// ensemble against the persistence baseline, and the twin's own daily
-// forecasts by week of horizon, each area's forecasts pooled. Users see
-// whether the ranges they are about to act on have held before.
+// them (GET /v1/twins/{id}/skill), for the chosen target and area: the
+// weekly ensemble against the persistence baseline, and the twin's own
+// daily forecasts by week of horizon. Users see whether the ranges they
+// are about to act on have held before.
 
 import { api, enc } from './api.js';
 import { h, fill } from './dom.js';
@@ -22,29 +22,31 @@ function table(id, caption, head, rows) {
     h('tbody', {}, rows));
 }
 
-export async function renderSkill(section, twin, target) {
+// `area` is a location or 'total'; `areaName` says it in words.
+export async function renderSkill(section, twin, target, area, areaName) {
   const title = h('h2', { id: 'skill-title' }, 'How past forecasts did');
   if (!target) {
     fill(section, title, h('p', { class: 'muted' }, 'No target to score.'));
     return;
   }
-  const s = await api(`/v1/twins/${enc(twin.id)}/skill?target=${enc(target)}`);
+  const s = await api(`/v1/twins/${enc(twin.id)}/skill?target=${enc(target)}&location=${enc(area)}`);
   if (!s.scored_through || !s.origins.length) {
     fill(section, title, h('p', { class: 'muted' },
       `Nothing to score yet: no forecast of ${target} has a day the twin has assimilated since it was issued.`));
     return;
   }
+  const scope = area === 'total' ? 'total' : 'locations';
   const intro = h('p', {},
     `The last forecast of each day from ${s.origins[0]} to ${s.origins[s.origins.length - 1]} ` +
     `(${s.origins.length}), scored against the data through ${s.scored_through}. A 50% range should ` +
     'hold the outcome about half the time and a 90% range nine times in ten; bias runs from −1 ' +
     '(always too low) to +1 (always too high).');
-  const weekly = s.weekly_ensemble.filter((r) => r.scope === 'locations');
-  const daily = s.daily.filter((r) => r.scope === 'locations');
+  const weekly = s.weekly_ensemble.filter((r) => r.scope === scope);
+  const daily = s.daily.filter((r) => r.scope === scope);
   const parts = [title, intro];
   if (weekly.length) {
     parts.push(table('skill-weekly',
-      `Weekly totals of ${target} (the twin with its statistical companions), each area pooled. ` +
+      `Weekly totals of ${target}, ${areaName} (the twin with its statistical companions). ` +
       'Error is relative to a forecast of last week\'s level: below 1 is better.',
       ['Weeks ahead', 'Forecasts scored', 'Relative error', '50% range held', '90% range held', 'Bias'],
       weekly.map((r) => h('tr', { 'data-weeks': r.weeks_ahead },
@@ -58,7 +60,7 @@ export async function renderSkill(section, twin, target) {
     parts.push(h('p', { class: 'muted', id: 'skill-weekly-none' }, 'No forecast epiweek has been completed by the data yet.'));
   }
   parts.push(table('skill-daily',
-    `Daily forecasts of ${target} by the twin, each area pooled; the error (weighted interval score) is in ${target} per day.`,
+    `Daily forecasts of ${target}, ${areaName}, by the twin; the error (weighted interval score) is in ${target} per day.`,
     ['Days ahead', 'Forecasts scored', 'Error', '50% range held', '90% range held', 'Bias'],
     daily.map((r) => h('tr', { 'data-days': `${r.days_ahead_from}-${r.days_ahead_to}` },
       h('th', { scope: 'row' }, `${r.days_ahead_from}–${r.days_ahead_to}`),

@@ -98,6 +98,7 @@ export async function renderTwin(main, twinId) {
     skill, streams, corrections, scenarios, alerts,
   );
 
+  const refreshSkill = () => renderSkill(skill, twin, page.target, page.area, nameOf(page.area)).catch((e) => fill(skill, h('p', { class: 'error' }, e.message)));
   const forecastFor = (target, area) => page.forecast?.targets.find((t) => t.target === target && t.location === area) || null;
 
   function drawChart() {
@@ -185,6 +186,7 @@ export async function renderTwin(main, twinId) {
         areaSelect.value = area;
         drawChart();
         drawMap();
+        refreshSkill();
         map.querySelector(`path[data-area="${CSS.escape(area)}"]`)?.focus();
       },
     });
@@ -212,12 +214,11 @@ export async function renderTwin(main, twinId) {
     statusLine.dataset.health = status.health;
   }
 
-  const refreshSkill = () => renderSkill(skill, twin, page.target).catch((e) => fill(skill, h('p', { class: 'error' }, e.message)));
   targetSelect.addEventListener('change', () => {
     page.target = targetSelect.value;
     loadData().then(() => { drawChart(); drawMap(); refreshSkill(); });
   });
-  areaSelect.addEventListener('change', () => { page.area = areaSelect.value; drawChart(); drawMap(); });
+  areaSelect.addEventListener('change', () => { page.area = areaSelect.value; drawChart(); drawMap(); refreshSkill(); });
   metricSelect.addEventListener('change', () => { page.metric = metricSelect.value; drawMap(); });
   thresholdInput.addEventListener('change', () => {
     const t = Number(thresholdInput.value);

@@ -18,6 +18,8 @@ use crate::SharedState;
 pub struct SkillQuery {
     /// Only this target (e.g. `new_hospitalized`).
     pub target: Option<String>,
+    /// Only this location, or `total` (the sum over locations).
+    pub location: Option<String>,
     /// Forecasts issued from this date (their origin, `YYYY-MM-DD`;
     /// default: eight weeks before `to`).
     pub from: Option<String>,
@@ -75,8 +77,21 @@ pub async fn twin_skill(
             targets.join(", ")
         )));
     }
+    if let Some(l) = q.location.as_deref() {
+        // A stream per stratum labels its locations `LOCATION/STRATUM`.
+        let (place, stratum) = l.split_once('/').map_or((l, None), |(p, s)| (p, Some(s)));
+        let known = l == "total"
+            || entry.locations().iter().any(|x| x == place)
+                && stratum.is_none_or(|s| entry.strata().iter().any(|x| x == s));
+        if !known {
+            return Err(Problem::unprocessable(format!(
+                "`location`: twin `{twin}` has no location `{l}` (its locations, or `total`)"
+            )));
+        }
+    }
     let req = SkillRequest {
         target: q.target,
+        location: q.location,
         from,
         to,
     };
