@@ -86,6 +86,8 @@ pub struct AppState {
     /// Set when the server stops, so endless responses (SSE) end and the
     /// graceful shutdown does not wait for them forever.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Skill answers already computed (see [`skill::SkillCache`]).
+    pub skill_cache: skill::SkillCache,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -156,6 +156,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         mqtt,
         mqtt_stats: Default::default(),
         stopping: tokio::sync::watch::channel(false).0,
+        skill_cache: Default::default(),
     });
     state
         .tokens

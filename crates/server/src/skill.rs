@@ -15,6 +15,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use didymos_core::observation::Stream;
 use didymos_core::{Calendar, Date};
@@ -151,14 +152,49 @@ impl Tally {
 /// (target, scope, bucket): a week of horizon, or weeks ahead.
 type Key = (String, &'static str, usize);
 
-/// Scores `twin`'s forecasts as `req` asks. Errors are the server's own
-/// (a stored forecast or record it cannot read).
-pub fn skill(state: &AppState, twin: &TwinEntry, req: &SkillRequest) -> Result<Skill, String> {
+/// Answers already given, by all they depend on: the twin's checkpoint
+/// and generation, its last forecast, what its record stands at (a stored
+/// late value or a retraction changes the truth without moving the
+/// checkpoint), and the request. Every open dashboard asks again after
+/// each update; without this each page would cost the scoring again.
+#[derive(Default)]
+pub struct SkillCache(Mutex<HashMap<String, Arc<Skill>>>);
+
+/// Answers kept at most; past that the cache starts afresh.
+const CACHED: usize = 64;
+
+/// Scores `twin`'s forecasts as `req` asks (see [`SkillCache`]). Errors
+/// are the server's own (a stored forecast or record it cannot read).
+pub fn skill(state: &AppState, twin: &TwinEntry, req: &SkillRequest) -> Result<Arc<Skill>, String> {
     let id = twin.id.clone();
-    let row = state
+    let (row, version) = state
         .store
-        .read_blocking(move |c| store::get_twin(c, &id))
+        .read_blocking(move |c| Ok((store::get_twin(c, &id)?, store::record_version(c, &id)?)))
         .map_err(|e| e.to_string())?;
+    let key = format!(
+        "{}|{}|{:?}|{:?}|{version:?}|{req:?}",
+        twin.id, row.generation, row.checkpoint_date, row.last_forecast_id
+    );
+    let cached = |cache: &HashMap<String, Arc<Skill>>| cache.get(&key).cloned();
+    if let Some(hit) = state.skill_cache.0.lock().ok().and_then(|c| cached(&c)) {
+        return Ok(hit);
+    }
+    let answer = Arc::new(score_twin(state, twin, &row, req)?);
+    if let Ok(mut cache) = state.skill_cache.0.lock() {
+        if cache.len() >= CACHED {
+            cache.clear();
+        }
+        cache.insert(key, answer.clone());
+    }
+    Ok(answer)
+}
+
+fn score_twin(
+    state: &AppState,
+    twin: &TwinEntry,
+    row: &store::TwinRow,
+    req: &SkillRequest,
+) -> Result<Skill, String> {
     let mut out = Skill {
         twin: twin.id.clone(),
         scored_through: None,

@@ -191,6 +191,25 @@ fn skill_scores_what_was_published_against_what_came() {
     assert!(daily.keys().all(|k| k.0 == "locations"));
     check_answer(&a.body, &daily, &weekly);
     baseline_one_week_from_a_saturday(&c, &truth);
+    // A corrected value for a day already assimilated is held (the
+    // checkpoint stays), but it is the truth now: the answer follows.
+    let query = format!("/v1/twins/spain/skill?location=28&from={from}&to={to}");
+    let before = c.get(&query).body;
+    assert_eq!(
+        c.get(&query).body,
+        before,
+        "the same question, the same answer"
+    );
+    let fix = json!({"observations": [{"stream": "hosp", "time": "2020-04-01", "location": "28",
+                                       "stratum": "Y", "value": 5000}]});
+    let a = c.post("/v1/twins/spain/observations", &fix);
+    assert_eq!(a.status, 200, "{a:?}");
+    let after = c.get(&query).body;
+    assert_eq!(after["scored_through"], LAST);
+    assert_ne!(
+        after["daily"], before["daily"],
+        "the corrected truth was not read"
+    );
     bad_requests(&c);
 }
 

@@ -99,5 +99,5 @@ pub async fn twin_skill(
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::internal)?;
-    Ok(Json(answer))
+    Ok(Json(answer.as_ref().clone()))
 }

@@ -282,6 +282,16 @@ pub fn last_change_ms(conn: &Connection, twin: &str) -> StoreResult<Option<i64>>
     )?)
 }
 
+/// What a twin's record stands at: its newest row's id and its last
+/// retraction's time. Any store or retraction changes it.
+pub fn record_version(conn: &Connection, twin: &str) -> StoreResult<(Option<i64>, Option<i64>)> {
+    Ok(conn.query_row(
+        "SELECT max(id), max(retracted_ms) FROM observations WHERE twin_id = ?1",
+        [twin],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 /// Whether a standing row for a day after `day` (days since 1970-01-01)
 /// was stored before `before_ms`.
 pub fn stored_after_day(
