@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use didymos_core::{Date, Error, Located, Result};
+use didymos_epi::inputs::{CsvRow, CsvTable};
 use didymos_report::{
     Choropleth, FanChart, Grid, QuantileBandPoint, Report, Section, Text, ValueStyle,
 };
@@ -19,77 +20,140 @@ pub fn is_backtest_dir(dir: &Path) -> bool {
     dir.is_dir() && dir.join("summary.csv").is_file() && dir.join("scores.csv").is_file()
 }
 
-/// A CSV file read by column name, every error naming file, line and
-/// column.
-struct Table {
-    path: std::path::PathBuf,
-    columns: HashMap<String, usize>,
-    rows: Vec<csv::StringRecord>,
+/// One row of `summary.csv`.
+struct SummaryLine {
+    stream: String,
+    scope: String,
+    forecaster: String,
+    weeks_ahead: String,
+    n: String,
+    relative_wis: f64,
+    coverage_50: f64,
+    coverage_90: f64,
+    /// Absent in backtests from before these columns.
+    bias: Option<f64>,
+    relative_crps: Option<f64>,
 }
 
-impl Table {
-    fn read(path: &Path) -> Result<Table> {
-        let text = didymos_core::fs::read_text(path, didymos_core::fs::DATA_MAX_BYTES)?;
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        let at = || Located::file(path);
-        let headers = r
-            .headers()
-            .map_err(|e| Error::input(at(), e.to_string()))?
-            .clone();
-        let rows = r
-            .records()
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::input(at(), e.to_string()))?;
-        Ok(Table {
-            path: path.to_path_buf(),
-            columns: headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| (h.to_string(), i))
-                .collect(),
-            rows,
+/// One row of `scores.csv`, as the map needs it.
+struct ScoreLine {
+    origin: String,
+    stream: String,
+    location: String,
+    weeks_ahead: String,
+    forecaster: String,
+    wis: f64,
+}
+
+/// One quantile of one kept forecast (`forecasts.csv`).
+struct KeptLine {
+    origin: Date,
+    stream: String,
+    location: String,
+    weeks_ahead: u32,
+    forecaster: String,
+    quantile: f64,
+    value: f64,
+    truth: f64,
+}
+
+// Each reader uses the project's CSV reader: every error names the file,
+// line and column.
+
+fn read_summary(path: &Path) -> Result<Vec<SummaryLine>> {
+    let mut t = CsvTable::open(path)?;
+    let c = [
+        t.require("stream")?,
+        t.require("scope")?,
+        t.require("forecaster")?,
+        t.require("weeks_ahead")?,
+        t.require("n")?,
+        t.require("relative_wis")?,
+        t.require("coverage_50")?,
+        t.require("coverage_90")?,
+    ];
+    let (bias, crps) = (t.column("bias"), t.column("relative_crps"));
+    let optional = |row: &CsvRow, c: Option<usize>| c.map_or(Ok(None), |c| row.optional_f64(c));
+    t.rows()
+        .map(|row| {
+            let row = row?;
+            Ok(SummaryLine {
+                stream: row.str(c[0])?.to_string(),
+                scope: row.str(c[1])?.to_string(),
+                forecaster: row.str(c[2])?.to_string(),
+                weeks_ahead: row.str(c[3])?.to_string(),
+                n: row.str(c[4])?.to_string(),
+                relative_wis: row.f64(c[5])?,
+                coverage_50: row.f64(c[6])?,
+                coverage_90: row.f64(c[7])?,
+                bias: optional(&row, bias)?,
+                relative_crps: optional(&row, crps)?,
+            })
         })
-    }
+        .collect()
+}
 
-    fn has(&self, column: &str) -> bool {
-        self.columns.contains_key(column)
-    }
-
-    /// Row `i`'s `column` as text.
-    fn text(&self, i: usize, column: &str) -> Result<&str> {
-        let at = || {
-            let mut l = Located::file(&self.path).field(column);
-            l.line = Some(i as u64 + 2);
-            l
-        };
-        let c = *self.columns.get(column).ok_or_else(|| {
-            Error::input(at(), "no such column: is this a `didymos backtest` folder?")
-        })?;
-        self.rows[i]
-            .get(c)
-            .ok_or_else(|| Error::input(at(), "the row is short"))
-    }
-
-    fn parsed<T: std::str::FromStr>(&self, i: usize, column: &str) -> Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let v = self.text(i, column)?;
-        v.parse().map_err(|e: T::Err| {
-            let mut l = Located::file(&self.path).field(column);
-            l.line = Some(i as u64 + 2);
-            Error::input(l, format!("`{v}`: {e}"))
+fn read_scores(path: &Path) -> Result<Vec<ScoreLine>> {
+    let mut t = CsvTable::open(path)?;
+    let c = [
+        t.require("origin")?,
+        t.require("stream")?,
+        t.require("location")?,
+        t.require("weeks_ahead")?,
+        t.require("forecaster")?,
+        t.require("wis")?,
+    ];
+    t.rows()
+        .map(|row| {
+            let row = row?;
+            Ok(ScoreLine {
+                origin: row.str(c[0])?.to_string(),
+                stream: row.str(c[1])?.to_string(),
+                location: row.str(c[2])?.to_string(),
+                weeks_ahead: row.str(c[3])?.to_string(),
+                forecaster: row.str(c[4])?.to_string(),
+                wis: row.f64(c[5])?,
+            })
         })
-    }
+        .collect()
+}
 
-    /// An optional score: empty (a forecaster without it) or absent (a
-    /// backtest from before the column) is `None`.
-    fn maybe(&self, i: usize, column: &str) -> Result<Option<f64>> {
-        match self.has(column) && !self.text(i, column)?.is_empty() {
-            true => self.parsed(i, column).map(Some),
-            false => Ok(None),
-        }
-    }
+fn read_kept(path: &Path) -> Result<Vec<KeptLine>> {
+    let mut t = CsvTable::open(path)?;
+    let c = [
+        t.require("origin")?,
+        t.require("stream")?,
+        t.require("location")?,
+        t.require("weeks_ahead")?,
+        t.require("forecaster")?,
+        t.require("quantile")?,
+        t.require("value")?,
+        t.require("truth")?,
+    ];
+    t.rows()
+        .map(|row| {
+            let row = row?;
+            let origin = row.str(c[0])?;
+            let weeks = row.str(c[3])?;
+            Ok(KeptLine {
+                origin: origin
+                    .parse()
+                    .map_err(|e| row.error(c[0], format!("`{origin}`: {e}")))?,
+                stream: row.str(c[1])?.to_string(),
+                location: row.str(c[2])?.to_string(),
+                weeks_ahead: weeks.parse().map_err(|_| {
+                    row.error(
+                        c[3],
+                        format!("expected a whole number of weeks, found `{weeks}`"),
+                    )
+                })?,
+                forecaster: row.str(c[4])?.to_string(),
+                quantile: row.f64(c[5])?,
+                value: row.f64(c[6])?,
+                truth: row.f64(c[7])?,
+            })
+        })
+        .collect()
 }
 
 /// Each forecaster's name in `scores.csv`, in the tables, and in words.
@@ -106,19 +170,18 @@ fn in_words(who: &str) -> &str {
 
 /// The report of the backtest in `dir`.
 pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) -> Result<Report> {
-    let summary = Table::read(&dir.join("summary.csv"))?;
-    let scores = Table::read(&dir.join("scores.csv"))?;
+    let summary = read_summary(&dir.join("summary.csv"))?;
+    let scores = read_scores(&dir.join("scores.csv"))?;
     crate::prov_cmd::used(prov, "summary", &dir.join("summary.csv"))?;
     crate::prov_cmd::used(prov, "scores", &dir.join("scores.csv"))?;
     let mut streams: Vec<String> = Vec::new();
     let mut origins: Vec<String> = Vec::new();
-    for i in 0..scores.rows.len() {
-        let (s, o) = (scores.text(i, "stream")?, scores.text(i, "origin")?);
-        if !streams.iter().any(|x| x == s) {
-            streams.push(s.to_string());
+    for l in &scores {
+        if !streams.contains(&l.stream) {
+            streams.push(l.stream.clone());
         }
-        if !origins.iter().any(|x| x == o) {
-            origins.push(o.to_string());
+        if !origins.contains(&l.origin) {
+            origins.push(l.origin.clone());
         }
     }
     origins.sort();
@@ -134,18 +197,15 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
                 ),
             ))
         }
-        None => streams
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::Other(format!("{}: no scores", scores.path.display())))?,
+        None => streams.first().cloned().ok_or_else(|| {
+            Error::Other(format!("{}: no scores", dir.join("scores.csv").display()))
+        })?,
     };
     let mut sections = vec![Section::Text(intro(&origins, &streams))];
     for scope in ["locations", "total"] {
-        sections.push(Section::Grid(summary_grid(&summary, &stream, scope)?));
+        sections.push(Section::Grid(summary_grid(&summary, &stream, scope)));
     }
-    let best = if (0..scores.rows.len())
-        .any(|i| scores.text(i, "forecaster").is_ok_and(|f| f == "ensemble"))
-    {
+    let best = if scores.iter().any(|l| l.forecaster == "ensemble") {
         "ensemble"
     } else {
         "model"
@@ -162,7 +222,7 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
     let kept = dir.join("forecasts.csv");
     if kept.is_file() {
         crate::prov_cmd::used(prov, "forecasts", &kept)?;
-        let forecasts = Table::read(&kept)?;
+        let forecasts = read_kept(&kept)?;
         let areas: Vec<String> = std::iter::once("total".to_string())
             .chain(args.areas.iter().cloned())
             .collect();
@@ -218,14 +278,11 @@ fn intro(origins: &[String], streams: &[String]) -> Text {
     }
 }
 
-fn summary_grid(summary: &Table, stream: &str, scope: &str) -> Result<Grid> {
+fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
     let mut rows = Vec::new();
     for (who, label, _) in FORECASTERS {
-        for i in 0..summary.rows.len() {
-            if summary.text(i, "stream")? != stream
-                || summary.text(i, "scope")? != scope
-                || summary.text(i, "forecaster")? != who
-            {
+        for l in summary {
+            if l.stream != stream || l.scope != scope || l.forecaster != who {
                 continue;
             }
             let fixed =
@@ -233,19 +290,14 @@ fn summary_grid(summary: &Table, stream: &str, scope: &str) -> Result<Grid> {
             let share = |v: f64| format!("{:.0}%", 100.0 * v);
             rows.push(vec![
                 label.to_string(),
-                summary.text(i, "weeks_ahead")?.to_string(),
-                summary.text(i, "n")?.to_string(),
-                fixed(Some(summary.parsed(i, "relative_wis")?), 3),
-                share(summary.parsed(i, "coverage_50")?),
-                share(summary.parsed(i, "coverage_90")?),
+                l.weeks_ahead.clone(),
+                l.n.clone(),
+                fixed(Some(l.relative_wis), 3),
+                share(l.coverage_50),
+                share(l.coverage_90),
                 // Rounded first, so a bias near 0 is not −0.00.
-                fixed(
-                    summary
-                        .maybe(i, "bias")?
-                        .map(|b| (b * 100.0).round() / 100.0 + 0.0),
-                    2,
-                ),
-                fixed(summary.maybe(i, "relative_crps")?, 3),
+                fixed(l.bias.map(|b| (b * 100.0).round() / 100.0 + 0.0), 2),
+                fixed(l.relative_crps, 3),
             ]);
         }
     }
@@ -253,7 +305,7 @@ fn summary_grid(summary: &Table, stream: &str, scope: &str) -> Result<Grid> {
         "total" => "the total over all locations",
         _ => "each location, pooled",
     };
-    Ok(Grid {
+    Grid {
         title: format!("Scores for {place}"),
         caption: format!(
             "{}: every forecaster's scores by weeks ahead (twin: the mechanistic twin; \
@@ -275,12 +327,12 @@ fn summary_grid(summary: &Table, stream: &str, scope: &str) -> Result<Grid> {
         .to_vec(),
         numeric: vec![false, true, true, true, true, true, true, true],
         rows,
-    })
+    }
 }
 
 /// Each location's relative WIS for `who`, all horizons pooled.
 fn relative_wis_map(
-    scores: &Table,
+    scores: &[ScoreLine],
     stream: &str,
     who: &str,
     geojson: serde_json::Value,
@@ -290,22 +342,17 @@ fn relative_wis_map(
     let mut theirs: HashMap<Key, f64> = HashMap::new();
     let mut baseline: HashMap<Key, f64> = HashMap::new();
     let mut locations: Vec<String> = Vec::new();
-    for i in 0..scores.rows.len() {
-        let location = scores.text(i, "location")?;
-        if scores.text(i, "stream")? != stream || location == "total" {
+    for l in scores {
+        if l.stream != stream || l.location == "total" {
             continue;
         }
-        if !locations.iter().any(|l| l == location) {
-            locations.push(location.to_string());
+        if !locations.contains(&l.location) {
+            locations.push(l.location.clone());
         }
-        let key = (
-            scores.text(i, "origin")?.to_string(),
-            location.to_string(),
-            scores.text(i, "weeks_ahead")?.to_string(),
-        );
-        match scores.text(i, "forecaster")? {
-            f if f == who => theirs.insert(key, scores.parsed(i, "wis")?),
-            "baseline" => baseline.insert(key, scores.parsed(i, "wis")?),
+        let key = (l.origin.clone(), l.location.clone(), l.weeks_ahead.clone());
+        match l.forecaster.as_str() {
+            f if f == who => theirs.insert(key, l.wis),
+            "baseline" => baseline.insert(key, l.wis),
             _ => None,
         };
     }
@@ -344,24 +391,24 @@ fn relative_wis_map(
 
 /// One chart per horizon: `who`'s forecasts of `area` k weeks ahead, at
 /// the end of each target week, over the weekly sums observed.
-fn horizon_charts(forecasts: &Table, stream: &str, area: &str, who: &str) -> Result<Vec<FanChart>> {
+fn horizon_charts(
+    forecasts: &[KeptLine],
+    stream: &str,
+    area: &str,
+    who: &str,
+) -> Result<Vec<FanChart>> {
     // (weeks ahead, target end) → (level, value); target end → truth.
     let mut bands: BTreeMap<(u32, Date), Vec<(f64, f64)>> = BTreeMap::new();
     let mut observed: BTreeMap<Date, f64> = BTreeMap::new();
-    for i in 0..forecasts.rows.len() {
-        if forecasts.text(i, "stream")? != stream || forecasts.text(i, "location")? != area {
+    for l in forecasts {
+        if l.stream != stream || l.location != area {
             continue;
         }
-        let origin: Date = forecasts.parsed(i, "origin")?;
-        let k: u32 = forecasts.parsed(i, "weeks_ahead")?;
-        let end = origin.add_days(7 * k as i32);
-        observed.insert(end, forecasts.parsed(i, "truth")?);
-        if forecasts.text(i, "forecaster")? == who {
-            let level: f64 = forecasts.parsed(i, "quantile")?;
-            bands
-                .entry((k, end))
-                .or_default()
-                .push((level, forecasts.parsed(i, "value")?));
+        let end = l.origin.add_days(7 * l.weeks_ahead as i32);
+        observed.insert(end, l.truth);
+        if l.forecaster == who {
+            let band = bands.entry((l.weeks_ahead, end)).or_default();
+            band.push((l.quantile, l.value));
         }
     }
     if observed.is_empty() {
@@ -391,8 +438,7 @@ fn horizon_charts(forecasts: &Table, stream: &str, area: &str, who: &str) -> Res
                         let v = q.iter().find(|(l, _)| (l - level).abs() < 1e-9);
                         v.map(|(_, v)| *v).ok_or_else(|| {
                             Error::Other(format!(
-                                "{}: the forecast for {date} has no {level} quantile",
-                                forecasts.path.display()
+                                "forecasts.csv: the forecast for {date} has no {level} quantile"
                             ))
                         })
                     };

@@ -1,5 +1,6 @@
 //! A thin layer over the `csv` crate that turns every failure into an
-//! [`Error::input`] naming file, physical line and column.
+//! [`Error::input`] naming file, physical line and column. Public for the
+//! CLI's readers of our own output tables (a backtest's scores).
 
 use didymos_core::fs::LimitedFile;
 use std::path::{Path, PathBuf};
@@ -7,14 +8,14 @@ use std::path::{Path, PathBuf};
 use didymos_core::{show_number, Error, Located, Result};
 
 /// An open CSV file with its header row read.
-pub(crate) struct CsvTable {
+pub struct CsvTable {
     path: PathBuf,
     reader: csv::Reader<LimitedFile>,
     headers: Vec<String>,
 }
 
 /// One data row.
-pub(crate) struct Row<'t> {
+pub struct Row<'t> {
     path: &'t Path,
     headers: &'t [String],
     /// Physical line of the row (header = line 1).
@@ -103,6 +104,19 @@ impl Row<'_> {
 
     pub fn error(&self, col: usize, msg: impl Into<String>) -> Error {
         Error::input(self.at(col), msg)
+    }
+
+    /// The trimmed cell as it is, perhaps empty.
+    pub fn cell(&self, col: usize) -> &str {
+        self.record.get(col).unwrap_or("")
+    }
+
+    /// A finite number, or `None` for an empty cell.
+    pub fn optional_f64(&self, col: usize) -> Result<Option<f64>> {
+        match self.cell(col) {
+            "" => Ok(None),
+            _ => self.f64(col).map(Some),
+        }
     }
 
     /// The trimmed cell; empty cells are an error.

@@ -19,6 +19,7 @@
 //! | κ₀ series | `date`, `reduction` |
 
 mod csv_table;
+pub use csv_table::{CsvTable, Row as CsvRow};
 mod kappa0;
 mod metapopulation;
 mod mobility;
