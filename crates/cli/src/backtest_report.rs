@@ -35,26 +35,13 @@ struct SummaryLine {
     relative_crps: Option<f64>,
 }
 
-/// One row of `scores.csv`, as the map needs it.
-struct ScoreLine {
-    origin: String,
-    stream: String,
-    location: String,
-    weeks_ahead: String,
-    forecaster: String,
-    wis: f64,
-}
-
-/// One quantile of one kept forecast (`forecasts.csv`).
-struct KeptLine {
+/// What a row of `scores.csv` or `forecasts.csv` is about.
+struct Target {
     origin: Date,
     stream: String,
     location: String,
     weeks_ahead: u32,
     forecaster: String,
-    quantile: f64,
-    value: f64,
-    truth: f64,
 }
 
 // Each reader uses the project's CSV reader: every error names the file,
@@ -93,7 +80,9 @@ fn read_summary(path: &Path) -> Result<Vec<SummaryLine>> {
         .collect()
 }
 
-fn read_scores(path: &Path) -> Result<Vec<ScoreLine>> {
+/// The rows of `scores.csv` or `forecasts.csv`: each one's target and
+/// the values of its `numbers` columns, in that order.
+fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>> {
     let mut t = CsvTable::open(path)?;
     let c = [
         t.require("origin")?,
@@ -101,41 +90,17 @@ fn read_scores(path: &Path) -> Result<Vec<ScoreLine>> {
         t.require("location")?,
         t.require("weeks_ahead")?,
         t.require("forecaster")?,
-        t.require("wis")?,
     ];
-    t.rows()
-        .map(|row| {
-            let row = row?;
-            Ok(ScoreLine {
-                origin: row.str(c[0])?.to_string(),
-                stream: row.str(c[1])?.to_string(),
-                location: row.str(c[2])?.to_string(),
-                weeks_ahead: row.str(c[3])?.to_string(),
-                forecaster: row.str(c[4])?.to_string(),
-                wis: row.f64(c[5])?,
-            })
-        })
-        .collect()
-}
-
-fn read_kept(path: &Path) -> Result<Vec<KeptLine>> {
-    let mut t = CsvTable::open(path)?;
-    let c = [
-        t.require("origin")?,
-        t.require("stream")?,
-        t.require("location")?,
-        t.require("weeks_ahead")?,
-        t.require("forecaster")?,
-        t.require("quantile")?,
-        t.require("value")?,
-        t.require("truth")?,
-    ];
+    let numbers = numbers
+        .iter()
+        .map(|n| t.require(n))
+        .collect::<Result<Vec<_>>>()?;
     t.rows()
         .map(|row| {
             let row = row?;
             let origin = row.str(c[0])?;
             let weeks = row.str(c[3])?;
-            Ok(KeptLine {
+            let target = Target {
                 origin: origin
                     .parse()
                     .map_err(|e| row.error(c[0], format!("`{origin}`: {e}")))?,
@@ -148,10 +113,9 @@ fn read_kept(path: &Path) -> Result<Vec<KeptLine>> {
                     )
                 })?,
                 forecaster: row.str(c[4])?.to_string(),
-                quantile: row.f64(c[5])?,
-                value: row.f64(c[6])?,
-                truth: row.f64(c[7])?,
-            })
+            };
+            let values = numbers.iter().map(|&n| row.f64(n)).collect::<Result<_>>()?;
+            Ok((target, values))
         })
         .collect()
 }
@@ -171,17 +135,17 @@ fn in_words(who: &str) -> &str {
 /// The report of the backtest in `dir`.
 pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) -> Result<Report> {
     let summary = read_summary(&dir.join("summary.csv"))?;
-    let scores = read_scores(&dir.join("scores.csv"))?;
+    let scores = read_targets(&dir.join("scores.csv"), &["wis"])?;
     crate::prov_cmd::used(prov, "summary", &dir.join("summary.csv"))?;
     crate::prov_cmd::used(prov, "scores", &dir.join("scores.csv"))?;
     let mut streams: Vec<String> = Vec::new();
-    let mut origins: Vec<String> = Vec::new();
-    for l in &scores {
-        if !streams.contains(&l.stream) {
-            streams.push(l.stream.clone());
+    let mut origins: Vec<Date> = Vec::new();
+    for (t, _) in &scores {
+        if !streams.contains(&t.stream) {
+            streams.push(t.stream.clone());
         }
-        if !origins.contains(&l.origin) {
-            origins.push(l.origin.clone());
+        if !origins.contains(&t.origin) {
+            origins.push(t.origin);
         }
     }
     origins.sort();
@@ -205,7 +169,7 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
     for scope in ["locations", "total"] {
         sections.push(Section::Grid(summary_grid(&summary, &stream, scope)));
     }
-    let best = if scores.iter().any(|l| l.forecaster == "ensemble") {
+    let best = if scores.iter().any(|(t, _)| t.forecaster == "ensemble") {
         "ensemble"
     } else {
         "model"
@@ -222,7 +186,7 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
     let kept = dir.join("forecasts.csv");
     if kept.is_file() {
         crate::prov_cmd::used(prov, "forecasts", &kept)?;
-        let forecasts = read_kept(&kept)?;
+        let forecasts = read_targets(&kept, &["quantile", "value", "truth"])?;
         let areas: Vec<String> = std::iter::once("total".to_string())
             .chain(args.areas.iter().cloned())
             .collect();
@@ -247,15 +211,15 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
         subtitle: format!(
             "{} forecast origins from {} to {}",
             origins.len(),
-            origins.first().map_or("–", String::as_str),
-            origins.last().map_or("–", String::as_str)
+            origins.first().map_or("–".into(), Date::to_string),
+            origins.last().map_or("–".into(), Date::to_string)
         ),
         metadata: metadata(dir),
         sections,
     })
 }
 
-fn intro(origins: &[String], streams: &[String]) -> Text {
+fn intro(origins: &[Date], streams: &[String]) -> Text {
     Text {
         heading: "How to read this".into(),
         paragraphs: vec![
@@ -332,27 +296,27 @@ fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
 
 /// Each location's relative WIS for `who`, all horizons pooled.
 fn relative_wis_map(
-    scores: &[ScoreLine],
+    scores: &[(Target, Vec<f64>)],
     stream: &str,
     who: &str,
     geojson: serde_json::Value,
     args: &ReportArgs,
 ) -> Result<Choropleth> {
-    type Key = (String, String, String);
+    type Key = (Date, String, u32);
     let mut theirs: HashMap<Key, f64> = HashMap::new();
     let mut baseline: HashMap<Key, f64> = HashMap::new();
     let mut locations: Vec<String> = Vec::new();
-    for l in scores {
-        if l.stream != stream || l.location == "total" {
+    for (t, wis) in scores {
+        if t.stream != stream || t.location == "total" {
             continue;
         }
-        if !locations.contains(&l.location) {
-            locations.push(l.location.clone());
+        if !locations.contains(&t.location) {
+            locations.push(t.location.clone());
         }
-        let key = (l.origin.clone(), l.location.clone(), l.weeks_ahead.clone());
-        match l.forecaster.as_str() {
-            f if f == who => theirs.insert(key, l.wis),
-            "baseline" => baseline.insert(key, l.wis),
+        let key = (t.origin, t.location.clone(), t.weeks_ahead);
+        match t.forecaster.as_str() {
+            f if f == who => theirs.insert(key, wis[0]),
+            "baseline" => baseline.insert(key, wis[0]),
             _ => None,
         };
     }
@@ -392,7 +356,7 @@ fn relative_wis_map(
 /// One chart per horizon: `who`'s forecasts of `area` k weeks ahead, at
 /// the end of each target week, over the weekly sums observed.
 fn horizon_charts(
-    forecasts: &[KeptLine],
+    forecasts: &[(Target, Vec<f64>)],
     stream: &str,
     area: &str,
     who: &str,
@@ -400,15 +364,16 @@ fn horizon_charts(
     // (weeks ahead, target end) → (level, value); target end → truth.
     let mut bands: BTreeMap<(u32, Date), Vec<(f64, f64)>> = BTreeMap::new();
     let mut observed: BTreeMap<Date, f64> = BTreeMap::new();
-    for l in forecasts {
-        if l.stream != stream || l.location != area {
+    for (t, v) in forecasts {
+        if t.stream != stream || t.location != area {
             continue;
         }
-        let end = l.origin.add_days(7 * l.weeks_ahead as i32);
-        observed.insert(end, l.truth);
-        if l.forecaster == who {
-            let band = bands.entry((l.weeks_ahead, end)).or_default();
-            band.push((l.quantile, l.value));
+        let (quantile, value, truth) = (v[0], v[1], v[2]);
+        let end = t.origin.add_days(7 * t.weeks_ahead as i32);
+        observed.insert(end, truth);
+        if t.forecaster == who {
+            let band = bands.entry((t.weeks_ahead, end)).or_default();
+            band.push((quantile, value));
         }
     }
     if observed.is_empty() {
