@@ -259,8 +259,7 @@ fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
                 fixed(Some(l.relative_wis), 3),
                 share(l.coverage_50),
                 share(l.coverage_90),
-                // Rounded first, so a bias near 0 is not −0.00.
-                fixed(l.bias.map(|b| (b * 100.0).round() / 100.0 + 0.0), 2),
+                fixed(l.bias.map(crate::twin_cmds::shown_bias), 2),
                 fixed(l.relative_crps, 3),
             ]);
         }

@@ -306,8 +306,8 @@ fn print_summary(prefix: &str, rows: &[SummaryRow], stream: &str) {
 }
 
 /// A bias as printed to two decimals: one that rounds to zero is 0, not
-/// −0.00.
-fn shown_bias(b: f64) -> f64 {
+/// −0.00 (the terminal table and `didymos report`'s).
+pub(crate) fn shown_bias(b: f64) -> f64 {
     if b.abs() < 0.005 {
         0.0
     } else {

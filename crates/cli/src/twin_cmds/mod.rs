@@ -9,6 +9,7 @@ mod forecast;
 mod scenario;
 
 pub use assimilate::{assimilate, AssimilateArgs};
+pub(crate) use backtest::shown_bias;
 pub use backtest::{backtest_cmd, BacktestArgs};
 pub use calibrate::{calibrate_cmd, CalibrateArgs};
 pub use forecast::{forecast_cmd, ForecastArgs};
