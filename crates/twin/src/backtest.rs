@@ -25,8 +25,8 @@
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::{Model, Result};
 use didymos_forecast::{
-    bias, crps_samples, crps_sorted, interval_coverage, persistence_baseline_sampled, wis,
-    BaselineOptions, QuantileForecast,
+    bias, crps_sorted, interval_coverage, persistence_baseline_sampled, wis, BaselineOptions,
+    QuantileForecast,
 };
 
 use crate::companions::{observed_sum, weekly_history, Companions, TrendOptions};
@@ -298,7 +298,7 @@ fn score_stream(
                 continue;
             };
             let (from, to) = (7 * (k - 1) + 1, 7 * k);
-            let q = f.hub_quantiles(l, from, to)?;
+            let (q, sums) = f.hub_quantiles_sampled(l, from, to)?;
             let mut push =
                 |forecaster: &'static str, q: &QuantileForecast, crps: Option<f64>| -> Result<()> {
                     out.push(Score {
@@ -321,7 +321,7 @@ fn score_stream(
             // Score the model only where the baseline can be scored too, so
             // relative WIS compares like with like.
             if let Some(b) = &baseline {
-                let model_crps = crps_samples(&f.summed(l, from, to), truth)?;
+                let model_crps = crps_sorted(&sums, truth)?;
                 push(MODEL, &q, Some(model_crps))?;
                 let b = &b[k - 1];
                 push(

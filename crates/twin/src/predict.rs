@@ -56,6 +56,19 @@ impl StreamForecast {
         self.hub_quantiles_plus(location, (from, to), 0.0)
     }
 
+    /// As [`Self::hub_quantiles`], with the sum's samples they were read
+    /// from, sorted: for sample scores such as the CRPS.
+    pub fn hub_quantiles_sampled(
+        &self,
+        location: usize,
+        from: usize,
+        to: usize,
+    ) -> Result<(QuantileForecast, Vec<f64>)> {
+        let mut s = self.summed(location, from, to);
+        let q = quantiles(&mut s, &HUB_LEVELS)?;
+        Ok((QuantileForecast::new(HUB_LEVELS.to_vec(), q)?, s))
+    }
+
     /// The Hub's quantiles of an epiweek target: the samples summed over
     /// its forecast days plus `observed`, the observed sum of its days up
     /// to the origin ([`crate::epiweeks::observed_part`]).
