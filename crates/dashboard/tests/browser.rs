@@ -3,7 +3,8 @@
 //! an area by mouse and keyboard, a scenario job, a live update after new
 //! data, the stream form's validation message, alert rules (the log, a rule
 //! added on the weekly ensemble after a refused one, and deleted), past
-//! forecasts scored once the data reach them, and the tablet width.
+//! forecasts scored once the data reach them (days, then an epiweek: the
+//! weekly ensemble and the twin alone), and the tablet width.
 //! Screenshots go to target/test-artifacts/dashboard/.
 
 mod support;
@@ -249,6 +250,18 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
         30 * SECOND,
     );
     b.screenshot(&out.join("live-update-1280.png"));
+    // Ten more days complete the epiweek ending 03-21, week 1 of the
+    // forecasts from 03-10 and 03-11 (a Tuesday and a Wednesday): the
+    // weekly table appears, the ensemble and the twin alone each with a
+    // relative error against the baseline.
+    service.ingest_days(&dates((2020, 3, 12), 10));
+    b.wait_until(
+        "week 1 of two forecasts scored",
+        "(() => { const tr = document.querySelector('#skill-weekly tbody tr[data-weeks=\"1\"]'); \
+           return !!tr && tr.cells[1].textContent === '2' \
+             && /^\\d+\\.\\d\\d$/.test(tr.cells[2].textContent) && /^\\d+\\.\\d\\d$/.test(tr.cells[3].textContent); })()",
+        180 * SECOND,
+    );
     b.eval("document.getElementById('skill').scrollIntoView()");
     b.screenshot(&out.join("skill-1280.png"));
 

@@ -8,8 +8,8 @@
 //! Truth is read only through the twin's checkpoint: the days it has
 //! assimilated as complete (a nowcasting twin's provisional days are
 //! after it), as values stand now, revisions and retractions included.
-//! The weekly ensemble is compared with the Forecast Hub's persistence
-//! baseline, fitted at each origin to the epiweeks completed by then and
+//! The weekly ensemble, and the twin's own weekly forecasts that went
+//! into it, are compared with the Forecast Hub's persistence baseline, fitted at each origin to the epiweeks completed by then and
 //! the history the live companions read; the daily forecasts have no
 //! yardstick here.
 
@@ -63,6 +63,10 @@ pub struct Skill {
     /// The weekly ensemble (the twin with its companions), per target,
     /// scope and Forecast Hub week ahead, against the Hub's baseline.
     pub weekly_ensemble: Vec<WeeklySkill>,
+    /// The twin's own weekly forecasts, the ensemble's mechanistic part,
+    /// scored the same way on the same epiweeks (forecasts stored before
+    /// these were kept have none, so `n` may be smaller).
+    pub weekly_twin: Vec<WeeklySkill>,
 }
 
 /// Scores of daily forecasts `days_ahead_from..=days_ahead_to` days after
@@ -82,7 +86,7 @@ pub struct DailySkill {
     pub bias: f64,
 }
 
-/// Scores of the weekly ensemble `weeks_ahead` weeks ahead (the Hub's
+/// Scores of weekly forecasts `weeks_ahead` weeks ahead (the Hub's
 /// rule: from a Sunday or Monday the epiweek under way is week 1).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WeeklySkill {
@@ -203,6 +207,7 @@ fn score_twin(
         origins: Vec::new(),
         daily: Vec::new(),
         weekly_ensemble: Vec::new(),
+        weekly_twin: Vec::new(),
     };
     let Some(through) = row.assimilated_through().map_err(|e| e.to_string())? else {
         return Ok(out);
@@ -268,7 +273,8 @@ fn score<T: LiveTwin>(
         history: HashMap::new(),
         fitted: HashMap::new(),
     };
-    let (mut daily, mut weekly) = (BTreeMap::new(), BTreeMap::new());
+    let mut daily = BTreeMap::new();
+    let mut weekly = Weekly::default();
     for f in forecasts {
         // One body at a time: a year of them would be hundreds of MB.
         let (id, fid) = (twin.id.clone(), f.id);
@@ -320,9 +326,22 @@ fn score<T: LiveTwin>(
             bias: t.mean(t.bias),
         })
         .collect();
-    out.weekly_ensemble = weekly
+    out.weekly_ensemble = weekly_rows(weekly.ensemble);
+    out.weekly_twin = weekly_rows(weekly.twin);
+    Ok(())
+}
+
+/// Tallies of the weekly forecasts: the ensemble and the twin alone.
+#[derive(Default)]
+struct Weekly {
+    ensemble: BTreeMap<Key, Tally>,
+    twin: BTreeMap<Key, Tally>,
+}
+
+fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
+    tallies
         .into_iter()
-        .map(|((target, scope, k), t): (Key, Tally)| WeeklySkill {
+        .map(|((target, scope, k), t)| WeeklySkill {
             target,
             scope: scope.into(),
             weeks_ahead: k,
@@ -335,8 +354,7 @@ fn score<T: LiveTwin>(
             bias: t.mean(t.bias),
             baseline_coverage_90: t.share(t.baseline_covered_90),
         })
-        .collect();
-    Ok(())
+        .collect()
 }
 
 /// The record as it stands, through the last day scored.
@@ -478,14 +496,15 @@ impl<'a> Record<'a> {
         Ok(any)
     }
 
-    /// Scores one location's weekly ensemble on its complete epiweeks,
-    /// with the baseline fitted to the epiweeks completed by the origin.
+    /// Scores one location's weekly ensemble, and the twin's weekly
+    /// forecasts in it, on its complete epiweeks, with the baseline fitted
+    /// to the epiweeks completed by the origin.
     fn weekly(
         &self,
         body: &ForecastBody,
         w: &crate::jobs::WeeklyQuantiles,
         baselines: &mut Baselines,
-        into: &mut BTreeMap<Key, Tally>,
+        into: &mut Weekly,
     ) -> Result<bool, String> {
         let Some(at) = self.locate(&w.target, &w.location) else {
             return Ok(false);
@@ -513,13 +532,19 @@ impl<'a> Record<'a> {
             let Some(b) = baselines.at(&at, saturday, weeks)? else {
                 continue;
             };
-            let q =
-                QuantileForecast::new(body.levels.clone(), q.clone()).map_err(|e| e.to_string())?;
-            let tally = into
-                .entry((w.target.clone(), scope_of(&w.location), k + 1))
-                .or_default();
-            tally.add(&q, y)?;
-            tally.add_baseline(b, y)?;
+            let key = (w.target.clone(), scope_of(&w.location), k + 1);
+            let scored = [
+                (Some(q), &mut into.ensemble),
+                (w.twin_quantiles.get(k), &mut into.twin),
+            ];
+            for (q, tallies) in scored {
+                let Some(q) = q else { continue };
+                let q = QuantileForecast::new(body.levels.clone(), q.clone())
+                    .map_err(|e| e.to_string())?;
+                let tally = tallies.entry(key.clone()).or_default();
+                tally.add(&q, y)?;
+                tally.add_baseline(b, y)?;
+            }
             any = true;
         }
         Ok(any)

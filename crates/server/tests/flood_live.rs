@@ -398,6 +398,7 @@ fn forecast_from_mid_is_scored(c: &Client, mid: Date, truth: f64) {
     assert_eq!(skill.status, 200, "{skill:?}");
     assert_eq!(skill.body["origins"], json!([mid.to_string()]), "{skill:?}");
     assert_eq!(skill.body["weekly_ensemble"], json!([]), "{skill:?}");
+    assert_eq!(skill.body["weekly_twin"], json!([]), "{skill:?}");
     let row = skill.body["daily"]
         .as_array()
         .unwrap()

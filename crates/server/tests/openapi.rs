@@ -76,7 +76,13 @@ fn the_document_describes_the_api() {
     let forecast = d["components"]["schemas"]["ForecastBody"].to_string();
     assert!(forecast.contains("weekly_ensemble"), "{forecast}");
     let weekly = &d["components"]["schemas"]["WeeklyQuantiles"]["properties"];
-    for key in ["target", "location", "week_ends", "quantiles"] {
+    for key in [
+        "target",
+        "location",
+        "week_ends",
+        "quantiles",
+        "twin_quantiles",
+    ] {
         assert!(
             weekly[key].is_object(),
             "WeeklyQuantiles lacks {key}: {weekly}"

@@ -1,6 +1,6 @@
 //! `GET /v1/twins/{twin}/skill` scores what the service published: fed
-//! the 2020 record day by day, the twin's daily forecasts and weekly
-//! ensemble are scored here from the forecasts it served and the record
+//! the 2020 record day by day, the twin's daily forecasts, its weekly
+//! ensemble and the twin's own weekly forecasts in it are scored here from the forecasts it served and the record
 //! itself (WIS in pinball form, coverage, bias, the baseline's one-week
 //! distribution from the weekly sums), and the answer must match.
 
@@ -180,16 +180,16 @@ fn skill_scores_what_was_published_against_what_came() {
     assert_eq!((origins[0], origins[16]), (from, to));
 
     let truth = truth();
-    let (daily, weekly) = expected(&c, &origins, &truth, None);
-    check_answer(skill, &daily, &weekly);
+    let expect = expected(&c, &origins, &truth, None);
+    check_answer(skill, &expect);
     // One location: Madrid's forecasts alone.
     let a = c.get(&format!(
         "/v1/twins/spain/skill?target=new_hospitalized&location=28&from={from}&to={to}"
     ));
     assert_eq!(a.status, 200, "{a:?}");
-    let (daily, weekly) = expected(&c, &origins, &truth, Some("28"));
-    assert!(daily.keys().all(|k| k.0 == "locations"));
-    check_answer(&a.body, &daily, &weekly);
+    let expect = expected(&c, &origins, &truth, Some("28"));
+    assert!(expect.daily.keys().all(|k| k.0 == "locations"));
+    check_answer(&a.body, &expect);
     baseline_one_week_from_a_saturday(&c, &truth);
     // A corrected value for a day already assimilated is held (the
     // checkpoint stays), but it is the truth now: the answer follows.
@@ -213,7 +213,15 @@ fn skill_scores_what_was_published_against_what_came() {
     bad_requests(&c);
 }
 
-type Expected = BTreeMap<(&'static str, usize), Sums>;
+type Rows = BTreeMap<(&'static str, usize), Sums>;
+
+/// The sums the answer's rows should hold.
+#[derive(Default)]
+struct Expected {
+    daily: Rows,
+    weekly_ensemble: Rows,
+    weekly_twin: Rows,
+}
 
 /// The daily and weekly sums the answer should hold, from the forecasts
 /// served for `origins` (at `only`, else every location and the total).
@@ -222,8 +230,8 @@ fn expected(
     origins: &[&str],
     truth: &BTreeMap<(String, String), f64>,
     only: Option<&str>,
-) -> (Expected, Expected) {
-    let (mut daily, mut weekly) = (BTreeMap::new(), BTreeMap::new());
+) -> Expected {
+    let mut out = Expected::default();
     for origin in origins {
         let f = served(c, origin);
         let levels = floats(&f["levels"]);
@@ -247,7 +255,7 @@ fn expected(
                 }
                 let y = truth[&(d.to_string(), loc.to_string())];
                 let key = (scope(loc), h / 7 + 1);
-                daily
+                out.daily
                     .entry(key)
                     .or_insert(Sums::default())
                     .add(&levels, &floats(q), y);
@@ -258,11 +266,13 @@ fn expected(
             if !wanted(loc) {
                 continue;
             }
-            for (k, (end, q)) in w["week_ends"]
+            let twin = w["twin_quantiles"].as_array().unwrap();
+            for (k, ((end, q), twin_q)) in w["week_ends"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .zip(w["quantiles"].as_array().unwrap())
+                .zip(twin)
                 .enumerate()
             {
                 let end = date(end.as_str().unwrap());
@@ -272,41 +282,56 @@ fn expected(
                 let y: f64 = (0..7)
                     .map(|i| truth[&(end.add_days(-i).to_string(), loc.to_string())])
                     .sum();
-                weekly
-                    .entry((scope(loc), k + 1))
+                let key = (scope(loc), k + 1);
+                out.weekly_ensemble
+                    .entry(key)
                     .or_insert(Sums::default())
                     .add(&levels, &floats(q), y);
+                out.weekly_twin.entry(key).or_insert(Sums::default()).add(
+                    &levels,
+                    &floats(twin_q),
+                    y,
+                );
             }
+            assert_eq!(twin.len(), w["quantiles"].as_array().unwrap().len());
         }
     }
-    (daily, weekly)
+    out
 }
 
-/// The answer's rows are those of `daily` and `weekly`, and its relative
-/// WIS is its WIS over its baseline's.
-fn check_answer(skill: &Value, daily: &Expected, weekly: &Expected) {
+/// The answer's rows are those expected, and each weekly relative WIS is
+/// its WIS over its baseline's, the same baseline for the ensemble and
+/// the twin alone.
+fn check_answer(skill: &Value, expect: &Expected) {
     let rows = |field: &str| skill[field].as_array().unwrap().clone();
-    assert_eq!(rows("daily").len(), daily.len(), "{skill}");
+    assert_eq!(rows("daily").len(), expect.daily.len(), "{skill}");
     for row in rows("daily") {
         assert_eq!(row["target"], "new_hospitalized");
         let week = row["days_ahead_to"].as_u64().unwrap() as usize / 7;
         let key = (row["scope"].as_str().unwrap(), week);
-        daily[&key].check(&row);
+        expect.daily[&key].check(&row);
     }
-    assert_eq!(rows("weekly_ensemble").len(), weekly.len(), "{skill}");
-    for row in rows("weekly_ensemble") {
-        let key = (
-            row["scope"].as_str().unwrap(),
-            row["weeks_ahead"].as_u64().unwrap() as usize,
-        );
-        weekly[&key].check(&row);
-        let (w, b) = (
-            row["wis"].as_f64().unwrap(),
-            row["baseline_wis"].as_f64().unwrap(),
-        );
-        assert!(b > 0.0, "{row}");
-        let rel = row["relative_wis"].as_f64().unwrap();
-        assert!((rel - w / b).abs() < 1e-9 * rel, "{row}");
+    for (field, weekly) in [
+        ("weekly_ensemble", &expect.weekly_ensemble),
+        ("weekly_twin", &expect.weekly_twin),
+    ] {
+        assert!(!weekly.is_empty());
+        assert_eq!(rows(field).len(), weekly.len(), "{skill}");
+        for (row, other) in rows(field).iter().zip(rows("weekly_ensemble")) {
+            let key = (
+                row["scope"].as_str().unwrap(),
+                row["weeks_ahead"].as_u64().unwrap() as usize,
+            );
+            weekly[&key].check(row);
+            let (w, b) = (
+                row["wis"].as_f64().unwrap(),
+                row["baseline_wis"].as_f64().unwrap(),
+            );
+            assert!(b > 0.0, "{row}");
+            assert_eq!(row["baseline_wis"], other["baseline_wis"], "{row} {other}");
+            let rel = row["relative_wis"].as_f64().unwrap();
+            assert!((rel - w / b).abs() < 1e-9 * rel, "{row}");
+        }
     }
 }
 

@@ -194,6 +194,10 @@ pub struct WeeklyEnsemble {
     /// whose observed days (before or on the origin) are missing is left
     /// out.
     pub weeks: Vec<(EpiweekTarget, QuantileForecast)>,
+    /// The twin's own forecast of each of `weeks`' targets, in the same
+    /// order: what the ensemble averaged in, so that users can see whether
+    /// the mechanistic model alone would have done as well.
+    pub twin: Vec<QuantileForecast>,
 }
 
 /// Every stream's weekly ensembles, and the locations left out.
@@ -249,6 +253,7 @@ pub fn weekly_ensembles(
                 continue;
             };
             let mut weeks = Vec::with_capacity(targets.len());
+            let mut twin = Vec::with_capacity(targets.len());
             for (i, t) in targets.iter().enumerate() {
                 let Some(observed) = observed_part(stream, l, origin, t) else {
                     continue;
@@ -263,11 +268,13 @@ pub fn weekly_ensembles(
                     companions.ensemble_given(i + 1, &q, (observed, rest))?
                 };
                 weeks.push((t.clone(), e));
+                twin.push(q);
             }
             out.push(WeeklyEnsemble {
                 stream: f.stream.clone(),
                 location: location.clone(),
                 weeks,
+                twin,
             });
         }
         if !left_out.is_empty() {

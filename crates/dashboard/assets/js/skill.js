@@ -1,7 +1,8 @@
 // How the twin's published forecasts did against the data that came after
 // them (GET /v1/twins/{id}/skill), for the chosen target and area: the
-// weekly ensemble against the persistence baseline, and the twin's own
-// daily forecasts by week of horizon. Users see whether the ranges they
+// weekly ensemble against the persistence baseline (beside the twin's own
+// weekly forecasts that went into it), and the twin's own daily forecasts
+// by week of horizon. Users see whether the ranges they
 // are about to act on have held before.
 
 import { api, enc } from './api.js';
@@ -42,17 +43,21 @@ export async function renderSkill(section, twin, target, area, areaName) {
     'hold the outcome about half the time and a 90% range nine times in ten; bias runs from −1 ' +
     '(always too low) to +1 (always too high).');
   const weekly = s.weekly_ensemble.filter((r) => r.scope === scope);
+  const twinAlone = (r) => (s.weekly_twin || []).find((t) => t.scope === scope && t.weeks_ahead === r.weeks_ahead);
+  const ratio = (r) => (r?.relative_wis === null || r?.relative_wis === undefined ? '–' : r.relative_wis.toFixed(2));
   const daily = s.daily.filter((r) => r.scope === scope);
   const parts = [title, intro];
   if (weekly.length) {
     parts.push(table('skill-weekly',
       `Weekly totals of ${target}, ${areaName} (the twin with its statistical companions). ` +
-      'Error is relative to a forecast of last week\'s level: below 1 is better.',
-      ['Weeks ahead', 'Forecasts scored', 'Relative error', '50% range held', '90% range held', 'Bias'],
+      'Error is relative to a forecast of last week\'s level: below 1 is better. ' +
+      'The twin alone is its own forecast before the companions were averaged in.',
+      ['Weeks ahead', 'Forecasts scored', 'Relative error', 'Twin alone', '50% range held', '90% range held', 'Bias'],
       weekly.map((r) => h('tr', { 'data-weeks': r.weeks_ahead },
         h('th', { scope: 'row' }, String(r.weeks_ahead)),
         h('td', { class: 'num' }, number(r.n)),
-        h('td', { class: 'num' }, r.relative_wis === null || r.relative_wis === undefined ? '–' : r.relative_wis.toFixed(2)),
+        h('td', { class: 'num' }, ratio(r)),
+        h('td', { class: 'num' }, ratio(twinAlone(r))),
         h('td', { class: 'num' }, held(r.coverage_50)),
         h('td', { class: 'num' }, held(r.coverage_90)),
         h('td', { class: 'num' }, signed(r.bias))))));

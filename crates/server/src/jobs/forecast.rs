@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use didymos_forecast::{quantiles, HUB_LEVELS};
+use didymos_forecast::{quantiles, QuantileForecast, HUB_LEVELS};
 use didymos_twin::companions::WeeklyEnsemble;
 use didymos_twin::predict::StreamForecast;
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,11 @@ pub struct WeeklyQuantiles {
     pub week_ends: Vec<String>,
     /// `quantiles[k][j]`: week `week_ends[k]`, level `levels[j]`.
     pub quantiles: Vec<Vec<f64>>,
+    /// The twin's own forecast of the same weeks, before it was averaged
+    /// with its companions (laid out as `quantiles`; absent from forecasts
+    /// stored before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub twin_quantiles: Vec<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -96,6 +101,10 @@ pub struct TargetQuantiles {
 /// forecasts small.
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+fn rounded(q: &QuantileForecast) -> Vec<f64> {
+    q.values().iter().copied().map(round3).collect()
 }
 
 pub fn summarise(
@@ -145,11 +154,8 @@ pub fn summarise(
                 target: e.stream.clone(),
                 location: e.location.clone(),
                 week_ends: e.weeks.iter().map(|(t, _)| t.end.to_string()).collect(),
-                quantiles: e
-                    .weeks
-                    .iter()
-                    .map(|(_, q)| q.values().iter().copied().map(round3).collect())
-                    .collect(),
+                quantiles: e.weeks.iter().map(|(_, q)| rounded(q)).collect(),
+                twin_quantiles: e.twin.iter().map(rounded).collect(),
             })
             .collect(),
         nowcast,
