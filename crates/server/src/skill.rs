@@ -9,9 +9,10 @@
 //! assimilated as complete (a nowcasting twin's provisional days are
 //! after it), as values stand now, revisions and retractions included.
 //! The weekly ensemble, and the twin's own weekly forecasts that went
-//! into it, are compared with the Forecast Hub's persistence baseline, fitted at each origin to the epiweeks completed by then and
-//! the history the live companions read; the daily forecasts have no
-//! yardstick here.
+//! into it, are compared with the Forecast Hub's persistence baseline,
+//! fitted at each origin to every epiweek completed by then (back to the
+//! record's first gap, as in `didymos backtest`); the daily forecasts have
+//! no yardstick here.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -161,11 +162,28 @@ type Key = (String, &'static str, usize);
 /// late value or a retraction changes the truth without moving the
 /// checkpoint), and the request. Every open dashboard asks again after
 /// each update; without this each page would cost the scoring again.
+///
+/// Beside them, the baseline fits, by what alone determines one: its seed,
+/// its horizon and the weekly sums it is fitted to. A new day changes the
+/// record, so every answer is scored afresh, but the epiweeks completed
+/// before it are fitted to the same sums as before: only the newest
+/// Saturday's fits are simulated again (they were two thirds of a
+/// request's time).
 #[derive(Default)]
-pub struct SkillCache(Mutex<HashMap<String, Arc<Skill>>>);
+pub struct SkillCache {
+    answers: Mutex<HashMap<String, Arc<Skill>>>,
+    fits: Mutex<HashMap<FitKey, Option<QuantileForecast>>>,
+}
 
-/// Answers kept at most; past that the cache starts afresh.
+/// Answers kept at most; past that they are dropped and start afresh.
 const CACHED: usize = 64;
+/// Baseline fits kept at most (a year of origins of the Spain twin fits
+/// about 9,000; each takes well under a kilobyte).
+const FITS_KEPT: usize = 50_000;
+
+/// A baseline fit's seed, weeks ahead and the bits of the weekly sums
+/// (its other options are this module's constants).
+type FitKey = (u64, u32, Vec<u64>);
 
 /// Scores `twin`'s forecasts as `req` asks (see [`SkillCache`]). Errors
 /// are the server's own (a stored forecast or record it cannot read).
@@ -180,11 +198,12 @@ pub fn skill(state: &AppState, twin: &TwinEntry, req: &SkillRequest) -> Result<A
         twin.id, row.generation, row.checkpoint_date, row.last_forecast_id
     );
     let cached = |cache: &HashMap<String, Arc<Skill>>| cache.get(&key).cloned();
-    if let Some(hit) = state.skill_cache.0.lock().ok().and_then(|c| cached(&c)) {
+    let answers = &state.skill_cache.answers;
+    if let Some(hit) = answers.lock().ok().and_then(|c| cached(&c)) {
         return Ok(hit);
     }
     let answer = Arc::new(score_twin(state, twin, &row, req)?);
-    if let Ok(mut cache) = state.skill_cache.0.lock() {
+    if let Ok(mut cache) = answers.lock() {
         if cache.len() >= CACHED {
             cache.clear();
         }
@@ -242,8 +261,7 @@ fn score_twin(
     Ok(out)
 }
 
-/// Reads the record up to `through` (from the companions' history before
-/// the first origin) and scores `forecasts` on it.
+/// Reads the record up to `through` and scores `forecasts` on it.
 fn score<T: LiveTwin>(
     state: &AppState,
     twin: &TwinEntry,
@@ -253,7 +271,14 @@ fn score<T: LiveTwin>(
 ) -> Result<(), String> {
     let cal = twin.hosted.calendar();
     let first: Date = forecasts[0].origin.parse().map_err(|e| format!("{e}"))?;
-    let after = first.days_since_epoch() - domain.history_days() as i32 - 7;
+    // The baseline is fitted to every completed epiweek before its origin,
+    // back to the record's first gap, as the backtest's is: so an origin's
+    // baseline does not depend on which other origins were asked about.
+    // Without weekly forecasts only the days after each origin are read.
+    let after = match twin.hosted.has_weekly_ensemble() {
+        true => cal.start.days_since_epoch() - 1,
+        false => first.days_since_epoch() - domain.history_days() as i32 - 7,
+    };
     let id = twin.id.clone();
     let last = through.days_since_epoch();
     let rows: Vec<StoredObservation> = state
@@ -270,6 +295,7 @@ fn score<T: LiveTwin>(
     };
     let mut baselines = Baselines {
         options: baseline,
+        kept: &state.skill_cache.fits,
         history: HashMap::new(),
         fitted: HashMap::new(),
     };
@@ -374,6 +400,8 @@ struct Record<'a> {
 /// with its own seed so it does not depend on which others were asked for.
 struct Baselines<'a> {
     options: &'a BaselineOptions,
+    /// Fits from earlier answers ([`SkillCache`]).
+    kept: &'a Mutex<HashMap<FitKey, Option<QuantileForecast>>>,
     /// Per (target, location, Saturday): the weekly sums up to it.
     history: HashMap<(String, usize, usize), Vec<f64>>,
     /// Per (target, location, Saturday, weeks ahead): the forecast (`None`:
@@ -400,20 +428,47 @@ impl Baselines<'_> {
                         let past = weekly_history(stream, l, saturday);
                         past.into_iter().map(|v| v * at.factor).collect()
                     });
-                let options = BaselineOptions {
-                    seed: self.options.seed.wrapping_add(u64::from(weeks)),
-                    ..self.options.clone()
-                };
-                e.insert(match past.len() {
-                    0 | 1 => None,
-                    _ => persistence_baseline(past, &[weeks], &options)
-                        .map_err(|e| e.to_string())?
-                        .pop(),
-                })
+                e.insert(fit_kept(self.kept, self.options, past, weeks)?)
             }
         };
         Ok(fitted.as_ref())
     }
+}
+
+/// The baseline `weeks` ahead fitted to the weekly sums `past` (`None`:
+/// under two to fit it to), from the fits kept if it was made before.
+fn fit_kept(
+    kept: &Mutex<HashMap<FitKey, Option<QuantileForecast>>>,
+    options: &BaselineOptions,
+    past: &[f64],
+    weeks: u32,
+) -> Result<Option<QuantileForecast>, String> {
+    let options = BaselineOptions {
+        seed: options.seed.wrapping_add(u64::from(weeks)),
+        ..options.clone()
+    };
+    let key = (
+        options.seed,
+        weeks,
+        past.iter().map(|v| v.to_bits()).collect(),
+    );
+    let hit = kept.lock().ok().and_then(|fits| fits.get(&key).cloned());
+    if let Some(fit) = hit {
+        return Ok(fit);
+    }
+    let fit = match past.len() {
+        0 | 1 => None,
+        _ => persistence_baseline(past, &[weeks], &options)
+            .map_err(|e| e.to_string())?
+            .pop(),
+    };
+    if let Ok(mut fits) = kept.lock() {
+        if fits.len() >= FITS_KEPT {
+            fits.clear();
+        }
+        fits.insert(key, fit.clone());
+    }
+    Ok(fit)
 }
 
 /// A forecast target's observations at one location (or the total).

@@ -18,6 +18,11 @@ const FIRST: &str = "2020-02-10";
 const DAILY_FROM: &str = "2020-03-15";
 /// …to here: the twin's checkpoint, through which truth is read.
 const LAST: &str = "2020-04-21";
+/// Then two batches, to a Saturday and a week on: the baseline at that
+/// Saturday is fitted to the whole record, including weeks more than the
+/// companions' history (70 days) before the first origin asked about.
+const LATER_SATURDAY: &str = "2020-05-09";
+const LATER_LAST: &str = "2020-05-16";
 const LEVELS: usize = 23;
 
 fn date(s: &str) -> Date {
@@ -190,7 +195,18 @@ fn skill_scores_what_was_published_against_what_came() {
     let expect = expected(&c, &origins, &truth, Some("28"));
     assert!(expect.daily.keys().all(|k| k.0 == "locations"));
     check_answer(&a.body, &expect);
-    baseline_one_week_from_a_saturday(&c, &truth);
+    baseline_one_week_from_a_saturday(&c, &truth, date("2020-04-04"));
+    for (from, to) in [(LAST, LATER_SATURDAY), (LATER_SATURDAY, LATER_LAST)] {
+        let mut batch = Vec::new();
+        let mut day = date(from).add_days(1);
+        while day <= date(to) {
+            batch.extend(spain_day(&day.to_string()));
+            day = day.add_days(1);
+        }
+        post_and_wait(&c, "spain", to, &batch);
+    }
+    wait_for_checkpoint(&c, "spain", LATER_LAST);
+    baseline_one_week_from_a_saturday(&c, &truth, date(LATER_SATURDAY));
     // A corrected value for a day already assimilated is held (the
     // checkpoint stays), but it is the truth now: the answer follows.
     let query = format!("/v1/twins/spain/skill?location=28&from={from}&to={to}");
@@ -205,7 +221,7 @@ fn skill_scores_what_was_published_against_what_came() {
     let a = c.post("/v1/twins/spain/observations", &fix);
     assert_eq!(a.status, 200, "{a:?}");
     let after = c.get(&query).body;
-    assert_eq!(after["scored_through"], LAST);
+    assert_eq!(after["scored_through"], LATER_LAST);
     assert_ne!(
         after["daily"], before["daily"],
         "the corrected truth was not read"
@@ -338,9 +354,13 @@ fn check_answer(skill: &Value, expect: &Expected) {
 /// From a Saturday origin, week 1 is the next epiweek: the baseline's
 /// distribution is last week's sum plus each past weekly change and its
 /// negative (truncated at 0), and its WIS uses the Hub levels' type-7
-/// quantiles of that.
-fn baseline_one_week_from_a_saturday(c: &Client, truth: &BTreeMap<(String, String), f64>) {
-    let saturday = date("2020-04-04");
+/// quantiles of that. The changes are those of every complete epiweek
+/// since the first day posted, however far back.
+fn baseline_one_week_from_a_saturday(
+    c: &Client,
+    truth: &BTreeMap<(String, String), f64>,
+    saturday: Date,
+) {
     let a = c.get(&format!(
         "/v1/twins/spain/skill?target=new_hospitalized&from={saturday}&to={saturday}"
     ));
