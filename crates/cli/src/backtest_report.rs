@@ -1,6 +1,7 @@
 //! `didymos report` on a `didymos backtest` folder: its summary as tables
 //! (relative WIS, coverage, bias and relative CRPS per forecaster and
-//! horizon), each location's relative WIS on a map, and, where the
+//! horizon), how often each range held (`calibration.csv`, where the
+//! backtest wrote one), each location's relative WIS on a map, and, where the
 //! forecasts were kept (`--keep-forecasts`), the forecasts at each horizon
 //! against what came, for the total and any areas asked for.
 
@@ -14,6 +15,8 @@ use didymos_report::{
 };
 
 use crate::report_cmd::ReportArgs;
+
+mod calibration;
 
 /// Whether `dir` holds a backtest's scores.
 pub fn is_backtest_dir(dir: &Path) -> bool {
@@ -49,16 +52,19 @@ struct Target {
 
 fn read_summary(path: &Path) -> Result<Vec<SummaryLine>> {
     let mut t = CsvTable::open(path)?;
-    let c = [
-        t.require("stream")?,
-        t.require("scope")?,
-        t.require("forecaster")?,
-        t.require("weeks_ahead")?,
-        t.require("n")?,
-        t.require("relative_wis")?,
-        t.require("coverage_50")?,
-        t.require("coverage_90")?,
-    ];
+    let c = require(
+        &mut t,
+        [
+            "stream",
+            "scope",
+            "forecaster",
+            "weeks_ahead",
+            "n",
+            "relative_wis",
+            "coverage_50",
+            "coverage_90",
+        ],
+    )?;
     let (bias, crps) = (t.column("bias"), t.column("relative_crps"));
     let optional = |row: &CsvRow, c: Option<usize>| c.map_or(Ok(None), |c| row.optional_f64(c));
     t.rows()
@@ -80,17 +86,34 @@ fn read_summary(path: &Path) -> Result<Vec<SummaryLine>> {
         .collect()
 }
 
+/// The indices of columns `names`, each required.
+fn require<const N: usize>(t: &mut CsvTable, names: [&str; N]) -> Result<[usize; N]> {
+    let mut c = [0; N];
+    for (c, name) in c.iter_mut().zip(names) {
+        *c = t.require(name)?;
+    }
+    Ok(c)
+}
+
+/// A row's `weeks_ahead` (column `c`): a whole number.
+fn weeks_ahead(row: &CsvRow, c: usize) -> Result<u32> {
+    let weeks = row.str(c)?;
+    weeks.parse().map_err(|_| {
+        row.error(
+            c,
+            format!("expected a whole number of weeks, found `{weeks}`"),
+        )
+    })
+}
+
 /// The rows of `scores.csv` or `forecasts.csv`: each one's target and
 /// the values of its `numbers` columns, in that order.
 fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>> {
     let mut t = CsvTable::open(path)?;
-    let c = [
-        t.require("origin")?,
-        t.require("stream")?,
-        t.require("location")?,
-        t.require("weeks_ahead")?,
-        t.require("forecaster")?,
-    ];
+    let c = require(
+        &mut t,
+        ["origin", "stream", "location", "weeks_ahead", "forecaster"],
+    )?;
     let numbers = numbers
         .iter()
         .map(|n| t.require(n))
@@ -99,19 +122,13 @@ fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>
         .map(|row| {
             let row = row?;
             let origin = row.str(c[0])?;
-            let weeks = row.str(c[3])?;
             let target = Target {
                 origin: origin
                     .parse()
                     .map_err(|e| row.error(c[0], format!("`{origin}`: {e}")))?,
                 stream: row.str(c[1])?.to_string(),
                 location: row.str(c[2])?.to_string(),
-                weeks_ahead: weeks.parse().map_err(|_| {
-                    row.error(
-                        c[3],
-                        format!("expected a whole number of weeks, found `{weeks}`"),
-                    )
-                })?,
+                weeks_ahead: weeks_ahead(&row, c[3])?,
                 forecaster: row.str(c[4])?.to_string(),
             };
             let values = numbers.iter().map(|&n| row.f64(n)).collect::<Result<_>>()?;
@@ -121,15 +138,21 @@ fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>
 }
 
 /// Each forecaster's name in `scores.csv`, in the tables, and in words.
-const FORECASTERS: [(&str, &str, &str); 4] = [
+const FORECASTERS: [(&str, &str, &str); 5] = [
     ("model", "twin", "the twin"),
     ("trend", "trend", "damped trend"),
     ("lead", "lead", "leading-series ratio"),
     ("ensemble", "ensemble", "ensemble (twin + companions)"),
+    ("baseline", "baseline", "persistence baseline"),
 ];
 
 fn in_words(who: &str) -> &str {
     FORECASTERS.iter().find(|f| f.0 == who).map_or(who, |f| f.2)
+}
+
+/// The forecaster's name in the tables (`model` is the twin).
+fn label_of(who: &str) -> &str {
+    FORECASTERS.iter().find(|f| f.0 == who).map_or(who, |f| f.1)
 }
 
 /// The report of the backtest in `dir`.
@@ -174,6 +197,16 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
     } else {
         "model"
     };
+    let calibrated = dir.join("calibration.csv");
+    if calibrated.is_file() {
+        crate::prov_cmd::used(prov, "calibration", &calibrated)?;
+        let who: &[&str] = match best {
+            "model" => &["model", "baseline"],
+            _ => &[best, "model", "baseline"],
+        };
+        let grids = calibration::calibration_grids(&calibrated, &stream, who)?;
+        sections.extend(grids.into_iter().map(Section::Grid));
+    }
     if let Some(g) = &args.geojson {
         crate::prov_cmd::used(prov, "geojson", g)?;
         let text = didymos_core::fs::read_text(g, didymos_core::fs::DATA_MAX_BYTES)?;

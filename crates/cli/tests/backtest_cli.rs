@@ -96,6 +96,7 @@ fn two_streams_are_summarised_separately_and_scored_in_one_file() {
     }
     parquet_holds_the_csv_rows(&out);
     kept_forecasts_give_the_scores(&out, &scores);
+    calibration_matches_the_kept_forecasts(&out, &summary);
     trend_medians_are_flat(&scores);
     report_of_the_backtest(&out, dir.path(), &summary);
 }
@@ -156,6 +157,62 @@ fn report_of_the_backtest(out: &Path, dir: &Path, summary: &str) {
         rows += 1;
     }
     assert_eq!(rows, 16);
+    // How often the ranges held: the ensemble's, the twin's and the
+    // baseline's tables, each 90% row with calibration.csv's shares.
+    let calibration = std::fs::read_to_string(out.join("calibration.csv")).unwrap();
+    for (who, label) in [
+        ("ensemble", "ensemble"),
+        ("model", "twin"),
+        ("baseline", "baseline"),
+    ] {
+        let title = format!("How often the {label}&#39;s ranges held");
+        let title_plain = format!("How often the {label}'s ranges held");
+        assert!(
+            page.contains(&title) || page.contains(&title_plain),
+            "no {title_plain}"
+        );
+        let share = |k: &str| -> String {
+            let line = calibration
+                .lines()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .find(|f| {
+                    f[..4] == ["new_hospitalized", "locations", who, k]
+                        && f[5] == "central"
+                        && f[6] == "0.9"
+                })
+                .unwrap_or_else(|| panic!("no 90% line for {who} week {k}"));
+            format!("{}%", (100.0 * line[7].parse::<f64>().unwrap()).round())
+        };
+        let row = format!(
+            "<tr><th scope=\"row\">90%</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            share("1"),
+            share("2")
+        );
+        assert!(page.contains(&row), "no {row} for {who} in the report");
+        // Where the outcomes fell: week 1's share below the median.
+        let below = calibration
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| {
+                f[..4] == ["new_hospitalized", "locations", who, "1"]
+                    && f[5] == "below"
+                    && f[6] == "0.5"
+            })
+            .unwrap();
+        let cell = format!("<tr><th scope=\"row\">{label}</th><td class=\"num\">1</td>");
+        let at = page.rfind(&cell).unwrap_or_else(|| panic!("no {cell}"));
+        let half = format!("{}%", (100.0 * below[7].parse::<f64>().unwrap()).round());
+        let cells: Vec<&str> = page[at..]
+            .split("<td class=\"num\">")
+            .skip(1)
+            .take(4)
+            .collect();
+        assert!(
+            cells[3].starts_with(&format!("{half}<")),
+            "{cells:?} vs {half}"
+        );
+    }
+    assert!(page.contains("Where the outcomes fell"));
     // One map, and two horizons for the total and for Madrid.
     let figures = dir.join("report/figures");
     let mut names: Vec<String> = std::fs::read_dir(&figures)
@@ -319,6 +376,107 @@ fn kept_forecasts_give_the_scores(out: &Path, scores: &str) {
         );
         let median = q.iter().find(|p| p.0 == 0.5).unwrap().1;
         assert_eq!(median, r[6].parse::<f64>().unwrap(), "{key:?}");
+    }
+}
+
+/// calibration.csv holds, per stream, scope, forecaster and horizon, the
+/// share of outcomes inside each central range and below each quantile:
+/// recomputed here from the kept quantiles. Its 50% and 90% shares are the
+/// summary's coverage.
+fn calibration_matches_the_kept_forecasts(out: &Path, summary: &str) {
+    use std::collections::BTreeMap;
+    let text = std::fs::read_to_string(out.join("calibration.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("stream,scope,forecaster,weeks_ahead,n,kind,level,observed")
+    );
+    // (stream, scope, forecaster, weeks) → per forecast: levels/values, truth.
+    type Key = (String, String, String, String);
+    // One forecast (its key, origin and location): (level, value) pairs, truth.
+    type Forecast = (Vec<(f64, f64)>, f64);
+    let kept = std::fs::read_to_string(out.join("forecasts.csv")).unwrap();
+    let mut forecasts: BTreeMap<(Key, String, String), Forecast> = BTreeMap::new();
+    for l in kept.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let scope = if f[2] == "total" {
+            "total"
+        } else {
+            "locations"
+        };
+        let key = (
+            f[1].to_string(),
+            scope.to_string(),
+            f[4].to_string(),
+            f[3].to_string(),
+        );
+        let e = forecasts
+            .entry((key, f[0].to_string(), f[2].to_string()))
+            .or_insert((Vec::new(), 0.0));
+        e.0.push((f[5].parse().unwrap(), f[6].parse().unwrap()));
+        e.1 = f[7].parse().unwrap();
+    }
+    let mut expected: BTreeMap<(Key, String, String), (f64, usize)> = BTreeMap::new();
+    for ((key, _, _), (q, y)) in &forecasts {
+        let y = *y;
+        let at = |level: f64| q.iter().find(|p| (p.0 - level).abs() < 1e-9).unwrap().1;
+        for &(level, v) in q {
+            let below = if y < v {
+                1.0
+            } else if y == v {
+                0.5
+            } else {
+                0.0
+            };
+            let e = expected
+                .entry((key.clone(), "below".into(), format!("{level}")))
+                .or_insert((0.0, 0));
+            e.0 += below;
+            e.1 += 1;
+            if level < 0.5 {
+                let inside = at(level) <= y && y <= at(1.0 - level);
+                let nominal = ((1.0 - 2.0 * level) * 1e9).round() / 1e9;
+                let e = expected
+                    .entry((key.clone(), "central".into(), format!("{nominal}")))
+                    .or_insert((0.0, 0));
+                e.0 += f64::from(u8::from(inside));
+                e.1 += 1;
+            }
+        }
+    }
+    let mut seen = 0;
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let key = (
+            f[0].to_string(),
+            f[1].to_string(),
+            f[2].to_string(),
+            f[3].to_string(),
+        );
+        let (sum, n) = expected[&(key, f[5].to_string(), f[6].to_string())];
+        assert_eq!(f[4].parse::<usize>().unwrap(), n, "{l}");
+        let got: f64 = f[7].parse().unwrap();
+        assert!(
+            (got - sum / n as f64).abs() < 1e-12,
+            "{l}: {}",
+            sum / n as f64
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "lines missing from calibration.csv");
+    // 11 central ranges and 23 levels per forecaster, scope and horizon.
+    assert_eq!(seen % 34, 0);
+    for line in summary.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        for (nominal, column) in [("0.5", 8), ("0.9", 9)] {
+            let c = text
+                .lines()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .find(|c| c[..4] == f[..4] && c[5] == "central" && c[6] == nominal)
+                .unwrap_or_else(|| panic!("no {nominal} line for {line}"));
+            let (a, b): (f64, f64) = (c[7].parse().unwrap(), f[column].parse().unwrap());
+            assert!((a - b).abs() < 1e-12, "{line}: {a} vs {b}");
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Probabilistic forecasts for Didymos: quantiles and epidemiological
 //! weeks, proper scores (WIS with its decomposition, sample CRPS, coverage,
-//! bias), Forecast Hub CSV files, the Hub's persistence baseline, a
+//! bias), calibration at every level, Forecast Hub CSV files, the Hub's persistence baseline, a
 //! damped-trend forecaster, a leading-indicator forecaster and quantile-average
 //! ensembles.
 //!
@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod baseline;
+pub mod calibration;
 pub mod ensemble;
 pub mod hub;
 pub mod lead;
@@ -20,6 +21,7 @@ pub mod trend;
 pub use baseline::{
     persistence_baseline, persistence_baseline_sampled, BaselineOptions, SampledBaseline,
 };
+pub use calibration::{calibration, Calibration};
 pub use ensemble::quantile_average;
 pub use hub::{
     forecast_rows, read_hub_csv, write_hub_csv, HorizonUnit, HubRow, RowKind, Target, HUB_COLUMNS,

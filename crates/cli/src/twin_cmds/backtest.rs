@@ -6,6 +6,7 @@ use didymos_twin::backtest::{
     backtest_as_issued, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD, MODEL, TREND,
 };
 
+use super::backtest_calibration::{calibration_columns, calibration_rows};
 use super::*;
 
 #[derive(clap::Args)]
@@ -180,11 +181,16 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     let summary = args.out.join("summary.csv");
     didymos_store::write_csv_table(&summary, &summary_columns(&rows)?)?;
     crate::prov_cmd::generated(&mut prov, "output", &summary)?;
+    let calibration = args.out.join("calibration.csv");
+    let calibrated = calibration_rows(&bt.scores, &streams, weeks)?;
+    didymos_store::write_csv_table(&calibration, &calibration_columns(&calibrated)?)?;
+    crate::prov_cmd::generated(&mut prov, "output", &calibration)?;
     outln!(
-        "wrote {}, {} and {}",
+        "wrote {}, {}, {} and {}",
         path.display(),
         parquet.display(),
-        summary.display()
+        summary.display(),
+        calibration.display()
     );
     crate::prov_cmd::finish(prov, &args.out, false)
 }

@@ -4,6 +4,7 @@
 
 mod assimilate;
 mod backtest;
+mod backtest_calibration;
 mod calibrate;
 mod forecast;
 mod scenario;
