@@ -32,59 +32,82 @@ pub struct Calibration {
 pub fn calibration<'a>(
     forecasts: impl IntoIterator<Item = (&'a QuantileForecast, f64)>,
 ) -> Result<Calibration> {
-    let mut n = 0usize;
-    let mut levels: Vec<f64> = Vec::new();
-    let mut inside: Vec<f64> = Vec::new();
-    let mut below: Vec<f64> = Vec::new();
-    // Lower levels τ < 0.5, each with its partner's index.
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut tally = CalibrationTally::default();
     for (f, y) in forecasts {
+        tally.add(f, y)?;
+    }
+    Ok(tally.finish())
+}
+
+/// [`calibration`] one forecast at a time, for callers that score
+/// forecasts as they read them rather than keep them all.
+#[derive(Debug, Clone, Default)]
+pub struct CalibrationTally {
+    n: usize,
+    levels: Vec<f64>,
+    /// Lower levels τ < 0.5, each with its partner's index.
+    pairs: Vec<(usize, usize)>,
+    inside: Vec<usize>,
+    /// Outcomes below each quantile, in halves (a tie counts one half).
+    below_halves: Vec<usize>,
+}
+
+impl CalibrationTally {
+    /// Counts the outcome `y` of forecast `f` (see [`calibration`]).
+    pub fn add(&mut self, f: &QuantileForecast, y: f64) -> Result<()> {
         if !y.is_finite() {
             return Err(Error::Numerical(format!("observation is {y}")));
         }
-        if n == 0 {
-            levels = f.levels().to_vec();
-            pairs = central_pairs(&levels)?;
-            inside = vec![0.0; pairs.len()];
-            below = vec![0.0; levels.len()];
-        } else if f.levels() != levels.as_slice() {
+        if self.n == 0 {
+            self.levels = f.levels().to_vec();
+            self.pairs = central_pairs(&self.levels)?;
+            self.inside = vec![0; self.pairs.len()];
+            self.below_halves = vec![0; self.levels.len()];
+        } else if f.levels() != self.levels.as_slice() {
             return Err(Error::Other(format!(
                 "calibration needs the same levels in every forecast: {:?} and {:?}",
-                levels,
+                self.levels,
                 f.levels()
             )));
         }
         let q = f.values();
         for (k, &v) in q.iter().enumerate() {
-            below[k] += match y.partial_cmp(&v) {
-                Some(std::cmp::Ordering::Less) => 1.0,
-                Some(std::cmp::Ordering::Equal) => 0.5,
-                _ => 0.0,
+            self.below_halves[k] += match y.partial_cmp(&v) {
+                Some(std::cmp::Ordering::Less) => 2,
+                Some(std::cmp::Ordering::Equal) => 1,
+                _ => 0,
             };
         }
-        for (i, &(lo, hi)) in pairs.iter().enumerate() {
+        for (i, &(lo, hi)) in self.pairs.iter().enumerate() {
             if q[lo] <= y && y <= q[hi] {
-                inside[i] += 1.0;
+                self.inside[i] += 1;
             }
         }
-        n += 1;
+        self.n += 1;
+        Ok(())
     }
-    let share = |x: f64| x / n as f64;
-    let mut central: Vec<(f64, f64)> = pairs
-        .iter()
-        .zip(&inside)
-        .map(|(&(lo, _), &k)| (1.0 - 2.0 * levels[lo], share(k)))
-        .collect();
-    central.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(Calibration {
-        n,
-        central,
-        below: levels
+
+    /// The shares so far.
+    pub fn finish(&self) -> Calibration {
+        let n = self.n as f64;
+        let mut central: Vec<(f64, f64)> = self
+            .pairs
             .iter()
-            .zip(&below)
-            .map(|(&l, &k)| (l, share(k)))
-            .collect(),
-    })
+            .zip(&self.inside)
+            .map(|(&(lo, _), &k)| (1.0 - 2.0 * self.levels[lo], k as f64 / n))
+            .collect();
+        central.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Calibration {
+            n: self.n,
+            central,
+            below: self
+                .levels
+                .iter()
+                .zip(&self.below_halves)
+                .map(|(&l, &h)| (l, h as f64 / 2.0 / n))
+                .collect(),
+        }
+    }
 }
 
 /// For each level below 0.5, its index and its partner's.

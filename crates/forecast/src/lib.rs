@@ -21,7 +21,7 @@ pub mod trend;
 pub use baseline::{
     persistence_baseline, persistence_baseline_sampled, BaselineOptions, SampledBaseline,
 };
-pub use calibration::{calibration, Calibration};
+pub use calibration::{calibration, Calibration, CalibrationTally};
 pub use ensemble::quantile_average;
 pub use hub::{
     forecast_rows, read_hub_csv, write_hub_csv, HorizonUnit, HubRow, RowKind, Target, HUB_COLUMNS,

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use didymos_core::observation::Stream;
 use didymos_core::{Calendar, Date};
 use didymos_forecast::{
-    bias, interval_coverage, persistence_baseline, wis, BaselineOptions, QuantileForecast,
+    bias, interval_coverage, persistence_baseline, wis, BaselineOptions, CalibrationTally,
+    QuantileForecast,
 };
 use didymos_twin::companions::{observed_sum, weekly_history};
 use serde::Serialize;
@@ -85,6 +86,32 @@ pub struct DailySkill {
     pub coverage_90: f64,
     /// In [−1, 1], positive when forecasts were too high.
     pub bias: f64,
+    /// Each central range (10% … 98%) and the share of outcomes in it.
+    pub central_coverage: Vec<LevelShare>,
+    /// Each quantile level and the share of outcomes below that quantile
+    /// (a tie counting half): about the level itself when the forecasts
+    /// sat neither too low nor too high.
+    pub below_quantile: Vec<LevelShare>,
+}
+
+/// A level (a range's nominal coverage, or a quantile's level) and the
+/// share of outcomes observed there.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LevelShare {
+    pub level: f64,
+    pub share: f64,
+}
+
+fn level_shares(pairs: &[(f64, f64)]) -> Vec<LevelShare> {
+    // Levels as the Hub writes them (0.9, not 0.8999999999999999).
+    let level = |x: f64| (x * 1e9).round() / 1e9;
+    pairs
+        .iter()
+        .map(|&(l, share)| LevelShare {
+            level: level(l),
+            share,
+        })
+        .collect()
 }
 
 /// Scores of weekly forecasts `weeks_ahead` weeks ahead (the Hub's
@@ -105,6 +132,9 @@ pub struct WeeklySkill {
     pub coverage_90: f64,
     pub bias: f64,
     pub baseline_coverage_90: f64,
+    /// As in [`DailySkill`].
+    pub central_coverage: Vec<LevelShare>,
+    pub below_quantile: Vec<LevelShare>,
 }
 
 /// Origins from `from` to `to` (either may be absent: the last
@@ -128,6 +158,7 @@ struct Tally {
     bias: f64,
     baseline_wis: f64,
     baseline_covered_90: usize,
+    calibration: CalibrationTally,
 }
 
 impl Tally {
@@ -138,7 +169,7 @@ impl Tally {
         self.covered_50 += usize::from(interval_coverage(q, y, 0.5).map_err(e)?);
         self.covered_90 += usize::from(interval_coverage(q, y, 0.9).map_err(e)?);
         self.bias += bias(q, y).map_err(e)?;
-        Ok(())
+        self.calibration.add(q, y).map_err(e)
     }
     fn add_baseline(&mut self, q: &QuantileForecast, y: f64) -> Result<(), String> {
         let e = |e: didymos_core::Error| e.to_string();
@@ -350,6 +381,8 @@ fn score<T: LiveTwin>(
             coverage_50: t.share(t.covered_50),
             coverage_90: t.share(t.covered_90),
             bias: t.mean(t.bias),
+            central_coverage: level_shares(&t.calibration.finish().central),
+            below_quantile: level_shares(&t.calibration.finish().below),
         })
         .collect();
     out.weekly_ensemble = weekly_rows(weekly.ensemble);
@@ -379,6 +412,8 @@ fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
             coverage_90: t.share(t.covered_90),
             bias: t.mean(t.bias),
             baseline_coverage_90: t.share(t.baseline_covered_90),
+            central_coverage: level_shares(&t.calibration.finish().central),
+            below_quantile: level_shares(&t.calibration.finish().below),
         })
         .collect()
 }

@@ -53,9 +53,11 @@ fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// Sums per answer row: n, WIS, covered 50%, covered 90%, bias.
-#[derive(Debug, Default, Clone, Copy)]
-struct Sums([f64; 5]);
+/// Sums per answer row: n, WIS, covered 50%, covered 90%, bias; then per
+/// central range (its lower level) the outcomes inside it, and per level
+/// the outcomes below its quantile in halves (a tie is one half).
+#[derive(Debug, Default, Clone)]
+struct Sums([f64; 5], BTreeMap<String, f64>, BTreeMap<String, f64>);
 
 impl Sums {
     fn add(&mut self, levels: &[f64], q: &[f64], y: f64) {
@@ -106,6 +108,19 @@ impl Sums {
         for (s, x) in self.0.iter_mut().zip(row) {
             *s += x;
         }
+        for (&l, &v) in levels.iter().zip(q) {
+            let halves = match y.partial_cmp(&v).unwrap() {
+                std::cmp::Ordering::Less => 2.0,
+                std::cmp::Ordering::Equal => 1.0,
+                std::cmp::Ordering::Greater => 0.0,
+            };
+            *self.2.entry(format!("{l}")).or_default() += halves;
+            if l < 0.5 {
+                let inside = at(l) <= y && y <= at(1.0 - l);
+                let nominal = ((1.0 - 2.0 * l) * 1e9).round() / 1e9;
+                *self.1.entry(format!("{nominal}")).or_default() += f64::from(u8::from(inside));
+            }
+        }
     }
 
     /// Checks the answer row's n and means.
@@ -125,6 +140,26 @@ impl Sums {
                 sum / n
             );
         }
+        for (field, sums, per) in [
+            ("central_coverage", &self.1, 1.0),
+            ("below_quantile", &self.2, 2.0),
+        ] {
+            let listed = row[field].as_array().unwrap();
+            assert_eq!(listed.len(), sums.len(), "{field} in {row}");
+            for x in listed {
+                let level = format!("{}", x["level"].as_f64().unwrap());
+                let want = sums[&level] / per / n;
+                let got = x["share"].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "{field} {level}: {got} vs {want}"
+                );
+            }
+        }
+        // The 50% and 90% ranges are the coverage columns.
+        let central = |l: f64| self.1[&format!("{l}")] / n;
+        assert!((central(0.5) - row["coverage_50"].as_f64().unwrap()).abs() < 1e-12);
+        assert!((central(0.9) - row["coverage_90"].as_f64().unwrap()).abs() < 1e-12);
     }
 }
 

@@ -10,6 +10,12 @@ import { h, fill } from './dom.js';
 import { number } from './format.js';
 
 const held = (x) => `${Math.round(100 * x)}%`;
+// The share of outcomes above the middle forecast (the median): about half
+// when forecasts sit neither too low nor too high; ties count half.
+const above = (r) => {
+  const m = (r.below_quantile || []).find((b) => Math.abs(b.level - 0.5) < 1e-9);
+  return m ? held(1 - m.share) : '–';
+};
 // Two decimals with a sign; one that rounds to zero is 0.00, not −0.00.
 const signed = (x) => {
   const r = Math.round(x * 100) / 100;
@@ -40,8 +46,9 @@ export async function renderSkill(section, twin, target, area, areaName) {
   const intro = h('p', {},
     `The last forecast of each day from ${s.origins[0]} to ${s.origins[s.origins.length - 1]} ` +
     `(${s.origins.length}), scored against the data through ${s.scored_through}. A 50% range should ` +
-    'hold the outcome about half the time and a 90% range nine times in ten; bias runs from −1 ' +
-    '(always too low) to +1 (always too high).');
+    'hold the outcome about half the time and a 90% range nine times in ten; the outcome should come ' +
+    'above the middle forecast about half the time; bias runs from −1 (always too low) to +1 ' +
+    '(always too high).');
   const weekly = s.weekly_ensemble.filter((r) => r.scope === scope);
   const twinAlone = (r) => (s.weekly_twin || []).find((t) => t.scope === scope && t.weeks_ahead === r.weeks_ahead);
   const ratio = (r) => (r?.relative_wis === null || r?.relative_wis === undefined ? '–' : r.relative_wis.toFixed(2));
@@ -52,7 +59,7 @@ export async function renderSkill(section, twin, target, area, areaName) {
       `Weekly totals of ${target}, ${areaName} (the twin with its statistical companions). ` +
       'Error is relative to a forecast of last week\'s level: below 1 is better. ' +
       'The twin alone is its own forecast before the companions were averaged in.',
-      ['Weeks ahead', 'Forecasts scored', 'Relative error', 'Twin alone', '50% range held', '90% range held', 'Bias'],
+      ['Weeks ahead', 'Forecasts scored', 'Relative error', 'Twin alone', '50% range held', '90% range held', 'Above middle', 'Bias'],
       weekly.map((r) => h('tr', { 'data-weeks': r.weeks_ahead },
         h('th', { scope: 'row' }, String(r.weeks_ahead)),
         h('td', { class: 'num' }, number(r.n)),
@@ -60,19 +67,21 @@ export async function renderSkill(section, twin, target, area, areaName) {
         h('td', { class: 'num' }, ratio(twinAlone(r))),
         h('td', { class: 'num' }, held(r.coverage_50)),
         h('td', { class: 'num' }, held(r.coverage_90)),
+        h('td', { class: 'num' }, above(r)),
         h('td', { class: 'num' }, signed(r.bias))))));
   } else {
     parts.push(h('p', { class: 'muted', id: 'skill-weekly-none' }, 'No forecast epiweek has been completed by the data yet.'));
   }
   parts.push(table('skill-daily',
     `Daily forecasts of ${target}, ${areaName}, by the twin; the error (weighted interval score) is in ${target} per day.`,
-    ['Days ahead', 'Forecasts scored', 'Error', '50% range held', '90% range held', 'Bias'],
+    ['Days ahead', 'Forecasts scored', 'Error', '50% range held', '90% range held', 'Above middle', 'Bias'],
     daily.map((r) => h('tr', { 'data-days': `${r.days_ahead_from}-${r.days_ahead_to}` },
       h('th', { scope: 'row' }, `${r.days_ahead_from}–${r.days_ahead_to}`),
       h('td', { class: 'num' }, number(r.n)),
       h('td', { class: 'num' }, number(r.wis, 1)),
       h('td', { class: 'num' }, held(r.coverage_50)),
       h('td', { class: 'num' }, held(r.coverage_90)),
+      h('td', { class: 'num' }, above(r)),
       h('td', { class: 'num' }, signed(r.bias))))));
   fill(section, ...parts);
 }
