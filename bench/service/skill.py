@@ -91,11 +91,18 @@ def main():
             for row in rows:
                 print(f"  weekly {name:10}, {row['scope']:9} week {row['weeks_ahead']}: n {row['n']:5}  "
                       f"relative WIS {row['relative_wis']:.3f}  cov50 {row['coverage_50']:.2f}  "
-                      f"cov90 {row['coverage_90']:.2f}  bias {row['bias']:+.2f}")
+                      f"cov90 {row['coverage_90']:.2f}  above median {above_median(row):.2f}  "
+                      f"bias {row['bias']:+.2f}")
         for row in body["daily"]:
             print(f"  twin daily, {row['scope']:9} days {row['days_ahead_from']:2}-{row['days_ahead_to']:2}: "
                   f"n {row['n']:6}  WIS {row['wis']:8.2f}  cov50 {row['coverage_50']:.2f}  "
-                  f"cov90 {row['coverage_90']:.2f}  bias {row['bias']:+.2f}")
+                  f"cov90 {row['coverage_90']:.2f}  above median {above_median(row):.2f}  "
+                  f"bias {row['bias']:+.2f}")
+
+
+def above_median(row):
+    """The share of outcomes above the forecast median (ties half)."""
+    return 1 - next(b["share"] for b in row["below_quantile"] if abs(b["level"] - 0.5) < 1e-9)
 
 
 if __name__ == "__main__":
