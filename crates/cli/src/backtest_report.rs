@@ -1,4 +1,5 @@
-//! `didymos report` on a `didymos backtest` folder: its summary as tables
+//! `didymos report` on a `didymos backtest` folder (a flood twin's, per
+//! lead day, in `flood.rs`): its summary as tables
 //! (relative WIS, coverage, bias and relative CRPS per forecaster and
 //! horizon), how often each range held (`calibration.csv`, where the
 //! backtest wrote one), each location's relative WIS on a map, and, where the
@@ -17,6 +18,7 @@ use didymos_report::{
 use crate::report_cmd::ReportArgs;
 
 mod calibration;
+mod flood;
 
 /// Whether `dir` holds a backtest's scores.
 pub fn is_backtest_dir(dir: &Path) -> bool {
@@ -95,13 +97,20 @@ fn require<const N: usize>(t: &mut CsvTable, names: [&str; N]) -> Result<[usize;
     Ok(c)
 }
 
-/// A row's `weeks_ahead` (column `c`): a whole number.
-fn weeks_ahead(row: &CsvRow, c: usize) -> Result<u32> {
-    let weeks = row.str(c)?;
-    weeks.parse().map_err(|_| {
+/// A row's date in column `c`.
+fn date_in(row: &CsvRow, c: usize) -> Result<Date> {
+    let text = row.str(c)?;
+    text.parse()
+        .map_err(|e| row.error(c, format!("`{text}`: {e}")))
+}
+
+/// A row's whole number of `unit` (weeks, days) in column `c`.
+fn whole(row: &CsvRow, c: usize, unit: &str) -> Result<u32> {
+    let text = row.str(c)?;
+    text.parse().map_err(|_| {
         row.error(
             c,
-            format!("expected a whole number of weeks, found `{weeks}`"),
+            format!("expected a whole number of {unit}, found `{text}`"),
         )
     })
 }
@@ -121,14 +130,11 @@ fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>
     t.rows()
         .map(|row| {
             let row = row?;
-            let origin = row.str(c[0])?;
             let target = Target {
-                origin: origin
-                    .parse()
-                    .map_err(|e| row.error(c[0], format!("`{origin}`: {e}")))?,
+                origin: date_in(&row, c[0])?,
                 stream: row.str(c[1])?.to_string(),
                 location: row.str(c[2])?.to_string(),
-                weeks_ahead: weeks_ahead(&row, c[3])?,
+                weeks_ahead: whole(&row, c[3], "weeks")?,
                 forecaster: row.str(c[4])?.to_string(),
             };
             let values = numbers.iter().map(|&n| row.f64(n)).collect::<Result<_>>()?;
@@ -157,6 +163,9 @@ fn label_of(who: &str) -> &str {
 
 /// The report of the backtest in `dir`.
 pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) -> Result<Report> {
+    if flood::is_flood_backtest(dir)? {
+        return flood::report(dir, prov);
+    }
     let summary = read_summary(&dir.join("summary.csv"))?;
     let scores = read_targets(&dir.join("scores.csv"), &["wis"])?;
     crate::prov_cmd::used(prov, "summary", &dir.join("summary.csv"))?;

@@ -1,7 +1,7 @@
 //! `didymos backtest` on a flood spec: rolling origins over the validation
 //! year, scored per lead day for the assimilating twin, the open loop and
-//! persistence, with provenance and a bit-identical re-run; bad arguments
-//! are clear errors.
+//! persistence, with provenance, a bit-identical re-run and a report;
+//! bad arguments are clear errors.
 
 use std::path::Path;
 
@@ -97,12 +97,71 @@ fn flood_backtest_scores_three_forecasters_per_lead() {
     // By the last lead, the twin (with known rain) beats persistence.
     assert!(rel("5", "twin") < 1.0, "{summary}");
 
+    report_of_the_flood_backtest(&out, dir.path(), &summary, &scores);
+
     // Provenance, and a re-run gives the same bytes.
     let rec = didymos_prov::load(&out).unwrap();
     assert_eq!(rec.command, "backtest");
     let again = ok(&["rerun", s(&out), "--out", s(&dir.path().join("again"))]);
     assert!(again.contains("bit-identical: 3 outputs"), "{again}");
-    assert_all_valid(dir.path(), 2);
+    assert_all_valid(dir.path(), 3);
+}
+
+/// `didymos report` on the folder: every summary row as a table row, the
+/// share of observed discharges below the twin's median at lead 1
+/// (recomputed here from scores.csv), and the twin's forecasts charted at
+/// the first and last lead.
+fn report_of_the_flood_backtest(out: &Path, dir: &Path, summary: &str, scores: &str) {
+    let html = dir.join("report/report.html");
+    ok(&["report", s(out), "--out", s(&html)]);
+    let page = read(&html);
+    for line in summary.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let rel: f64 = f[5].parse().unwrap();
+        let row = format!(
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{rel:.3}</td>",
+            f[1], f[0], f[2]
+        );
+        assert!(page.contains(&row), "no {row} in the report");
+    }
+    let (mut below, mut n) = (0.0, 0.0);
+    for l in scores.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[2] == "1" && f[3] == "twin" {
+            let (y, median): (f64, f64) = (f[4].parse().unwrap(), f[5].parse().unwrap());
+            below += if y < median {
+                1.0
+            } else if y == median {
+                0.5
+            } else {
+                0.0
+            };
+            n += 1.0;
+        }
+    }
+    let at = page
+        .find("Where the outcomes fell")
+        .expect("no calibration table");
+    let row = "<tr><th scope=\"row\">twin</th><td class=\"num\">1</td>";
+    let cells: Vec<&str> = page[at..]
+        .split(row)
+        .nth(1)
+        .unwrap()
+        .split("<td class=\"num\">")
+        .skip(1)
+        .take(3)
+        .collect();
+    let want = format!("{:.0}%<", 100.0 * below / n);
+    assert!(cells[2].starts_with(&want), "{cells:?} vs {want}");
+    let mut figures: Vec<String> = std::fs::read_dir(dir.join("report/figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    figures.sort();
+    assert_eq!(
+        figures,
+        ["backtest-discharge-1d.svg", "backtest-discharge-5d.svg"]
+    );
 }
 
 #[test]

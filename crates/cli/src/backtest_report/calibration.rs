@@ -11,7 +11,7 @@ use didymos_core::Result;
 use didymos_epi::inputs::CsvTable;
 use didymos_report::Grid;
 
-use super::{label_of, require, weeks_ahead};
+use super::{label_of, require, whole};
 
 /// (forecaster, level in thousandths, weeks ahead) → share.
 type Held = BTreeMap<(String, i64, u32), f64>;
@@ -38,7 +38,7 @@ fn read_kind(path: &Path, stream: &str, kind: &str) -> Result<Held> {
         if row.str(c[0])? != stream || row.str(c[1])? != "locations" || row.str(c[4])? != kind {
             continue;
         }
-        let weeks = weeks_ahead(&row, c[3])?;
+        let weeks = whole(&row, c[3], "weeks")?;
         let level = (row.f64(c[5])? * 1000.0).round() as i64;
         held.insert((row.str(c[2])?.to_string(), level, weeks), row.f64(c[6])?);
     }
