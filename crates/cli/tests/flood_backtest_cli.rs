@@ -162,6 +162,27 @@ fn report_of_the_flood_backtest(out: &Path, dir: &Path, summary: &str, scores: &
         figures,
         ["backtest-discharge-1d.svg", "backtest-discharge-5d.svg"]
     );
+    // Quantiles edited so they cross: an error naming the file and line.
+    let bad = dir.join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(out.join("summary.csv"), bad.join("summary.csv")).unwrap();
+    let mut lines: Vec<String> = scores.lines().map(String::from).collect();
+    let mut f: Vec<&str> = lines[3].split(',').collect();
+    f.swap(6, 8);
+    lines[3] = f.join(",");
+    std::fs::write(bad.join("scores.csv"), lines.join("\n")).unwrap();
+    let run = didymos(&[
+        "report",
+        s(&bad),
+        "--out",
+        s(&dir.join("bad-report/r.html")),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("scores.csv, line 4") && err.contains("quantiles cross"),
+        "{err}"
+    );
 }
 
 #[test]

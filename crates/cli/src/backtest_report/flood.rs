@@ -41,8 +41,8 @@ struct Scored {
     lead: u32,
     forecaster: String,
     observed: f64,
-    /// q05, q25, median, q75, q95.
-    q: [f64; 5],
+    /// At the 5%, 25%, 50%, 75% and 95% levels.
+    q: QuantileForecast,
 }
 
 const LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
@@ -73,13 +73,13 @@ fn read_scores(path: &Path) -> Result<Vec<Scored>> {
                 lead: whole(&row, c[2], "days")?,
                 forecaster: row.str(c[3])?.to_string(),
                 observed: row.f64(c[4])?,
-                q: [
-                    row.f64(c[5])?,
-                    row.f64(c[6])?,
-                    row.f64(c[7])?,
-                    row.f64(c[8])?,
-                    row.f64(c[9])?,
-                ],
+                // A file edited by hand may have crossing quantiles: named
+                // here with its line, not later as a bare error.
+                q: QuantileForecast::new(
+                    LEVELS.to_vec(),
+                    c[5..].iter().map(|&c| row.f64(c)).collect::<Result<_>>()?,
+                )
+                .map_err(|e| row.error(c[5], e.to_string()))?,
             })
         })
         .collect()
@@ -205,15 +205,8 @@ fn below_grid(scores: &[Scored], leads: &[u32]) -> Result<Grid> {
         for &lead in leads {
             let forecasts = scores
                 .iter()
-                .filter(|s| s.forecaster == who && s.lead == lead)
-                .map(|s| {
-                    Ok((
-                        QuantileForecast::new(LEVELS.to_vec(), s.q.to_vec())?,
-                        s.observed,
-                    ))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let c = calibration(forecasts.iter().map(|(q, y)| (q, *y)))?;
+                .filter(|s| s.forecaster == who && s.lead == lead);
+            let c = calibration(forecasts.map(|s| (&s.q, s.observed)))?;
             if c.n == 0 {
                 continue;
             }
@@ -252,11 +245,11 @@ fn below_grid(scores: &[Scored], leads: &[u32]) -> Result<Grid> {
 /// discharge observed.
 fn lead_chart(scores: &[Scored], lead: u32) -> FanChart {
     let mut observed: BTreeMap<Date, f64> = BTreeMap::new();
-    let mut bands: BTreeMap<Date, [f64; 5]> = BTreeMap::new();
+    let mut bands: BTreeMap<Date, &[f64]> = BTreeMap::new();
     for s in scores {
         observed.insert(s.target, s.observed);
         if s.forecaster == "twin" && s.lead == lead {
-            bands.insert(s.target, s.q);
+            bands.insert(s.target, s.q.values());
         }
     }
     let days = if lead == 1 { "day" } else { "days" };
