@@ -28,7 +28,9 @@ from served import ROOT, add_spain_twin, served
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/didymos")
 FIRST = datetime.date(2020, 2, 10)
 # SKILL_CATCH_UP / SKILL_LAST move the daily feed (a year of origins:
-# SKILL_CATCH_UP=2020-02-29 SKILL_LAST=2020-12-31, about ten minutes).
+# SKILL_CATCH_UP=2020-02-29 SKILL_LAST=2020-12-30, about five minutes; not
+# 12-31, the twin's last day, which leaves no horizon to forecast, so the
+# bench would wait for a forecast that never comes).
 CATCH_UP = datetime.date.fromisoformat(os.environ.get("SKILL_CATCH_UP", "2020-09-30"))
 LAST = datetime.date.fromisoformat(os.environ.get("SKILL_LAST", "2020-11-30"))
 
