@@ -1,6 +1,6 @@
 //! `calibration.csv` of `didymos backtest`: how honest each forecaster's
 //! ranges were at every level, not only at 50% and 90% (see
-//! [`didymos_forecast::calibration`]).
+//! [`didymos_forecast::calibration()`]).
 
 use didymos_forecast::{calibration, Calibration};
 use didymos_store::Column;
