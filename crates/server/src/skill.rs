@@ -69,6 +69,28 @@ pub struct Skill {
     /// scored the same way on the same epiweeks (forecasts stored before
     /// these were kept have none, so `n` may be smaller).
     pub weekly_twin: Vec<WeeklySkill>,
+    /// The weekly ensemble per origin and week ahead, oldest origin first:
+    /// whether skill has held up lately, which the pooled rows dilute.
+    pub weekly_by_origin: Vec<OriginSkill>,
+}
+
+/// One origin's weekly forecasts `weeks_ahead` weeks ahead, over the
+/// locations in its scope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OriginSkill {
+    pub target: String,
+    pub scope: String,
+    pub origin: String,
+    pub weeks_ahead: usize,
+    pub n: usize,
+    /// The ensemble's mean WIS, and the baseline's on the same targets.
+    pub wis: f64,
+    pub baseline_wis: f64,
+    /// Σ WIS / Σ baseline WIS (absent when the baseline scored 0).
+    pub relative_wis: Option<f64>,
+    /// The same for the twin alone (absent where its weekly forecasts
+    /// were not kept).
+    pub twin_relative_wis: Option<f64>,
 }
 
 /// Scores of daily forecasts `days_ahead_from..=days_ahead_to` days after
@@ -183,6 +205,9 @@ impl Tally {
     fn share(&self, k: usize) -> f64 {
         k as f64 / self.n.max(1) as f64
     }
+    fn relative_wis(&self) -> Option<f64> {
+        (self.baseline_wis > 0.0).then(|| self.wis / self.baseline_wis)
+    }
 }
 
 /// (target, scope, bucket): a week of horizon, or weeks ahead.
@@ -258,6 +283,7 @@ fn score_twin(
         daily: Vec::new(),
         weekly_ensemble: Vec::new(),
         weekly_twin: Vec::new(),
+        weekly_by_origin: Vec::new(),
     };
     let Some(through) = row.assimilated_through().map_err(|e| e.to_string())? else {
         return Ok(out);
@@ -387,14 +413,34 @@ fn score<T: LiveTwin>(
         .collect();
     out.weekly_ensemble = weekly_rows(weekly.ensemble);
     out.weekly_twin = weekly_rows(weekly.twin);
+    out.weekly_by_origin = weekly
+        .by_origin
+        .into_iter()
+        .map(|((target, scope, origin, k), [e, t])| OriginSkill {
+            target,
+            scope: scope.into(),
+            origin,
+            weeks_ahead: k,
+            n: e.n,
+            wis: e.mean(e.wis),
+            baseline_wis: e.mean(e.baseline_wis),
+            relative_wis: e.relative_wis(),
+            twin_relative_wis: (t.n == e.n).then(|| t.relative_wis()).flatten(),
+        })
+        .collect();
     Ok(())
 }
 
-/// Tallies of the weekly forecasts: the ensemble and the twin alone.
+/// (target, scope, origin, weeks ahead).
+type OriginKey = (String, &'static str, String, usize);
+
+/// Tallies of the weekly forecasts: the ensemble and the twin alone,
+/// pooled over origins and per origin.
 #[derive(Default)]
 struct Weekly {
     ensemble: BTreeMap<Key, Tally>,
     twin: BTreeMap<Key, Tally>,
+    by_origin: BTreeMap<OriginKey, [Tally; 2]>,
 }
 
 fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
@@ -407,7 +453,7 @@ fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
             n: t.n,
             wis: t.mean(t.wis),
             baseline_wis: t.mean(t.baseline_wis),
-            relative_wis: (t.baseline_wis > 0.0).then(|| t.wis / t.baseline_wis),
+            relative_wis: t.relative_wis(),
             coverage_50: t.share(t.covered_50),
             coverage_90: t.share(t.covered_90),
             bias: t.mean(t.bias),
@@ -623,17 +669,20 @@ impl<'a> Record<'a> {
                 continue;
             };
             let key = (w.target.clone(), scope_of(&w.location), k + 1);
+            let origin_key = (key.0.clone(), key.1, body.origin.clone(), key.2);
+            let [by_origin, twin_by_origin] = into.by_origin.entry(origin_key).or_default();
             let scored = [
-                (Some(q), &mut into.ensemble),
-                (w.twin_quantiles.get(k), &mut into.twin),
+                (Some(q), &mut into.ensemble, by_origin),
+                (w.twin_quantiles.get(k), &mut into.twin, twin_by_origin),
             ];
-            for (q, tallies) in scored {
+            for (q, pooled, per_origin) in scored {
                 let Some(q) = q else { continue };
                 let q = QuantileForecast::new(body.levels.clone(), q.clone())
                     .map_err(|e| e.to_string())?;
-                let tally = tallies.entry(key.clone()).or_default();
-                tally.add(&q, y)?;
-                tally.add_baseline(b, y)?;
+                for tally in [pooled.entry(key.clone()).or_default(), per_origin] {
+                    tally.add(&q, y)?;
+                    tally.add_baseline(b, y)?;
+                }
             }
             any = true;
         }

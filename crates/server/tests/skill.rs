@@ -272,6 +272,8 @@ struct Expected {
     daily: Rows,
     weekly_ensemble: Rows,
     weekly_twin: Rows,
+    /// Per (scope, origin, weeks ahead): the ensemble's and the twin's.
+    by_origin: BTreeMap<(&'static str, String, usize), [Sums; 2]>,
 }
 
 /// The daily and weekly sums the answer should hold, from the forecasts
@@ -343,6 +345,12 @@ fn expected(
                     &floats(twin_q),
                     y,
                 );
+                let [e, t] = out
+                    .by_origin
+                    .entry((scope(loc), origin.to_string(), k + 1))
+                    .or_default();
+                e.add(&levels, &floats(q), y);
+                t.add(&levels, &floats(twin_q), y);
             }
             assert_eq!(twin.len(), w["quantiles"].as_array().unwrap().len());
         }
@@ -383,6 +391,38 @@ fn check_answer(skill: &Value, expect: &Expected) {
             let rel = row["relative_wis"].as_f64().unwrap();
             assert!((rel - w / b).abs() < 1e-9 * rel, "{row}");
         }
+    }
+    // Per origin: the ensemble's rows, the twin's ratio over the same
+    // baseline, and the baselines summing to the pooled row's.
+    let by_origin = rows("weekly_by_origin");
+    assert_eq!(by_origin.len(), expect.by_origin.len(), "{skill}");
+    let mut baseline_sums: BTreeMap<(&str, usize), f64> = BTreeMap::new();
+    for row in &by_origin {
+        let scope = row["scope"].as_str().unwrap();
+        let k = row["weeks_ahead"].as_u64().unwrap() as usize;
+        let [e, t] = &expect.by_origin[&(scope, row["origin"].as_str().unwrap().to_string(), k)];
+        let n = e.0[0];
+        assert_eq!(row["n"].as_f64().unwrap(), n, "{row}");
+        let (w, b) = (
+            row["wis"].as_f64().unwrap(),
+            row["baseline_wis"].as_f64().unwrap(),
+        );
+        assert!((w - e.0[1] / n).abs() <= 1e-9 * (1.0 + w), "{row}");
+        let twin = row["twin_relative_wis"].as_f64().unwrap();
+        assert!((twin - t.0[1] / (b * n)).abs() <= 1e-9 * twin, "{row}");
+        assert!((row["relative_wis"].as_f64().unwrap() - w / b).abs() <= 1e-9 * (w / b));
+        *baseline_sums.entry((scope, k)).or_default() += b * n;
+    }
+    for row in rows("weekly_ensemble") {
+        let key = (
+            row["scope"].as_str().unwrap(),
+            row["weeks_ahead"].as_u64().unwrap() as usize,
+        );
+        let pooled = row["baseline_wis"].as_f64().unwrap() * row["n"].as_f64().unwrap();
+        assert!(
+            (baseline_sums[&key] - pooled).abs() <= 1e-9 * pooled,
+            "{row}"
+        );
     }
 }
 

@@ -6,7 +6,7 @@
 // are about to act on have held before.
 
 import { api, enc } from './api.js';
-import { h, fill } from './dom.js';
+import { h, s as svg, fill } from './dom.js';
 import { number } from './format.js';
 
 const held = (x) => `${Math.round(100 * x)}%`;
@@ -21,6 +21,29 @@ const signed = (x) => {
   const r = Math.round(x * 100) / 100;
   return `${r > 0 ? '+' : r < 0 ? '−' : ''}${Math.abs(r).toFixed(2)}`;
 };
+
+// Each origin's relative error one week ahead, oldest first, against the
+// line at 1 (the baseline's): whether the twin has kept its skill lately,
+// which the pooled table above cannot show.
+function byOrigin(rows) {
+  const points = rows.filter((r) => r.weeks_ahead === 1 && r.relative_wis !== null && r.relative_wis !== undefined);
+  if (points.length < 2) return null;
+  const [width, height, pad] = [600, 120, 6];
+  const top = Math.max(2, ...points.map((r) => r.relative_wis));
+  const x = (i) => pad + (i * (width - 2 * pad)) / (points.length - 1);
+  const y = (v) => height - pad - (v / top) * (height - 2 * pad);
+  const line = points.map((r, i) => `${x(i).toFixed(1)},${y(r.relative_wis).toFixed(1)}`).join(' ');
+  const label = `Relative error one week ahead for each of ${points.length} origins from ` +
+    `${points[0].origin} to ${points[points.length - 1].origin}; below the dashed line beats last week's level`;
+  return h('figure', { id: 'skill-by-origin' },
+    svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, class: 'skill-by-origin' },
+      svg('line', { x1: pad, x2: width - pad, y1: y(1), y2: y(1), class: 'reference' }),
+      svg('text', { x: width - pad, y: y(1) - 4, 'text-anchor': 'end', class: 'reference-label' }, '1 = as good as last week\'s level'),
+      svg('polyline', { points: line }),
+      ...points.map((r, i) => svg('circle', { cx: x(i).toFixed(1), cy: y(r.relative_wis).toFixed(1), r: 2.5, 'data-origin': r.origin },
+        svg('title', {}, `${r.origin}: ${r.relative_wis.toFixed(2)}`)))),
+    h('figcaption', { class: 'muted' }, `${label}.`));
+}
 
 function table(id, caption, head, rows) {
   return h('table', { id, class: 'skill' },
@@ -69,6 +92,8 @@ export async function renderSkill(section, twin, target, area, areaName) {
         h('td', { class: 'num' }, held(r.coverage_90)),
         h('td', { class: 'num' }, above(r)),
         h('td', { class: 'num' }, signed(r.bias))))));
+    const trend = byOrigin((s.weekly_by_origin || []).filter((r) => r.scope === scope));
+    if (trend) parts.push(trend);
   } else {
     parts.push(h('p', { class: 'muted', id: 'skill-weekly-none' }, 'No forecast epiweek has been completed by the data yet.'));
   }
