@@ -95,6 +95,9 @@ def main():
                       f"relative WIS {row['relative_wis']:.3f}  cov50 {row['coverage_50']:.2f}  "
                       f"cov90 {row['coverage_90']:.2f}  above median {above_median(row):.2f}  "
                       f"bias {row['bias']:+.2f}")
+        week1 = [r for r in body["weekly_by_origin"] if r["scope"] == "locations" and r["weeks_ahead"] == 1]
+        print("  weekly ensemble (twin alone), locations, week 1, by origin: " + ", ".join(
+            f"{r['origin'][5:]} {r['relative_wis']:.2f} ({r['twin_relative_wis']:.2f})" for r in week1))
         for row in body["daily"]:
             print(f"  twin daily, {row['scope']:9} days {row['days_ahead_from']:2}-{row['days_ahead_to']:2}: "
                   f"n {row['n']:6}  WIS {row['wis']:8.2f}  cov50 {row['coverage_50']:.2f}  "
