@@ -17,6 +17,7 @@ use didymos_report::{
 
 use crate::report_cmd::ReportArgs;
 
+mod by_origin;
 mod calibration;
 mod flood;
 
@@ -206,6 +207,9 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
     } else {
         "model"
     };
+    sections.push(Section::Grid(by_origin::by_origin_grid(
+        &scores, &stream, best,
+    )));
     let calibrated = dir.join("calibration.csv");
     if calibrated.is_file() {
         crate::prov_cmd::used(prov, "calibration", &calibrated)?;

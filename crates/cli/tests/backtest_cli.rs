@@ -213,6 +213,36 @@ fn report_of_the_backtest(out: &Path, dir: &Path, summary: &str) {
         );
     }
     assert!(page.contains("Where the outcomes fell"));
+    // Relative WIS by origin: the ensemble's summed WIS over the
+    // baseline's, over the provinces, for each origin and week.
+    let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    let rows_of = |origin: &str, k: &str, who: &str| -> Vec<(String, f64)> {
+        scores
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f[0] == origin && f[1] == "new_hospitalized" && f[2] != "total")
+            .filter(|f| f[3] == k && f[4] == who)
+            .map(|f| (f[2].to_string(), f[7].parse::<f64>().unwrap()))
+            .collect()
+    };
+    let cell = |origin: &str, k: &str| {
+        let ensemble = rows_of(origin, k, "ensemble");
+        let theirs: f64 = ensemble.iter().map(|r| r.1).sum();
+        // The baseline on the same targets only.
+        let baseline: f64 = rows_of(origin, k, "baseline")
+            .iter()
+            .filter(|b| ensemble.iter().any(|e| e.0 == b.0))
+            .map(|b| b.1)
+            .sum();
+        format!("{:.2}", theirs / baseline)
+    };
+    let row = format!(
+        "<tr><th scope=\"row\">2020-05-01</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+        cell("2020-05-01", "1"),
+        cell("2020-05-01", "2")
+    );
+    assert!(page.contains("Relative WIS of the ensemble by origin"));
+    assert!(page.contains(&row), "no {row} in the report");
     // One map, and two horizons for the total and for Madrid.
     let figures = dir.join("report/figures");
     let mut names: Vec<String> = std::fs::read_dir(&figures)
