@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use didymos_core::{Date, Error, Result};
+use didymos_forecast::{calibration, QuantileForecast};
 use didymos_hydro::backtest::{backtest as run_backtest, BacktestOptions, Forecaster, LeadScore};
 use didymos_store::Column;
 
@@ -145,6 +146,13 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
         }),
     )?;
     crate::prov_cmd::generated(&mut prov, "summary", &spath)?;
+    let cpath = a.out.join("calibration.csv");
+    write_csv(
+        &cpath,
+        &["forecaster", "lead_days", "n", "kind", "level", "observed"],
+        calibration_lines(&bt.scores, a.horizon)?.into_iter(),
+    )?;
+    crate::prov_cmd::generated(&mut prov, "output", &cpath)?;
 
     outln!(
         "{}: {} origins {}..{} every {every} d ({} not scored: no observation on the origin day), \
@@ -198,8 +206,48 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
             h.kge
         );
     }
-    outln!("wrote {} and {}", path.display(), spath.display());
+    outln!(
+        "wrote {}, {} and {}",
+        path.display(),
+        spath.display(),
+        cpath.display()
+    );
     crate::prov_cmd::finish(prov, a.out, false)
+}
+
+/// `calibration.csv`, as an epidemic backtest writes it: per forecaster and
+/// lead, the share of outcomes inside the 50% and 90% ranges (`central`)
+/// and below each of the five quantiles (`below`, ties counting half).
+fn calibration_lines(scores: &[LeadScore], horizon: usize) -> Result<Vec<Vec<String>>> {
+    const LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+    let mut lines = Vec::new();
+    for f in Forecaster::ALL {
+        for lead in 1..=horizon {
+            let forecasts = scores
+                .iter()
+                .filter(|s| s.forecaster == f && s.lead == lead)
+                .map(|s| {
+                    let q = vec![s.q05, s.q25, s.median, s.q75, s.q95];
+                    Ok((QuantileForecast::new(LEVELS.to_vec(), q)?, s.observed))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let c = calibration(forecasts.iter().map(|(q, y)| (q, *y)))?;
+            let kinds = [("central", &c.central), ("below", &c.below)];
+            for (kind, shares) in kinds {
+                for &(level, share) in shares.iter() {
+                    lines.push(vec![
+                        f.name().to_string(),
+                        lead.to_string(),
+                        c.n.to_string(),
+                        kind.to_string(),
+                        ((level * 1e9).round() / 1e9).to_string(),
+                        share.to_string(),
+                    ]);
+                }
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// The scores as typed columns, written both as `scores.csv` and as

@@ -103,7 +103,7 @@ fn flood_backtest_scores_three_forecasters_per_lead() {
     let rec = didymos_prov::load(&out).unwrap();
     assert_eq!(rec.command, "backtest");
     let again = ok(&["rerun", s(&out), "--out", s(&dir.path().join("again"))]);
-    assert!(again.contains("bit-identical: 3 outputs"), "{again}");
+    assert!(again.contains("bit-identical: 4 outputs"), "{again}");
     assert_all_valid(dir.path(), 3);
 }
 
@@ -153,6 +153,27 @@ fn report_of_the_flood_backtest(out: &Path, dir: &Path, summary: &str, scores: &
         .collect();
     let want = format!("{:.0}%<", 100.0 * below / n);
     assert!(cells[2].starts_with(&want), "{cells:?} vs {want}");
+    // calibration.csv holds the same share, and 2 ranges and 5 levels per
+    // forecaster and lead.
+    let calibration = read(&out.join("calibration.csv"));
+    let mut lines = calibration.lines();
+    assert_eq!(
+        lines.next(),
+        Some("forecaster,lead_days,n,kind,level,observed")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3 * 5 * 7);
+    let line = rows
+        .iter()
+        .find(|f| f[..2] == ["twin", "1"] && f[3] == "below" && f[4] == "0.5")
+        .expect("twin lead 1 below the median");
+    let share: f64 = line[5].parse().unwrap();
+    assert!(
+        (share - below / n).abs() < 1e-12,
+        "{share} vs {}",
+        below / n
+    );
+    assert_eq!(line[2].parse::<f64>().unwrap(), n);
     let mut figures: Vec<String> = std::fs::read_dir(dir.join("report/figures"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
