@@ -60,7 +60,7 @@ impl CalibrationTally {
         }
         if self.n == 0 {
             self.levels = f.levels().to_vec();
-            self.pairs = central_pairs(&self.levels)?;
+            self.pairs = f.central_pairs()?;
             self.inside = vec![0; self.pairs.len()];
             self.below_halves = vec![0; self.levels.len()];
         } else if f.levels() != self.levels.as_slice() {
@@ -108,27 +108,6 @@ impl CalibrationTally {
                 .collect(),
         }
     }
-}
-
-/// For each level below 0.5, its index and its partner's.
-fn central_pairs(levels: &[f64]) -> Result<Vec<(usize, usize)>> {
-    levels
-        .iter()
-        .enumerate()
-        .filter(|(_, &l)| l < 0.5)
-        .map(|(i, &l)| {
-            levels
-                .iter()
-                .position(|&u| (u - (1.0 - l)).abs() < 1e-9)
-                .map(|j| (i, j))
-                .ok_or_else(|| {
-                    Error::Other(format!(
-                        "level {l} has no partner {} for its central interval",
-                        1.0 - l
-                    ))
-                })
-        })
-        .collect()
 }
 
 #[cfg(test)]

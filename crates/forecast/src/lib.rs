@@ -1,8 +1,8 @@
 //! Probabilistic forecasts for Didymos: quantiles and epidemiological
 //! weeks, proper scores (WIS with its decomposition, sample CRPS, coverage,
-//! bias), calibration at every level, Forecast Hub CSV files, the Hub's persistence baseline, a
-//! damped-trend forecaster, a leading-indicator forecaster and quantile-average
-//! ensembles.
+//! bias), calibration at every level, Forecast Hub CSV files, the Hub's
+//! persistence baseline, a damped-trend forecaster, a leading-indicator
+//! forecaster and quantile-average ensembles.
 //!
 //! Domain-neutral: a forecast is of some `target` value at a `location`;
 //! what the value measures is the caller's business.

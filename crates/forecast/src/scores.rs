@@ -81,6 +81,27 @@ impl QuantileForecast {
             .map(|i| self.values[i])
     }
 
+    /// Each level below 0.5 with its partner 1 − level, as indices into
+    /// [`Self::levels`] and [`Self::values`], lowest first: the central
+    /// intervals (level, 1 − level). An error for a lower level without its
+    /// partner; an upper level without one is left out.
+    pub fn central_pairs(&self) -> Result<Vec<(usize, usize)>> {
+        self.levels
+            .iter()
+            .enumerate()
+            .filter(|(_, &lvl)| lvl < 0.5 - LEVEL_TOL)
+            .map(|(i, &lvl)| {
+                self.levels
+                    .iter()
+                    .position(|&u| (u - (1.0 - lvl)).abs() < LEVEL_TOL)
+                    .map(|j| (i, j))
+                    .ok_or_else(|| {
+                        Error::Other(format!("level {lvl} has no partner level {}", 1.0 - lvl))
+                    })
+            })
+            .collect()
+    }
+
     /// The value at level 0.5, if present.
     pub fn median(&self) -> Option<f64> {
         self.value_at(0.5)
@@ -162,17 +183,12 @@ pub fn wis(forecast: &QuantileForecast, y: f64) -> Result<WisBreakdown> {
         .median()
         .ok_or_else(|| Error::Other("WIS needs the 0.5 level (the median)".into()))?;
     let (mut dispersion, mut under, mut over) = (0.0, 0.0, 0.0);
-    let mut k = 0usize;
-    for (&lvl, &l) in forecast.levels.iter().zip(&forecast.values) {
-        if lvl >= 0.5 - LEVEL_TOL {
-            // Upper levels are visited through their lower partner.
-            continue;
-        }
-        let u = forecast.value_at(1.0 - lvl).ok_or_else(|| {
-            Error::Other(format!("level {lvl} has no partner level {}", 1.0 - lvl))
-        })?;
+    // Upper levels are visited through their lower partner.
+    let pairs = forecast.central_pairs()?;
+    let k = pairs.len();
+    for (i, j) in pairs {
+        let (lvl, l, u) = (forecast.levels[i], forecast.values[i], forecast.values[j]);
         let alpha = 2.0 * lvl;
-        k += 1;
         dispersion += alpha / 2.0 * (u - l);
         over += (l - y).max(0.0);
         under += (y - u).max(0.0);
