@@ -2,6 +2,7 @@
 //! observed (see [`crate::skill`]).
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use didymos_core::Date;
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use utoipa::IntoParams;
 use super::twin_entry;
 use crate::auth::Caller;
 use crate::problem::{ApiPath, ApiQuery, ApiResult, Problem};
-use crate::skill::{self, Skill, SkillRequest};
+use crate::skill::{self, SkillRequest};
 use crate::SharedState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -34,14 +35,14 @@ pub struct SkillQuery {
 /// against the Forecast Hub's persistence baseline.
 #[utoipa::path(get, path = "/v1/twins/{twin}/skill", tag = "forecasts",
     params(("twin" = String, Path), SkillQuery),
-    responses((status = 200, body = Skill), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    responses((status = 200, body = crate::skill::Skill), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn twin_skill(
     caller: Caller,
     State(state): State<SharedState>,
     ApiPath(twin): ApiPath<String>,
     ApiQuery(q): ApiQuery<SkillQuery>,
-) -> ApiResult<Json<Skill>> {
+) -> ApiResult<Response> {
     caller.require_read()?;
     let entry = twin_entry(&state, &twin)?;
     let date = |name: &str, v: &Option<String>| -> ApiResult<Option<Date>> {
@@ -99,5 +100,7 @@ pub async fn twin_skill(
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::internal)?;
-    Ok(Json(answer.as_ref().clone()))
+    // Serialized from the cached answer itself, not a copy of it (a year
+    // of origins is thousands of rows).
+    Ok(Json(answer.as_ref()).into_response())
 }

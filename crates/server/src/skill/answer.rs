@@ -160,25 +160,33 @@ impl Tally {
     pub(super) fn relative_wis(&self) -> Option<f64> {
         (self.baseline_wis > 0.0).then(|| self.wis / self.baseline_wis)
     }
+    /// The central ranges' coverage and the shares below each quantile.
+    fn level_shares(&self) -> (Vec<LevelShare>, Vec<LevelShare>) {
+        let c = self.calibration.finish();
+        (level_shares(&c.central), level_shares(&c.below))
+    }
 }
 
 pub(super) fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
     tallies
         .into_iter()
-        .map(|((target, scope, k), t)| WeeklySkill {
-            target,
-            scope: scope.into(),
-            weeks_ahead: k,
-            n: t.n,
-            wis: t.mean(t.wis),
-            baseline_wis: t.mean(t.baseline_wis),
-            relative_wis: t.relative_wis(),
-            coverage_50: t.share(t.covered_50),
-            coverage_90: t.share(t.covered_90),
-            bias: t.mean(t.bias),
-            baseline_coverage_90: t.share(t.baseline_covered_90),
-            central_coverage: level_shares(&t.calibration.finish().central),
-            below_quantile: level_shares(&t.calibration.finish().below),
+        .map(|((target, scope, k), t)| {
+            let (central_coverage, below_quantile) = t.level_shares();
+            WeeklySkill {
+                target,
+                scope: scope.into(),
+                weeks_ahead: k,
+                n: t.n,
+                wis: t.mean(t.wis),
+                baseline_wis: t.mean(t.baseline_wis),
+                relative_wis: t.relative_wis(),
+                coverage_50: t.share(t.covered_50),
+                coverage_90: t.share(t.covered_90),
+                bias: t.mean(t.bias),
+                baseline_coverage_90: t.share(t.baseline_covered_90),
+                central_coverage,
+                below_quantile,
+            }
         })
         .collect()
 }
@@ -186,18 +194,21 @@ pub(super) fn weekly_rows(tallies: BTreeMap<Key, Tally>) -> Vec<WeeklySkill> {
 pub(super) fn daily_rows(tallies: BTreeMap<Key, Tally>) -> Vec<DailySkill> {
     tallies
         .into_iter()
-        .map(|((target, scope, week), t)| DailySkill {
-            target,
-            scope: scope.into(),
-            days_ahead_from: 7 * (week - 1) + 1,
-            days_ahead_to: 7 * week,
-            n: t.n,
-            wis: t.mean(t.wis),
-            coverage_50: t.share(t.covered_50),
-            coverage_90: t.share(t.covered_90),
-            bias: t.mean(t.bias),
-            central_coverage: level_shares(&t.calibration.finish().central),
-            below_quantile: level_shares(&t.calibration.finish().below),
+        .map(|((target, scope, week), t)| {
+            let (central_coverage, below_quantile) = t.level_shares();
+            DailySkill {
+                target,
+                scope: scope.into(),
+                days_ahead_from: 7 * (week - 1) + 1,
+                days_ahead_to: 7 * week,
+                n: t.n,
+                wis: t.mean(t.wis),
+                coverage_50: t.share(t.covered_50),
+                coverage_90: t.share(t.covered_90),
+                bias: t.mean(t.bias),
+                central_coverage,
+                below_quantile,
+            }
         })
         .collect()
 }
