@@ -5,6 +5,12 @@ export function number(x, digits = 0) {
   return x.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
+// A share as a whole percentage, 0% and 100% included (coverage, parts of
+// a count), unlike `percent`, which speaks of chances.
+export function share(x) {
+  return `${Math.round(100 * x)}%`;
+}
+
 export function percent(p) {
   if (!Number.isFinite(p)) return '–';
   if (p < 0.01) return 'under 1%';

@@ -7,14 +7,13 @@
 
 import { api, enc } from './api.js';
 import { h, s as svg, fill } from './dom.js';
-import { number } from './format.js';
+import { number, share } from './format.js';
 
-const held = (x) => `${Math.round(100 * x)}%`;
 // The share of outcomes above the middle forecast (the median): about half
 // when forecasts sit neither too low nor too high; ties count half.
 const above = (r) => {
   const m = (r.below_quantile || []).find((b) => Math.abs(b.level - 0.5) < 1e-9);
-  return m ? held(1 - m.share) : '–';
+  return m ? share(1 - m.share) : '–';
 };
 // Two decimals with a sign; one that rounds to zero is 0.00, not −0.00.
 const signed = (x) => {
@@ -88,8 +87,8 @@ export async function renderSkill(section, twin, target, area, areaName) {
         h('td', { class: 'num' }, number(r.n)),
         h('td', { class: 'num' }, ratio(r)),
         h('td', { class: 'num' }, ratio(twinAlone(r))),
-        h('td', { class: 'num' }, held(r.coverage_50)),
-        h('td', { class: 'num' }, held(r.coverage_90)),
+        h('td', { class: 'num' }, share(r.coverage_50)),
+        h('td', { class: 'num' }, share(r.coverage_90)),
         h('td', { class: 'num' }, above(r)),
         h('td', { class: 'num' }, signed(r.bias))))));
     const trend = byOrigin((s.weekly_by_origin || []).filter((r) => r.scope === scope));
@@ -104,8 +103,8 @@ export async function renderSkill(section, twin, target, area, areaName) {
       h('th', { scope: 'row' }, `${r.days_ahead_from}–${r.days_ahead_to}`),
       h('td', { class: 'num' }, number(r.n)),
       h('td', { class: 'num' }, number(r.wis, 1)),
-      h('td', { class: 'num' }, held(r.coverage_50)),
-      h('td', { class: 'num' }, held(r.coverage_90)),
+      h('td', { class: 'num' }, share(r.coverage_50)),
+      h('td', { class: 'num' }, share(r.coverage_90)),
       h('td', { class: 'num' }, above(r)),
       h('td', { class: 'num' }, signed(r.bias))))));
   fill(section, ...parts);

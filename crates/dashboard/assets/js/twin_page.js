@@ -4,7 +4,7 @@
 
 import { api, enc } from './api.js';
 import { h, fill } from './dom.js';
-import { ago, number, percent } from './format.js';
+import { ago, number, percent, share } from './format.js';
 import { renderFanChart } from './fan_chart.js';
 import { renderMap } from './choropleth.js';
 import { observedByArea, series } from './observed.js';
@@ -129,8 +129,7 @@ export async function renderTwin(main, twinId) {
       provisional.textContent = '';
       return;
     }
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    const [low, high] = [pct(Math.min(...p.reported_share)), pct(Math.max(...p.reported_share))];
+    const [low, high] = [share(Math.min(...p.reported_share)), share(Math.max(...p.reported_share))];
     provisional.textContent = `Still being reported: the ${p.dates.length} days from ${p.dates[0]} to ` +
       `${p.dates[p.dates.length - 1]} are read as incomplete, with ${low === high ? low : `${low} to ${high}`} ` +
       'of their final counts in so far (learnt from earlier revisions of the record).';
