@@ -45,6 +45,17 @@ fn truth() -> BTreeMap<(String, String), f64> {
     out
 }
 
+/// The bundled record's rows from `first` to `last`, as one batch.
+fn days(first: Date, last: Date) -> Vec<Value> {
+    let mut day = first;
+    let mut records = Vec::new();
+    while day <= last {
+        records.extend(spain_day(&day.to_string()));
+        day = day.add_days(1);
+    }
+    records
+}
+
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
@@ -189,14 +200,9 @@ fn skill_scores_what_was_published_against_what_came() {
     let server = start_server(None);
     let c = Client::new(&server, Some(ADMIN));
     create_spain_twin(&c, "spain", 20, 50_000);
-    let mut day = date(FIRST);
-    let mut records = Vec::new();
-    while day < date(DAILY_FROM) {
-        records.extend(spain_day(&day.to_string()));
-        day = day.add_days(1);
-    }
-    let before = day.add_days(-1).to_string();
-    post_and_wait(&c, "spain", &before, &records);
+    let before = date(DAILY_FROM).add_days(-1);
+    post_and_wait(&c, "spain", &before.to_string(), &days(date(FIRST), before));
+    let mut day = date(DAILY_FROM);
     while day <= date(LAST) {
         post_spain_day_and_wait(&c, &day.to_string());
         day = day.add_days(1);
@@ -231,14 +237,8 @@ fn skill_scores_what_was_published_against_what_came() {
     assert!(expect.daily.keys().all(|k| k.0 == "locations"));
     check_answer(&a.body, &expect);
     baseline_one_week_from_a_saturday(&c, &truth, date("2020-04-04"));
-    for (from, to) in [(LAST, LATER_SATURDAY), (LATER_SATURDAY, LATER_LAST)] {
-        let mut batch = Vec::new();
-        let mut day = date(from).add_days(1);
-        while day <= date(to) {
-            batch.extend(spain_day(&day.to_string()));
-            day = day.add_days(1);
-        }
-        post_and_wait(&c, "spain", to, &batch);
+    for (after, to) in [(LAST, LATER_SATURDAY), (LATER_SATURDAY, LATER_LAST)] {
+        post_and_wait(&c, "spain", to, &days(date(after).add_days(1), date(to)));
     }
     wait_for_checkpoint(&c, "spain", LATER_LAST);
     baseline_one_week_from_a_saturday(&c, &truth, date(LATER_SATURDAY));
