@@ -339,6 +339,30 @@ fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
     }
 }
 
+/// Each of `who`'s forecasts of `stream` at a location (not the total)
+/// with its WIS and the baseline's on the same target, where the baseline
+/// has one: the pairs every relative WIS here is summed from.
+fn matched_wis<'s>(
+    scores: &'s [(Target, Vec<f64>)],
+    stream: &str,
+    who: &str,
+) -> Vec<(&'s Target, f64, f64)> {
+    let at = |t: &Target| t.stream == stream && t.location != "total";
+    let baseline: HashMap<(Date, &str, u32), f64> = scores
+        .iter()
+        .filter(|(t, _)| at(t) && t.forecaster == "baseline")
+        .map(|(t, v)| ((t.origin, t.location.as_str(), t.weeks_ahead), v[0]))
+        .collect();
+    scores
+        .iter()
+        .filter(|(t, _)| at(t) && t.forecaster == who)
+        .filter_map(|(t, v)| {
+            let b = baseline.get(&(t.origin, t.location.as_str(), t.weeks_ahead))?;
+            Some((t, v[0], *b))
+        })
+        .collect()
+}
+
 /// Each location's relative WIS for `who`, all horizons pooled.
 fn relative_wis_map(
     scores: &[(Target, Vec<f64>)],
@@ -347,31 +371,17 @@ fn relative_wis_map(
     geojson: serde_json::Value,
     args: &ReportArgs,
 ) -> Result<Choropleth> {
-    type Key = (Date, String, u32);
-    let mut theirs: HashMap<Key, f64> = HashMap::new();
-    let mut baseline: HashMap<Key, f64> = HashMap::new();
     let mut locations: Vec<String> = Vec::new();
-    for (t, wis) in scores {
-        if t.stream != stream || t.location == "total" {
-            continue;
-        }
-        if !locations.contains(&t.location) {
+    for (t, _) in scores {
+        if t.stream == stream && t.location != "total" && !locations.contains(&t.location) {
             locations.push(t.location.clone());
         }
-        let key = (t.origin, t.location.clone(), t.weeks_ahead);
-        match t.forecaster.as_str() {
-            f if f == who => theirs.insert(key, wis[0]),
-            "baseline" => baseline.insert(key, wis[0]),
-            _ => None,
-        };
     }
     let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for (key, w) in &theirs {
-        if let Some(b) = baseline.get(key) {
-            let s = sums.entry(key.1.as_str()).or_default();
-            s.0 += w;
-            s.1 += b;
-        }
+    for (t, w, b) in matched_wis(scores, stream, who) {
+        let s = sums.entry(t.location.as_str()).or_default();
+        s.0 += w;
+        s.1 += b;
     }
     let values = locations
         .iter()

@@ -7,31 +7,18 @@ use std::collections::BTreeMap;
 use didymos_core::Date;
 use didymos_report::Grid;
 
-use super::{label_of, Target};
+use super::{label_of, matched_wis, Target};
 
 /// Per origin (rows) and weeks ahead (columns): Σ WIS of `who` over
 /// Σ WIS of the baseline on the same targets, over the locations (not
 /// the total) of `stream`.
 pub(super) fn by_origin_grid(scores: &[(Target, Vec<f64>)], stream: &str, who: &str) -> Grid {
-    type Key = (Date, String, u32);
-    let mut baseline: BTreeMap<Key, f64> = BTreeMap::new();
-    for (t, v) in scores {
-        if t.stream == stream && t.location != "total" && t.forecaster == "baseline" {
-            baseline.insert((t.origin, t.location.clone(), t.weeks_ahead), v[0]);
-        }
-    }
     // (origin, weeks ahead) → (Σ theirs, Σ baseline).
     let mut sums: BTreeMap<(Date, u32), (f64, f64)> = BTreeMap::new();
-    for (t, v) in scores {
-        if t.stream != stream || t.location == "total" || t.forecaster != who {
-            continue;
-        }
-        let key = (t.origin, t.location.clone(), t.weeks_ahead);
-        if let Some(b) = baseline.get(&key) {
-            let s = sums.entry((t.origin, t.weeks_ahead)).or_default();
-            s.0 += v[0];
-            s.1 += b;
-        }
+    for (t, w, b) in matched_wis(scores, stream, who) {
+        let s = sums.entry((t.origin, t.weeks_ahead)).or_default();
+        s.0 += w;
+        s.1 += b;
     }
     let mut weeks: Vec<u32> = sums.keys().map(|(_, k)| *k).collect();
     weeks.sort_unstable();
