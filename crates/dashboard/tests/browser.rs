@@ -252,16 +252,17 @@ fn the_dashboard_shows_a_live_twin_in_a_real_browser() {
     b.screenshot(&out.join("live-update-1280.png"));
     // Ten more days complete the epiweek ending 03-21, week 1 of the
     // forecasts from 03-10 and 03-11 (a Tuesday and a Wednesday): the
-    // weekly table appears, the ensemble and the twin alone each with a
-    // relative error against the baseline, and the share of outcomes above
-    // the middle forecast; and a point per origin for week 1.
+    // weekly table appears, the ensemble, the twin alone and the trend
+    // alone each with a relative error against the baseline (no cases are
+    // posted here, so there is no lead: a dash), and the share of outcomes
+    // above the middle forecast; and a point per origin for week 1.
     service.ingest_days(&dates((2020, 3, 12), 10));
     b.wait_until(
         "week 1 of two forecasts scored",
         "(() => { const tr = document.querySelector('#skill-weekly tbody tr[data-weeks=\"1\"]'); \
            return !!tr && tr.cells[1].textContent === '2' \
-             && /^\\d+\\.\\d\\d$/.test(tr.cells[2].textContent) && /^\\d+\\.\\d\\d$/.test(tr.cells[3].textContent) \
-             && /^\\d+%$/.test(tr.cells[6].textContent) \
+             && [2, 3, 4].every((i) => /^\\d+\\.\\d\\d$/.test(tr.cells[i].textContent)) \
+             && tr.cells[5].textContent === '–' && /^\\d+%$/.test(tr.cells[8].textContent) \
              && document.querySelectorAll('#skill-by-origin circle').length === 2; })()",
         180 * SECOND,
     );

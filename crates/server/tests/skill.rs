@@ -1,6 +1,7 @@
 //! `GET /v1/twins/{twin}/skill` scores what the service published: fed
 //! the 2020 record day by day, the twin's daily forecasts, its weekly
-//! ensemble and the twin's own weekly forecasts in it are scored here from the forecasts it served and the record
+//! ensemble and each part of it (the twin's own weekly forecasts, the
+//! trend, the lead) are scored here from the forecasts it served and the record
 //! itself (WIS in pinball form, coverage, bias, the baseline's one-week
 //! distribution from the weekly sums), and the answer must match.
 
@@ -45,12 +46,39 @@ fn truth() -> BTreeMap<(String, String), f64> {
     out
 }
 
+/// Confirmed cases per (date, location, age group) from the bundled
+/// record: the spec's leading series for admissions, posted as stream
+/// `cases`, so that forecasts have a lead companion to score.
+fn cases() -> &'static BTreeMap<String, Vec<Value>> {
+    static CASES: std::sync::OnceLock<BTreeMap<String, Vec<Value>>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        let path = repo().join("data/spain/spain_provinces_covid19_daily_by_age_2020.csv");
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let v: f64 = rec[3].parse().unwrap();
+            out.entry(rec[0].to_string()).or_default().push(json!({
+                "stream": "cases", "time": &rec[0], "location": &rec[1],
+                "stratum": &rec[2], "value": v}));
+        }
+        out
+    })
+}
+
+/// One day's admissions and cases.
+fn day_records(date: &str) -> Vec<Value> {
+    let mut records = spain_day(date);
+    records.extend(cases().get(date).into_iter().flatten().cloned());
+    records
+}
+
 /// The bundled record's rows from `first` to `last`, as one batch.
 fn days(first: Date, last: Date) -> Vec<Value> {
     let mut day = first;
     let mut records = Vec::new();
     while day <= last {
-        records.extend(spain_day(&day.to_string()));
+        records.extend(day_records(&day.to_string()));
         day = day.add_days(1);
     }
     records
@@ -200,11 +228,18 @@ fn skill_scores_what_was_published_against_what_came() {
     let server = start_server(None);
     let c = Client::new(&server, Some(ADMIN));
     create_spain_twin(&c, "spain", 20, 50_000);
+    let a = c.post(
+        "/v1/twins/spain/streams",
+        &json!({"name": "cases", "unit": "persons/day", "observable": "new_cases",
+                "cadence": "1d", "value_type": "count"}),
+    );
+    assert_eq!(a.status, 201, "{a:?}");
     let before = date(DAILY_FROM).add_days(-1);
     post_and_wait(&c, "spain", &before.to_string(), &days(date(FIRST), before));
     let mut day = date(DAILY_FROM);
     while day <= date(LAST) {
-        post_spain_day_and_wait(&c, &day.to_string());
+        let d = day.to_string();
+        post_and_wait(&c, "spain", &d, &day_records(&d));
         day = day.add_days(1);
     }
     wait_for_checkpoint(&c, "spain", LAST);
@@ -266,14 +301,29 @@ fn skill_scores_what_was_published_against_what_came() {
 
 type Rows = BTreeMap<(&'static str, usize), Sums>;
 
+/// Each weekly forecaster: its quantiles' field in a served forecast, and
+/// its rows' field in the skill answer. The ensemble first, then its parts.
+const WEEKLY: [(&str, &str); 4] = [
+    ("quantiles", "weekly_ensemble"),
+    ("twin_quantiles", "weekly_twin"),
+    ("trend_quantiles", "weekly_trend"),
+    ("lead_quantiles", "weekly_lead"),
+];
+/// The per-origin rows' ratio field of each part after the ensemble.
+const PART_RATIOS: [&str; 3] = [
+    "twin_relative_wis",
+    "trend_relative_wis",
+    "lead_relative_wis",
+];
+
 /// The sums the answer's rows should hold.
 #[derive(Default)]
 struct Expected {
     daily: Rows,
-    weekly_ensemble: Rows,
-    weekly_twin: Rows,
-    /// Per (scope, origin, weeks ahead): the ensemble's and the twin's.
-    by_origin: BTreeMap<(&'static str, String, usize), [Sums; 2]>,
+    /// Per forecaster of [`WEEKLY`].
+    weekly: [Rows; 4],
+    /// Per (scope, origin, weeks ahead), per forecaster of [`WEEKLY`].
+    by_origin: BTreeMap<(&'static str, String, usize), [Sums; 4]>,
 }
 
 /// The daily and weekly sums the answer should hold, from the forecasts
@@ -319,15 +369,20 @@ fn expected(
             if !wanted(loc) {
                 continue;
             }
-            let twin = w["twin_quantiles"].as_array().unwrap();
-            for (k, ((end, q), twin_q)) in w["week_ends"]
-                .as_array()
-                .unwrap()
+            let weeks = w["quantiles"].as_array().unwrap().len();
+            // The twin's and the trend's are kept for every week; the
+            // lead's wherever the location has one.
+            let parts: Vec<Option<&Vec<Value>>> = WEEKLY
                 .iter()
-                .zip(w["quantiles"].as_array().unwrap())
-                .zip(twin)
-                .enumerate()
-            {
+                .map(|(field, _)| w.get(*field).and_then(Value::as_array))
+                .collect();
+            for (i, p) in parts.iter().enumerate() {
+                match p {
+                    Some(p) => assert_eq!(p.len(), weeks, "{}", WEEKLY[i].0),
+                    None => assert_eq!(i, 3, "{} missing: {w}", WEEKLY[i].0),
+                }
+            }
+            for (k, end) in w["week_ends"].as_array().unwrap().iter().enumerate() {
                 let end = date(end.as_str().unwrap());
                 if end > date(LAST) {
                     continue;
@@ -336,23 +391,17 @@ fn expected(
                     .map(|i| truth[&(end.add_days(-i).to_string(), loc.to_string())])
                     .sum();
                 let key = (scope(loc), k + 1);
-                out.weekly_ensemble
-                    .entry(key)
-                    .or_insert(Sums::default())
-                    .add(&levels, &floats(q), y);
-                out.weekly_twin.entry(key).or_insert(Sums::default()).add(
-                    &levels,
-                    &floats(twin_q),
-                    y,
-                );
-                let [e, t] = out
+                let per_origin = out
                     .by_origin
                     .entry((scope(loc), origin.to_string(), k + 1))
                     .or_default();
-                e.add(&levels, &floats(q), y);
-                t.add(&levels, &floats(twin_q), y);
+                for (i, p) in parts.iter().enumerate() {
+                    let Some(p) = p else { continue };
+                    let q = floats(&p[k]);
+                    out.weekly[i].entry(key).or_default().add(&levels, &q, y);
+                    per_origin[i].add(&levels, &q, y);
+                }
             }
-            assert_eq!(twin.len(), w["quantiles"].as_array().unwrap().len());
         }
     }
     out
@@ -370,11 +419,8 @@ fn check_answer(skill: &Value, expect: &Expected) {
         let key = (row["scope"].as_str().unwrap(), week);
         expect.daily[&key].check(&row);
     }
-    for (field, weekly) in [
-        ("weekly_ensemble", &expect.weekly_ensemble),
-        ("weekly_twin", &expect.weekly_twin),
-    ] {
-        assert!(!weekly.is_empty());
+    for ((_, field), weekly) in WEEKLY.iter().zip(&expect.weekly) {
+        assert!(!weekly.is_empty(), "{field}");
         assert_eq!(rows(field).len(), weekly.len(), "{skill}");
         for (row, other) in rows(field).iter().zip(rows("weekly_ensemble")) {
             let key = (
@@ -400,7 +446,8 @@ fn check_answer(skill: &Value, expect: &Expected) {
     for row in &by_origin {
         let scope = row["scope"].as_str().unwrap();
         let k = row["weeks_ahead"].as_u64().unwrap() as usize;
-        let [e, t] = &expect.by_origin[&(scope, row["origin"].as_str().unwrap().to_string(), k)];
+        let [e, parts @ ..] =
+            &expect.by_origin[&(scope, row["origin"].as_str().unwrap().to_string(), k)];
         let n = e.0[0];
         assert_eq!(row["n"].as_f64().unwrap(), n, "{row}");
         let (w, b) = (
@@ -408,8 +455,11 @@ fn check_answer(skill: &Value, expect: &Expected) {
             row["baseline_wis"].as_f64().unwrap(),
         );
         assert!((w - e.0[1] / n).abs() <= 1e-9 * (1.0 + w), "{row}");
-        let twin = row["twin_relative_wis"].as_f64().unwrap();
-        assert!((twin - t.0[1] / (b * n)).abs() <= 1e-9 * twin, "{row}");
+        for (field, t) in PART_RATIOS.iter().zip(parts) {
+            assert_eq!(t.0[0], n, "{field} scored on every target here: {row}");
+            let part = row[field].as_f64().unwrap();
+            assert!((part - t.0[1] / (b * n)).abs() <= 1e-9 * part, "{row}");
+        }
         assert!((row["relative_wis"].as_f64().unwrap() - w / b).abs() <= 1e-9 * (w / b));
         *baseline_sums.entry((scope, k)).or_default() += b * n;
     }

@@ -107,24 +107,26 @@ impl Companions {
         equal_average(model, self.trend(k), self.lead(k))
     }
 
-    /// As [`Self::ensemble`], for a week whose first days are observed:
-    /// each companion's forecast q of the 7-day sum becomes `observed +
-    /// rest·q`, the known days plus the share `rest` of the week that is
-    /// still to come (a monotone map, so still quantiles). `model` must
-    /// already include the observed days.
-    pub fn ensemble_given(
+    /// The companions' forecasts at the `k`-th horizon for a week whose
+    /// first days are observed (`given`: the observed sum and the share of
+    /// the week still to come) or not (`None`): each companion's forecast
+    /// q of the 7-day sum becomes `observed + rest·q`, the known days plus
+    /// the share `rest` of the week that is still to come (a monotone map,
+    /// so still quantiles). The trend's, then the lead's where there is
+    /// one.
+    pub fn parts(
         &self,
         k: usize,
-        model: &QuantileForecast,
-        (observed, rest): (f64, f64),
-    ) -> Result<QuantileForecast> {
-        let given = |q: &QuantileForecast| {
-            let values = q.values().iter().map(|v| observed + rest * v).collect();
-            QuantileForecast::new(q.levels().to_vec(), values)
+        given: Option<(f64, f64)>,
+    ) -> Result<(QuantileForecast, Option<QuantileForecast>)> {
+        let given = |q: &QuantileForecast| match given {
+            None => Ok(q.clone()),
+            Some((observed, rest)) => {
+                let values = q.values().iter().map(|v| observed + rest * v).collect();
+                QuantileForecast::new(q.levels().to_vec(), values)
+            }
         };
-        let trend = given(self.trend(k))?;
-        let lead = self.lead(k).map(given).transpose()?;
-        equal_average(model, &trend, lead.as_ref())
+        Ok((given(self.trend(k))?, self.lead(k).map(given).transpose()?))
     }
 }
 
@@ -198,6 +200,13 @@ pub struct WeeklyEnsemble {
     /// order: what the ensemble averaged in, so that users can see whether
     /// the mechanistic model alone would have done as well.
     pub twin: Vec<QuantileForecast>,
+    /// The damped trend's forecast of each of `weeks`' targets, as
+    /// averaged in (a week under way: its observed days plus the trend's
+    /// share of the rest).
+    pub trend: Vec<QuantileForecast>,
+    /// The lead forecaster's, the same way; empty where the location has
+    /// none.
+    pub lead: Vec<QuantileForecast>,
 }
 
 /// Every stream's weekly ensembles, and the locations left out.
@@ -252,30 +261,33 @@ pub fn weekly_ensembles(
                 left_out.push(location.clone());
                 continue;
             };
-            let mut weeks = Vec::with_capacity(targets.len());
-            let mut twin = Vec::with_capacity(targets.len());
+            let mut e = WeeklyEnsemble {
+                stream: f.stream.clone(),
+                location: location.clone(),
+                weeks: Vec::with_capacity(targets.len()),
+                twin: Vec::with_capacity(targets.len()),
+                trend: Vec::with_capacity(targets.len()),
+                lead: Vec::new(),
+            };
             for (i, t) in targets.iter().enumerate() {
                 let Some(observed) = observed_part(stream, l, origin, t) else {
                     continue;
                 };
                 let q = f.epiweek_quantiles(l, t, observed)?;
-                let e = if t.first >= 1 {
-                    companions.ensemble(i + 1, &q)?
-                } else {
+                let given = (t.first < 1).then(|| {
                     let days = (1 - t.first) as usize;
                     let start = origin + 1 - days;
                     let rest = 1.0 - first_days_share(stream, start, days, opts.window);
-                    companions.ensemble_given(i + 1, &q, (observed, rest))?
-                };
-                weeks.push((t.clone(), e));
-                twin.push(q);
+                    (observed, rest)
+                });
+                let (trend, lead) = companions.parts(i + 1, given)?;
+                e.weeks
+                    .push((t.clone(), equal_average(&q, &trend, lead.as_ref())?));
+                e.twin.push(q);
+                e.trend.push(trend);
+                e.lead.extend(lead);
             }
-            out.push(WeeklyEnsemble {
-                stream: f.stream.clone(),
-                location: location.clone(),
-                weeks,
-                twin,
-            });
+            out.push(e);
         }
         if !left_out.is_empty() {
             skipped.push((f.stream.clone(), left_out));

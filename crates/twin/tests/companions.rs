@@ -12,6 +12,7 @@ use common::*;
 use didymos_core::observation::{Stream, StreamSet};
 use didymos_core::Model;
 use didymos_epi::mmca::MmcaModel;
+use didymos_forecast::{quantile_average, QuantileForecast};
 use didymos_twin::backtest::{
     backtest_leading, BacktestOptions, Score, BASELINE, ENSEMBLE, LEAD, MODEL, TREND,
 };
@@ -210,6 +211,27 @@ fn recent(s: &Stream, origin: usize, days: usize) -> Stream {
     s
 }
 
+/// The ensemble's parts that a forecast keeps (the twin's, the trend's,
+/// the lead's) averaged again, quantile by quantile: they must give back
+/// the ensemble, so that scoring each part scores what went into it.
+fn parts_averaged(
+    e: &didymos_twin::companions::WeeklyEnsemble,
+) -> Vec<(didymos_twin::epiweeks::EpiweekTarget, QuantileForecast)> {
+    assert_eq!(e.twin.len(), e.weeks.len());
+    assert_eq!(e.trend.len(), e.weeks.len());
+    assert_eq!(
+        e.lead.len(),
+        e.weeks.len(),
+        "every location has a lead here"
+    );
+    (0..e.weeks.len())
+        .map(|k| {
+            let parts = [(&e.twin[k], 1.0), (&e.trend[k], 1.0), (&e.lead[k], 1.0)];
+            (e.weeks[k].0.clone(), quantile_average(&parts).unwrap())
+        })
+        .collect()
+}
+
 /// The live service reads only the last `history_days(opts)` of the
 /// record: its weekly ensemble must equal the one from the whole record,
 /// and one week fewer must not (else the figure could be anything), for
@@ -252,6 +274,9 @@ fn the_recent_history_gives_the_whole_records_weekly_ensemble() {
             "every location and the total"
         );
         assert!(whole.left_out.is_empty());
+        for e in &whole.forecasts {
+            assert_eq!(parts_averaged(e), e.weeks, "{} on day {origin}", e.location);
+        }
         let cut = |days: usize| {
             let target = stream_set(&model, vec![recent(&full.streams()[0], origin, days)]);
             let lead = [Some(recent(&leading, origin, days))];

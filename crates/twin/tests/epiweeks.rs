@@ -123,30 +123,25 @@ fn the_first_days_share_follows_the_weekday_pattern() {
 
 #[test]
 fn observed_days_replace_the_companions_share_of_them() {
-    use didymos_forecast::quantile_average;
     use didymos_twin::companions::{Companions, TrendOptions};
     let past = [100.0, 120.0, 130.0, 150.0];
     let opts = TrendOptions::default();
     let c = Companions::new(&past, None, (0, 28), &[5.0 / 7.0, 12.0 / 7.0], &opts)
         .unwrap()
         .unwrap();
-    let model = c.trend(2).clone();
-    // Nothing observed and the whole week to come: the plain ensemble.
-    assert_eq!(
-        c.ensemble_given(1, &model, (0.0, 1.0)).unwrap(),
-        c.ensemble(1, &model).unwrap()
-    );
+    // Nothing observed and the whole week to come: the trend as it is.
+    let (whole, lead) = c.parts(1, Some((0.0, 1.0))).unwrap();
+    assert_eq!(&whole, c.trend(1));
+    assert_eq!(c.parts(1, None).unwrap(), (whole, lead));
     // Two days observed (40), carrying a quarter of a week: the trend's
     // part is 40 + 0.75·q at every level.
-    let given = c.ensemble_given(1, &model, (40.0, 0.75)).unwrap();
+    let (given, none) = c.parts(1, Some((40.0, 0.75))).unwrap();
+    assert!(none.is_none(), "no leading series, no lead");
     let trend = c.trend(1);
     let scaled = didymos_forecast::QuantileForecast::new(
         trend.levels().to_vec(),
         trend.values().iter().map(|v| 40.0 + 0.75 * v).collect(),
     )
     .unwrap();
-    assert_eq!(
-        given,
-        quantile_average(&[(&model, 1.0), (&scaled, 1.0)]).unwrap()
-    );
+    assert_eq!(given, scaled);
 }

@@ -1,7 +1,7 @@
 // How the twin's published forecasts did against the data that came after
 // them (GET /v1/twins/{id}/skill), for the chosen target and area: the
-// weekly ensemble against the persistence baseline (beside the twin's own
-// weekly forecasts that went into it), and the twin's own daily forecasts
+// weekly ensemble against the persistence baseline (beside each part that
+// went into it: the twin's own weekly forecasts, the trend, the lead), and the twin's own daily forecasts
 // by week of horizon. Users see whether the ranges they
 // are about to act on have held before.
 
@@ -44,11 +44,12 @@ function byOrigin(rows) {
     h('figcaption', { class: 'muted' }, `${label}.`));
 }
 
+// Wrapped so that a narrow window scrolls the table, not the page.
 function table(id, caption, head, rows) {
-  return h('table', { id, class: 'skill' },
+  return h('div', { class: 'table-scroll' }, h('table', { id, class: 'skill' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows));
+    h('tbody', {}, rows)));
 }
 
 // `area` is a location or 'total'; `areaName` says it in words.
@@ -72,7 +73,10 @@ export async function renderSkill(section, twin, target, area, areaName) {
     'above the middle forecast about half the time; bias runs from −1 (always too low) to +1 ' +
     '(always too high).');
   const weekly = s.weekly_ensemble.filter((r) => r.scope === scope);
-  const twinAlone = (r) => (s.weekly_twin || []).find((t) => t.scope === scope && t.weeks_ahead === r.weeks_ahead);
+  // Each part of the ensemble scored alone on the same weeks: the twin,
+  // the damped trend and the lead (absent where none was kept).
+  const alone = (field) => (r) => (s[field] || []).find((t) => t.scope === scope && t.weeks_ahead === r.weeks_ahead);
+  const [twinAlone, trendAlone, leadAlone] = ['weekly_twin', 'weekly_trend', 'weekly_lead'].map(alone);
   const ratio = (r) => (r?.relative_wis === null || r?.relative_wis === undefined ? '–' : r.relative_wis.toFixed(2));
   const daily = s.daily.filter((r) => r.scope === scope);
   const parts = [title, intro];
@@ -80,13 +84,17 @@ export async function renderSkill(section, twin, target, area, areaName) {
     parts.push(table('skill-weekly',
       `Weekly totals of ${target}, ${areaName} (the twin with its statistical companions). ` +
       'Error is relative to a forecast of last week\'s level: below 1 is better. ' +
-      'The twin alone is its own forecast before the companions were averaged in.',
-      ['Weeks ahead', 'Forecasts scored', 'Relative error', 'Twin alone', '50% range held', '90% range held', 'Above middle', 'Bias'],
+      'The twin, trend and lead columns score each part alone, as it was averaged in: the twin\'s own ' +
+      'forecast, a damped trend on the weekly totals, and the leading series times its recent ratio.',
+      ['Weeks ahead', 'Forecasts scored', 'Relative error', 'Twin alone', 'Trend alone', 'Lead alone',
+        '50% range held', '90% range held', 'Above middle', 'Bias'],
       weekly.map((r) => h('tr', { 'data-weeks': r.weeks_ahead },
         h('th', { scope: 'row' }, String(r.weeks_ahead)),
         h('td', { class: 'num' }, number(r.n)),
         h('td', { class: 'num' }, ratio(r)),
         h('td', { class: 'num' }, ratio(twinAlone(r))),
+        h('td', { class: 'num' }, ratio(trendAlone(r))),
+        h('td', { class: 'num' }, ratio(leadAlone(r))),
         h('td', { class: 'num' }, share(r.coverage_50)),
         h('td', { class: 'num' }, share(r.coverage_90)),
         h('td', { class: 'num' }, above(r)),

@@ -78,6 +78,15 @@ pub struct WeeklyQuantiles {
     /// stored before it was kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub twin_quantiles: Vec<Vec<f64>>,
+    /// The damped trend's forecast of the same weeks, as averaged in (a
+    /// week under way: its observed days plus the trend's share of the
+    /// rest); absent from forecasts stored before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend_quantiles: Vec<Vec<f64>>,
+    /// The lead forecaster's (from the stream's leading series), the same
+    /// way; absent where the location has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lead_quantiles: Vec<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -156,6 +165,8 @@ pub fn summarise(
                 week_ends: e.weeks.iter().map(|(t, _)| t.end.to_string()).collect(),
                 quantiles: e.weeks.iter().map(|(_, q)| rounded(q)).collect(),
                 twin_quantiles: e.twin.iter().map(rounded).collect(),
+                trend_quantiles: e.trend.iter().map(rounded).collect(),
+                lead_quantiles: e.lead.iter().map(rounded).collect(),
             })
             .collect(),
         nowcast,

@@ -32,6 +32,12 @@ pub struct Skill {
     /// scored the same way on the same epiweeks (forecasts stored before
     /// these were kept have none, so `n` may be smaller).
     pub weekly_twin: Vec<WeeklySkill>,
+    /// The damped trend on the observed weekly sums, the ensemble's
+    /// statistical part, the same way (as averaged in).
+    pub weekly_trend: Vec<WeeklySkill>,
+    /// The lead forecaster (the stream's leading series times its recent
+    /// ratio), where the twin has one, the same way.
+    pub weekly_lead: Vec<WeeklySkill>,
     /// The weekly ensemble per origin and week ahead, oldest origin first:
     /// whether skill has held up lately, which the pooled rows dilute.
     pub weekly_by_origin: Vec<OriginSkill>,
@@ -51,9 +57,13 @@ pub struct OriginSkill {
     pub baseline_wis: f64,
     /// Σ WIS / Σ baseline WIS (absent when the baseline scored 0).
     pub relative_wis: Option<f64>,
-    /// The same for the twin alone (absent where its weekly forecasts
-    /// were not kept).
+    /// The same for each part of the ensemble: the twin alone, the trend
+    /// and the lead. Each is absent unless that part was kept for every
+    /// target the ensemble was scored on (older forecasts kept none; a
+    /// location may have no lead).
     pub twin_relative_wis: Option<f64>,
+    pub trend_relative_wis: Option<f64>,
+    pub lead_relative_wis: Option<f64>,
 }
 
 /// Scores of daily forecasts `days_ahead_from..=days_ahead_to` days after
@@ -213,20 +223,27 @@ pub(super) fn daily_rows(tallies: BTreeMap<Key, Tally>) -> Vec<DailySkill> {
         .collect()
 }
 
-/// Per origin: the ensemble's tally and the twin's.
-pub(super) fn origin_rows(tallies: BTreeMap<OriginKey, [Tally; 2]>) -> Vec<OriginSkill> {
+/// Per origin: the ensemble's tally, then its parts'.
+pub(super) fn origin_rows(
+    tallies: BTreeMap<OriginKey, [Tally; super::WEEKLY_PARTS]>,
+) -> Vec<OriginSkill> {
     tallies
         .into_iter()
-        .map(|((target, scope, origin, k), [e, t])| OriginSkill {
-            target,
-            scope: scope.into(),
-            origin,
-            weeks_ahead: k,
-            n: e.n,
-            wis: e.mean(e.wis),
-            baseline_wis: e.mean(e.baseline_wis),
-            relative_wis: e.relative_wis(),
-            twin_relative_wis: (t.n == e.n).then(|| t.relative_wis()).flatten(),
+        .map(|((target, scope, origin, k), [e, twin, trend, lead])| {
+            let part = |p: &Tally| (p.n == e.n).then(|| p.relative_wis()).flatten();
+            OriginSkill {
+                target,
+                scope: scope.into(),
+                origin,
+                weeks_ahead: k,
+                n: e.n,
+                wis: e.mean(e.wis),
+                baseline_wis: e.mean(e.baseline_wis),
+                relative_wis: e.relative_wis(),
+                twin_relative_wis: part(&twin),
+                trend_relative_wis: part(&trend),
+                lead_relative_wis: part(&lead),
+            }
         })
         .collect()
 }

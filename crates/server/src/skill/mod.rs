@@ -8,8 +8,8 @@
 //! Truth is read only through the twin's checkpoint: the days it has
 //! assimilated as complete (a nowcasting twin's provisional days are
 //! after it), as values stand now, revisions and retractions included.
-//! The weekly ensemble, and the twin's own weekly forecasts that went
-//! into it, are compared with the Forecast Hub's persistence baseline,
+//! The weekly ensemble, and each of its parts (the twin's own weekly
+//! forecasts, the damped trend, the lead), are compared with the Forecast Hub's persistence baseline,
 //! fitted at each origin to every epiweek completed by then (back to the
 //! record's first gap, as in `didymos backtest`); the daily forecasts have
 //! no yardstick here.
@@ -122,6 +122,8 @@ fn score_twin(
         daily: Vec::new(),
         weekly_ensemble: Vec::new(),
         weekly_twin: Vec::new(),
+        weekly_trend: Vec::new(),
+        weekly_lead: Vec::new(),
         weekly_by_origin: Vec::new(),
     };
     let Some(through) = row.assimilated_through().map_err(|e| e.to_string())? else {
@@ -230,8 +232,11 @@ fn score<T: LiveTwin>(
         }
     }
     out.daily = daily_rows(daily);
-    out.weekly_ensemble = weekly_rows(weekly.ensemble);
-    out.weekly_twin = weekly_rows(weekly.twin);
+    let [ensemble, twin_alone, trend, lead] = weekly.pooled;
+    out.weekly_ensemble = weekly_rows(ensemble);
+    out.weekly_twin = weekly_rows(twin_alone);
+    out.weekly_trend = weekly_rows(trend);
+    out.weekly_lead = weekly_rows(lead);
     out.weekly_by_origin = origin_rows(weekly.by_origin);
     Ok(())
 }
@@ -239,11 +244,14 @@ fn score<T: LiveTwin>(
 /// (target, scope, origin, weeks ahead).
 type OriginKey = (String, &'static str, String, usize);
 
-/// Tallies of the weekly forecasts: the ensemble and the twin alone,
-/// pooled over origins and per origin.
+/// How many weekly forecasters are scored: the ensemble, then its parts
+/// (the twin alone, the trend, the lead), in that order.
+const WEEKLY_PARTS: usize = 4;
+
+/// Tallies of the weekly forecasts, one per forecaster in the order of
+/// [`WEEKLY_PARTS`], pooled over origins and per origin.
 #[derive(Default)]
 struct Weekly {
-    ensemble: BTreeMap<Key, Tally>,
-    twin: BTreeMap<Key, Tally>,
-    by_origin: BTreeMap<OriginKey, [Tally; 2]>,
+    pooled: [BTreeMap<Key, Tally>; WEEKLY_PARTS],
+    by_origin: BTreeMap<OriginKey, [Tally; WEEKLY_PARTS]>,
 }

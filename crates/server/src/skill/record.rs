@@ -103,8 +103,9 @@ impl<'a> Record<'a> {
         Ok(any)
     }
 
-    /// Scores one location's weekly ensemble, and the twin's weekly
-    /// forecasts in it, on its complete epiweeks, with the baseline fitted
+    /// Scores one location's weekly ensemble, and each part of it kept
+    /// (the twin's weekly forecasts, the trend's, the lead's), on its
+    /// complete epiweeks, with the baseline fitted
     /// to the epiweeks completed by the origin.
     pub(super) fn weekly(
         &self,
@@ -141,12 +142,16 @@ impl<'a> Record<'a> {
             };
             let key = (w.target.clone(), scope_of(&w.location), k + 1);
             let origin_key = (key.0.clone(), key.1, body.origin.clone(), key.2);
-            let [by_origin, twin_by_origin] = into.by_origin.entry(origin_key).or_default();
-            let scored = [
-                (Some(q), &mut into.ensemble, by_origin),
-                (w.twin_quantiles.get(k), &mut into.twin, twin_by_origin),
+            // The ensemble, then each part of it, as `Weekly` lays them out.
+            let parts = [
+                Some(q),
+                w.twin_quantiles.get(k),
+                w.trend_quantiles.get(k),
+                w.lead_quantiles.get(k),
             ];
-            for (q, pooled, per_origin) in scored {
+            let by_origin = into.by_origin.entry(origin_key).or_default();
+            for ((q, pooled), per_origin) in parts.into_iter().zip(&mut into.pooled).zip(by_origin)
+            {
                 let Some(q) = q else { continue };
                 let q = QuantileForecast::new(body.levels.clone(), q.clone())
                     .map_err(|e| e.to_string())?;
