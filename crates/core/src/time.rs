@@ -87,20 +87,40 @@ pub struct DateParseError(pub String);
 
 impl FromStr for Date {
     type Err = DateParseError;
+    /// `YYYY-MM-DD`: a four-digit year, and a month and day of one or two
+    /// digits. A trailing time part (`2020-03-16T00:00:00`, `2020-03-16
+    /// 00:00`, `…T00:00:00Z`) is accepted and ignored, since several public
+    /// CSVs carry one; anything else after the date is an error, as are
+    /// signs and longer years, so that a typo is never read as a far-off
+    /// date.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || DateParseError(s.to_string());
         let t = s.trim();
-        // Accept a trailing time part (`2020-03-16T00:00:00`, `2020-03-16 00:00`)
-        // since several public CSVs carry one.
-        let t = t.split(['T', ' ']).next().unwrap_or(t);
-        let mut it = t.split('-');
-        let y: i32 = it.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-        let m: u32 = it.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-        let d: u32 = it.next().ok_or_else(err)?.parse().map_err(|_| err())?;
+        let (date, time) = match t.split_once(['T', ' ']) {
+            Some((d, rest)) => (d, Some(rest)),
+            None => (t, None),
+        };
+        if let Some(time) = time {
+            let time_like = time.starts_with(|c: char| c.is_ascii_digit())
+                && time
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, ':' | '.' | '+' | '-' | 'Z'));
+            if !time_like {
+                return Err(err());
+            }
+        }
+        let mut it = date.split('-');
+        let mut field = |digits: std::ops::RangeInclusive<usize>| {
+            it.next()
+                .filter(|f| digits.contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|f| f.parse::<u32>().ok())
+                .ok_or_else(err)
+        };
+        let (y, m, d) = (field(4..=4)?, field(1..=2)?, field(1..=2)?);
         if it.next().is_some() {
             return Err(err());
         }
-        Date::from_ymd(y, m, d).ok_or_else(err)
+        Date::from_ymd(y as i32, m, d).ok_or_else(err)
     }
 }
 
@@ -187,6 +207,29 @@ mod tests {
         assert!("2020-02-29".parse::<Date>().is_ok());
         assert!("20-02".parse::<Date>().is_err());
         assert!("999999999-01-01".parse::<Date>().is_err());
+        // Typos are errors, not far-off or shifted dates.
+        for bad in [
+            "100000-01-01",
+            "+2020-03-15",
+            "2020-03-15Tgarbage",
+            "2020-03-15 x",
+            "2020-03-15T",
+            "2020-003-15",
+            "2020-03-+5",
+            "2020-03-15-",
+            "0202-3",
+        ] {
+            assert!(bad.parse::<Date>().is_err(), "{bad}");
+        }
+        for (ok, canonical) in [
+            ("2020-3-5", "2020-03-05"),
+            ("2020-03-15T00:00:00", "2020-03-15"),
+            ("2020-03-15T00:00:00Z", "2020-03-15"),
+            ("2020-03-15T00:00:00.000+02:00", "2020-03-15"),
+            (" 2020-03-15 00:00 ", "2020-03-15"),
+        ] {
+            assert_eq!(ok.parse::<Date>().unwrap().to_string(), canonical, "{ok}");
+        }
         assert_eq!("2020-03-16".parse::<Date>().unwrap().iso_weekday(), 1);
     }
 

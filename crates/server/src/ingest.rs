@@ -71,7 +71,12 @@ pub fn parse_body(content_type: &str, body: &[u8]) -> ApiResult<Vec<(Position, O
         .to_ascii_lowercase();
     match mime.as_str() {
         "application/json" => {
-            let batch: ObservationBatch = parse_json(body)?;
+            let batch: ObservationBatch = parse_json(body).map_err(|mut p| {
+                if p.detail.contains("not an array") {
+                    p.detail.push_str(": a batch is {\"observations\": [ … ]}");
+                }
+                p
+            })?;
             Ok(batch
                 .observations
                 .into_iter()

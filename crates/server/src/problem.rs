@@ -150,6 +150,18 @@ impl From<crate::store::StoreError> for Problem {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
+        // Serde reads a struct from an array too (field by field), so a
+        // bare list would be answered "expected a sequence" at `/0`, which
+        // says the opposite of what is wrong.
+        let bare_list = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'[');
+        if bare_list && e.inner().is_data() {
+            return Problem::unprocessable(
+                "invalid request: the body must be a JSON object ({…}), not an array",
+            );
+        }
         let pointer = json_pointer(&e.path().to_string());
         let inner = e.into_inner();
         let status = if inner.is_data() {

@@ -132,11 +132,11 @@ fn community_records_are_taken_and_forecast_per_community() {
     assert_eq!(targets[0]["location"], "13", "{}", latest.body);
     assert_eq!(targets[0]["quantiles"].as_array().unwrap().len(), 7);
     let province = c.get("/v1/twins/ccaa/forecasts/latest?target=new_hospitalized&location=28");
+    // Forecast per community, so a province is named as not among them.
+    assert_eq!(province.status, 422, "{province:?}");
+    let detail = province.body["detail"].as_str().unwrap();
     assert!(
-        province.status == 404
-            || province.body["targets"]
-                .as_array()
-                .is_some_and(Vec::is_empty),
+        detail.contains("no `28`") && detail.contains("20 in all"),
         "{province:?}"
     );
 }

@@ -30,6 +30,27 @@ fn bad_requests_are_problems() {
     let a = post("application/json", &record("2020-03-01", json!("twelve")));
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/observations/0/value");
+    // A bare list of records (or an empty one) is not a batch, and the
+    // answer says what one is rather than "expected a sequence".
+    for body in [
+        r#"[{"stream":"hosp","time":"2020-03-01","location":"28","stratum":"Y","value":3}]"#,
+        " []",
+    ] {
+        let a = post("application/json", body);
+        assert_problem(&a, 422);
+        let detail = a.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("not an array") && detail.contains(r#"{"observations": ["#),
+            "{body}: {a:?}"
+        );
+    }
+    // Elsewhere too, without the batch's hint.
+    let a = c.post("/v1/twins/spain/alert-rules", &json!([1]));
+    assert_problem(&a, 422);
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("not an array"),
+        "{a:?}"
+    );
     // A misspelt key is named.
     let a = post(
         "application/json",
@@ -338,6 +359,38 @@ fn bad_requests_are_problems() {
     assert_problem(&a, 422);
     assert_eq!(a.body["pointer"], "/days");
     assert_eq!(ensemble(json!({"week": 2})).status, 201);
+    // A twin rule over more days than the twin forecasts (14) would read
+    // fewer than it says.
+    let twin_rule = |days: usize| {
+        c.post(
+            "/v1/twins/spain/alert-rules",
+            &json!({"name": "r", "target": "new_hospitalized", "location": "28",
+                    "days": days, "threshold": 1.0, "probability": 0.5}),
+        )
+    };
+    let a = twin_rule(15);
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/days");
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("1..=14"),
+        "{a:?}"
+    );
+    assert_eq!(twin_rule(14).status, 201);
+    // Nor can the horizon shrink beneath the rules that stand: the week-2
+    // rule needs 8 days or more, the 14-day rule 14.
+    let a = c.patch("/v1/twins/spain", &json!({"horizon_days": 7}));
+    assert_problem(&a, 422);
+    assert_eq!(a.body["pointer"], "/horizon_days");
+    let detail = a.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("week 2") && detail.contains("14 days"),
+        "{a:?}"
+    );
+    assert_eq!(
+        c.patch("/v1/twins/spain", &json!({"horizon_days": 21}))
+            .status,
+        200
+    );
     assert_problem(
         &c.post("/v1/twins/spain/scenarios", &json!({"scenarios_toml": ""})),
         409,

@@ -156,13 +156,14 @@ fn a_rewinding_twin_takes_in_a_correction_at_once() {
     // Only the days after the checkpoint were read again: two days of
     // every province's three age groups, day 7 once more as resent, and
     // the correction.
-    let runs = c.get("/v1/runs?twin=rewinds&kind=assimilate&limit=1");
+    // The forecast is published before its run is recorded (provenance
+    // hashes files after): wait for the record.
+    let from_day = first.add_days(5).to_string();
+    let runs = wait_for("the rewound run's record", Duration::from_secs(60), || {
+        let runs = c.get("/v1/runs?twin=rewinds&kind=assimilate&limit=1");
+        (runs.body[0]["result"]["from_day"] == from_day.as_str()).then_some(runs)
+    });
     let result = &runs.body[0]["result"];
-    assert_eq!(
-        result["from_day"],
-        first.add_days(5).to_string(),
-        "{runs:?}"
-    );
     assert_eq!(result["observations"], 3 * 52 * 3 + 1, "{runs:?}");
 
     // The holding twin, reassimilated from the start: the same forecast.

@@ -554,12 +554,40 @@ fn bad_requests(c: &Client) {
         ("from=2019-01-01&to=2020-04-01", "days"),
         ("location=99", "location"),
         ("location=28/nobody", "location"),
+        // A six-digit year, a sign or a tail is a typo, not a date.
+        ("from=100000-01-01", "from"),
+        ("from=%2B2020-03-15", "from"),
+        ("to=2020-03-15Tgarbage", "to"),
+        // After the last origin that can be scored (the day before the
+        // checkpoint), though `to` was not given.
+        ("from=2030-01-01", "from"),
     ] {
         let a = c.get(&format!("/v1/twins/spain/skill?{query}"));
         assert_problem(&a, 422);
         let detail = a.body["detail"].as_str().unwrap();
         assert!(detail.contains(field), "{query}: {detail}");
     }
+    // The forecasts' own filters: an unknown target or location is named,
+    // not answered with an empty forecast.
+    for (path, field) in [
+        ("forecasts/latest?target=nope", "target"),
+        ("forecasts/latest?location=99", "location"),
+        ("forecasts/latest?location=", "location"),
+        ("forecasts?limit=0", "limit"),
+        ("forecasts?issued=2020-03-15Tx", "issued"),
+    ] {
+        let a = c.get(&format!("/v1/twins/spain/{path}"));
+        assert_problem(&a, 422);
+        let detail = a.body["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{path}: {detail}");
+    }
+    // A date spelt without leading zeros is the same date.
+    let padded = c.get("/v1/twins/spain/forecasts?issued=2020-04-01");
+    assert_eq!(padded.body.as_array().unwrap().len(), 1, "{padded:?}");
+    assert_eq!(
+        c.get("/v1/twins/spain/forecasts?issued=2020-4-1").body,
+        padded.body
+    );
     let a = c.get("/v1/twins/nobody/skill");
     assert_problem(&a, 404);
     // A twin with nothing assimilated has nothing scored, and says so.

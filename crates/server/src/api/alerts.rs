@@ -241,9 +241,16 @@ async fn rule_period(
                 )
                 .at("/week"));
             }
+            let horizon = twin_horizon(state, entry).await?;
             match req.days {
-                Some(d) if (1..=366).contains(&d) => Ok((d, None)),
-                Some(_) => Err(Problem::unprocessable("days must be in 1..=366").at("/days")),
+                // Beyond the horizon the rule would quietly read fewer days
+                // than it says.
+                Some(d) if (1..=horizon).contains(&d) => Ok((d, None)),
+                Some(d) => Err(Problem::unprocessable(format!(
+                    "days must be in 1..={horizon}: the twin forecasts {horizon} days, so a rule over {d} \
+                     would read fewer than it says (raise the twin's horizon_days first)"
+                ))
+                .at("/days")),
                 None => Err(Problem::unprocessable(
                     "give `days`, the forecast days the rule sums (or takes the peak of)",
                 )
@@ -270,12 +277,7 @@ async fn rule_period(
                 )
                 .at("/aggregate"));
             }
-            let id = entry.id.clone();
-            let horizon = state
-                .store
-                .read(move |c| store::get_twin(c, &id))
-                .await?
-                .horizon_days;
+            let horizon = twin_horizon(state, entry).await?;
             let most = didymos_twin::epiweeks::most_epiweeks(horizon);
             match req.week {
                 Some(w) if w >= 1 && w <= most => Ok((0, Some(w))),
@@ -290,6 +292,30 @@ async fn rule_period(
             }
         }
     }
+}
+
+/// The days the twin forecasts now.
+async fn twin_horizon(state: &SharedState, entry: &crate::registry::TwinEntry) -> ApiResult<usize> {
+    let id = entry.id.clone();
+    Ok(state
+        .store
+        .read(move |c| store::get_twin(c, &id))
+        .await?
+        .horizon_days)
+}
+
+/// The twin's rules that read further than `horizon` days would reach:
+/// a shorter horizon is refused while they stand.
+pub(super) fn rules_beyond(rules: &[store::RuleRow], horizon: usize) -> Vec<String> {
+    let most = didymos_twin::epiweeks::most_epiweeks(horizon);
+    rules
+        .iter()
+        .filter(|r| r.days > horizon || r.week.is_some_and(|w| w > most))
+        .map(|r| match r.week {
+            Some(w) => format!("rule {} (`{}`, week {w})", r.id, r.name),
+            None => format!("rule {} (`{}`, {} days)", r.id, r.name, r.days),
+        })
+        .collect()
 }
 
 #[utoipa::path(get, path = "/v1/twins/{twin}/alert-rules", tag = "alerts", params(("twin" = String, Path)),

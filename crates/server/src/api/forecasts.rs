@@ -36,6 +36,34 @@ pub struct Forecast {
 fn view(row: ForecastRow, filter: &ForecastFilter) -> ApiResult<Forecast> {
     let mut body: ForecastBody =
         serde_json::from_str(&row.body).map_err(|e| Problem::internal(e.to_string()))?;
+    // A target or location the forecast does not have is a mistake to
+    // name, not an empty answer to give.
+    let known = |what: &str, asked: &Option<String>, have: Vec<&String>| -> ApiResult<()> {
+        let Some(x) = asked.as_ref().filter(|x| !have.contains(x)) else {
+            return Ok(());
+        };
+        let mut have: Vec<&str> = have.into_iter().map(String::as_str).collect();
+        have.sort_unstable();
+        have.dedup();
+        let shown = match have.len() {
+            0..=12 => have.join(", "),
+            n => format!("{}, … ({n} in all)", have[..12].join(", ")),
+        };
+        Err(Problem::unprocessable(format!(
+            "`{what}`: forecast {} has no `{x}`; it has {shown}",
+            row.id
+        )))
+    };
+    known(
+        "target",
+        &filter.target,
+        body.targets.iter().map(|t| &t.target).collect(),
+    )?;
+    known(
+        "location",
+        &filter.location,
+        body.targets.iter().map(|t| &t.location).collect(),
+    )?;
     let wanted = |target: &str, location: &str| {
         filter.target.as_ref().is_none_or(|x| x == target)
             && filter.location.as_ref().is_none_or(|x| x == location)
@@ -55,7 +83,7 @@ fn view(row: ForecastRow, filter: &ForecastFilter) -> ApiResult<Forecast> {
 /// The newest forecast's quantiles.
 #[utoipa::path(get, path = "/v1/twins/{twin}/forecasts/latest", tag = "forecasts",
     params(("twin" = String, Path), ForecastFilter),
-    responses((status = 200, body = Forecast), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    responses((status = 200, body = Forecast), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn latest_forecast(
     caller: Caller,
@@ -79,7 +107,8 @@ pub async fn latest_forecast(
 pub struct ForecastListQuery {
     /// Only forecasts issued on this date (their origin, `YYYY-MM-DD`).
     pub issued: Option<String>,
-    /// At most this many, newest first (default 100).
+    /// At most this many, newest first (default 100; 1 to 10,000, more
+    /// is read as 10,000).
     pub limit: Option<usize>,
 }
 
@@ -103,14 +132,26 @@ pub async fn list_forecasts(
 ) -> ApiResult<Json<Vec<ForecastSummary>>> {
     caller.require_read()?;
     twin_entry(&state, &twin)?;
-    if let Some(d) = &q.issued {
-        d.parse::<didymos_core::Date>()
-            .map_err(|e| Problem::unprocessable(format!("`issued`: {e}")))?;
+    // Matched as the store writes origins, whatever spelling was sent
+    // (`2020-3-20` is 2020-03-20).
+    let issued = q
+        .issued
+        .as_deref()
+        .map(|d| {
+            d.parse::<didymos_core::Date>()
+                .map(|d| d.to_string())
+                .map_err(|e| Problem::unprocessable(format!("`issued`: {e}")))
+        })
+        .transpose()?;
+    if q.limit == Some(0) {
+        return Err(Problem::unprocessable(
+            "`limit`: at least 1 (at most 10,000 are listed)",
+        ));
     }
-    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let limit = q.limit.unwrap_or(100).min(10_000);
     let rows = state
         .store
-        .read(move |c| store::list_forecasts(c, &twin, q.issued.as_deref(), limit))
+        .read(move |c| store::list_forecasts(c, &twin, issued.as_deref(), limit))
         .await?;
     Ok(Json(
         rows.into_iter()
@@ -126,7 +167,7 @@ pub async fn list_forecasts(
 
 #[utoipa::path(get, path = "/v1/twins/{twin}/forecasts/{id}", tag = "forecasts",
     params(("twin" = String, Path), ("id" = i64, Path), ForecastFilter),
-    responses((status = 200, body = Forecast), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    responses((status = 200, body = Forecast), (status = 404, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_forecast(
     caller: Caller,

@@ -100,6 +100,16 @@ pub async fn twin_skill(
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::internal)?;
+    // `from` alone can pass the last origin scored, which only the twin's
+    // checkpoint tells.
+    if let (Some(f), Some(t)) = (&answer.from, &answer.to) {
+        if f > t {
+            return Err(Problem::unprocessable(format!(
+                "`from` ({f}) is after the last origin that can be scored yet ({t}, \
+                 the day before the twin's checkpoint)"
+            )));
+        }
+    }
     // Serialized from the cached answer itself, not a copy of it (a year
     // of origins is thousands of rows).
     Ok(Json(answer.as_ref()).into_response())

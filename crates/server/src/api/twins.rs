@@ -214,6 +214,18 @@ pub async fn update_twin(
     if let Some(entry) = state.registry.get(&twin) {
         check_nowcast(req.nowcast, entry.hosted.kind())?;
     }
+    if let Some(h) = req.horizon_days {
+        let id = twin.clone();
+        let rules = state.store.read(move |c| store::list_rules(c, &id)).await?;
+        let beyond = super::alerts::rules_beyond(&rules, h);
+        if !beyond.is_empty() {
+            return Err(Problem::unprocessable(format!(
+                "horizon_days {h} is too short for {}: delete or change them first",
+                beyond.join(", ")
+            ))
+            .at("/horizon_days"));
+        }
+    }
     let settings = store::TwinSettings {
         late_values: req.late_values.map(|l| l.as_str().to_string()),
         horizon_days: req.horizon_days,
