@@ -159,6 +159,16 @@ fn execute(job: Job, out: &Path, quiet: bool) -> Result<Vec<(&'static str, PathB
     if job.members == 0 {
         return Err(Error::Other("members must be at least 1".into()));
     }
+    if job.members > 1 && job.priors.is_empty() {
+        // The model run here is deterministic: without priors every member
+        // is the same run, and the quantiles would claim a certainty that
+        // nothing was asked to vary.
+        report_warnings(&[format!(
+            "no [priors] to draw from: all {} members are the same run, so every quantile is the \
+             same value; give the spec a [priors] section (data/spain/twin-2020.toml has one)",
+            job.members
+        )]);
+    }
     let mut ens = if job.members == 1 {
         Ensemble::with_params(&model, vec![model.parameters().values()], job.seed)?
     } else {
