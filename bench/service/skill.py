@@ -11,8 +11,10 @@ one (SKILL_CATCH_UP and SKILL_LAST move those dates). Then it times the
 skill request for about eight weeks of origins
 (three slightly different questions, each scored afresh), the same
 question again (answered from the cache), and once for every origin from
-the first day fed alone, and prints what the weekly ensemble, the twin's own weekly
-forecasts in it and the twin's daily forecasts scored. Standard library
+the first day fed alone, and prints what the weekly ensemble, each part
+of it alone (the twin's own weekly forecasts, the trend, the lead: cases
+are fed too, as the spec's leading series) and the twin's daily forecasts
+scored. Standard library
 only.
 """
 
@@ -41,9 +43,12 @@ def records_by_day():
         for r in csv.DictReader(f):
             date = datetime.date.fromisoformat(r["date"])
             if FIRST <= date <= LAST:
-                out.setdefault(date, []).append(
-                    {"stream": "hosp", "time": r["date"], "location": r["province_ine"],
-                     "stratum": r["age_group"], "value": int(r["new_hospitalized"])})
+                # Cases too: the spec's leading series for admissions, so
+                # that the lead companion is forecast and scored.
+                for stream, column in [("hosp", "new_hospitalized"), ("cases", "new_cases")]:
+                    out.setdefault(date, []).append(
+                        {"stream": stream, "time": r["date"], "location": r["province_ine"],
+                         "stratum": r["age_group"], "value": int(r[column])})
     return out
 
 
@@ -58,6 +63,9 @@ def main():
     days = records_by_day()
     with served(BIN, "didymos-skill-") as api:
         add_spain_twin(api, "spain")
+        api.post_ok("/v1/twins/spain/streams",
+                    {"name": "cases", "unit": "persons/day", "observable": "new_cases",
+                     "cadence": "1d", "value_type": "count"}, 201)
         t0 = time.time()
         for day in sorted(d for d in days if d <= CATCH_UP):
             api.post_ok("/v1/twins/spain/observations", {"observations": days[day]})
@@ -92,9 +100,10 @@ def main():
         first = CATCH_UP + datetime.timedelta(1)
         t, body = timed(api, f"/v1/twins/spain/skill?from={first}&to={LAST}")
         print(f"every origin from {first} ({len(body['origins'])} with a complete day): {t:.2f} s")
-        for name, rows in [("ensemble", body["weekly_ensemble"]), ("twin alone", body["weekly_twin"])]:
+        for name, rows in [("ensemble", body["weekly_ensemble"]), ("twin alone", body["weekly_twin"]),
+                           ("trend alone", body["weekly_trend"]), ("lead alone", body["weekly_lead"])]:
             for row in rows:
-                print(f"  weekly {name:10}, {row['scope']:9} week {row['weeks_ahead']}: n {row['n']:5}  "
+                print(f"  weekly {name:11}, {row['scope']:9} week {row['weeks_ahead']}: n {row['n']:5}  "
                       f"relative WIS {row['relative_wis']:.3f}  cov50 {row['coverage_50']:.2f}  "
                       f"cov90 {row['coverage_90']:.2f}  above median {above_median(row):.2f}  "
                       f"bias {row['bias']:+.2f}")
