@@ -37,6 +37,34 @@ phi = 0.2
 delta = 0.5
 "#;
 
+/// The bundled 2020 scenarios end on 2020-11-30; without a checkpoint
+/// they branch at the end of the data, 2020-12-31: an error naming both
+/// dates and the ways to branch earlier, before any filtering.
+#[test]
+fn a_horizon_before_the_end_of_the_data_is_an_error_with_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::didymos(&[
+        "scenario",
+        "data/spain/twin-2020.toml",
+        "--scenarios",
+        "data/spain/scenarios-2020.toml",
+        "--members",
+        "20",
+        "--out",
+        s(&dir.path().join("sc")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    for needle in [
+        "data/spain/scenarios-2020.toml, line 12",
+        "the scenario horizon 2020-11-30 is before the branch day 2020-12-31",
+        "the end of the data in",
+        "--from-checkpoint",
+    ] {
+        assert!(err.contains(needle), "`{needle}` missing from: {err}");
+    }
+}
+
 fn differences(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).unwrap();
     r.records().map(Result::unwrap).collect()
@@ -80,6 +108,32 @@ fn scenarios_from_a_checkpoint_compare_rerun_and_report() {
         stdout.contains("3 scenarios branched on 2020-04-15"),
         "{stdout}"
     );
+    // A horizon on or before the checkpoint's day: an error with the dates
+    // (it was a capacity-overflow panic in the fan chart's forecast).
+    for (horizon, rel) in [("2020-04-01", "is before"), ("2020-04-15", "is")] {
+        let early = dir.path().join("early.toml");
+        let text = format!("[scenarios]\nhorizon = \"{horizon}\"\n[[scenario]]\nname = \"a\"\n");
+        std::fs::write(&early, text).unwrap();
+        let out = common::didymos(&[
+            "scenario",
+            "data/spain/twin-2020.toml",
+            "--scenarios",
+            s(&early),
+            "--from-checkpoint",
+            s(&ck),
+            "--out",
+            s(&dir.path().join("early")),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        for needle in [
+            "early.toml, line 2".to_string(),
+            format!("the scenario horizon {horizon} {rel} the branch day 2020-04-15"),
+            "the day the checkpoint".into(),
+        ] {
+            assert!(err.contains(&needle), "`{needle}` missing from: {err}");
+        }
+    }
 
     let rows = differences(&sc.join("scenario_differences.csv"));
     let h = csv::Reader::from_path(sc.join("scenario_differences.csv"))

@@ -123,6 +123,15 @@ pub fn forecast_with<M: Model>(
     seed: u64,
 ) -> Result<Vec<StreamForecast>> {
     let origin = ens.day();
+    // A horizon computed as `last day − origin` with the last day before
+    // the origin wraps to near 2⁶⁴: refuse it here rather than let the
+    // allocation below abort the process.
+    if origin.checked_add(horizon).is_none() {
+        return Err(Error::Other(format!(
+            "cannot forecast {horizon} days from day {origin}: the horizon ends before the \
+             origin (a negative number of days)"
+        )));
+    }
     // Factors estimated from the data stop at the origin, whatever later
     // days `data` holds (a backtest's set holds the whole record).
     let data = &*data.as_of(origin);

@@ -307,3 +307,27 @@ fn pf_backtest_sees_each_value_as_issued_by_each_origin() {
 fn eakf_backtest_sees_each_value_as_issued_by_each_origin() {
     check_as_issued(make_eakf, "eakf");
 }
+
+/// A horizon computed as `last day − origin` with the last day before the
+/// origin wraps round to near 2⁶⁴ days: the forecast refuses it instead of
+/// aborting on the allocation (`didymos scenario` once did).
+#[test]
+fn a_horizon_ending_before_the_origin_is_an_error() {
+    let model = model_for("pf");
+    let (truth, stream) = setup(&model, false);
+    let data = observed(&model, &stream, &truth, 14);
+    let mut f = make_pf(&model, &data);
+    f.advance_to(14).expect("filter");
+    let horizon = 10usize.wrapping_sub(14);
+    let Err(e) = forecast(
+        f.ensemble(),
+        f.history(),
+        &f.log_weights(),
+        &data,
+        horizon,
+        FORECAST_SEED,
+    ) else {
+        panic!("a horizon ending before the origin was accepted");
+    };
+    assert!(e.to_string().contains("before the origin"), "{e}");
+}

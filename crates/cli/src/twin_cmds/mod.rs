@@ -8,6 +8,7 @@ mod backtest_calibration;
 mod calibrate;
 mod forecast;
 mod scenario;
+mod scenario_horizon;
 
 pub use assimilate::{assimilate, AssimilateArgs};
 pub(crate) use backtest::shown_bias;

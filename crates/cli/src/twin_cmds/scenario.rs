@@ -14,11 +14,9 @@ use didymos_scenario::{
     difference, exceedance, summarise, Options, Outcome, Posterior, QuantileSet,
 };
 
+use super::scenario_horizon::{horizon_day, Branch};
 use super::*;
 use crate::scenario_bundle::{Bundle, BundleMeta, FanSeries};
-
-/// Forecast length when the scenarios file gives no horizon.
-const DEFAULT_HORIZON_DAYS: usize = 42;
 
 #[derive(clap::Args)]
 pub struct ScenarioArgs {
@@ -99,22 +97,10 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
     let file = load_scenarios(&args.scenarios, model)?;
     let seed = args.seed.unwrap_or(source.spec().seed);
 
-    let horizon_of = |branch: usize| -> Result<usize> {
-        match file.horizon {
-            Some(d) => cal.day_in_range(d).ok_or_else(|| {
-                Error::Other(format!(
-                    "{}: horizon {d} is outside the twin's range {}..{}",
-                    args.scenarios.display(),
-                    cal.start,
-                    cal.end
-                ))
-            }),
-            None => Ok((branch + DEFAULT_HORIZON_DAYS).min(cal.n_days())),
-        }
-    };
+    let horizon_of = |branch: usize, why: &Branch| horizon_day(args, &file, &cal, branch, why);
     let branched = posterior(args, &source, &file, &mut prov, seed, &horizon_of)?;
     let (post, how, cutoff) = (branched.post, branched.how, branched.cutoff);
-    let horizon_day = horizon_of(post.day)?;
+    let horizon_day = horizon_of(post.day, &branched.why)?;
     file.check_window(post.day, horizon_day)?;
 
     let base = model.with_containments_until(post.day)?;
@@ -170,6 +156,7 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
 struct Branched {
     post: Posterior,
     how: String,
+    why: Branch,
     cutoff: Option<Date>,
     fan: Vec<FanSeries>,
 }
@@ -180,7 +167,7 @@ fn posterior(
     file: &ScenarioFile,
     prov: &mut didymos_prov::Recorder,
     seed: u64,
-    horizon_of: &dyn Fn(usize) -> Result<usize>,
+    horizon_of: &dyn Fn(usize, &Branch) -> Result<usize>,
 ) -> Result<Branched> {
     let model = source.model();
     let cal = *model.calendar();
@@ -212,27 +199,22 @@ fn posterior(
                 cal.date_of(saved.day)
             )));
         }
+        let why = Branch::of(file, Branch::Checkpoint(ck.clone()));
+        let horizon = horizon_of(day, &why)?;
         let cutoff: Option<Date> = saved.meta["data_cutoff"]
             .as_str()
             .and_then(|s| s.parse().ok());
         let fan = match source {
             Source::Assimilated(twin) => {
                 let data = twin.streams(cutoff)?;
-                fan_chart_series(
-                    twin,
-                    &ens,
-                    &hist,
-                    &saved.log_w,
-                    &data,
-                    horizon_of(day)?,
-                    seed,
-                )?
+                fan_chart_series(twin, &ens, &hist, &saved.log_w, &data, horizon, seed)?
             }
             Source::Prior(_) => Vec::new(),
         };
         return Ok(Branched {
             post: Posterior::from_ensemble(&ens, saved.log_w.clone()),
             how: format!("checkpoint {}", ck.display()),
+            why,
             cutoff,
             fan,
         });
@@ -241,6 +223,10 @@ fn posterior(
         Source::Assimilated(twin) => {
             let last = twin.last_data_date()?;
             let day = branch_day(Some(twin.day_of(last, "last data date")?))?;
+            let why = Branch::of(file, Branch::EndOfData(twin.observations.clone()));
+            // Before the filter runs: it takes a while, and the answer
+            // would be thrown away.
+            let horizon = horizon_of(day, &why)?;
             let cutoff = cal.date_of(day);
             let data = twin.streams(Some(cutoff))?;
             let members = twin.assim.members;
@@ -253,12 +239,13 @@ fn posterior(
                 filter.history(),
                 &log_w,
                 &data,
-                horizon_of(day)?,
+                horizon,
                 seed,
             )?;
             Ok(Branched {
                 post: Posterior::from_ensemble(filter.ensemble(), log_w),
                 how: format!("{} filter on data up to {cutoff}", filter.kind()),
+                why,
                 cutoff: Some(cutoff),
                 fan,
             })
@@ -266,6 +253,7 @@ fn posterior(
         Source::Prior(p) => {
             let (spec, model) = (&p.0, &p.1);
             let day = branch_day(None)?;
+            horizon_of(day, &Branch::File)?;
             let mut ens = Ensemble::from_priors(model, spec.members, seed)?;
             let opts = didymos_core::RunOptions {
                 batch_size: None,
@@ -276,6 +264,7 @@ fn posterior(
             Ok(Branched {
                 post: Posterior::from_ensemble(&ens, w),
                 how: "prior ensemble, no data".into(),
+                why: Branch::File,
                 cutoff: None,
                 fan: Vec::new(),
             })
@@ -387,7 +376,12 @@ fn fan_chart_series(
 ) -> Result<Vec<FanSeries>> {
     let origin = ens.day();
     let frozen = twin.model.with_containments_until(origin)?;
-    let fc = forecast_with(&frozen, ens, hist, log_w, data, horizon_day - origin, seed)?;
+    let days = horizon_day.checked_sub(origin).ok_or_else(|| {
+        Error::Other(format!(
+            "the scenario horizon (day {horizon_day}) is before the branch (day {origin})"
+        ))
+    })?;
+    let fc = forecast_with(&frozen, ens, hist, log_w, data, days, seed)?;
     let cal = twin.calendar();
     let units = &twin.model.layout().units;
     let first = origin.saturating_sub(FAN_HISTORY_DAYS).max(1);

@@ -44,6 +44,9 @@ pub struct ScenarioFile {
     pub calendar: Calendar,
     pub branch: Option<Date>,
     pub horizon: Option<Date>,
+    /// Where `horizon` is set, for errors found once the branch day is
+    /// known (the engine's, after assimilating).
+    pub horizon_at: Option<Located>,
     /// Index of the baseline in `scenarios`.
     pub baseline: usize,
     pub scenarios: Vec<ScenarioDef>,
@@ -103,6 +106,7 @@ pub fn load_scenarios(path: &Path, model: &MmcaModel) -> Result<ScenarioFile> {
     let ctx = read::Ctx { model, calendar };
 
     let (mut branch, mut horizon, mut baseline_name) = (None, None, None);
+    let mut horizon_at = None;
     if let Some(sec) = root.opt_section("scenarios")? {
         sec.check_keys(&["branch", "horizon", "baseline"])?;
         if let Some(f) = sec.get("branch") {
@@ -116,6 +120,7 @@ pub fn load_scenarios(path: &Path, model: &MmcaModel) -> Result<ScenarioFile> {
                 }
             }
             horizon = Some(f.date()?);
+            horizon_at = Some(f.at());
         }
         if let Some(f) = sec.get("baseline") {
             baseline_name = Some((f.str()?.to_string(), f));
@@ -172,6 +177,7 @@ pub fn load_scenarios(path: &Path, model: &MmcaModel) -> Result<ScenarioFile> {
         calendar,
         branch: branch.map(|b| b.1),
         horizon,
+        horizon_at,
         baseline,
         scenarios,
         capacity,
