@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use didymos_core::{Error, Located, Result};
+use didymos_core::{Date, Error, Located, Result};
 use didymos_simulate::replay::{replay, Pacing, ReplayOptions, Target};
-use didymos_simulate::{simulate, Format, SimulateOptions};
+use didymos_simulate::{simulate, Format, Record, SimulateOptions};
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {
@@ -68,18 +68,18 @@ pub struct ReplayArgs {
     /// with revisions sent issue by issue, with `issued`).
     #[arg(long)]
     spec: Option<PathBuf>,
-    /// With --spec: send only this column, as a stream of its name or of
-    /// NAME, e.g. `--stream new_hospitalized=hosp` (default: every column
-    /// the spec reads, each under its own name). Repeatable.
-    #[arg(long = "stream", value_name = "COLUMN[=NAME]", requires = "spec")]
+    /// Send only this stream (with --spec: this column), under its own
+    /// name or as NAME, e.g. `--stream new_hospitalized=hosp` (default:
+    /// every stream in FILE, every column the spec reads). Repeatable.
+    #[arg(long = "stream", value_name = "STREAM[=NAME]")]
     streams: Vec<String>,
-    /// With --spec: only records that became available (issue date, else
-    /// date) on or after this date.
-    #[arg(long, requires = "spec")]
+    /// Only records that became available on or after this date (UTC):
+    /// their `issued`, else their `time` (with --spec: issue date, else
+    /// date).
+    #[arg(long)]
     from: Option<didymos_core::Date>,
-    /// With --spec: only records that became available on or before this
-    /// date.
-    #[arg(long, requires = "spec")]
+    /// Only records that became available on or before this date (UTC).
+    #[arg(long)]
     until: Option<didymos_core::Date>,
     /// stdout, http://127.0.0.1:PORT/v1/twins/NAME or mqtt://127.0.0.1:PORT/TOPIC.
     #[arg(long)]
@@ -138,10 +138,27 @@ pub fn replay_cmd(args: &ReplayArgs) -> Result<()> {
     };
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
+    let window = (args.from, args.until);
+    if let (Some(from), Some(until)) = window {
+        if from > until {
+            return Err(Error::input(
+                Located::default().field("--from"),
+                format!("{from} is after --until {until}: no record can fall in that range"),
+            ));
+        }
+    }
+    let everything = args.streams.is_empty() && window == (None, None);
     let report = match (&args.file, &args.spec) {
-        (Some(file), _) => replay(file, &opts, &mut lock)?,
+        (Some(file), _) if everything => replay(file, &opts, &mut lock)?,
+        (Some(file), _) => {
+            let (records, times) = didymos_simulate::replay::load_ordered(file, opts.sort)?;
+            let (records, times) = select(file, records, times, &args.streams, window)?;
+            // The selection's own key: another day's records from the same
+            // file are not repeats of these.
+            let key = didymos_simulate::replay::records_key(&records);
+            didymos_simulate::replay::replay_records(&records, &times, &key, &opts, &mut lock)?
+        }
         (None, Some(spec)) => {
-            let window = (args.from, args.until);
             let records = crate::replay_spec::records_of_spec(spec, &args.streams, window)?;
             let times = records
                 .iter()
@@ -167,4 +184,58 @@ pub fn replay_cmd(args: &ReplayArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The records of `file` (available at `times`, seconds) that `--stream`
+/// names (renamed as asked) and that became available within `window`
+/// (whole UTC days, either end open), in their order.
+fn select(
+    file: &std::path::Path,
+    records: Vec<Record>,
+    times: Vec<f64>,
+    streams: &[String],
+    (from, until): (Option<Date>, Option<Date>),
+) -> Result<(Vec<Record>, Vec<f64>)> {
+    const DAY: f64 = 86_400.0;
+    let start = from.map_or(f64::NEG_INFINITY, |d| f64::from(d.days_since_epoch()) * DAY);
+    let end = until.map_or(f64::INFINITY, |d| f64::from(d.days_since_epoch() + 1) * DAY);
+    let mut renames: Vec<(&str, &str)> = Vec::new();
+    for r in streams {
+        let (stream, name) = r.split_once('=').unwrap_or((r, r));
+        if stream.is_empty() || name.is_empty() {
+            return Err(Error::input(
+                Located::default().field("--stream"),
+                format!("`{r}`: expected STREAM or STREAM=NAME"),
+            ));
+        }
+        if !records.iter().any(|x| x.stream == stream) {
+            let mut found: Vec<&str> = records.iter().map(|x| x.stream.as_str()).collect();
+            found.sort_unstable();
+            found.dedup();
+            return Err(Error::input(
+                Located::default().field("--stream"),
+                format!(
+                    "no record of {} is of stream `{stream}`; its streams are {}",
+                    file.display(),
+                    found.join(", ")
+                ),
+            ));
+        }
+        renames.push((stream, name));
+    }
+    let mut out = (Vec::new(), Vec::new());
+    for (mut r, t) in records.into_iter().zip(times) {
+        if t < start || t >= end {
+            continue;
+        }
+        if !renames.is_empty() {
+            let Some(&(_, name)) = renames.iter().find(|(s, _)| *s == r.stream) else {
+                continue;
+            };
+            r.stream = name.to_string();
+        }
+        out.0.push(r);
+        out.1.push(t);
+    }
+    Ok(out)
 }

@@ -169,3 +169,70 @@ fn a_specs_record_is_replayed_column_by_column_and_issue_by_issue() {
     let (ok, _, err) = replay(&[s(&spain.join(OBS)), "--spec", s(&spec)]);
     assert!(!ok && err.contains("cannot be used with"), "{err}");
 }
+
+/// `--from`, `--until` and `--stream` select from an observation FILE too
+/// (they were once ignored there: every record was sent), by the day each
+/// record became available (`issued`, else `time`, in UTC); an inverted
+/// range is an error, not an empty replay.
+#[test]
+fn a_files_records_are_selected_by_day_and_stream_and_an_inverted_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("obs.csv");
+    std::fs::write(
+        &file,
+        "stream,time,location,value,issued\n\
+         cases,2020-02-08,01,1,\n\
+         hosp,2020-02-09,01,2,\n\
+         cases,2020-02-10,01,3,\n\
+         cases,2020-02-09,01,4,2020-02-11\n\
+         hosp,2020-02-11T23:30:00Z,01,5,\n\
+         cases,2020-02-12,01,6,\n",
+    )
+    .unwrap();
+    let values = |args: &[&str]| {
+        let mut all = vec![s(&file)];
+        all.extend_from_slice(args);
+        let (ok, records, err) = replay(&all);
+        assert!(ok, "{args:?}: {err}");
+        let got: Vec<(String, f64)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r["stream"].as_str().unwrap().to_string(),
+                    r["value"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        (got, err)
+    };
+    let v = |pairs: &[(&str, f64)]| -> Vec<(String, f64)> {
+        pairs.iter().map(|(s, x)| (s.to_string(), *x)).collect()
+    };
+    let (all, _) = values(&[]);
+    assert_eq!(all.len(), 6);
+    let (until, err) = values(&["--until", "2020-02-10"]);
+    assert_eq!(until, v(&[("cases", 1.0), ("hosp", 2.0), ("cases", 3.0)]));
+    assert!(err.contains("replayed 3 of 3"), "{err}");
+    // The revision issued on the 11th and the record late on the 11th (UTC).
+    let (day, _) = values(&["--from", "2020-02-11", "--until", "2020-02-11"]);
+    assert_eq!(day, v(&[("cases", 4.0), ("hosp", 5.0)]));
+    let (hosp, _) = values(&["--stream", "hosp=admissions", "--from", "2020-02-10"]);
+    assert_eq!(hosp, v(&[("admissions", 5.0)]));
+    let (ok, _, err) = replay(&[s(&file), "--stream", "deaths"]);
+    assert!(
+        !ok && err.contains("--stream") && err.contains("`deaths`") && err.contains("cases, hosp"),
+        "{err}"
+    );
+    let spec = common::repo().join("data/spain/twin-2020.toml");
+    for source in [vec![s(&file)], vec!["--spec", s(&spec)]] {
+        let mut args = source.clone();
+        args.extend(["--from", "2020-12-01", "--until", "2020-11-01"]);
+        let (ok, records, err) = replay(&args);
+        assert!(
+            !ok && records.is_empty()
+                && err.contains("--from")
+                && err.contains("2020-12-01 is after --until 2020-11-01"),
+            "{args:?}: {err}"
+        );
+    }
+}
