@@ -560,7 +560,8 @@ print(len(got))
 
 /// Origins near the end of the record: horizons whose target weeks end
 /// after the last data date have nothing to score, and say so instead of
-/// printing scores of nothing (−0.0 and NaN).
+/// printing scores of nothing (−0.0 and NaN); origins with nothing at all
+/// to score are refused up front, with the range that can be.
 #[test]
 fn horizons_past_the_record_are_reported_as_empty() {
     let (dir, spain) = spain_inputs_with_observations();
@@ -604,11 +605,49 @@ fn horizons_past_the_record_are_reported_as_empty() {
         .lines()
         .skip(1)
         .all(|l| l.split(',').nth(3) == Some("1")));
-    // From 06-24 not even the first week is whole.
-    let stdout = backtest("2020-06-24");
+    // From 06-24 not even the first week is whole: refused before the
+    // filter runs, with the last origin that can be scored.
+    let refused = |from: &str, to: &str, horizon: &str| {
+        let run = Command::new(env!("CARGO_BIN_EXE_didymos"))
+            .args([
+                "backtest",
+                spec.to_str().unwrap(),
+                "--from",
+                from,
+                "--to",
+                to,
+            ])
+            .args(["--horizon", horizon, "--members", "10"])
+            .args(["--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!run.status.success());
+        String::from_utf8_lossy(&run.stderr).to_string()
+    };
+    let err = refused("2020-06-24", "2020-06-30", "14");
     assert!(
-        stdout.contains("nothing scored") && stdout.contains("2020-06-30"),
-        "{stdout}"
+        err.contains("no origin from --from 2020-06-24 to --to 2020-06-30 can be scored")
+            && err.contains("the latest origin that can be scored is 2020-06-23"),
+        "{err}"
+    );
+    // The persistence baseline, beside which everything is scored, needs
+    // the two whole weeks up to the origin: the twin starts on 02-09.
+    let err = refused("2020-02-16", "2020-02-16", "14");
+    assert!(
+        err.contains("two whole weeks of data up to it")
+            && err.contains("the earliest origin that can be scored is 2020-02-22"),
+        "{err}"
+    );
+    // Each condition on the options is named on its own.
+    let err = refused("2020-05-01", "2020-05-01", "5");
+    assert!(
+        err.contains("--horizon 5") && err.contains("at least 7"),
+        "{err}"
+    );
+    let err = refused("2020-05-08", "2020-05-01", "14");
+    assert!(
+        err.contains("--from 2020-05-08 is after --to 2020-05-01"),
+        "{err}"
     );
 
     let run = Command::new(env!("CARGO_BIN_EXE_didymos"))

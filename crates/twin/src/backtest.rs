@@ -231,6 +231,22 @@ pub fn backtest_as_issued<M: Model>(
     Ok(Backtest { scores, forecasts })
 }
 
+/// Whether a backtest can score anything from `origin` in `data`: some
+/// stream has, at some location or in total, the two whole weeks up to the
+/// origin that the persistence baseline needs (every forecaster is scored
+/// only beside it) and the whole week after it, the first target. Lets a
+/// caller refuse origins before running the filter over them.
+pub fn can_score(data: &StreamSet, origin: usize) -> bool {
+    origin >= 14
+        && data.streams().iter().any(|s| {
+            (0..=s.aggregation.len()).any(|l| {
+                observed_sum(s, l, origin - 13, origin - 7).is_some()
+                    && observed_sum(s, l, origin - 6, origin).is_some()
+                    && observed_sum(s, l, origin + 1, origin + 7).is_some()
+            })
+        })
+}
+
 /// The forecast from `filter`'s posterior, with `model` when given (else
 /// the filter's own), reading `data` for what was observed.
 fn forecast_from<M: Model>(

@@ -3,7 +3,8 @@
 
 use didymos_store::Column;
 use didymos_twin::backtest::{
-    backtest_as_issued, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD, MODEL, TREND,
+    backtest_as_issued, can_score, summarise_forecaster, HorizonSummary, Score, ENSEMBLE, LEAD,
+    MODEL, TREND,
 };
 
 use super::backtest_calibration::{calibration_columns, calibration_rows};
@@ -88,11 +89,25 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         )));
     }
     let weeks = args.horizon / 7;
-    if weeks == 0 || last < first {
-        return Err(Error::Other("need --horizon ≥ 7 and --from ≤ --to".into()));
+    if weeks == 0 {
+        return Err(Error::Other(format!(
+            "--horizon {}: scores are for whole weeks, so the horizon must be at least 7 days",
+            args.horizon
+        )));
+    }
+    if last < first {
+        return Err(Error::Other(format!(
+            "--from {} is after --to {}",
+            args.from, args.to
+        )));
     }
     let origins: Vec<usize> = (first..=last).step_by(every).collect();
     let data = twin.streams(None)?;
+    // Before the filter runs (minutes on a long record): an origin
+    // without the weeks around it that scoring needs would be wasted.
+    if !origins.iter().any(|&o| can_score(&data, o)) {
+        return Err(nothing_to_score(args, &twin, &data));
+    }
     let opts = BacktestOptions {
         origins,
         weeks,
@@ -152,9 +167,8 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
     }
     if streams.is_empty() {
         outln!(
-            "nothing scored: no origin has a whole target week (days 1-7 after it, and each \
-             7 after) with data up to {}; move --to earlier",
-            cal.date_of(cal.n_days())
+            "nothing scored: no origin had, as issued then, the two whole weeks of data up \
+             to it that the persistence baseline needs, with a whole week of data after it"
         );
     }
     let rows = summary_rows(&bt.scores, &streams, weeks);
@@ -193,6 +207,36 @@ pub fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         calibration.display()
     );
     crate::prov_cmd::finish(prov, &args.out, false)
+}
+
+/// The error for origins none of which can be scored, with the range of
+/// origins that can.
+fn nothing_to_score(args: &BacktestArgs, twin: &LoadedTwin, data: &StreamSet) -> Error {
+    let cal = twin.calendar();
+    let usable: Vec<usize> = (1..=cal.n_days()).filter(|&o| can_score(data, o)).collect();
+    let why = "an origin is scored beside the persistence baseline, which needs the two whole \
+               weeks of data up to it, and against a whole week of data after it";
+    let obs = twin.observations.display();
+    let (Some(&first), Some(&last)) = (usable.first(), usable.last()) else {
+        return Error::Other(format!(
+            "no origin can be scored: {why}, and no day of {obs} has both"
+        ));
+    };
+    let (first, last) = (cal.date_of(first), cal.date_of(last));
+    let hint = if args.to < first {
+        format!("the earliest origin that can be scored is {first}")
+    } else if args.from > last {
+        format!("the latest origin that can be scored is {last}")
+    } else {
+        format!(
+            "origins from {first} to {last} can be, but each of those asked for falls next to \
+             a gap in the data"
+        )
+    };
+    Error::Other(format!(
+        "no origin from --from {} to --to {} can be scored: {why} (in {obs}); {hint}",
+        args.from, args.to
+    ))
 }
 
 /// One horizon's summary of one forecaster over one stream's locations or
