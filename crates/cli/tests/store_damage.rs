@@ -157,6 +157,13 @@ fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
     std::fs::write(&db, "observations,of,some,kind\n".repeat(200)).unwrap();
     let err = refused(&data, port);
     assert!(err.contains("file is not a database"), "{err}");
+    // ...nor would a spec given by mistake be: no advice to copy a backup
+    // over it.
+    let (ok, text) = store(&["check", "data/spain/twin.toml"]);
+    assert!(
+        !ok && text.contains("is not a Didymos store") && !text.contains("backup"),
+        "{text}"
+    );
 
     // Lost: an empty file beside the runs of an earlier store.
     remove_store(&db);

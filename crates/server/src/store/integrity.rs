@@ -107,6 +107,16 @@ pub fn probe(path: &Path) -> StoreResult<Found> {
                 path.display()
             )))
         }
+        // SQLite calls a file that never was a database damaged too
+        // ("file is not a database"); the recovery advice would then have
+        // the user copy a backup over, say, a spec given by mistake.
+        Ok(m) if m.len() > 0 && !has_sqlite_header(path)? => {
+            return Err(StoreError::Sqlite(format!(
+                "{} is not a Didymos store: it is not an SQLite database (file is not a \
+                 database: it does not begin with \"SQLite format 3\"); check the path",
+                path.display()
+            )))
+        }
         Ok(_) => {}
     }
     let conn = open_existing(path)?;
@@ -129,6 +139,16 @@ pub fn probe(path: &Path) -> StoreResult<Found> {
         ))),
         _ => Ok(Found::Store),
     }
+}
+
+/// Whether `path` begins with the 16 bytes every SQLite database does.
+fn has_sqlite_header(path: &Path) -> StoreResult<bool> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .map_err(|e| StoreError::Sqlite(format!("cannot read {}: {e}", path.display())))?;
+    Ok(head == b"SQLite format 3\0")
 }
 
 /// Opens an existing store read-write (WAL recovery may need to write the
@@ -505,8 +525,12 @@ mod tests {
             b"these are not the pages you are looking for\n".repeat(50),
         )
         .unwrap();
-        let e = probe(&path).unwrap_err();
-        assert!(matches!(e, StoreError::Damaged { .. }), "{e:?}");
+        let e = probe(&path).unwrap_err().to_string();
+        assert!(e.contains("is not a Didymos store"), "{e}");
+        assert!(
+            !e.contains("backup"),
+            "no recovery advice for what never was a store: {e}"
+        );
         std::fs::remove_file(&path).unwrap();
         Connection::open(&path)
             .unwrap()
