@@ -70,6 +70,18 @@ fn simulate_writes_outputs_with_provenance_and_reruns_bit_identical() {
             "no {kind} event:\n{events}"
         );
     }
+    // A detector is scored against these: every outlier changed its value
+    // (a 0 times 5 used to be written as an outlier that did nothing).
+    let outliers: Vec<&str> = events
+        .lines()
+        .filter(|l| l.starts_with("outlier,"))
+        .collect();
+    assert!(outliers.len() > 5, "{events}");
+    for l in outliers {
+        let detail = l.rsplit(',').next().unwrap_or_default();
+        let (before, after) = detail.split_once(" -> ").expect("`a -> b`");
+        assert_ne!(before, after, "an outlier that changed nothing: {l}");
+    }
     let prov = std::fs::read_to_string(out.join("prov.json")).unwrap();
     assert!(prov.contains("observations.parquet") && prov.contains("twin.toml"));
     let rerun = ok(&[

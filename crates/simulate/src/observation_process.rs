@@ -7,7 +7,9 @@
 //!    factor (mean 1 over a week) moves reports between weekdays;
 //! 2. count ~ Poisson or negative binomial (overdispersion) around it;
 //! 3. with `outlier_rate`, the count is multiplied or divided (even odds)
-//!    by `outlier_scale`;
+//!    by `outlier_scale`, and always changed: a 0 becomes a spike of
+//!    `outlier_scale` times the expected count (at least 1), and a count
+//!    that rounding would leave as it was moves by 1;
 //! 4. with `missing_rate`, nothing is published for that day;
 //! 5. during an outage (planned or random) nothing is published; with a
 //!    dump, the missed days are all published the day after the outage
@@ -163,12 +165,7 @@ pub fn generate_stream(s: &StreamConfig, si: usize, truth: &Truth, seed: u64, ou
                 let (u_outlier, up): (f64, bool) = (rng_outlier.gen(), rng_outlier.gen());
                 if u_outlier < s.outlier_rate {
                     let clean = y;
-                    y = if up {
-                        y * s.outlier_scale
-                    } else {
-                        y / s.outlier_scale
-                    }
-                    .round();
+                    y = outlier(y, expected, s.outlier_scale, up);
                     out.events.push(Event {
                         kind: "outlier",
                         stream: s.name.clone(),
@@ -202,6 +199,45 @@ pub fn generate_stream(s: &StreamConfig, si: usize, truth: &Truth, seed: u64, ou
                 } else {
                     out.records.push(record(r, y, None));
                 }
+            }
+        }
+    }
+}
+
+/// The count `y` made an outlier: multiplied (`up`) or divided by `scale`,
+/// rounded. An event scored as injected must be visible in the data, so a
+/// 0 (which neither changes) becomes a spike of the series' typical size
+/// there, `scale` × the expected count, and a count that rounding leaves
+/// as it was (a scale near 1) moves by 1 in the drawn direction. No extra
+/// draw: every other effect's numbers stay as they were for a seed.
+fn outlier(y: f64, expected: f64, scale: f64, up: bool) -> f64 {
+    if y == 0.0 {
+        return (scale * expected).round().max(1.0);
+    }
+    let z = if up { y * scale } else { y / scale }.round();
+    match (z == y, up) {
+        (false, _) => z,
+        (true, true) => y + 1.0,
+        (true, false) => y - 1.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outlier;
+
+    #[test]
+    fn an_outlier_always_changes_the_count() {
+        assert_eq!(outlier(10.0, 9.0, 5.0, true), 50.0);
+        assert_eq!(outlier(10.0, 9.0, 5.0, false), 2.0);
+        assert_eq!(outlier(0.0, 3.2, 5.0, false), 16.0);
+        assert_eq!(outlier(0.0, 0.01, 5.0, true), 1.0);
+        assert_eq!(outlier(2.0, 2.0, 1.0, true), 3.0);
+        assert_eq!(outlier(2.0, 2.0, 1.2, false), 1.0);
+        for y in 0..50 {
+            for up in [true, false] {
+                let y = f64::from(y);
+                assert_ne!(outlier(y, 1.0, 1.0, up), y);
             }
         }
     }
