@@ -186,6 +186,17 @@ pub fn forecast(
                 ck.display()
             ))
         })?;
+    // (An unreadable spec is left to the loader's error.)
+    let epidemic = didymos_core::fs::read_text(&spec, didymos_core::fs::SPEC_MAX_BYTES)
+        .is_ok_and(|t| !didymos_hydro::spec::is_flood_spec_text(&t));
+    if epidemic {
+        return Err(Error::Other(format!(
+            "{} is an epidemic twin spec, but the checkpoint {} is a flood twin's: give the \
+             spec it was assimilated with (or leave --spec out to use the one it names)",
+            spec.display(),
+            ck.display()
+        )));
+    }
     let mut twin = FloodTwin::load(&spec)?;
     let params: Vec<f64> = serde_json::from_value(meta["parameters"].clone())
         .map_err(|e| Error::Other(format!("{}: parameters: {e}", ck.display())))?;

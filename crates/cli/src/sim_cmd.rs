@@ -28,6 +28,14 @@ pub struct SimulateArgs {
 }
 
 pub fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
+    // The epidemic reader would stop at the first flood key with an
+    // "unknown key" that hides the real mismatch.
+    if crate::flood_cmds::is_flood_spec(&args.spec) {
+        return Err(Error::input(
+            Located::file(&args.spec),
+            "simulate supports epidemic twins; this is a flood twin spec (it has [basin])",
+        ));
+    }
     let started = std::time::Instant::now();
     let mut prov = crate::prov_cmd::start("simulate");
     let outcome = simulate(&SimulateOptions {

@@ -219,6 +219,23 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         why.contains("ends on 2020-06-06, 5 days on: give --horizon 5 or more (got 4)"),
         "{why}"
     );
+    // A flood spec for an epidemic checkpoint: the kinds differ.
+    let flood = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args(["forecast", "--checkpoint"])
+        .arg(out.join("checkpoint.bin"))
+        .args(["--spec"])
+        .arg(common::repo().join("data/flood/twin.toml"))
+        .args(["--out"])
+        .arg(dir.path().join("fc5"))
+        .output()
+        .unwrap();
+    let why = String::from_utf8_lossy(&flood.stderr);
+    assert!(
+        !flood.status.success()
+            && why.contains("is a flood twin spec, but the checkpoint")
+            && why.contains("is an epidemic twin's"),
+        "{why}"
+    );
     // Resuming it under a spec that asks for whole-member particles is
     // refused, not silently switched.
     let other = Command::new(env!("CARGO_BIN_EXE_didymos"))

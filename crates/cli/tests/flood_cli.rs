@@ -245,6 +245,10 @@ fn flood_forecast_until_updates_first_and_unknown_options_are_refused() {
             "before the checkpoint's day",
         ),
         (forecast(&["--trajectories"]), "for epidemic twins"),
+        (
+            forecast(&["--spec", "data/spain/twin.toml"]),
+            "is an epidemic twin spec, but the checkpoint",
+        ),
         (forecast(&["--observations", "x.csv"]), "for epidemic twins"),
         (scenario, "for epidemic twins"),
         (assimilate, "for epidemic twins"),

@@ -225,6 +225,15 @@ fn replay_to_a_pipe_keeps_order_at_10000_per_second() {
 
 #[test]
 fn bad_input_names_file_line_and_key() {
+    // A flood spec: said so, not an unknown key `basin` of an epidemic one.
+    let flood = err(&["simulate", "data/flood/twin.toml", "--out", "unused"]);
+    assert!(
+        flood.contains("data/flood/twin.toml")
+            && flood.contains("simulate supports epidemic twins")
+            && flood.contains("flood twin spec")
+            && !flood.contains("unknown key"),
+        "{flood}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x");
     let e = err(&["simulate", SPEC, "--scenario", "extreme", "--out", s(&out)]);

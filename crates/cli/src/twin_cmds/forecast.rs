@@ -86,6 +86,14 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
                 args.checkpoint.display()
             ))
         })?;
+    if crate::flood_cmds::is_flood_spec(&spec) {
+        return Err(Error::Other(format!(
+            "{} is a flood twin spec, but the checkpoint {} is an epidemic twin's: give the \
+             spec it was assimilated with (or leave --spec out to use the one it names)",
+            spec.display(),
+            args.checkpoint.display()
+        )));
+    }
     let obs = args
         .observations
         .clone()
