@@ -219,6 +219,24 @@ fn the_block_filter_follows_52_provinces_where_whole_members_cannot() {
         why.contains("ends on 2020-06-06, 5 days on: give --horizon 5 or more (got 4)"),
         "{why}"
     );
+    // Without --ensemble the same 4 days are a daily forecast: a line
+    // says why there is no weekly table, rather than a header alone.
+    let short = Command::new(env!("CARGO_BIN_EXE_didymos"))
+        .args(["forecast", "--checkpoint"])
+        .arg(out.join("checkpoint.bin"))
+        .args(["--horizon", "4", "--out"])
+        .arg(dir.path().join("fc4"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&short.stdout);
+    assert!(short.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "no weekly totals, no epiweek ends within the 4-day horizon (the first ends on \
+             2020-06-06, 5 days on)"
+        ) && !said.contains("by the Hub's epiweeks"),
+        "{said}"
+    );
     // A flood spec for an epidemic checkpoint: the kinds differ.
     let flood = Command::new(env!("CARGO_BIN_EXE_didymos"))
         .args(["forecast", "--checkpoint"])

@@ -184,21 +184,44 @@ pub fn forecast_cmd(args: &ForecastArgs) -> Result<()> {
     };
     for (f, stream) in fc.iter().zip(data.streams()) {
         let total = f.locations.len() - 1;
-        outln!(
-            "{} forecast from {origin} (total over {} locations), by the Hub's epiweeks:",
-            f.stream,
-            total
-        );
-        outln!(
-            "{:>6} {:>12} {:>12} {:>26}",
-            "week",
-            "ending",
-            "median",
-            "90% of forecasts fall in"
-        );
+        let mut weeks = Vec::new();
         for t in epiweek_targets(origin, args.horizon) {
             if let Some(observed) = observed_part(stream, total, saved.day, &t) {
-                row(&t, &f.epiweek_quantiles(total, &t, observed)?);
+                let q = f.epiweek_quantiles(total, &t, observed)?;
+                weeks.push((t, q));
+            }
+        }
+        if weeks.is_empty() {
+            // A header with no rows under it reads as a failure.
+            let first = epiweek_targets(origin, 13).into_iter().next();
+            let why = match first {
+                Some(t) if t.last > args.horizon => format!(
+                    "no epiweek ends within the {}-day horizon (the first ends on {}, {} \
+                     days on)",
+                    args.horizon, t.end, t.last
+                ),
+                _ => "the epiweek under way has days missing from the data".into(),
+            };
+            outln!(
+                "{} forecast from {origin}: no weekly totals, {why}; the daily forecast is in {}",
+                f.stream,
+                args.out.display()
+            );
+        } else {
+            outln!(
+                "{} forecast from {origin} (total over {} locations), by the Hub's epiweeks:",
+                f.stream,
+                total
+            );
+            outln!(
+                "{:>6} {:>12} {:>12} {:>26}",
+                "week",
+                "ending",
+                "median",
+                "90% of forecasts fall in"
+            );
+            for (t, q) in &weeks {
+                row(t, q);
             }
         }
         if let Some(e) = ensemble.iter().find(|e| e.stream == f.stream) {
