@@ -207,8 +207,9 @@ pub fn backtest(a: &FloodBacktestArgs<'_>) -> Result<()> {
         );
     }
     outln!(
-        "wrote {}, {} and {}",
+        "wrote {}, {}, {} and {}",
         path.display(),
+        parquet.display(),
         spath.display(),
         cpath.display()
     );

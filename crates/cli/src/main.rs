@@ -66,7 +66,9 @@ enum Command {
         /// Directory holding the config's data files.
         #[arg(long)]
         data_dir: PathBuf,
-        /// Directory to write twin.toml and the data files into.
+        /// Directory to write twin.toml (and its prov.json) into. The data
+        /// files are not copied: twin.toml refers to them where they are,
+        /// by paths relative to itself (absolute where there is none).
         #[arg(long)]
         out: PathBuf,
     },

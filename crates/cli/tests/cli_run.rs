@@ -296,3 +296,39 @@ fn import_episim_then_run_gives_the_same_output() {
         std::fs::read(b.join("observables.csv")).unwrap()
     );
 }
+
+/// Every argument of the commands a user tunes says what it is, and
+/// import-episim's --out says what it writes (only twin.toml and its
+/// provenance: the data files stay where they are).
+#[test]
+fn help_describes_every_argument_truthfully() {
+    let help = |cmd: &str| {
+        let out = didymos().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // clap prints an undescribed argument as its name alone on its line.
+    let described = |cmd: &str, text: &str, arg: &str| {
+        let line = text.lines().find(|l| l.trim_start().starts_with(arg));
+        let line = line.unwrap_or_else(|| panic!("{cmd}: no {arg}:\n{text}"));
+        assert!(
+            line.trim() != arg,
+            "{cmd}: {arg} has no description:\n{text}"
+        );
+    };
+    for cmd in ["assimilate", "backtest"] {
+        let text = help(cmd);
+        for arg in ["--members <MEMBERS>", "--seed <SEED>"] {
+            described(cmd, &text, arg);
+        }
+    }
+    let text = help("backtest");
+    for arg in ["<SPEC>", "--observations <OBSERVATIONS>"] {
+        described("backtest", &text, arg);
+    }
+    let text = help("import-episim");
+    assert!(
+        !text.contains("and the data files into") && text.contains("not copied"),
+        "{text}"
+    );
+}

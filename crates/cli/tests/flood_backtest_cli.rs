@@ -37,6 +37,19 @@ fn flood_backtest_scores_three_forecasters_per_lead() {
         "{stdout}"
     );
     assert!(stdout.contains("perfect meteorology"), "{stdout}");
+    // The closing line lists every file written, scores.parquet included.
+    let wrote = stdout
+        .lines()
+        .find(|l| l.starts_with("wrote "))
+        .unwrap_or("");
+    for f in [
+        "scores.csv",
+        "scores.parquet",
+        "summary.csv",
+        "calibration.csv",
+    ] {
+        assert!(wrote.contains(f), "{f} missing from: {wrote}");
+    }
 
     // scores.csv: a row per origin, lead and forecaster.
     let scores = read(&out.join("scores.csv"));

@@ -12,8 +12,11 @@ pub struct AssimilateArgs {
     /// Assimilate up to this date (default: the last date with data).
     #[arg(long)]
     until: Option<Date>,
+    /// Ensemble members (default: the spec's assimilation.members).
     #[arg(long)]
     members: Option<usize>,
+    /// Random seed (default: the spec's ensemble.seed); the same seed
+    /// gives the same posterior.
     #[arg(long)]
     seed: Option<u64>,
     #[arg(long, default_value = "out/assimilate")]

@@ -12,7 +12,10 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct BacktestArgs {
+    /// Twin spec (epidemic or flood).
     spec: PathBuf,
+    /// Observation CSV (default: the spec's assimilation.observations).
+    /// Epidemic twins only: a flood twin reads its basin.streamflow.
     #[arg(long)]
     observations: Option<PathBuf>,
     /// First forecast origin (a data cut-off date).
@@ -27,8 +30,11 @@ pub struct BacktestArgs {
     /// Forecast horizon in days (scored in whole weeks).
     #[arg(long, default_value_t = 28)]
     horizon: usize,
+    /// Ensemble members (default: the spec's assimilation.members).
     #[arg(long)]
     members: Option<usize>,
+    /// Random seed (default: the spec's ensemble.seed); the same seed
+    /// gives the same scores.
     #[arg(long)]
     seed: Option<u64>,
     #[arg(long, default_value = "out/backtest")]
