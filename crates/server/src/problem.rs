@@ -266,6 +266,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
+            // Query structs deny unknown fields: a misspelt or unsupported
+            // filter would otherwise be ignored and the answer unfiltered.
             .map_err(|e: QueryRejection| {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text())
             })

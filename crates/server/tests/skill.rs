@@ -575,6 +575,12 @@ fn bad_requests(c: &Client) {
         ("forecasts/latest?location=", "location"),
         ("forecasts?limit=0", "limit"),
         ("forecasts?issued=2020-03-15Tx", "issued"),
+        // A filter the endpoint does not have is named, not ignored.
+        (
+            "streams/hosp/observations?location=28",
+            "unknown field `location`",
+        ),
+        ("forecasts?origin=2020-04-01", "unknown field `origin`"),
     ] {
         let a = c.get(&format!("/v1/twins/spain/{path}"));
         assert_problem(&a, 422);

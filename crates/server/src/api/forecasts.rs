@@ -15,6 +15,7 @@ use crate::SharedState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ForecastFilter {
     /// Only this target (e.g. `new_hospitalized`).
     pub target: Option<String>,
@@ -104,6 +105,7 @@ pub async fn latest_forecast(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ForecastListQuery {
     /// Only forecasts issued on this date (their origin, `YYYY-MM-DD`).
     pub issued: Option<String>,

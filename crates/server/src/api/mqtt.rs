@@ -42,6 +42,7 @@ pub struct RejectedMessage {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RejectedFilter {
     /// At most this many, newest first (1–10000, default 100).
     pub limit: Option<usize>,

@@ -154,6 +154,7 @@ impl From<StoredObservation> for ObservationOut {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Earliest time (date or RFC 3339), inclusive.
     pub from: Option<String>,

@@ -52,6 +52,7 @@ impl From<RunRow> for Run {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RunFilter {
     pub twin: Option<String>,
     pub kind: Option<String>,
@@ -60,7 +61,7 @@ pub struct RunFilter {
 }
 
 #[utoipa::path(get, path = "/v1/runs", tag = "runs", params(RunFilter),
-    responses((status = 200, body = Vec<Run>), (status = 401, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<Run>), (status = 401, body = crate::problem::ProblemDocument, content_type = "application/problem+json"), (status = 422, body = crate::problem::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_runs(
     caller: Caller,

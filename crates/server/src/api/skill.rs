@@ -16,6 +16,7 @@ use crate::SharedState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SkillQuery {
     /// Only this target (e.g. `new_hospitalized`).
     pub target: Option<String>,
