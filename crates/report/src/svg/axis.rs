@@ -53,7 +53,9 @@ impl ValueTicks {
             magnitude /= 10.0;
             decimals += 1;
         }
-        while magnitude * 10.0 <= raw {
+        // Capped: a range as wide as 2e308 makes `raw` infinite, and an
+        // uncapped loop would then never end.
+        while magnitude * 10.0 <= raw && magnitude < 1e307 {
             magnitude *= 10.0;
         }
         let step = [1.0, 2.0, 5.0, 10.0]
@@ -90,15 +92,46 @@ pub struct DateTick {
     pub label: String,
 }
 
+/// A spacing of date ticks.
+#[derive(Clone, Copy)]
+enum Step {
+    Days(i32),
+    Weeks(i32),
+    Months(i32),
+    Years(i32),
+}
+
+impl Step {
+    /// The most days between two of its ticks.
+    fn max_gap(self) -> i64 {
+        let days = match self {
+            Step::Days(n) => n,
+            Step::Weeks(n) => 7 * n,
+            Step::Months(n) => 31 * n,
+            Step::Years(n) => 366 * n,
+        };
+        i64::from(days)
+    }
+
+    fn dates(self, first: Date, last: Date) -> Vec<Date> {
+        match self {
+            Step::Days(n) => {
+                let start = first.days_since_epoch().div_euclid(n) * n;
+                every_days(Date::from_days_since_epoch(start), n, first, last)
+            }
+            Step::Weeks(n) => {
+                let monday = first.add_days(-(first.iso_weekday() as i32 - 1));
+                every_days(monday, 7 * n, first, last)
+            }
+            Step::Months(n) => months(first, last, n),
+            Step::Years(n) => months(first, last, 12 * n),
+        }
+    }
+}
+
 /// Calendar-aligned ticks (days, Mondays, first of months, 1 January),
 /// choosing the finest spacing that gives at most `max_ticks`.
 pub fn date_ticks(first: Date, last: Date, max_ticks: usize) -> Vec<DateTick> {
-    enum Step {
-        Days(i32),
-        Weeks(i32),
-        Months(i32),
-        Years(i32),
-    }
     let steps = [
         Step::Days(1),
         Step::Days(2),
@@ -115,28 +148,44 @@ pub fn date_ticks(first: Date, last: Date, max_ticks: usize) -> Vec<DateTick> {
         Step::Years(50),
         Step::Years(100),
     ];
-    let mut dates = Vec::new();
-    let mut monthly = false;
-    let mut yearly = false;
-    for step in &steps {
-        dates = match *step {
-            Step::Days(n) => {
-                let start = first.days_since_epoch().div_euclid(n) * n;
-                every_days(Date::from_days_since_epoch(start), n, first, last)
-            }
-            Step::Weeks(n) => {
-                let monday = first.add_days(-(first.iso_weekday() as i32 - 1));
-                every_days(monday, 7 * n, first, last)
-            }
-            Step::Months(n) => months(first, last, n),
-            Step::Years(n) => months(first, last, 12 * n),
-        };
-        monthly = matches!(step, Step::Months(_));
-        yearly = matches!(step, Step::Years(_));
+    let span = i64::from(last.days_since_epoch()) - i64::from(first.days_since_epoch());
+    let max = i64::try_from(max_ticks).unwrap_or(i64::MAX);
+    let mut chosen = None;
+    for step in steps {
+        // A step whose ticks are at most `max_gap` apart puts at least
+        // span / max_gap of them on the axis: too many, so it is skipped
+        // without listing them (listing every day of a span of millennia
+        // took minutes).
+        if span / step.max_gap() > max {
+            continue;
+        }
+        let dates = step.dates(first, last);
         if dates.len() <= max_ticks {
+            chosen = Some((step, dates));
             break;
         }
     }
+    let (step, dates) = chosen.unwrap_or_else(|| {
+        // Longer than the steps above allow: 200, 500, 1000, 2000, ...
+        // years, the finest whose ticks (at most span / 365n + 1 of them)
+        // fit. Dates span under 6 million years, so this ends by 10⁷.
+        let mut base: i64 = 100;
+        let years = loop {
+            let fits = [2, 5, 10]
+                .map(|m| base * m)
+                .into_iter()
+                .find(|&n| span / (365 * n) < max.max(1));
+            match fits {
+                Some(n) => break n,
+                None if base >= 1_000_000 => break 10 * base,
+                None => base *= 10,
+            }
+        };
+        let step = Step::Years(i32::try_from(years).unwrap_or(i32::MAX / 12));
+        (step, step.dates(first, last))
+    });
+    let monthly = matches!(step, Step::Months(_));
+    let yearly = matches!(step, Step::Years(_));
     let mut ticks = Vec::with_capacity(dates.len());
     let mut prev_year = None;
     for date in dates {
@@ -283,5 +332,25 @@ mod tests {
         let ticks = date_ticks(d("2020-03-02"), d("2020-03-29"), 7);
         assert_eq!(ticks[0].label, "2 Mar 2020");
         assert!(ticks.iter().all(|t| t.date.iso_weekday() == 1));
+    }
+
+    #[test]
+    fn ticks_stay_few_and_quick_over_any_span() {
+        // Spans of millennia once listed every day before giving up.
+        let far = |y| Date::from_ymd(y, 1, 1).unwrap();
+        for (first, last) in [
+            (d("2020-10-01"), d("9999-12-31")),
+            (d("1000-01-01"), d("2020-10-01")),
+            (far(-999_999), far(999_999)),
+        ] {
+            let ticks = date_ticks(first, last, 7);
+            assert!(
+                (1..=7).contains(&ticks.len()),
+                "{first}..{last}: {} ticks",
+                ticks.len()
+            );
+        }
+        let t = ValueTicks::nice(-1e308, 1e308, 5);
+        assert!(t.values.len() <= 7, "{:?}", t.values);
     }
 }
