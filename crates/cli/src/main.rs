@@ -57,7 +57,8 @@ enum Command {
     Backtest(twin_cmds::BacktestArgs),
     /// What-if scenarios branched from the posterior, compared with the baseline.
     Scenario(twin_cmds::ScenarioArgs),
-    /// One self-contained HTML report (and SVG figures) from a scenario run.
+    /// One self-contained HTML report (and SVG figures) from a scenario run,
+    /// a flood forecast or a backtest's folder.
     Report(report_cmd::ReportArgs),
     /// Convert an EpiSim.jl config and its data files into a native twin spec.
     ImportEpisim {

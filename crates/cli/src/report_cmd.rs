@@ -162,7 +162,9 @@ fn out_dir(html: &Path) -> PathBuf {
 }
 
 fn pick_observable(b: &Bundle, asked: Option<&str>) -> Result<String> {
-    let names: Vec<&str> = b
+    // Every series and forecast names its observable: each name once,
+    // sorted, for the list of valid ones.
+    let names: std::collections::BTreeSet<&str> = b
         .series
         .iter()
         .map(|s| s.observable.as_str())

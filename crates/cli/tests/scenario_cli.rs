@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{assert_all_valid, ok, repo, s};
+use common::{assert_all_valid, didymos, ok, repo, s};
 
 const SCENARIOS: &str = r#"
 [scenarios]
@@ -195,6 +195,12 @@ fn scenarios_from_a_checkpoint_compare_rerun_and_report() {
         "--out",
         s(&html),
     ]);
+    // An observable the run lacks: each valid one listed once, not once
+    // per series.
+    let run = didymos(&["report", s(&sc), "--observable", "nope", "--out", s(&html)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert_eq!(err.matches("new_hospitalized").count(), 1, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     // Self-contained: nothing is fetched (the SVG namespace is not a fetch).
     assert!(
