@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use didymos_core::{Date, Error, Located, Result};
-use didymos_epi::inputs::{CsvRow, CsvTable};
 use didymos_report::{
     Choropleth, FanChart, Grid, QuantileBandPoint, Report, Section, Text, ValueStyle,
 };
@@ -20,128 +19,20 @@ use crate::report_cmd::ReportArgs;
 mod by_origin;
 mod calibration;
 mod flood;
+mod inputs;
+mod read;
 
-/// Whether `dir` holds a backtest's scores.
+use inputs::{Kept, SummaryLine, Target};
+
+/// Whether `dir` is a backtest's folder rather than a scenario run's or a
+/// flood forecast's: it has a summary or scores (a missing one of the two
+/// is then named by the reader) and no bundle of those commands.
 pub fn is_backtest_dir(dir: &Path) -> bool {
-    dir.is_dir() && dir.join("summary.csv").is_file() && dir.join("scores.csv").is_file()
-}
-
-/// One row of `summary.csv`.
-struct SummaryLine {
-    stream: String,
-    scope: String,
-    forecaster: String,
-    weeks_ahead: String,
-    n: String,
-    relative_wis: f64,
-    coverage_50: f64,
-    coverage_90: f64,
-    /// Absent in backtests from before these columns.
-    bias: Option<f64>,
-    relative_crps: Option<f64>,
-}
-
-/// What a row of `scores.csv` or `forecasts.csv` is about.
-struct Target {
-    origin: Date,
-    stream: String,
-    location: String,
-    weeks_ahead: u32,
-    forecaster: String,
-}
-
-// Each reader uses the project's CSV reader: every error names the file,
-// line and column.
-
-fn read_summary(path: &Path) -> Result<Vec<SummaryLine>> {
-    let mut t = CsvTable::open(path)?;
-    let c = require(
-        &mut t,
-        [
-            "stream",
-            "scope",
-            "forecaster",
-            "weeks_ahead",
-            "n",
-            "relative_wis",
-            "coverage_50",
-            "coverage_90",
-        ],
-    )?;
-    let (bias, crps) = (t.column("bias"), t.column("relative_crps"));
-    let optional = |row: &CsvRow, c: Option<usize>| c.map_or(Ok(None), |c| row.optional_f64(c));
-    t.rows()
-        .map(|row| {
-            let row = row?;
-            Ok(SummaryLine {
-                stream: row.str(c[0])?.to_string(),
-                scope: row.str(c[1])?.to_string(),
-                forecaster: row.str(c[2])?.to_string(),
-                weeks_ahead: row.str(c[3])?.to_string(),
-                n: row.str(c[4])?.to_string(),
-                relative_wis: row.f64(c[5])?,
-                coverage_50: row.f64(c[6])?,
-                coverage_90: row.f64(c[7])?,
-                bias: optional(&row, bias)?,
-                relative_crps: optional(&row, crps)?,
-            })
-        })
-        .collect()
-}
-
-/// The indices of columns `names`, each required.
-fn require<const N: usize>(t: &mut CsvTable, names: [&str; N]) -> Result<[usize; N]> {
-    let mut c = [0; N];
-    for (c, name) in c.iter_mut().zip(names) {
-        *c = t.require(name)?;
-    }
-    Ok(c)
-}
-
-/// A row's date in column `c`.
-fn date_in(row: &CsvRow, c: usize) -> Result<Date> {
-    let text = row.str(c)?;
-    text.parse()
-        .map_err(|e| row.error(c, format!("`{text}`: {e}")))
-}
-
-/// A row's whole number of `unit` (weeks, days) in column `c`.
-fn whole(row: &CsvRow, c: usize, unit: &str) -> Result<u32> {
-    let text = row.str(c)?;
-    text.parse().map_err(|_| {
-        row.error(
-            c,
-            format!("expected a whole number of {unit}, found `{text}`"),
-        )
-    })
-}
-
-/// The rows of `scores.csv` or `forecasts.csv`: each one's target and
-/// the values of its `numbers` columns, in that order.
-fn read_targets(path: &Path, numbers: &[&str]) -> Result<Vec<(Target, Vec<f64>)>> {
-    let mut t = CsvTable::open(path)?;
-    let c = require(
-        &mut t,
-        ["origin", "stream", "location", "weeks_ahead", "forecaster"],
-    )?;
-    let numbers = numbers
-        .iter()
-        .map(|n| t.require(n))
-        .collect::<Result<Vec<_>>>()?;
-    t.rows()
-        .map(|row| {
-            let row = row?;
-            let target = Target {
-                origin: date_in(&row, c[0])?,
-                stream: row.str(c[1])?.to_string(),
-                location: row.str(c[2])?.to_string(),
-                weeks_ahead: whole(&row, c[3], "weeks")?,
-                forecaster: row.str(c[4])?.to_string(),
-            };
-            let values = numbers.iter().map(|&n| row.f64(n)).collect::<Result<_>>()?;
-            Ok((target, values))
-        })
-        .collect()
+    let has = |name: &str| dir.join(name).exists();
+    let complete = dir.join("summary.csv").is_file() && dir.join("scores.csv").is_file();
+    let partial = (has("summary.csv") || has("scores.csv"))
+        && !(has("scenarios.json") || has("report-data.json"));
+    dir.is_dir() && (complete || partial)
 }
 
 /// Each forecaster's name in `scores.csv`, in the tables, and in words.
@@ -164,13 +55,17 @@ fn label_of(who: &str) -> &str {
 
 /// The report of the backtest in `dir`.
 pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) -> Result<Report> {
-    if flood::is_flood_backtest(dir)? {
+    let (summary_path, scores_path) = (
+        read::required(dir, "summary.csv")?,
+        read::required(dir, "scores.csv")?,
+    );
+    if flood::is_flood_backtest(&summary_path, &scores_path)? {
         return flood::report(dir, prov);
     }
-    let summary = read_summary(&dir.join("summary.csv"))?;
-    let scores = read_targets(&dir.join("scores.csv"), &["wis"])?;
-    crate::prov_cmd::used(prov, "summary", &dir.join("summary.csv"))?;
-    crate::prov_cmd::used(prov, "scores", &dir.join("scores.csv"))?;
+    let summary = inputs::read_summary(&summary_path)?;
+    let scores = inputs::read_scores(&scores_path)?;
+    crate::prov_cmd::used(prov, "summary", &summary_path)?;
+    crate::prov_cmd::used(prov, "scores", &scores_path)?;
     let mut streams: Vec<String> = Vec::new();
     let mut origins: Vec<Date> = Vec::new();
     for (t, _) in &scores {
@@ -189,15 +84,29 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
                 Located::default().field("--observable"),
                 format!(
                     "`{o}` is not scored in {}; it scores {}",
-                    dir.display(),
+                    scores_path.display(),
                     streams.join(", ")
                 ),
             ))
         }
-        None => streams.first().cloned().ok_or_else(|| {
-            Error::Other(format!("{}: no scores", dir.join("scores.csv").display()))
-        })?,
+        // `read_scores` refuses a file without rows.
+        None => streams.first().cloned().unwrap_or_default(),
     };
+    // Without this the summary's tables would be empty, as if the
+    // backtest had nothing to say of the stream.
+    if !summary.iter().any(|l| l.stream == stream) {
+        let mut summarised: Vec<&str> = summary.iter().map(|l| l.stream.as_str()).collect();
+        summarised.sort_unstable();
+        summarised.dedup();
+        return Err(Error::input(
+            Located::file(&summary_path).field("stream"),
+            format!(
+                "no rows for `{stream}`, which {} scores; it summarises {}",
+                scores_path.display(),
+                summarised.join(", ")
+            ),
+        ));
+    }
     let mut sections = vec![Section::Text(intro(&origins, &streams))];
     for scope in ["locations", "total"] {
         sections.push(Section::Grid(summary_grid(&summary, &stream, scope)));
@@ -211,7 +120,7 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
         &scores, &stream, best,
     )));
     let calibrated = dir.join("calibration.csv");
-    if calibrated.is_file() {
+    if read::optional(&calibrated)? {
         crate::prov_cmd::used(prov, "calibration", &calibrated)?;
         let who: &[&str] = match best {
             "model" => &["model", "baseline"],
@@ -230,18 +139,23 @@ pub fn report(dir: &Path, args: &ReportArgs, prov: &mut didymos_prov::Recorder) 
         )?));
     }
     let kept = dir.join("forecasts.csv");
-    if kept.is_file() {
+    if read::optional(&kept)? {
         crate::prov_cmd::used(prov, "forecasts", &kept)?;
-        let forecasts = read_targets(&kept, &["quantile", "value", "truth"])?;
-        let areas: Vec<String> = std::iter::once("total".to_string())
-            .chain(args.areas.iter().cloned())
-            .collect();
-        for area in &areas {
-            sections.extend(
-                horizon_charts(&forecasts, &stream, area, best)?
-                    .into_iter()
-                    .map(Section::FanChart),
-            );
+        let forecasts = inputs::read_forecasts(&kept)?;
+        let charts = Charts {
+            path: &kept,
+            forecasts: &forecasts,
+            stream: &stream,
+            who: best,
+        };
+        sections.extend(
+            charts
+                .of("total", false)?
+                .into_iter()
+                .map(Section::FanChart),
+        );
+        for area in &args.areas {
+            sections.extend(charts.of(area, true)?.into_iter().map(Section::FanChart));
         }
     } else {
         sections.push(Section::Text(Text {
@@ -300,8 +214,8 @@ fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
             let share = |v: f64| format!("{:.0}%", 100.0 * v);
             rows.push(vec![
                 label.to_string(),
-                l.weeks_ahead.clone(),
-                l.n.clone(),
+                l.weeks_ahead.to_string(),
+                l.n.to_string(),
                 fixed(Some(l.relative_wis), 3),
                 share(l.coverage_50),
                 share(l.coverage_90),
@@ -343,7 +257,7 @@ fn summary_grid(summary: &[SummaryLine], stream: &str, scope: &str) -> Grid {
 /// with its WIS and the baseline's on the same target, where the baseline
 /// has one: the pairs every relative WIS here is summed from.
 fn matched_wis<'s>(
-    scores: &'s [(Target, Vec<f64>)],
+    scores: &'s [(Target, f64)],
     stream: &str,
     who: &str,
 ) -> Vec<(&'s Target, f64, f64)> {
@@ -351,21 +265,21 @@ fn matched_wis<'s>(
     let baseline: HashMap<(Date, &str, u32), f64> = scores
         .iter()
         .filter(|(t, _)| at(t) && t.forecaster == "baseline")
-        .map(|(t, v)| ((t.origin, t.location.as_str(), t.weeks_ahead), v[0]))
+        .map(|(t, v)| ((t.origin, t.location.as_str(), t.weeks_ahead), *v))
         .collect();
     scores
         .iter()
         .filter(|(t, _)| at(t) && t.forecaster == who)
         .filter_map(|(t, v)| {
             let b = baseline.get(&(t.origin, t.location.as_str(), t.weeks_ahead))?;
-            Some((t, v[0], *b))
+            Some((t, *v, *b))
         })
         .collect()
 }
 
 /// Each location's relative WIS for `who`, all horizons pooled.
 fn relative_wis_map(
-    scores: &[(Target, Vec<f64>)],
+    scores: &[(Target, f64)],
     stream: &str,
     who: &str,
     geojson: serde_json::Value,
@@ -408,90 +322,136 @@ fn relative_wis_map(
     })
 }
 
-/// One chart per horizon: `who`'s forecasts of `area` k weeks ahead, at
-/// the end of each target week, over the weekly sums observed.
-fn horizon_charts(
-    forecasts: &[(Target, Vec<f64>)],
-    stream: &str,
-    area: &str,
-    who: &str,
-) -> Result<Vec<FanChart>> {
-    // (weeks ahead, target end) → (level, value); target end → truth.
-    let mut bands: BTreeMap<(u32, Date), Vec<(f64, f64)>> = BTreeMap::new();
-    let mut observed: BTreeMap<Date, f64> = BTreeMap::new();
-    for (t, v) in forecasts {
-        if t.stream != stream || t.location != area {
-            continue;
-        }
-        let (quantile, value, truth) = (v[0], v[1], v[2]);
-        let end = t.origin.add_days(7 * t.weeks_ahead as i32);
-        observed.insert(end, truth);
-        if t.forecaster == who {
-            let band = bands.entry((t.weeks_ahead, end)).or_default();
-            band.push((quantile, value));
-        }
+/// The kept forecasts, for charts of one forecaster's forecasts of one
+/// stream.
+struct Charts<'a> {
+    path: &'a Path,
+    forecasts: &'a [Kept],
+    stream: &'a str,
+    who: &'a str,
+}
+
+impl Charts<'_> {
+    /// Why `area` cannot be charted: which file lacks what, and whether
+    /// the area was asked for with `--areas` or is the total (always
+    /// charted, so not the user's doing).
+    fn missing(&self, area: &str, asked: bool, what: &str) -> Error {
+        let at = if asked {
+            Located::default().field("--areas")
+        } else {
+            Located::file(self.path).field("location")
+        };
+        let stream = self.stream;
+        let msg = if asked {
+            format!(
+                "{} has no forecasts {what} of {stream} at `{area}`",
+                self.path.display()
+            )
+        } else {
+            format!(
+                "no forecasts {what} of {stream} at `{area}`, which the report charts for \
+                 the stream scored"
+            )
+        };
+        Error::input(at, msg)
     }
-    if observed.is_empty() {
-        return Err(Error::input(
-            Located::default().field("--areas"),
-            format!("`{area}` has no kept forecasts of {stream}"),
-        ));
-    }
-    let weeks: Vec<u32> = {
-        let mut w: Vec<u32> = bands.keys().map(|(k, _)| *k).collect();
-        w.dedup();
-        w
-    };
-    let place = if area == "total" {
-        "all locations".to_string()
-    } else {
-        format!("location {area}")
-    };
-    weeks
-        .into_iter()
-        .map(|k| {
-            let points = bands
-                .iter()
-                .filter(|((weeks, _), _)| *weeks == k)
-                .map(|(&(_, date), q)| {
-                    let at = |level: f64| {
-                        let v = q.iter().find(|(l, _)| (l - level).abs() < 1e-9);
-                        v.map(|(_, v)| *v).ok_or_else(|| {
-                            Error::Other(format!(
-                                "forecasts.csv: the forecast for {date} has no {level} quantile"
-                            ))
-                        })
-                    };
-                    Ok(QuantileBandPoint {
-                        date,
-                        q05: at(0.05)?,
-                        q25: at(0.25)?,
-                        q50: at(0.5)?,
-                        q75: at(0.75)?,
-                        q95: at(0.95)?,
-                    })
+
+    /// One chart per horizon: the forecasts of `area` k weeks ahead, at
+    /// the end of each target week, over the weekly sums observed.
+    fn of(&self, area: &str, asked: bool) -> Result<Vec<FanChart>> {
+        let (stream, who) = (self.stream, self.who);
+        // (weeks ahead, target end) → (level, value); target end → truth.
+        let mut bands: BTreeMap<(u32, Date), Vec<(f64, f64)>> = BTreeMap::new();
+        let mut observed: BTreeMap<Date, f64> = BTreeMap::new();
+        for k in self.forecasts {
+            let t = &k.target;
+            if t.stream != stream || t.location != area {
+                continue;
+            }
+            let end = t.origin.add_days(7 * t.weeks_ahead as i32);
+            observed.insert(end, k.truth);
+            if t.forecaster == who {
+                let band = bands.entry((t.weeks_ahead, end)).or_default();
+                band.push((k.level, k.value));
+            }
+        }
+        if observed.is_empty() {
+            return Err(self.missing(area, asked, "at all"));
+        }
+        if bands.is_empty() {
+            return Err(self.missing(
+                area,
+                asked,
+                &format!("by the {who}, whose scores are charted,"),
+            ));
+        }
+        let weeks: Vec<u32> = {
+            let mut w: Vec<u32> = bands.keys().map(|(k, _)| *k).collect();
+            w.dedup();
+            w
+        };
+        let place = if area == "total" {
+            "all locations".to_string()
+        } else {
+            format!("location {area}")
+        };
+        weeks
+            .into_iter()
+            .map(|k| {
+                let points = bands
+                    .iter()
+                    .filter(|((weeks, _), _)| *weeks == k)
+                    .map(|(&(_, date), q)| self.band(area, k, date, q))
+                    .collect::<Result<Vec<_>>>()?;
+                let s = if k == 1 { "" } else { "s" };
+                Ok(FanChart {
+                    name: format!("backtest-{stream}-{area}-{k}w").replace(['/', ' '], "_"),
+                    title: format!(
+                        "{}, {place}: forecasts {k} week{s} ahead",
+                        stream.replace('_', " ")
+                    ),
+                    caption: format!(
+                        "Dots: the observed weekly sums. Bands: what each origin's {} forecast \
+                         for the week ending on that date, {k} week{s} after the origin.",
+                        in_words(who),
+                    ),
+                    y_label: "per week".into(),
+                    observed: observed.iter().map(|(d, v)| (*d, *v)).collect(),
+                    bands: points,
+                    cutoff: None,
                 })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(FanChart {
-                name: format!("backtest-{stream}-{area}-{k}w").replace(['/', ' '], "_"),
-                title: format!(
-                    "{}, {place}: forecasts {k} week{} ahead",
-                    stream.replace('_', " "),
-                    if k == 1 { "" } else { "s" }
-                ),
-                caption: format!(
-                    "Dots: the observed weekly sums. Bands: what each origin's {} forecast for \
-                     the week ending on that date, {k} week{} after the origin.",
-                    in_words(who),
-                    if k == 1 { "" } else { "s" }
-                ),
-                y_label: "per week".into(),
-                observed: observed.iter().map(|(d, v)| (*d, *v)).collect(),
-                bands: points,
-                cutoff: None,
             })
+            .collect()
+    }
+
+    /// The quantiles a chart draws of one forecast, `k` weeks ahead of
+    /// the week ending `date`, from its (level, value) pairs.
+    fn band(&self, area: &str, k: u32, date: Date, q: &[(f64, f64)]) -> Result<QuantileBandPoint> {
+        let at = |level: f64| {
+            let v = q.iter().find(|(l, _)| (l - level).abs() < 1e-9);
+            v.map(|(_, v)| *v).ok_or_else(|| {
+                Error::input(
+                    Located::file(self.path).field("quantile"),
+                    format!(
+                        "no {level} quantile for the {}'s forecast of {} at {area} from {}, \
+                         {k} weeks ahead; the charts need the 0.05, 0.25, 0.5, 0.75 and 0.95 \
+                         quantiles of every forecast",
+                        self.who,
+                        self.stream,
+                        date.add_days(-7 * k as i32),
+                    ),
+                )
+            })
+        };
+        Ok(QuantileBandPoint {
+            date,
+            q05: at(0.05)?,
+            q25: at(0.25)?,
+            q50: at(0.5)?,
+            q75: at(0.75)?,
+            q95: at(0.95)?,
         })
-        .collect()
+    }
 }
 
 fn metadata(dir: &Path) -> Vec<(String, String)> {

@@ -1,10 +1,12 @@
 //! `didymos report`: one self-contained HTML file (and each figure as SVG)
-//! from a scenario run's `scenarios.json`: fan charts of observations and
-//! the forecast, the scenarios compared, a map and the averted outcomes.
+//! from a scenario run's `scenarios.json` (or a flood forecast's
+//! `report-data.json`): fan charts of observations and the forecast, the
+//! scenarios compared, a map and the averted outcomes. A backtest's folder
+//! is reported by `backtest_report.rs`.
 
 use std::path::{Path, PathBuf};
 
-use didymos_core::{Date, Error, Result};
+use didymos_core::{Date, Error, Located, Result};
 use didymos_report::{
     write_report, Choropleth, FanChart, FeatureKey, QuantileBandPoint, QuantileRow,
     QuantileSummary, QuantileTable, Report, ScenarioChart, ScenarioSeries, Section, Text,
@@ -55,12 +57,19 @@ pub fn report_cmd(args: &ReportArgs) -> Result<()> {
         return write_out(&report, args, prov);
     }
     let path = if args.scenarios.is_dir() {
-        let s = args.scenarios.join("scenarios.json");
-        if s.is_file() {
-            s
-        } else {
-            args.scenarios.join("report-data.json")
-        }
+        let dir = &args.scenarios;
+        ["scenarios.json", "report-data.json"]
+            .into_iter()
+            .map(|name| dir.join(name))
+            .find(|p| p.exists())
+            .ok_or_else(|| {
+                Error::input(
+                    Located::file(dir),
+                    "not a folder `didymos report` reads: it holds no scenarios.json (from \
+                     `didymos scenario`), report-data.json (from a flood forecast), or \
+                     summary.csv and scores.csv (from `didymos backtest`)",
+                )
+            })?
     } else {
         args.scenarios.clone()
     };

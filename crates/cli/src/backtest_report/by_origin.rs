@@ -12,7 +12,7 @@ use super::{label_of, matched_wis, Target};
 /// Per origin (rows) and weeks ahead (columns): Σ WIS of `who` over
 /// Σ WIS of the baseline on the same targets, over the locations (not
 /// the total) of `stream`.
-pub(super) fn by_origin_grid(scores: &[(Target, Vec<f64>)], stream: &str, who: &str) -> Grid {
+pub(super) fn by_origin_grid(scores: &[(Target, f64)], stream: &str, who: &str) -> Grid {
     // (origin, weeks ahead) → (Σ theirs, Σ baseline).
     let mut sums: BTreeMap<(Date, u32), (f64, f64)> = BTreeMap::new();
     for (t, w, b) in matched_wis(scores, stream, who) {

@@ -11,17 +11,24 @@ use didymos_core::Result;
 use didymos_epi::inputs::CsvTable;
 use didymos_report::Grid;
 
-use super::{label_of, require, whole};
+use super::inputs::{forecaster_names, weeks_in, SCOPES};
+use super::label_of;
+use super::read::{level_in, no_rows, number_in, one_of, require, whole_in, Seen};
 
 /// (forecaster, level in thousandths, weeks ahead) → share.
 type Held = BTreeMap<(String, i64, u32), f64>;
 
-/// The lines of `kind` (`central` or `below`) in `path` for `stream`,
-/// pooled over locations.
-fn read_kind(path: &Path, stream: &str, kind: &str) -> Result<Held> {
+/// The two kinds of line: the share inside each central range, and the
+/// share below each quantile.
+const KINDS: [&str; 2] = ["central", "below"];
+
+/// The `central` and `below` lines of `path` for `stream`, pooled over
+/// locations. Every line is checked, whichever stream it is of: a file
+/// damaged in one place may be damaged in others.
+fn read(path: &Path, stream: &str) -> Result<(Held, Held)> {
     let mut t = CsvTable::open(path)?;
     let c = require(
-        &mut t,
+        &t,
         [
             "stream",
             "scope",
@@ -32,17 +39,58 @@ fn read_kind(path: &Path, stream: &str, kind: &str) -> Result<Held> {
             "observed",
         ],
     )?;
-    let mut held = Held::new();
+    // Read only to be checked, so not required of older files.
+    let n = t.column("n");
+    let names = forecaster_names();
+    let mut seen = Seen::new();
+    let (mut central, mut below) = (Held::new(), Held::new());
+    let mut rows = 0;
     for row in t.rows() {
         let row = row?;
-        if row.str(c[0])? != stream || row.str(c[1])? != "locations" || row.str(c[4])? != kind {
+        rows += 1;
+        let this = row.str(c[0])?;
+        let scope = one_of(&row, c[1], &SCOPES)?;
+        let who = one_of(&row, c[2], &names)?;
+        let weeks = weeks_in(&row, c[3])?;
+        let kind = one_of(&row, c[4], &KINDS)?;
+        let level = level_in(&row, c[5])?;
+        let share = number_in(
+            &row,
+            c[6],
+            |x| (0.0..=1.0).contains(&x),
+            "a share in [0, 1]",
+        )?;
+        if let Some(n) = n {
+            whole_in(&row, n, "forecasts", 0, u64::MAX)?;
+        }
+        let what =
+            format!("the {kind} {level} line of {this} {scope} for the {who}, {weeks} weeks ahead");
+        let key = (
+            this.to_string(),
+            scope.to_string(),
+            who.to_string(),
+            weeks,
+            kind.to_string(),
+            level.to_bits(),
+        );
+        seen.first(key, &row, c[5], &what)?;
+        if this != stream || scope != "locations" {
             continue;
         }
-        let weeks = whole(&row, c[3], "weeks")?;
-        let level = (row.f64(c[5])? * 1000.0).round() as i64;
-        held.insert((row.str(c[2])?.to_string(), level, weeks), row.f64(c[6])?);
+        // Thousandths: the levels (0.025, 0.975) are finer than percent.
+        let key = (who.to_string(), (level * 1000.0).round() as i64, weeks);
+        match kind {
+            "central" => central.insert(key, share),
+            _ => below.insert(key, share),
+        };
     }
-    Ok(held)
+    if rows == 0 {
+        return Err(no_rows(
+            path,
+            "a row per stream, scope, forecaster, weeks ahead, kind and level",
+        ));
+    }
+    Ok((central, below))
 }
 
 fn percent(x: f64) -> String {
@@ -52,7 +100,7 @@ fn percent(x: f64) -> String {
 /// A table per forecaster in `who` that `path` has, in that order, then
 /// where the outcomes fell for all of them.
 pub(super) fn calibration_grids(path: &Path, stream: &str, who: &[&str]) -> Result<Vec<Grid>> {
-    let held = read_kind(path, stream, "central")?;
+    let (held, below) = read(path, stream)?;
     let mut grids = Vec::new();
     for &w in who {
         let mine: Vec<(&(String, i64, u32), &f64)> =
@@ -93,7 +141,7 @@ pub(super) fn calibration_grids(path: &Path, stream: &str, who: &[&str]) -> Resu
             rows,
         });
     }
-    grids.extend(below_grid(&read_kind(path, stream, "below")?, stream, who));
+    grids.extend(below_grid(&below, stream, who));
     Ok(grids)
 }
 

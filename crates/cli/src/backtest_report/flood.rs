@@ -7,18 +7,48 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use didymos_core::{Date, Result};
-use didymos_epi::inputs::CsvTable;
+use didymos_core::{show_number, Date, Error, Located, Result};
+use didymos_epi::inputs::{CsvRow, CsvTable};
 use didymos_forecast::{calibration, QuantileForecast};
 use didymos_report::{FanChart, Grid, QuantileBandPoint, Report, Section, Text};
 
-use super::{date_in, metadata, require, whole};
+use super::metadata;
+use super::read::{
+    date_in, no_rows, number_in, one_of, require, whole_in, Agreed, Seen, MAX_LEAD_DAYS,
+};
 
-/// Whether `dir`'s summary is a flood backtest's (per lead day).
-pub(super) fn is_flood_backtest(dir: &Path) -> Result<bool> {
-    Ok(CsvTable::open(&dir.join("summary.csv"))?
-        .column("lead_days")
-        .is_some())
+/// Whether the backtest is a flood twin's (per lead day) rather than an
+/// epidemic one's (per week ahead), from the columns of both files: one
+/// damaged header must not pass for the other kind.
+pub(super) fn is_flood_backtest(summary: &Path, scores: &Path) -> Result<bool> {
+    let (su, sc) = (CsvTable::open(summary)?, CsvTable::open(scores)?);
+    let flood = ["lead_days", "target_date"];
+    let epidemic = ["weeks_ahead", "stream", "scope", "location"];
+    let has = |t: &CsvTable, names: &[&str]| names.iter().any(|n| t.column(n).is_some());
+    let votes = |names: &[&str]| [has(&su, names), has(&sc, names)];
+    match (votes(&flood), votes(&epidemic)) {
+        ([false, false], [false, false]) => Err(Error::input(
+            Located::file(summary).at_line(1),
+            format!(
+                "neither it nor {} has the columns of a flood backtest (`lead_days`) or an \
+                 epidemic one (`stream`, `weeks_ahead`)",
+                scores.display()
+            ),
+        )),
+        // The file with the kind's columns decides; the other's reader then
+        // names what it lacks.
+        (f, e) if f.contains(&true) && !e.contains(&true) => Ok(true),
+        (f, _) if !f.contains(&true) => Ok(false),
+        _ => Err(Error::input(
+            Located::file(summary).at_line(1),
+            format!(
+                "it and {} mix the columns of a flood backtest (`lead_days`, `target_date`) \
+                 with those of an epidemic one (`stream`, `weeks_ahead`): they cannot be of \
+                 one backtest",
+                scores.display()
+            ),
+        )),
+    }
 }
 
 /// Each forecaster's name in the files, and in words.
@@ -47,47 +77,106 @@ struct Scored {
 
 const LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 
+/// The quantile columns of `scores.csv`, in the order of `LEVELS`.
+const QUANTILES: [&str; 5] = ["q05", "q25", "median", "q75", "q95"];
+
+fn names() -> Vec<&'static str> {
+    FORECASTERS.iter().map(|f| f.0).collect()
+}
+
+/// Lead days in column `c`: from 1 to a horizon a backtest can have.
+fn lead_in(row: &CsvRow, c: usize) -> Result<u32> {
+    // MAX_LEAD_DAYS fits a u32, so the conversion cannot fail.
+    Ok(whole_in(row, c, "days", 1, MAX_LEAD_DAYS)? as u32)
+}
+
+/// The quantiles in columns `c` (those of `QUANTILES`), which must rise.
+/// Where they do not, the column named is the one out of place: the one
+/// without which the others rise (both of a swapped pair).
+fn quantiles_in(row: &CsvRow, c: &[usize]) -> Result<QuantileForecast> {
+    let q: Vec<f64> = c.iter().map(|&c| row.f64(c)).collect::<Result<_>>()?;
+    let rising = |skip: usize| {
+        let rest: Vec<f64> = (0..q.len()).filter(|&i| i != skip).map(|i| q[i]).collect();
+        rest.windows(2).all(|w| w[0] <= w[1])
+    };
+    if let Some(i) = (1..q.len()).find(|&i| q[i] < q[i - 1]) {
+        let culprits: Vec<usize> = [i - 1, i].into_iter().filter(|&j| rising(j)).collect();
+        let at = match culprits.as_slice() {
+            [one] => *one,
+            _ => i,
+        };
+        return Err(row.error(
+            c[at],
+            format!(
+                "quantiles cross: `{}` is {} but `{}` is {}; they must not fall from {}",
+                QUANTILES[i - 1],
+                show_number(q[i - 1]),
+                QUANTILES[i],
+                show_number(q[i]),
+                QUANTILES.join(" to ")
+            ),
+        ));
+    }
+    QuantileForecast::new(LEVELS.to_vec(), q).map_err(|e| row.error(c[0], e.to_string()))
+}
+
 fn read_scores(path: &Path) -> Result<Vec<Scored>> {
     let mut t = CsvTable::open(path)?;
     let c = require(
-        &mut t,
+        &t,
         [
             "origin",
             "target_date",
             "lead_days",
             "forecaster",
             "observed_mm_day",
-            "q05",
-            "q25",
-            "median",
-            "q75",
-            "q95",
         ],
     )?;
-    t.rows()
-        .map(|row| {
-            let row = row?;
-            Ok(Scored {
-                origin: date_in(&row, c[0])?,
-                target: date_in(&row, c[1])?,
-                lead: whole(&row, c[2], "days")?,
-                forecaster: row.str(c[3])?.to_string(),
-                observed: row.f64(c[4])?,
-                // A file edited by hand may have crossing quantiles: named
-                // here with its line, not later as a bare error.
-                q: QuantileForecast::new(
-                    LEVELS.to_vec(),
-                    c[5..].iter().map(|&c| row.f64(c)).collect::<Result<_>>()?,
-                )
-                .map_err(|e| row.error(c[5], e.to_string()))?,
-            })
-        })
-        .collect()
+    let q = require(&t, QUANTILES)?;
+    let names = names();
+    let mut seen = Seen::new();
+    let mut observed = Agreed::new();
+    let mut scores = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        let (origin, lead) = (date_in(&row, c[0])?, lead_in(&row, c[2])?);
+        let target = date_in(&row, c[1])?;
+        if target != origin.add_days(lead as i32) {
+            return Err(row.error(
+                c[1],
+                format!(
+                    "expected the origin plus lead_days ({}), found {target}",
+                    origin.add_days(lead as i32)
+                ),
+            ));
+        }
+        let s = Scored {
+            origin,
+            target,
+            lead,
+            forecaster: one_of(&row, c[3], &names)?.to_string(),
+            observed: number_in(&row, c[4], |x| x >= 0.0, "a discharge ≥ 0")?,
+            q: quantiles_in(&row, &q)?,
+        };
+        let what = format!(
+            "the {}'s forecast from {origin}, {lead} days ahead",
+            s.forecaster
+        );
+        seen.first((origin, lead, s.forecaster.clone()), &row, c[0], &what)?;
+        let on = format!("the discharge observed on {target}");
+        observed.check(target, s.observed, &row, c[4], &on)?;
+        scores.push(s);
+    }
+    if scores.is_empty() {
+        return Err(no_rows(path, "a row per origin, lead day and forecaster"));
+    }
+    Ok(scores)
 }
 
 /// The report of the flood backtest in `dir`.
 pub(super) fn report(dir: &Path, prov: &mut didymos_prov::Recorder) -> Result<Report> {
     let (summary_path, scores_path) = (dir.join("summary.csv"), dir.join("scores.csv"));
+    // `super::report` has checked both are files.
     crate::prov_cmd::used(prov, "summary", &summary_path)?;
     crate::prov_cmd::used(prov, "scores", &scores_path)?;
     let summary = summary_grid(&summary_path)?;
@@ -160,22 +249,41 @@ fn summary_grid(path: &Path) -> Result<Grid> {
         "nse_median",
         "kge_median",
     ];
-    let c = require(&mut t, names)?;
+    let c = require(&t, names)?;
+    let forecasters = self::names();
+    let mut seen = Seen::new();
     let mut rows = Vec::new();
     for row in t.rows() {
         let row = row?;
-        let share = |v: f64| format!("{:.0}%", 100.0 * v);
+        let who = one_of(&row, c[0], &forecasters)?;
+        let lead = lead_in(&row, c[1])?;
+        seen.first(
+            (who.to_string(), lead),
+            &row,
+            c[0],
+            &format!("the {who} at lead {lead}"),
+        )?;
+        let at_least_0 = |c| number_in(&row, c, |x| x >= 0.0, "a number ≥ 0");
+        let share = |c| {
+            let v = number_in(&row, c, |x| (0.0..=1.0).contains(&x), "a share in [0, 1]")?;
+            Ok::<_, Error>(format!("{:.0}%", 100.0 * v))
+        };
+        // NSE and KGE are 1 for a perfect median and lower for any other.
+        let skill = |c| number_in(&row, c, |x| x <= 1.0, "a skill score ≤ 1");
         rows.push(vec![
-            row.str(c[0])?.to_string(),
-            row.str(c[1])?.to_string(),
-            row.str(c[2])?.to_string(),
-            format!("{:.3}", row.f64(c[3])?),
-            format!("{:.3}", row.f64(c[4])?),
-            share(row.f64(c[5])?),
-            share(row.f64(c[6])?),
-            format!("{:.2}", row.f64(c[7])?),
-            format!("{:.2}", row.f64(c[8])?),
+            who.to_string(),
+            lead.to_string(),
+            whole_in(&row, c[2], "forecasts", 0, u64::MAX)?.to_string(),
+            format!("{:.3}", at_least_0(c[3])?),
+            format!("{:.3}", at_least_0(c[4])?),
+            share(c[5])?,
+            share(c[6])?,
+            format!("{:.2}", skill(c[7])?),
+            format!("{:.2}", skill(c[8])?),
         ]);
+    }
+    if rows.is_empty() {
+        return Err(no_rows(path, "a row per forecaster and lead day"));
     }
     Ok(Grid {
         title: "Scores by lead".into(),
