@@ -163,10 +163,14 @@ fn damaged_backtest_folders_are_errors_naming_file_line_and_column() {
         // 1: implausible horizons and dates, which once hung the chart's axis.
         ("huge weeks ahead", true, "forecasts.csv", Line(2, ",1,model", ",300000000,model"),
             &["forecasts.csv, line 2, field `weeks_ahead`", "from 1 to 520"]),
+        // A year of more than four digits is no date at all; one before
+        // 1000 is a date, but not one a backtest writes.
         ("far origin", true, "scores.csv", Line(2, "2020-10-01", "1000000-10-01"),
+            &["scores.csv, line 2, field `origin`", "not a date"]),
+        ("early origin", true, "scores.csv", Line(2, "2020-10-01", "0999-10-01"),
             &["scores.csv, line 2, field `origin`", "1000..=9999"]),
         ("far flood target", false, "scores.csv", Line(2, "2002-03-02", "900000-01-01"),
-            &["scores.csv, line 2, field `target_date`", "1000..=9999"]),
+            &["scores.csv, line 2, field `target_date`", "not a date"]),
         // 2
         ("summary missing", true, "summary.csv", Missing, &["summary.csv: missing", "scores.csv"]),
         ("scores a directory", true, "scores.csv", Directory,
