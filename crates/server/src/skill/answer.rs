@@ -145,21 +145,47 @@ pub(super) struct Tally {
     calibration: CalibrationTally,
 }
 
-impl Tally {
-    pub(super) fn add(&mut self, q: &QuantileForecast, y: f64) -> Result<(), String> {
+/// One forecast's scores against its outcome, worked out once however
+/// many rows it counts in (pooled and per origin), and for the baseline
+/// once however many forecasters are compared with it.
+pub(super) struct Scored {
+    wis: f64,
+    covered_50: bool,
+    covered_90: bool,
+    bias: f64,
+}
+
+impl Scored {
+    pub(super) fn of(q: &QuantileForecast, y: f64) -> Result<Self, String> {
         let e = |e: didymos_core::Error| e.to_string();
-        self.n += 1;
-        self.wis += wis(q, y).map_err(e)?.wis;
-        self.covered_50 += usize::from(interval_coverage(q, y, 0.5).map_err(e)?);
-        self.covered_90 += usize::from(interval_coverage(q, y, 0.9).map_err(e)?);
-        self.bias += bias(q, y).map_err(e)?;
-        self.calibration.add(q, y).map_err(e)
+        Ok(Scored {
+            wis: wis(q, y).map_err(e)?.wis,
+            covered_50: interval_coverage(q, y, 0.5).map_err(e)?,
+            covered_90: interval_coverage(q, y, 0.9).map_err(e)?,
+            bias: bias(q, y).map_err(e)?,
+        })
     }
-    pub(super) fn add_baseline(&mut self, q: &QuantileForecast, y: f64) -> Result<(), String> {
-        let e = |e: didymos_core::Error| e.to_string();
-        self.baseline_wis += wis(q, y).map_err(e)?.wis;
-        self.baseline_covered_90 += usize::from(interval_coverage(q, y, 0.9).map_err(e)?);
-        Ok(())
+}
+
+impl Tally {
+    /// Counts forecast `q` of outcome `y`, `scored` as [`Scored::of`].
+    pub(super) fn add(
+        &mut self,
+        q: &QuantileForecast,
+        scored: &Scored,
+        y: f64,
+    ) -> Result<(), String> {
+        self.n += 1;
+        self.wis += scored.wis;
+        self.covered_50 += usize::from(scored.covered_50);
+        self.covered_90 += usize::from(scored.covered_90);
+        self.bias += scored.bias;
+        self.calibration.add(q, y).map_err(|e| e.to_string())
+    }
+    /// Counts the baseline's forecast of the same outcome.
+    pub(super) fn add_baseline(&mut self, baseline: &Scored) {
+        self.baseline_wis += baseline.wis;
+        self.baseline_covered_90 += usize::from(baseline.covered_90);
     }
     pub(super) fn mean(&self, x: f64) -> f64 {
         x / self.n.max(1) as f64

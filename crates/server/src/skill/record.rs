@@ -7,7 +7,7 @@ use didymos_core::{Calendar, Date};
 use didymos_forecast::QuantileForecast;
 use didymos_twin::companions::observed_sum;
 
-use super::answer::Tally;
+use super::answer::{Scored, Tally};
 use super::baselines::Baselines;
 use super::{Key, Weekly};
 use crate::jobs::ForecastBody;
@@ -97,7 +97,9 @@ impl<'a> Record<'a> {
             };
             let q = QuantileForecast::new(levels.to_vec(), q.clone()).map_err(|e| e.to_string())?;
             let key = (t.target.clone(), scope, h / 7 + 1);
-            into.entry(key).or_default().add(&q, y)?;
+            into.entry(key)
+                .or_default()
+                .add(&q, &Scored::of(&q, y)?, y)?;
             any = true;
         }
         Ok(any)
@@ -149,15 +151,17 @@ impl<'a> Record<'a> {
                 w.trend_quantiles.get(k),
                 w.lead_quantiles.get(k),
             ];
+            let baseline = Scored::of(b, y)?;
             let by_origin = into.by_origin.entry(origin_key).or_default();
             for ((q, pooled), per_origin) in parts.into_iter().zip(&mut into.pooled).zip(by_origin)
             {
                 let Some(q) = q else { continue };
                 let q = QuantileForecast::new(body.levels.clone(), q.clone())
                     .map_err(|e| e.to_string())?;
+                let scored = Scored::of(&q, y)?;
                 for tally in [pooled.entry(key.clone()).or_default(), per_origin] {
-                    tally.add(&q, y)?;
-                    tally.add_baseline(b, y)?;
+                    tally.add(&q, &scored, y)?;
+                    tally.add_baseline(&baseline);
                 }
             }
             any = true;
