@@ -246,15 +246,22 @@ fn a_nowcasting_twin_forecasts_what_the_batch_path_does_on_the_record_as_issued(
         last_issue.iter().cloned().partition(|r| r["time"] != LAST);
     send(&revisions);
     let t = Instant::now();
-    while http(port, "GET", "/v1/twins/nowcast/status", None, &[])
-        .unwrap()
-        .1["assimilated_through"]
-        != "2020-04-09"
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(120),
-            "no checkpoint through 04-09"
-        );
+    loop {
+        let status = http(port, "GET", "/v1/twins/nowcast/status", None, &[])
+            .unwrap()
+            .1;
+        if status["assimilated_through"] == "2020-04-09" {
+            break;
+        }
+        // Seen once, under load, in a whole-suite run (passing on every
+        // rerun): the status and the last runs say where it stood.
+        if t.elapsed() > Duration::from_secs(120) {
+            let runs = http(port, "GET", "/v1/runs?twin=nowcast&limit=3", None, &[]).unwrap();
+            panic!(
+                "no checkpoint through 04-09: status {status}, last runs {}",
+                runs.1
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     send(&new_day);
