@@ -86,6 +86,19 @@ pub fn records_of_spec(
     Ok(out.into_iter().map(|(_, r)| r).collect())
 }
 
+/// A `--stream` value, `WHAT` or `WHAT=NAME`: what to send, and under
+/// which stream name.
+pub(crate) fn renamed<'a>(r: &'a str, what: &str) -> Result<(&'a str, &'a str)> {
+    let (from, name) = r.split_once('=').unwrap_or((r, r));
+    if from.is_empty() || name.is_empty() {
+        return Err(Error::input(
+            Located::default().field("--stream"),
+            format!("`{r}`: expected {what} or {what}=NAME"),
+        ));
+    }
+    Ok((from, name))
+}
+
 /// The stream name of each column (`None`: not sent): with no `streams`,
 /// every column under its own name; else those named, as `COLUMN` or
 /// `COLUMN=NAME`.
@@ -96,13 +109,7 @@ fn stream_names(columns: &[String], streams: &[String]) -> Result<Vec<Option<Str
     let mut names = vec![None; columns.len()];
     for r in streams {
         let at = || Located::default().field("--stream");
-        let (column, name) = r.split_once('=').unwrap_or((r, r));
-        if column.is_empty() || name.is_empty() {
-            return Err(Error::input(
-                at(),
-                format!("`{r}`: expected COLUMN or COLUMN=NAME"),
-            ));
-        }
+        let (column, name) = renamed(r, "COLUMN")?;
         let i = columns.iter().position(|c| c == column).ok_or_else(|| {
             Error::input(
                 at(),

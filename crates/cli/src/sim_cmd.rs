@@ -209,13 +209,7 @@ fn select(
     let end = until.map_or(f64::INFINITY, |d| f64::from(d.days_since_epoch() + 1) * DAY);
     let mut renames: Vec<(&str, &str)> = Vec::new();
     for r in streams {
-        let (stream, name) = r.split_once('=').unwrap_or((r, r));
-        if stream.is_empty() || name.is_empty() {
-            return Err(Error::input(
-                Located::default().field("--stream"),
-                format!("`{r}`: expected STREAM or STREAM=NAME"),
-            ));
-        }
+        let (stream, name) = crate::replay_spec::renamed(r, "STREAM")?;
         if !records.iter().any(|x| x.stream == stream) {
             let mut found: Vec<&str> = records.iter().map(|x| x.stream.as_str()).collect();
             found.sort_unstable();
