@@ -100,7 +100,7 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
     let horizon_of = |branch: usize, why: &Branch| horizon_day(args, &file, &cal, branch, why);
     let branched = posterior(args, &source, &file, &mut prov, seed, &horizon_of)?;
     let (post, how, cutoff) = (branched.post, branched.how, branched.cutoff);
-    let horizon_day = horizon_of(post.day, &branched.why)?;
+    let horizon_day = branched.horizon;
     file.check_window(post.day, horizon_day)?;
 
     let base = model.with_containments_until(post.day)?;
@@ -156,7 +156,9 @@ pub fn scenario_cmd(args: &ScenarioArgs) -> Result<()> {
 struct Branched {
     post: Posterior,
     how: String,
-    why: Branch,
+    /// The last day of the runs, checked against the branch day before
+    /// any filtering.
+    horizon: usize,
     cutoff: Option<Date>,
     fan: Vec<FanSeries>,
 }
@@ -214,7 +216,7 @@ fn posterior(
         return Ok(Branched {
             post: Posterior::from_ensemble(&ens, saved.log_w.clone()),
             how: format!("checkpoint {}", ck.display()),
-            why,
+            horizon,
             cutoff,
             fan,
         });
@@ -245,7 +247,7 @@ fn posterior(
             Ok(Branched {
                 post: Posterior::from_ensemble(filter.ensemble(), log_w),
                 how: format!("{} filter on data up to {cutoff}", filter.kind()),
-                why,
+                horizon,
                 cutoff: Some(cutoff),
                 fan,
             })
@@ -253,7 +255,7 @@ fn posterior(
         Source::Prior(p) => {
             let (spec, model) = (&p.0, &p.1);
             let day = branch_day(None)?;
-            horizon_of(day, &Branch::File)?;
+            let horizon = horizon_of(day, &Branch::File)?;
             let mut ens = Ensemble::from_priors(model, spec.members, seed)?;
             let opts = didymos_core::RunOptions {
                 batch_size: None,
@@ -264,7 +266,7 @@ fn posterior(
             Ok(Branched {
                 post: Posterior::from_ensemble(&ens, w),
                 how: "prior ensemble, no data".into(),
-                why: Branch::File,
+                horizon,
                 cutoff: None,
                 fan: Vec::new(),
             })
