@@ -17,10 +17,22 @@ pub use crate::flood_scenario::scenario;
 
 pub use crate::flood_backtest::{backtest, FloodBacktestArgs};
 
+/// Whether `path` is a flood twin spec; `None` when it cannot be read (the
+/// loader then gives its own error).
+fn spec_is_flood(path: &Path) -> Option<bool> {
+    didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
+        .ok()
+        .map(|t| didymos_hydro::spec::is_flood_spec_text(&t))
+}
+
 /// Whether `path` is a flood twin spec rather than an epidemic one.
 pub fn is_flood_spec(path: &Path) -> bool {
-    didymos_core::fs::read_text(path, didymos_core::fs::SPEC_MAX_BYTES)
-        .is_ok_and(|t| didymos_hydro::spec::is_flood_spec_text(&t))
+    spec_is_flood(path) == Some(true)
+}
+
+/// Whether `path` is an epidemic twin spec rather than a flood one.
+pub fn is_epidemic_spec(path: &Path) -> bool {
+    spec_is_flood(path) == Some(false)
 }
 
 pub(crate) fn write_csv(
@@ -186,10 +198,7 @@ pub fn forecast(
                 ck.display()
             ))
         })?;
-    // (An unreadable spec is left to the loader's error.)
-    let epidemic = didymos_core::fs::read_text(&spec, didymos_core::fs::SPEC_MAX_BYTES)
-        .is_ok_and(|t| !didymos_hydro::spec::is_flood_spec_text(&t));
-    if epidemic {
+    if is_epidemic_spec(&spec) {
         return Err(Error::Other(format!(
             "{} is an epidemic twin spec, but the checkpoint {} is a flood twin's: give the \
              spec it was assimilated with (or leave --spec out to use the one it names)",
