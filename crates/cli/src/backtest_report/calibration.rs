@@ -13,7 +13,7 @@ use didymos_report::Grid;
 
 use super::inputs::{forecaster_names, weeks_in, SCOPES};
 use super::label_of;
-use super::read::{level_in, no_rows, number_in, one_of, require, whole_in, Seen};
+use super::read::{level_in, no_rows, one_of, require, share, whole_in, Seen};
 
 /// (forecaster, level in thousandths, weeks ahead) → share.
 type Held = BTreeMap<(String, i64, u32), f64>;
@@ -54,12 +54,7 @@ fn read(path: &Path, stream: &str) -> Result<(Held, Held)> {
         let weeks = weeks_in(&row, c[3])?;
         let kind = one_of(&row, c[4], &KINDS)?;
         let level = level_in(&row, c[5])?;
-        let share = number_in(
-            &row,
-            c[6],
-            |x| (0.0..=1.0).contains(&x),
-            "a share in [0, 1]",
-        )?;
+        let share = share(&row, c[6])?;
         if let Some(n) = n {
             whole_in(&row, n, "forecasts", 0, u64::MAX)?;
         }

@@ -9,7 +9,8 @@ use didymos_core::{show_number, Date, Error, Located, Result};
 use didymos_epi::inputs::{CsvRow, CsvTable};
 
 use super::read::{
-    date_in, level_in, no_rows, number_in, one_of, require, whole_in, Agreed, Seen, MAX_WEEKS,
+    date_in, level_in, no_rows, number_in, one_of, require, share, whole_in, Agreed, Seen,
+    MAX_WEEKS,
 };
 use super::FORECASTERS;
 
@@ -60,10 +61,6 @@ pub(super) fn weeks_in(row: &CsvRow, c: usize) -> Result<u32> {
 
 fn ratio(row: &CsvRow, c: usize) -> Result<f64> {
     number_in(row, c, |x| x >= 0.0, "a ratio ≥ 0")
-}
-
-fn share(row: &CsvRow, c: usize) -> Result<f64> {
-    number_in(row, c, |x| (0.0..=1.0).contains(&x), "a share in [0, 1]")
 }
 
 fn bias_in(row: &CsvRow, c: usize) -> Result<f64> {

@@ -64,7 +64,8 @@ pub(super) fn no_rows(path: &Path, what: &str) -> Error {
 
 /// A row's date in column `c`, written as the backtest writes it
 /// (YYYY-MM-DD, a year in 1000..=9999). `Date`'s parser also takes a time
-/// part and far years, which no backtest writes; such a date is an edit.
+/// part, unpadded months and days, and years before 1000, which no
+/// backtest writes; such a date is an edit.
 pub(super) fn date_in(row: &CsvRow, c: usize) -> Result<Date> {
     let text = row.str(c)?;
     let date: Date = text.parse().map_err(|e| row.error(c, format!("{e}")))?;
@@ -107,6 +108,11 @@ pub(super) fn number_in(
         return Err(row.error(c, format!("expected {expected}, found {}", show_number(x))));
     }
     Ok(x)
+}
+
+/// A share of forecasts: in [0, 1].
+pub(super) fn share(row: &CsvRow, c: usize) -> Result<f64> {
+    number_in(row, c, |x| (0.0..=1.0).contains(&x), "a share in [0, 1]")
 }
 
 /// A quantile level: strictly between 0 and 1.
